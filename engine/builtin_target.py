@@ -1,0 +1,60 @@
+"""``--target builtin``: the reference target as a subprocess on a free port.
+
+A separate process, so the target's work does not share the generator's event
+loop (it would distort the very latencies we measure).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import anyio
+
+READY_PREFIX = "webhookload-target listening on "
+
+
+class BuiltinTargetError(RuntimeError):
+    pass
+
+
+@asynccontextmanager
+async def builtin_target(
+    *, mode: str = "sync", contract: str = "ingest", extra: Sequence[str] = ()
+) -> AsyncIterator[str]:
+    """Start ``python -m target --port 0``; yield its base URL; stop it after."""
+    cmd = [sys.executable, "-m", "target", "--port", "0", "--mode", mode, "--contract", contract]
+    cmd += list(extra)
+    proc = await anyio.open_process(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = await _read_ready_line(proc)
+        yield url
+    finally:
+        with anyio.CancelScope(shield=True):
+            if proc.returncode is None:
+                proc.terminate()
+                with anyio.move_on_after(3):
+                    await proc.wait()
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+            await proc.aclose()
+
+
+async def _read_ready_line(proc: anyio.abc.Process) -> str:
+    assert proc.stdout is not None
+    buf = b""
+    with anyio.move_on_after(20):
+        while b"\n" not in buf:
+            try:
+                buf += await proc.stdout.receive()
+            except anyio.EndOfStream:
+                break
+    line = buf.split(b"\n", 1)[0].decode(errors="replace").strip()
+    if not line.startswith(READY_PREFIX):
+        raise BuiltinTargetError(f"the builtin target did not start (it said {line!r})")
+    return line[len(READY_PREFIX) :]

@@ -1,0 +1,181 @@
+"""Run settings and their validation, shared by the CLI and the TUI form.
+
+Each field has one validator that turns the user's text into a value or
+raises :class:`ConfigError` naming the flag and what is expected, so the
+CLI's error line and the form's inline message use the same words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.durations import format_duration, parse_duration
+
+CONTRACTS = ("ingest", "plan")
+CLIENTS = ("aiohttp", "httpx")
+BUILTIN = "builtin"
+
+
+class ConfigError(ValueError):
+    """A bad setting: ``str()`` is the one line shown to the user."""
+
+    def __init__(self, field: str, expected: str, got: str) -> None:
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(f"--{field} must be {expected}, got {got!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Every effective setting of a run (written into the JSON summary)."""
+
+    target: str = "http://localhost:3001"
+    vus: int = 10
+    duration: float = 30.0
+    dispute_ratio: float = 0.3
+    think: float = 0.010
+    timeout: float = 5.0
+    contract: str = "ingest"
+    client: str = "aiohttp"
+    http2: bool = False
+    seed: int | None = None
+    max_updates: int = 3
+    read_ratio: float = 0.0
+    target_mode: str = "sync"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["duration"] = format_duration(self.duration) if self.duration else "0"
+        d["think"] = format_duration(self.think) if self.think else "0"
+        d["timeout"] = format_duration(self.timeout)
+        return d
+
+
+def _positive_int(field: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise ConfigError(field, "a positive integer", text)
+        return value
+
+    return parse
+
+
+def _nonneg_int(field: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ConfigError(field, "a whole number of 0 or more", text)
+        return value
+
+    return parse
+
+
+def _fraction(field: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(field, "a number from 0 to 1", text)
+        return value
+
+    return parse
+
+
+def _duration(field: str, *, allow_zero: bool) -> Callable[[str], float]:
+    expected = "a duration like 500ms, 30s, 2m or 1m30s" + (" (0 = no limit)" if allow_zero else "")
+    if field == "think":
+        expected = "a duration like 0, 10ms or 1s"
+
+    def parse(text: str) -> float:
+        try:
+            value = parse_duration(text)
+        except ValueError:
+            raise ConfigError(field, expected, text) from None
+        if value == 0 and not allow_zero:
+            raise ConfigError(field, "a duration greater than 0, like 5s", text)
+        return value
+
+    return parse
+
+
+def _choice(field: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip()
+        if value not in choices:
+            raise ConfigError(field, "one of " + ", ".join(choices), text)
+        return value
+
+    return parse
+
+
+def parse_target(text: str) -> str:
+    """``builtin`` or an ``http(s)://host[:port]`` base URL, without a trailing slash."""
+    value = text.strip()
+    if value == BUILTIN:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("target", "an http:// URL like http://localhost:3001, or builtin", text)
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError("target", "a URL with a port from 1 to 65535", text) from None
+    return value.rstrip("/")
+
+
+def _seed(text: str) -> int | None:
+    if text.strip() == "":
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError("seed", "an integer", text) from None
+
+
+PARSERS: Mapping[str, Callable[[str], Any]] = {
+    "target": parse_target,
+    "vus": _positive_int("vus"),
+    "duration": _duration("duration", allow_zero=True),
+    "dispute_ratio": _fraction("dispute-ratio"),
+    "think": _duration("think", allow_zero=True),
+    "timeout": _duration("timeout", allow_zero=False),
+    "contract": _choice("contract", CONTRACTS),
+    "client": _choice("client", CLIENTS),
+    "seed": _seed,
+    "max_updates": _nonneg_int("max-updates"),
+    "read_ratio": _fraction("read-ratio"),
+    "target_mode": _choice("target-mode", ("sync", "queue")),
+}
+"""Field name -> validator taking the user's text (the CLI and TUI both use it)."""
+
+
+def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
+    """A :class:`RunConfig` from user text; the first bad field raises ConfigError."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            values[name] = value
+        elif name in PARSERS:
+            values[name] = PARSERS[name](value)
+        else:
+            raise KeyError(name)
+    config = RunConfig(**values)
+    if config.http2 and config.client != "httpx":
+        raise ConfigError("http2", "used with --client httpx", "--client " + config.client)
+    return config

@@ -1,0 +1,69 @@
+"""The payment domain's lifecycles, exactly as CONTRACT.md states them.
+
+The order status machine mirrors the service's ``Status.CanBeUpdatedTo``; the
+dispute lifecycle mirrors its chargeback handling. The generator and the
+reference target both use these tables, so the traffic we send and the rules
+we test against can never drift apart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class DisputeStatus(StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    WON = "won"
+    LOST = "lost"
+
+
+_ORDER_NEXT: dict[OrderStatus | None, tuple[OrderStatus, ...]] = {
+    None: (OrderStatus.CREATED,),
+    OrderStatus.CREATED: (OrderStatus.UPDATED, OrderStatus.SUCCESS, OrderStatus.FAILED),
+    OrderStatus.UPDATED: (OrderStatus.UPDATED, OrderStatus.SUCCESS, OrderStatus.FAILED),
+    OrderStatus.SUCCESS: (),
+    OrderStatus.FAILED: (),
+}
+
+TERMINAL_ORDER_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
+
+
+def next_order_statuses(current: OrderStatus | None) -> tuple[OrderStatus, ...]:
+    """Statuses an order in ``current`` (``None``: not yet known) may move to."""
+    return _ORDER_NEXT[current]
+
+
+def can_be_updated_to(current: OrderStatus | None, nxt: OrderStatus) -> bool:
+    """The domain's ``Status.CanBeUpdatedTo``: is ``current -> nxt`` allowed?"""
+    return nxt in _ORDER_NEXT[current]
+
+
+_DISPUTE_NEXT: dict[DisputeStatus | None, tuple[DisputeStatus, ...]] = {
+    None: (DisputeStatus.OPENED,),
+    DisputeStatus.OPENED: (DisputeStatus.UPDATED, DisputeStatus.CLOSED),
+    DisputeStatus.UPDATED: (DisputeStatus.UPDATED, DisputeStatus.CLOSED),
+    DisputeStatus.CLOSED: (),
+}
+
+
+def can_dispute_move_to(current: DisputeStatus | None, nxt: DisputeStatus) -> bool:
+    """Dispute lifecycle: ``opened`` creates; ``updated`` keeps open; ``closed`` ends."""
+    return nxt in _DISPUTE_NEXT[current]
+
+
+EVIDENCE_DAYS_OPENED = 14
+"""``opened`` carries ``evidence_due_at`` = now + 14 days (CONTRACT.md)."""
+EVIDENCE_DAYS_UPDATED = 7
+"""``updated`` moves the evidence deadline to now + 7 days (CONTRACT.md)."""

@@ -1,0 +1,39 @@
+"""Is the target reachable at all? Answered within 2 s, before any load."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import anyio
+
+
+class TargetUnreachable(Exception):
+    """The target refused or did not answer; ``str()`` is the user's message."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(
+            f"cannot reach target {target} ({reason}). Start the ingest service there, "
+            "or use --target builtin to run against the embedded reference target."
+        )
+
+
+def host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname or "localhost", port
+
+
+async def check_reachable(url: str, timeout: float = 1.5) -> None:
+    """Open (and close) one TCP connection to the target, or raise TargetUnreachable."""
+    host, port = host_port(url)
+    try:
+        with anyio.fail_after(timeout):
+            stream = await anyio.connect_tcp(host, port)
+    except TimeoutError:
+        raise TargetUnreachable(url, f"no answer within {timeout:g}s") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise TargetUnreachable(url, reason.lower()) from None
+    await stream.aclose()

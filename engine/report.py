@@ -1,0 +1,109 @@
+"""The run's summary as text (the plan's block) and as JSON.
+
+Pure functions of a :class:`~engine.runner.RunResult`, shared by the
+headless printer, the TUI's summary panel and ``--json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.durations import format_duration, format_latency
+from engine.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+
+SUMMARY_KEYS = (
+    "orders_started",
+    "orders_success",
+    "orders_failed",
+    "disputes_opened",
+    "disputes_updated",
+    "disputes_won",
+    "disputes_lost",
+)
+
+
+def summary_lines(total: Snapshot, elapsed: float) -> list[str]:
+    """The plan's summary block, same labels and order; zeros and ``-`` when empty."""
+    p = total.percentiles_s(50, 95, 99)
+    rate = total.total / elapsed if elapsed > 0 else 0.0
+    lines = [
+        "========== SUMMARY ==========",
+        f"Duration:    {format_duration(elapsed)}",
+        f"Requests:    {total.total} ({rate:.1f}/s)",
+        f"  Orders:    {total.orders}",
+        f"  Disputes:  {total.disputes}",
+    ]
+    if total.reads:
+        lines.append(f"  Reads:     {total.reads}")
+    lines += [
+        f"Success:     {total.success}",
+        f"Errors:      {total.errors} ({total.error_pct:.2f}%)",
+        "Latency:     "
+        f"p50={format_latency(p[50])}  p95={format_latency(p[95])}  p99={format_latency(p[99])}",
+        "==============================",
+    ]
+    return lines
+
+
+def detail_lines(total: Snapshot) -> list[str]:
+    """What the plan's block leaves out: codes, error kinds, cancellations, outcomes."""
+    codes = "  ".join(f"{c}={n}" for c, n in sorted(total.status_codes.items())) or "-"
+    kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
+    sc = total.scenarios
+    return [
+        f"Status codes:  {codes}",
+        f"Error kinds:   {kinds}",
+        f"Cancelled at deadline: {total.cancelled}",
+        f"Orders:   started={sc.get('orders_started', 0)}  success={sc.get('orders_success', 0)}"
+        f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}",
+        f"Disputes: opened={sc.get('disputes_opened', 0)}  updated={sc.get('disputes_updated', 0)}"
+        f"  won={sc.get('disputes_won', 0)}  lost={sc.get('disputes_lost', 0)}"
+        f"  aborted={sc.get('disputes_aborted', 0)}",
+    ]
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def summary_json(
+    total: Snapshot,
+    elapsed: float,
+    config: dict[str, Any],
+    *,
+    target_url: str = "",
+    stopped: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``--json`` document. Latencies in milliseconds; ``null`` when empty."""
+    p = total.percentiles_s(50, 90, 95, 99)
+    doc: dict[str, Any] = {
+        "duration_s": round(elapsed, 3),
+        "stopped_early": stopped,
+        "target_url": target_url,
+        "requests": {
+            "total": total.total,
+            "orders": total.orders,
+            "disputes": total.disputes,
+            "reads": total.reads,
+            "success": total.success,
+            "errors": total.errors,
+            "per_second": round(total.total / elapsed, 3) if elapsed > 0 else 0.0,
+        },
+        "latency_ms": {
+            "p50": _ms(p[50]),
+            "p90": _ms(p[90]),
+            "p95": _ms(p[95]),
+            "p99": _ms(p[99]),
+            "max": _ms(total.max_s),
+            "mean": _ms(total.mean_s),
+        },
+        "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
+        "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
+        "cancelled_at_deadline": total.cancelled,
+        "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
+        "config": config,
+    }
+    if extra:
+        doc.update(extra)
+    return doc

@@ -1,0 +1,212 @@
+"""The closed-model run: N virtual users looping order -> maybe dispute.
+
+Written on anyio: one task group of VUs inside a cancel scope whose deadline
+is the run's duration. At the deadline (or on :meth:`Runner.stop`) every
+request in flight is cancelled at once and counted as
+``cancelled_at_deadline``, so a hanging target never stretches the run.
+A reporter task hands a snapshot delta to ``on_snapshot`` every 250 ms.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import anyio
+
+from engine.builtin_target import builtin_target
+from engine.config import BUILTIN, RunConfig
+from engine.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef, make_contract
+from engine.domain import OrderStatus, Resolution
+from engine.preflight import check_reachable
+from engine.scenarios import plan_journey, vu_rng
+from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.transports import Transport, TransportError, make_transport
+
+SnapshotSink = Callable[[Snapshot], None]
+SNAPSHOT_INTERVAL = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of a run: the merged total of every delta, and how it ended."""
+
+    config: RunConfig
+    target_url: str
+    total: Snapshot
+    elapsed: float
+    stopped: bool
+
+
+class Runner:
+    """Runs one load test. ``await runner.run()``; ``runner.stop()`` ends it early.
+
+    ``clock`` (seconds, monotonic) times requests and stamps snapshots; tests
+    inject a fake one. ``transport_factory`` replaces the HTTP client.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        on_snapshot: SnapshotSink | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        transport_factory: Callable[[RunConfig], Transport] | None = None,
+        snapshot_interval: float = SNAPSHOT_INTERVAL,
+    ) -> None:
+        self.config = config
+        self._on_snapshot = on_snapshot
+        self._clock = clock
+        self._transport_factory = transport_factory or _default_transport
+        self._interval = snapshot_interval
+        self._scope: anyio.CancelScope | None = None
+        self._stop_requested = False
+        self._t0 = 0.0
+        self._stats = Stats()
+        self._total = Snapshot()
+        self._contract: Contract = make_contract(config.contract)
+        self._transport: Transport | None = None
+        self._orders_url = ""
+        self._chargebacks_url = ""
+        self._read_base = ""
+
+    def stop(self) -> None:
+        """End the run now: in-flight requests are cancelled, the summary stays."""
+        self._stop_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    async def run(self) -> RunResult:
+        """Start the builtin target if asked, preflight, run, and return the total.
+
+        Raises :class:`~engine.preflight.TargetUnreachable` before any load when
+        the target cannot be reached.
+        """
+        async with AsyncExitStack() as stack:
+            url = self.config.target
+            if url == BUILTIN:
+                url = await stack.enter_async_context(
+                    builtin_target(mode=self.config.target_mode, contract=self.config.contract)
+                )
+            await check_reachable(url)
+            return await self._run_against(url)
+        raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
+
+    async def _run_against(self, url: str) -> RunResult:
+        self._orders_url = url + ORDERS_PATH
+        self._chargebacks_url = url + CHARGEBACKS_PATH
+        self._read_base = url + "/orders/"
+        transport = self._transport = self._transport_factory(self.config)
+        duration = self.config.duration
+        self._t0 = self._clock()
+        self._stats = Stats(since=0.0)
+        deadline = anyio.current_time() + duration if duration > 0 else math.inf
+        try:
+            with anyio.CancelScope(deadline=deadline) as scope:
+                self._scope = scope
+                if self._stop_requested:
+                    scope.cancel()
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._reporter)
+                    for i in range(self.config.vus):
+                        tg.start_soon(self._vu, i)
+        finally:
+            elapsed = self._clock() - self._t0
+            self._emit(self._stats.take(elapsed))
+            with anyio.move_on_after(1, shield=True):
+                await transport.aclose()
+        return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _emit(self, delta: Snapshot) -> None:
+        self._total = self._total + delta
+        if self._on_snapshot is not None:
+            self._on_snapshot(delta)
+
+    async def _reporter(self) -> None:
+        tick = 1
+        start = anyio.current_time()
+        while True:
+            await anyio.sleep_until(start + tick * self._interval)
+            tick += 1
+            self._emit(self._stats.take(self._clock() - self._t0))
+
+    async def _send(self, endpoint: int, url: str, body: bytes | None) -> bool:
+        """One request, recorded; True when the service accepted it (< 400)."""
+        assert self._transport is not None
+        clock = self._clock
+        t0 = clock()
+        try:
+            if body is None:
+                status = await self._transport.get(url)
+            else:
+                status = await self._transport.post(url, body)
+        except TransportError as exc:
+            self._stats.record_error(endpoint, exc.kind)
+            return False
+        except anyio.get_cancelled_exc_class():
+            self._stats.record_cancelled()
+            raise
+        return self._stats.record_response(endpoint, status, int((clock() - t0) * 1e6))
+
+    async def _vu(self, index: int) -> None:
+        cfg = self.config
+        rng = vu_rng(cfg.seed, index)
+        stats = self._stats
+        contract = self._contract
+        think = cfg.think
+        while True:
+            journey = plan_journey(
+                rng,
+                max_updates=cfg.max_updates,
+                dispute_ratio=cfg.dispute_ratio,
+                read_ratio=cfg.read_ratio,
+            )
+            order = OrderRef()
+            stats.scenario("orders_started")
+            accepted = True
+            for step, status in enumerate(journey.order):
+                if step and think:
+                    await anyio.sleep(think)
+                body = contract.order_event(order, status)
+                if not await self._send(ORDERS, self._orders_url, body):
+                    accepted = False
+                    break
+            if not accepted:
+                stats.scenario("orders_aborted")
+                continue
+            final = journey.order[-1]
+            stats.scenario("orders_success" if final is OrderStatus.SUCCESS else "orders_failed")
+            if journey.read_back:
+                await self._send(READS, self._read_base + order.order_id, None)
+            if journey.dispute is not None:
+                await self._dispute(order, journey.dispute.statuses, journey.dispute.resolution)
+
+    async def _dispute(
+        self, order: OrderRef, statuses: tuple[str, ...], resolution: Resolution
+    ) -> None:
+        stats = self._stats
+        for step, status in enumerate(statuses):
+            if step and self.config.think:
+                await anyio.sleep(self.config.think)
+            res = resolution if status == "closed" else None
+            body = self._contract.chargeback_event(order, status, res)
+            if not await self._send(DISPUTES, self._chargebacks_url, body):
+                stats.scenario("disputes_aborted")
+                return
+            if status == "closed":
+                stats.scenario("disputes_won" if res is Resolution.WON else "disputes_lost")
+            else:
+                stats.scenario("disputes_opened" if status == "opened" else "disputes_updated")
+
+
+def _default_transport(config: RunConfig) -> Transport:
+    return make_transport(
+        config.client, pool_size=config.vus, timeout=config.timeout, http2=config.http2
+    )

@@ -1,0 +1,92 @@
+"""What a virtual user sends: order lifecycles and, for some, a dispute.
+
+The plan's ``pickNextStatus`` took the first valid candidate, so with the real
+domain (``updated -> updated`` allowed) no order ever left ``updated``. Here
+the next status is drawn at random among the valid ones, and ``updated``
+steps are bounded, so every scenario ends.
+
+Choices are drawn up front from the VU's own RNG, independent of what the
+service answers, so ``--seed`` reproduces the sequence of choices exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from engine.domain import (
+    TERMINAL_ORDER_STATUSES,
+    DisputeStatus,
+    OrderStatus,
+    Resolution,
+    next_order_statuses,
+)
+
+
+def choose_next_status(
+    rng: random.Random, current: OrderStatus | None, updates_done: int, max_updates: int
+) -> OrderStatus:
+    """A uniformly random valid next status; ``updated`` only while under the bound."""
+    options = next_order_statuses(current)
+    if updates_done >= max_updates:
+        options = tuple(s for s in options if s is not OrderStatus.UPDATED)
+    return options[int(rng.random() * len(options))]
+
+
+def plan_order(rng: random.Random, max_updates: int) -> tuple[OrderStatus, ...]:
+    """The whole status sequence of one order: ``created`` ... ``success|failed``."""
+    seq: list[OrderStatus] = []
+    current: OrderStatus | None = None
+    updates = 0
+    while current not in TERMINAL_ORDER_STATUSES:
+        current = choose_next_status(rng, current, updates, max_updates)
+        if current is OrderStatus.UPDATED:
+            updates += 1
+        seq.append(current)
+    return tuple(seq)
+
+
+@dataclass(frozen=True, slots=True)
+class DisputePlan:
+    """``opened`` -> maybe ``updated`` (p = 0.5) -> ``closed`` with a resolution."""
+
+    statuses: tuple[DisputeStatus, ...]
+    resolution: Resolution
+
+
+def plan_dispute(rng: random.Random) -> DisputePlan:
+    if rng.random() < 0.5:
+        statuses = (DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED)
+    else:
+        statuses = (DisputeStatus.OPENED, DisputeStatus.CLOSED)
+    resolution = Resolution.WON if rng.random() < 0.5 else Resolution.LOST
+    return DisputePlan(statuses, resolution)
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """One VU iteration: an order, whether a dispute follows its success, whether
+    its final state is read back."""
+
+    order: tuple[OrderStatus, ...]
+    dispute: DisputePlan | None
+    read_back: bool
+
+
+def plan_journey(
+    rng: random.Random, *, max_updates: int, dispute_ratio: float, read_ratio: float
+) -> Journey:
+    """Draw every choice of one iteration. The dispute is sent only if the order's
+    ``success`` is accepted, so the share of disputes per accepted success is
+    ``dispute_ratio``."""
+    order = plan_order(rng, max_updates)
+    wants_dispute = rng.random() < dispute_ratio
+    dispute = plan_dispute(rng)
+    read_back = rng.random() < read_ratio
+    use_dispute = wants_dispute and order[-1] is OrderStatus.SUCCESS
+    return Journey(order, dispute if use_dispute else None, read_back)
+
+
+def vu_rng(seed: int | None, vu: int) -> random.Random:
+    """Each VU's RNG: reproducible per VU under ``--seed``, fresh otherwise."""
+    return random.Random(None if seed is None else f"{seed}:{vu}")

@@ -1,0 +1,49 @@
+"""aiohttp transport: the default, the fastest mature asyncio client measured."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from engine.transports.base import TransportError
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class AiohttpTransport:
+    def __init__(self, *, pool_size: int, timeout: float) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=pool_size, limit_per_host=pool_size, enable_cleanup_closed=False
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            skip_auto_headers=("User-Agent",),
+            headers={"User-Agent": "webhookload"},
+        )
+
+    async def _do(self, method: str, url: str, body: bytes | None) -> int:
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=_JSON_HEADERS if body is not None else None
+            ) as resp:
+                await resp.read()
+                return resp.status
+        except TimeoutError as exc:
+            raise TransportError("timeout", str(exc)) from None
+        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+            raise TransportError("connect", str(exc) or type(exc).__name__) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransportError("other", str(exc) or type(exc).__name__) from None
+
+    async def post(self, url: str, body: bytes) -> int:
+        return await self._do("POST", url, body)
+
+    async def get(self, url: str) -> int:
+        return await self._do("GET", url, None)
+
+    async def aclose(self) -> None:
+        await self._session.close()
+        # Let aiohttp's transports finish closing so no ResourceWarning leaks.
+        await asyncio.sleep(0)

@@ -1,0 +1,46 @@
+"""The transport interface and its factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """A request that got no HTTP response. ``kind`` is ``connect``, ``timeout`` or ``other``."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+
+
+class Transport(Protocol):
+    """A pooled, keep-alive HTTP client used by every virtual user of a run.
+
+    ``post``/``get`` return the status code after reading the whole body, or
+    raise :class:`TransportError`; cancellation propagates untouched.
+    """
+
+    async def post(self, url: str, body: bytes) -> int: ...
+
+    async def get(self, url: str) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+TransportFactory = Callable[[], Transport]
+
+
+def make_transport(
+    client: str, *, pool_size: int, timeout: float, http2: bool = False
+) -> Transport:
+    """Build the transport for ``--client`` (call inside the running event loop)."""
+    if client == "aiohttp":
+        from engine.transports.aiohttp_transport import AiohttpTransport
+
+        return AiohttpTransport(pool_size=pool_size, timeout=timeout)
+    if client == "httpx":
+        from engine.transports.httpx_transport import HttpxTransport
+
+        return HttpxTransport(pool_size=pool_size, timeout=timeout, http2=http2)
+    raise ValueError(f"unknown client {client!r}")

@@ -1,0 +1,45 @@
+"""httpx transport: the user's ecosystem of choice, and HTTP/2 (``--http2``).
+
+Slower than aiohttp by about an order of magnitude under load (DESIGN.md), so
+it is an option, not the default.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from engine.transports.base import TransportError
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class HttpxTransport:
+    def __init__(self, *, pool_size: int, timeout: float, http2: bool = False) -> None:
+        self._client = httpx.AsyncClient(
+            http2=http2,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            headers={"User-Agent": "webhookload"},
+        )
+
+    async def _do(self, method: str, url: str, body: bytes | None) -> int:
+        try:
+            resp = await self._client.request(
+                method, url, content=body, headers=_JSON_HEADERS if body is not None else None
+            )
+        except httpx.TimeoutException as exc:
+            raise TransportError("timeout", str(exc)) from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise TransportError("connect", str(exc) or type(exc).__name__) from None
+        except httpx.HTTPError as exc:
+            raise TransportError("other", str(exc) or type(exc).__name__) from None
+        return resp.status_code
+
+    async def post(self, url: str, body: bytes) -> int:
+        return await self._do("POST", url, body)
+
+    async def get(self, url: str) -> int:
+        return await self._do("GET", url, None)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,90 @@
+"""``webhookload-target``: run the reference ingest service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from aiohttp import web
+
+from engine.builtin_target import READY_PREFIX
+from engine.durations import parse_duration
+from target.server import TargetConfig, build_app
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration like 20ms, got {text!r}") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> TargetConfig:
+    p = argparse.ArgumentParser(
+        prog="webhookload-target",
+        description="In-memory reference ingest service (CONTRACT.md) for demos and tests.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3001, help="0 picks a free port (default 3001)")
+    p.add_argument("--mode", choices=("sync", "queue"), default="sync",
+                   help="sync validates inline; queue answers 202 and applies after --lag")
+    p.add_argument("--contract", choices=("ingest", "plan"), default="ingest")
+    p.add_argument("--lag", type=_duration, default=0.05, help="queue mode apply lag (50ms)")
+    p.add_argument("--delay", type=_duration, default=0.0, help="fixed latency per webhook")
+    p.add_argument("--fail-rate", type=_fraction, default=0.0, help="fraction answered 503")
+    a = p.parse_args(argv)
+    return TargetConfig(a.host, a.port, a.mode, a.contract, a.lag, a.delay, a.fail_rate)
+
+
+async def serve(config: TargetConfig) -> None:
+    runner = web.AppRunner(build_app(config), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, backlog=1024)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    print(f"{READY_PREFIX}http://{host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    try:
+        import uvloop
+
+        runner: contextlib.AbstractContextManager[asyncio.Runner] = asyncio.Runner(
+            loop_factory=uvloop.new_event_loop
+        )
+    except ImportError:
+        runner = asyncio.Runner()
+    try:
+        with runner as r:
+            r.run(serve(config))
+    except OSError as exc:
+        print(f"webhookload-target: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
