@@ -38,9 +38,7 @@ class Contract(Protocol):
 
     def order_event(self, order: OrderRef, status: str) -> bytes: ...
 
-    def chargeback_event(
-        self, order: OrderRef, status: str, resolution: str | None
-    ) -> bytes: ...
+    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> bytes: ...
 
 
 def _evidence_days(status: str) -> int | None:

@@ -25,14 +25,14 @@ def host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "localhost", port
 
 
-async def check_reachable(url: str, timeout: float = 1.5) -> None:
+async def check_reachable(url: str, limit_s: float = 1.5) -> None:
     """Open (and close) one TCP connection to the target, or raise TargetUnreachable."""
     host, port = host_port(url)
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(limit_s):
             stream = await anyio.connect_tcp(host, port)
     except TimeoutError:
-        raise TargetUnreachable(url, f"no answer within {timeout:g}s") from None
+        raise TargetUnreachable(url, f"no answer within {limit_s:g}s") from None
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise TargetUnreachable(url, reason.lower()) from None

@@ -55,6 +55,7 @@ class DisputePlan:
 
 
 def plan_dispute(rng: random.Random) -> DisputePlan:
+    statuses: tuple[DisputeStatus, ...]
     if rng.random() < 0.5:
         statuses = (DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED)
     else:

@@ -32,9 +32,9 @@ class SnapshotWindow:
         return self._recent[-1].end if self._recent else 0.0
 
     def last(self, seconds: float) -> Snapshot:
-        """The sum of the deltas that ended within the last ``seconds``."""
+        """The sum of the deltas that lie within the last ``seconds``."""
         cutoff = self.now - seconds - 1e-9
-        return merge_all([d for d in self._recent if d.end > cutoff], start=self.now)
+        return merge_all([d for d in self._recent if d.start >= cutoff], start=self.now)
 
     def rate(self, seconds: float = 1.0) -> float:
         """Completed requests per second over the last ``seconds`` (by delta spans)."""

@@ -39,8 +39,12 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3001, help="0 picks a free port (default 3001)")
-    p.add_argument("--mode", choices=("sync", "queue"), default="sync",
-                   help="sync validates inline; queue answers 202 and applies after --lag")
+    p.add_argument(
+        "--mode",
+        choices=("sync", "queue"),
+        default="sync",
+        help="sync validates inline; queue answers 202 and applies after --lag",
+    )
     p.add_argument("--contract", choices=("ingest", "plan"), default="ingest")
     p.add_argument("--lag", type=_duration, default=0.05, help="queue mode apply lag (50ms)")
     p.add_argument("--delay", type=_duration, default=0.0, help="fixed latency per webhook")
@@ -80,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         with runner as r:
             r.run(serve(config))
     except OSError as exc:
-        print(f"webhookload-target: cannot listen on {config.host}:{config.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"webhookload-target: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

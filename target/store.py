@@ -194,8 +194,12 @@ class Store:
         self.orders_by_status[status.value] += 1
         self.seen_events.add(ev.event_id)
         self.events.append(
-            {"event_id": ev.event_id, "order_id": ev.order_id, "status": status.value,
-             "updated_at": ev.updated_at}
+            {
+                "event_id": ev.event_id,
+                "order_id": ev.order_id,
+                "status": status.value,
+                "updated_at": ev.updated_at,
+            }
         )
 
     def apply_chargeback(self, ev: ChargebackEvent) -> None:
@@ -212,8 +216,9 @@ class Store:
         if status is DisputeStatus.OPENED:
             if dispute is not None:
                 raise Reject(409, "dispute already exists for this order")
-            dispute = Dispute(ev.dispute_id or str(uuid.uuid4()), ev.order_id, "open",
-                              ev.evidence_due_at)
+            dispute = Dispute(
+                ev.dispute_id or str(uuid.uuid4()), ev.order_id, "open", ev.evidence_due_at
+            )
             self.disputes[ev.order_id] = dispute
             self.disputes_by_status["open"] += 1
             order.on_hold = True

@@ -62,20 +62,32 @@ def build_parser() -> argparse.ArgumentParser:
     add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
     add("--duration", help="run time, Go-style; 0 = until Ctrl+C (default 30s)")
-    add("--dispute-ratio", dest="dispute_ratio",
-        help=f"share of accepted successes that get a dispute (default {d.dispute_ratio})")
+    add(
+        "--dispute-ratio",
+        dest="dispute_ratio",
+        help=f"share of accepted successes that get a dispute (default {d.dispute_ratio})",
+    )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
     add("--contract", help=f"payload field names: {', '.join(CONTRACTS)} (default {d.contract})")
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")
     add("--seed", help="make the scenario choices reproducible")
-    add("--max-updates", dest="max_updates",
-        help=f"bound on 'updated' steps per order (default {d.max_updates})")
-    add("--read-ratio", dest="read_ratio",
-        help="share of finished orders read back with GET /orders/{id} (default 0)")
-    add("--target-mode", dest="target_mode",
-        help="mode of the builtin target: sync or queue (Kafka-like) (default sync)")
+    add(
+        "--max-updates",
+        dest="max_updates",
+        help=f"bound on 'updated' steps per order (default {d.max_updates})",
+    )
+    add(
+        "--read-ratio",
+        dest="read_ratio",
+        help="share of finished orders read back with GET /orders/{id} (default 0)",
+    )
+    add(
+        "--target-mode",
+        dest="target_mode",
+        help="mode of the builtin target: sync or queue (Kafka-like) (default sync)",
+    )
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")
     add("--autostart", action="store_true", help="TUI: start the run at once")
@@ -84,8 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 CONFIG_FIELDS = (
-    "target", "vus", "duration", "dispute_ratio", "think", "timeout", "contract", "client",
-    "http2", "seed", "max_updates", "read_ratio", "target_mode",
+    "target",
+    "vus",
+    "duration",
+    "dispute_ratio",
+    "think",
+    "timeout",
+    "contract",
+    "client",
+    "http2",
+    "seed",
+    "max_updates",
+    "read_ratio",
+    "target_mode",
 )
 
 
@@ -108,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(config, json_path=ns.json)
     from tui.app import run_app
 
-    return run_app(config, json_path=ns.json, autostart=ns.autostart,
-                   exit_on_finish=ns.exit_on_finish)
+    return run_app(
+        config, json_path=ns.json, autostart=ns.autostart, exit_on_finish=ns.exit_on_finish
+    )
 
 
 if __name__ == "__main__":

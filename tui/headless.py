@@ -55,8 +55,9 @@ class ProgressLine:
 
 def run_headless(config: RunConfig, json_path: str | None = None) -> int:
     if json_path is not None and (problem := check_json_path(json_path)):
-        print(f"webhookload-tui: error: --json must be {problem}, got {json_path!r}",
-              file=sys.stderr)
+        print(
+            f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
+        )
         return EXIT_USAGE
     progress = ProgressLine(sys.stderr, config.duration, enabled=sys.stderr.isatty())
     runner = Runner(config, on_snapshot=progress.on_snapshot)
@@ -91,8 +92,13 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
     print("\n".join(summary_lines(result.total, result.elapsed)))
     print("\n".join(detail_lines(result.total)), flush=True)
     if json_path is not None:
-        doc = summary_json(result.total, result.elapsed, config.as_dict(),
-                           target_url=result.target_url, stopped=result.stopped)
+        doc = summary_json(
+            result.total,
+            result.elapsed,
+            config.as_dict(),
+            target_url=result.target_url,
+            stopped=result.stopped,
+        )
         write_json(json_path, doc)
         print(f"JSON summary written to {json_path}", file=sys.stderr)
     return EXIT_INTERRUPTED if result.stopped else EXIT_OK

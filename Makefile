@@ -1,0 +1,53 @@
+# webhookload — every target installs what it needs first (make install is idempotent).
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-stamp
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARGS    ?=
+
+.PHONY: install demo test lint fmt loadtest loadtest-http loadtest-kafka target record screenshot bench clean
+
+install: $(STAMP)
+
+# Debian packages the tests use (tmux drives the real-terminal test).
+$(STAMP): pyproject.toml
+	@command -v tmux >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq tmux; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## The main job: the TUI against the embedded reference target, started at once.
+demo: install
+	$(BIN)/webhookload-tui --target builtin --autostart $(ARGS)
+
+## ruff, mypy and pytest; fails on any of them.
+test: install lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## The plan's targets.
+loadtest: install
+	$(BIN)/webhookload-tui --no-ui -target http://localhost:3001 -vus 10 -duration 30s $(ARGS)
+
+loadtest-http: install
+	$(BIN)/webhookload-tui --no-ui --target builtin --target-mode sync --vus 10 --duration 30s $(ARGS)
+
+loadtest-kafka: install
+	$(BIN)/webhookload-tui --no-ui --target builtin --target-mode queue --vus 10 --duration 30s $(ARGS)
+
+## The reference ingest service on :3001 (for `make loadtest` in another terminal).
+target: install
+	$(BIN)/webhookload-target $(ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

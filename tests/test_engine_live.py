@@ -1,0 +1,99 @@
+"""The engine against the reference target on a free loopback port: real sockets.
+
+The run's own counts must agree with what the target received, with no 4xx:
+the traffic is valid for the contract.
+"""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from engine.config import build_config
+from engine.runner import Runner
+from engine.stats import Snapshot
+from tests.helpers import get_json, target_process
+
+pytestmark = pytest.mark.anyio
+
+
+def assert_counts_agree(total: Snapshot, stats: dict[str, object]) -> None:
+    received = stats["received"]
+    assert isinstance(received, dict)
+    got_orders = sum(received["orders"].values())
+    got_cbs = sum(received["chargebacks"].values())
+    # A request cancelled at the deadline may or may not have reached the target.
+    assert total.orders <= got_orders <= total.orders + total.cancelled
+    assert total.disputes <= got_cbs <= total.disputes + total.cancelled
+    assert set(received["orders"]) <= {"202"} and set(received["chargebacks"]) <= {"202"}
+
+
+@pytest.mark.parametrize("contract", ["ingest", "plan"])
+@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+async def test_counts_agree_and_no_4xx(contract: str, client: str) -> None:
+    with target_process("--contract", contract) as url:
+        cfg = build_config({"target": url, "vus": "8", "duration": "1500ms", "think": "0",
+                            "contract": contract, "client": client, "dispute_ratio": "0.5"})
+        deltas: list[Snapshot] = []
+        result = await Runner(cfg, on_snapshot=deltas.append).run()
+        stats = get_json(url + "/stats")
+    total = result.total
+    assert total.total > 50
+    assert total.errors == 0 and set(total.status_codes) == {202}
+    assert total.disputes > 0
+    assert_counts_agree(total, stats)
+    sc = total.scenarios
+    assert sc["orders_success"] > 0 and sc["orders_failed"] > 0
+    assert sc["disputes_opened"] >= sc.get("disputes_won", 0) + sc.get("disputes_lost", 0)
+    # the deltas add up to the total, and came several per second
+    assert sum(d.total for d in deltas) == total.total
+    assert len(deltas) >= 4
+    succeeded_there = stats["orders_by_status"].get("success", 0)
+    assert sc["orders_success"] <= succeeded_there <= sc["orders_success"] + total.cancelled
+
+
+async def test_queue_mode_applies_everything_without_dead_letters() -> None:
+    with target_process("--mode", "queue", "--lag", "20ms") as url:
+        cfg = build_config({"target": url, "vus": "4", "duration": "1s", "think": "0"})
+        result = await Runner(cfg).run()
+        for _ in range(100):  # the consumer applies after the lag
+            stats = get_json(url + "/stats")
+            if stats["pending"] == 0:
+                break
+            await anyio.sleep(0.1)
+    assert result.total.errors == 0
+    assert stats["dead_letters"] == 0
+    assert stats["applied"] == stats["received_total"]
+
+
+async def test_read_back_counts_reads() -> None:
+    with target_process() as url:
+        cfg = build_config({"target": url, "vus": "2", "duration": "1s", "think": "0",
+                            "read_ratio": "1"})
+        result = await Runner(cfg).run()
+    total = result.total
+    assert total.reads > 0 and total.errors == 0
+    assert total.total == total.orders + total.disputes + total.reads
+    assert total.status_codes.get(200, 0) == total.reads
+
+
+async def test_builtin_target_starts_and_stops() -> None:
+    cfg = build_config({"target": "builtin", "vus": "2", "duration": "700ms"})
+    result = await Runner(cfg).run()
+    assert result.target_url.startswith("http://127.0.0.1:")
+    assert result.total.total > 0 and result.total.errors == 0
+
+
+async def test_stop_ends_an_unbounded_run() -> None:
+    with target_process() as url:
+        cfg = build_config({"target": url, "vus": "3", "duration": "0", "think": "0"})
+        runner = Runner(cfg)
+        started = time.monotonic()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runner.run)
+            await anyio.sleep(0.8)
+            runner.stop()
+        assert time.monotonic() - started < 10
+    assert runner.stop_requested

@@ -1,0 +1,122 @@
+"""Histogram accuracy against exact percentiles, merging, and snapshot arithmetic."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from engine.histogram import bucket_bounds, bucket_index, bucket_value, merge_counts, percentiles
+from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.window import SnapshotWindow
+
+
+def exact_percentile(values: list[int], q: float) -> int:
+    """Nearest-rank percentile of raw samples."""
+    s = sorted(values)
+    rank = max(1, -(-q * len(s) // 100))
+    return s[int(rank) - 1]
+
+
+def test_buckets_are_contiguous_and_narrow() -> None:
+    prev_high = 0
+    for idx in range(bucket_index(10**10) + 1):
+        low, high = bucket_bounds(idx)
+        assert low == prev_high
+        assert (high - low) / max(low, 1) <= 1 / 128 or high - low == 1
+        prev_high = high
+    for v in [0, 1, 255, 256, 257, 1000, 123_456, 10**9]:
+        low, high = bucket_bounds(bucket_index(v))
+        assert low <= v < high
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        lambda r: int(r.lognormvariate(8, 1.2)),
+        lambda r: int(r.expovariate(1 / 20_000)),
+        lambda r: r.randint(100, 5_000_000),
+    ],
+)
+def test_percentiles_within_one_percent_of_exact(dist: object) -> None:
+    rng = random.Random(5)
+    values = [dist(rng) for _ in range(50_000)]  # type: ignore[operator]
+    counts: dict[int, int] = {}
+    for v in values:
+        i = bucket_index(v)
+        counts[i] = counts.get(i, 0) + 1
+    got = percentiles(counts, [50, 90, 95, 99, 99.9, 100])
+    for q, value in got.items():
+        exact = exact_percentile(values, q)
+        assert value is not None
+        assert abs(value - exact) <= max(0.01 * exact, 1.0), (q, value, exact)
+
+
+def test_empty_histogram_gives_none_not_nan() -> None:
+    assert percentiles({}, [50, 99]) == {50: None, 99: None}
+    snap = Snapshot()
+    assert snap.percentiles_s(50)[50] is None
+    assert snap.mean_s is None and snap.max_s is None and snap.error_pct == 0.0
+
+
+def test_merge_equals_recording_everything_in_one() -> None:
+    rng = random.Random(9)
+    a_vals = [rng.randint(1, 10**6) for _ in range(5000)]
+    b_vals = [rng.randint(1, 10**6) for _ in range(7000)]
+
+    def hist(vals: list[int]) -> dict[int, int]:
+        h: dict[int, int] = {}
+        for v in vals:
+            h[bucket_index(v)] = h.get(bucket_index(v), 0) + 1
+        return h
+
+    assert merge_counts(hist(a_vals), hist(b_vals)) == hist(a_vals + b_vals)
+
+
+def test_bucket_value_lies_in_bucket() -> None:
+    for idx in (0, 5, 300, 1000, 2000):
+        low, high = bucket_bounds(idx)
+        assert low <= bucket_value(idx) < high
+
+
+def test_stats_take_returns_delta_and_resets() -> None:
+    st = Stats()
+    assert st.record_response(ORDERS, 202, 1500)
+    assert not st.record_response(DISPUTES, 404, 900)
+    assert not st.record_response(ORDERS, 503, 700)
+    st.record_error(READS, "timeout")
+    st.record_cancelled()
+    st.scenario("orders_started")
+    d1 = st.take(0.25)
+    assert (d1.orders, d1.disputes, d1.reads, d1.total) == (2, 1, 1, 4)
+    assert (d1.success, d1.errors, d1.cancelled) == (1, 3, 1)
+    assert dict(d1.status_codes) == {202: 1, 404: 1, 503: 1}
+    assert dict(d1.errors_by_kind) == {"http_4xx": 1, "http_5xx": 1, "timeout": 1}
+    assert d1.latency_max_us == 1500 and sum(d1.latency.values()) == 3
+    st.record_response(ORDERS, 202, 100)
+    d2 = st.take(0.5)
+    assert d2.start == 0.25 and d2.total == 1 and dict(d2.status_codes) == {202: 1}
+    # deltas are immutable and unaffected by later recording
+    assert d1.total == 4
+    with pytest.raises(TypeError):
+        d1.status_codes[202] = 5  # type: ignore[index]
+    total = d1 + d2
+    assert total.total == 5 and total.status_codes[202] == 2 and total.start == 0
+    assert total.end == 0.5
+    assert merge_all([d1, d2]) == total
+
+
+def test_window_rate_and_per_second_series() -> None:
+    w = SnapshotWindow(keep_s=10)
+    st = Stats()
+    t = 0.0
+    for i in range(40):  # 10 s of deltas, 4 a second; errors only in second 5
+        for _ in range(10):
+            st.record_response(ORDERS, 500 if 20 <= i < 24 else 202, 1000)
+        t += 0.25
+        w.add(st.take(t))
+    assert w.total.total == 400
+    assert w.rate(1.0) == pytest.approx(40.0)
+    errors = w.per_second("errors", 60)
+    assert errors == [0, 0, 0, 0, 0, 40, 0, 0, 0, 0]
+    assert w.last(2.0).total == 80
