@@ -34,10 +34,12 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Go's ``Duration.String`` after ``Round(time.Millisecond)``: ``30.001s``, ``1m30s``."""
+    """Go's ``Duration.String`` after ``Round(time.Millisecond)``: ``10ms``, ``30.001s``, ``1m30s``."""
     ms = round(seconds * 1000)
     if ms == 0:
         return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
     h, rem = divmod(ms, 3_600_000)
     m, rem = divmod(rem, 60_000)
     secs = f"{rem / 1000:.3f}".rstrip("0").rstrip(".") + "s"

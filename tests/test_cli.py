@@ -1,0 +1,164 @@
+"""The headless command through a real subprocess: flags, exit codes, summary, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import free_port, target_process
+
+CMD = [sys.executable, "-m", "tui.cli"]
+
+SUMMARY = re.compile(
+    r"========== SUMMARY ==========\n"
+    r"Duration:    (?P<duration>[\d.]+m?[\d.]*s)\n"
+    r"Requests:    (?P<total>\d+) \((?P<rate>[\d.]+)/s\)\n"
+    r"  Orders:    (?P<orders>\d+)\n"
+    r"  Disputes:  (?P<disputes>\d+)\n"
+    r"Success:     (?P<success>\d+)\n"
+    r"Errors:      (?P<errors>\d+) \((?P<pct>[\d.]+)%\)\n"
+    r"Latency:     p50=(?P<p50>\S+)  p95=(?P<p95>\S+)  p99=(?P<p99>\S+)\n"
+    r"==============================\n"
+)
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CMD, *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_help_documents_exit_codes() -> None:
+    res = run("--help")
+    assert res.returncode == 0
+    for code in ("0 ", "2 ", "3 ", "130"):
+        assert code in res.stdout
+    assert "--dispute-ratio" in res.stdout and "--no-ui" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vus", "-1"], "--vus must be a positive integer, got '-1'"),
+        (["-vus", "0"], "--vus must be a positive integer, got '0'"),
+        (["--duration", "forever"], "--duration must be a duration like"),
+        (["-dispute-ratio", "2"], "--dispute-ratio must be a number from 0 to 1, got '2'"),
+        (["--target", "ftp://x"], "--target must be an http:// URL"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(args: list[str], message: str) -> None:
+    res = run("--no-ui", *args)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], res.stderr
+    assert res.stdout == ""
+
+
+def test_bad_json_path_exits_2_before_any_load() -> None:
+    res = run("--no-ui", "--target", f"http://127.0.0.1:{free_port()}",
+              "--json", "/nonexistent-dir/x.json")
+    assert res.returncode == 2
+    assert "--json must be a path in an existing directory" in res.stderr
+
+
+def test_unreachable_target_exits_3_fast() -> None:
+    port = free_port()
+    started = time.monotonic()
+    res = run("--no-ui", "--target", f"http://127.0.0.1:{port}", "--duration", "30s")
+    assert time.monotonic() - started < 10  # preflight, not a 30 s run
+    assert res.returncode == 3
+    assert f"http://127.0.0.1:{port}" in res.stderr and "--target builtin" in res.stderr
+    assert "SUMMARY" not in res.stdout
+
+
+def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    with target_process() as url:
+        res = run("--no-ui", "-target", url, "-vus", "4", "-duration", "1500ms",
+                  "-dispute-ratio", "0.5", "--think", "0", "--json", str(out), "--seed", "7")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("Starting load test: 4 VUs, 1.5s duration\nTarget: " + url)
+    m = SUMMARY.search(res.stdout)
+    assert m, res.stdout
+    assert int(m["total"]) == int(m["orders"]) + int(m["disputes"])
+    assert int(m["success"]) == int(m["total"]) and m["errors"] == "0" and m["pct"] == "0.00"
+    assert m["p50"] != "-"
+    doc = json.loads(out.read_text())
+    req = doc["requests"]
+    assert req["total"] == int(m["total"]) == req["orders"] + req["disputes"] + req["reads"]
+    assert set(doc["latency_ms"]) == {"p50", "p90", "p95", "p99", "max", "mean"}
+    lat = doc["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p95"] <= lat["p99"] <= lat["max"]
+    assert doc["status_codes"] == {"202": req["total"]}
+    assert set(doc["errors_by_kind"]) == {"connect", "timeout", "http_4xx", "http_5xx", "other"}
+    assert "cancelled_at_deadline" in doc
+    assert set(doc["scenarios"]) >= {"orders_started", "orders_success", "orders_failed",
+                                     "disputes_opened", "disputes_updated", "disputes_won",
+                                     "disputes_lost"}
+    cfg = doc["config"]
+    assert (cfg["vus"], cfg["duration"], cfg["dispute_ratio"], cfg["think"], cfg["seed"]) == (
+        4, "1.5s", 0.5, "0", 7)
+    assert cfg["target"] == url and cfg["contract"] == "ingest" and cfg["client"] == "aiohttp"
+
+
+def test_run_with_nothing_completed_prints_zeros_and_dashes() -> None:
+    """A target that accepts but never answers: no request completes."""
+    script = (
+        "import socket,time;s=socket.socket();s.bind(('127.0.0.1',0));s.listen(64);"
+        "print(s.getsockname()[1],flush=True);time.sleep(60)"
+    )
+    srv = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert srv.stdout is not None
+        port = srv.stdout.readline().strip()
+        res = run("--no-ui", "--target", f"http://127.0.0.1:{port}", "--duration", "1s",
+                  "--vus", "2")
+    finally:
+        srv.kill()
+        srv.wait()
+        if srv.stdout:
+            srv.stdout.close()
+    assert res.returncode == 0, res.stderr
+    m = SUMMARY.search(res.stdout)
+    assert m, res.stdout
+    assert (m["total"], m["errors"], m["pct"]) == ("0", "0", "0.00")
+    assert (m["p50"], m["p95"], m["p99"]) == ("-", "-", "-")
+    assert "nan" not in res.stdout.lower()
+    assert "Cancelled at deadline: 2" in res.stdout
+
+
+def test_ctrl_c_stops_prints_summary_and_exits_130() -> None:
+    with target_process() as url:
+        proc = subprocess.Popen([*CMD, "--no-ui", "--target", url, "--duration", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    m = SUMMARY.search(out)
+    assert m and int(m["total"]) > 0
+
+
+def test_no_ui_never_imports_textual() -> None:
+    code = (
+        "import sys, importlib, pkgutil, engine, tui.cli, tui.headless\n"
+        "for m in pkgutil.walk_packages(engine.__path__, 'engine.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "import tui.cli\n"
+        "tui.cli.main(['--no-ui', '--target', 'builtin', '--duration', '300ms'])\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "assert not bad, bad\n"
+        "print('clean')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env={**os.environ})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith("clean")

@@ -1,0 +1,118 @@
+"""The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think and
+Contract, validated as you type with the CLI's own validators and words."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig
+from engine.durations import format_duration
+
+# (config field, label) in Tab order; Contract (a Select) follows them.
+TEXT_FIELDS = (
+    ("target", "Target"),
+    ("vus", "VUs"),
+    ("duration", "Duration"),
+    ("dispute_ratio", "Dispute ratio"),
+    ("think", "Think"),
+)
+
+
+def _initial(config: RunConfig, field: str) -> str:
+    value = getattr(config, field)
+    if field in ("duration", "think"):
+        return format_duration(value) if value else "0"
+    return str(value)
+
+
+class RunForm(Vertical):
+    """Emits :class:`RunForm.Submitted` on Enter or Start when every field is valid."""
+
+    class Submitted(Message):
+        pass
+
+    def __init__(self, config: RunConfig, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._config = config
+        self._errors: dict[str, str] = {}
+        self._running = False
+
+    def compose(self) -> ComposeResult:
+        for field, label in TEXT_FIELDS:
+            if field == "think":
+                yield Static("Advanced", classes="form-section")
+            yield Label(label, classes="form-label")
+            yield Input(_initial(self._config, field), id=f"f-{field}", compact=True,
+                        select_on_focus=False)
+            yield Static("", id=f"e-{field}", classes="form-error")
+        yield Label("Contract", classes="form-label")
+        yield Select(
+            [(c, c) for c in CONTRACTS], value=self._config.contract, allow_blank=False,
+            id="f-contract", compact=True,
+        )
+        yield Button("Start", id="start", variant="success")
+
+    def on_mount(self) -> None:
+        self.border_title = "Run"
+        for field, _ in TEXT_FIELDS:
+            self._validate(field, self.query_one(f"#f-{field}", Input).value)
+        self._sync_start()
+
+    def _validate(self, field: str, text: str) -> None:
+        err = self.query_one(f"#e-{field}", Static)
+        try:
+            PARSERS[field](text)
+        except ConfigError as exc:
+            self._errors[field] = str(exc)
+            err.update(str(exc))
+            err.display = True
+            self.query_one(f"#f-{field}", Input).add_class("-invalid-field")
+        else:
+            self._errors.pop(field, None)
+            err.update("")
+            err.display = False
+            self.query_one(f"#f-{field}", Input).remove_class("-invalid-field")
+
+    def _sync_start(self) -> None:
+        self.query_one("#start", Button).disabled = bool(self._errors) or self._running
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("f-"):
+            self._validate(event.input.id[2:], event.value)
+            self._sync_start()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.is_valid:
+            self.post_message(self.Submitted())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            event.stop()
+            self.post_message(self.Submitted())
+
+    @property
+    def is_valid(self) -> bool:
+        return not self._errors
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return dict(self._errors)
+
+    def set_running(self, running: bool) -> None:
+        self._running = running
+        self._sync_start()
+
+    def config(self) -> RunConfig:
+        """The base config with the form's values (call only when valid)."""
+        values: dict[str, Any] = {}
+        for field, _ in TEXT_FIELDS:
+            values[field] = PARSERS[field](self.query_one(f"#f-{field}", Input).value)
+        values["contract"] = str(self.query_one("#f-contract", Select).value)
+        return dataclasses.replace(self._config, **values)

@@ -1,0 +1,27 @@
+"""Messages between the engine worker and the app, in one place.
+
+The worker never touches widgets: it posts these, and the app reacts. Live
+numbers do not travel as messages at all; a 4 Hz timer reads the latest.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from engine.runner import RunResult
+
+
+class RunFinished(Message):
+    """The run ended (deadline, stop, or interrupt) with its result."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class RunFailed(Message):
+    """The run could not start or broke; ``text`` is shown to the user."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -1,0 +1,150 @@
+"""The live view's panels. Each is a ``Static`` that re-renders from ``LiveData``."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline, Static
+
+from engine.durations import format_duration, format_latency
+from tui.widgets.data import LiveData
+
+
+class Panel(Static):
+    """A bordered panel with a title; subclasses implement ``show``."""
+
+    DEFAULT_CLASSES = "panel"
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.border_title = title
+
+    def show(self, data: LiveData) -> None:
+        raise NotImplementedError
+
+
+class ProgressPanel(Panel):
+    """Elapsed / total as a bar, or elapsed alone for an unbounded run."""
+
+    def show(self, data: LiveData) -> None:
+        width = max(10, self.size.width - 28)
+        elapsed = format_duration(data.elapsed)
+        if data.duration > 0:
+            frac = min(1.0, data.elapsed / data.duration)
+            done = int(frac * width)
+            bar = Text("█" * done, style="bold green") + Text("░" * (width - done), "dim")
+            text = bar + Text(f" {elapsed} / {format_duration(data.duration)}")
+        else:
+            text = Text(f"{elapsed} elapsed (until stopped)")
+        self.update(text + Text(f"  {data.state}", style="italic"))
+
+
+class CountersPanel(Panel):
+    """Big counters: total requests, current rate, success, errors."""
+
+    def show(self, data: LiveData) -> None:
+        t = data.total
+        grid = Table.grid(expand=True)
+        for _ in range(4):
+            grid.add_column(justify="center", ratio=1)
+        grid.add_row(
+            Text("Requests", "dim"), Text("Rate", "dim"), Text("Success", "dim"),
+            Text("Errors", "dim"),
+        )
+        err_style = "bold red" if t.errors else "bold"
+        grid.add_row(
+            Text(f"{t.total:,}", "bold"),
+            Text(f"{data.rate:,.1f}/s", "bold"),
+            Text(f"{t.success:,}", "bold green"),
+            Text(f"{t.errors:,} ({t.error_pct:.2f}%)", err_style),
+        )
+        self.update(grid)
+
+
+class SplitPanel(Panel):
+    """Orders vs disputes: requests per endpoint and scenario outcomes."""
+
+    def show(self, data: LiveData) -> None:
+        t = data.total
+        sc = t.scenarios
+        table = Table.grid(expand=True, padding=(0, 1))
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_row("Orders", f"{t.orders:,} req")
+        table.add_row(
+            Text(f"  success {sc.get('orders_success', 0):,}  failed "
+                 f"{sc.get('orders_failed', 0):,}  aborted {sc.get('orders_aborted', 0):,}",
+                 "dim"),
+            "",
+        )
+        table.add_row("Disputes", f"{t.disputes:,} req")
+        table.add_row(
+            Text(f"  opened {sc.get('disputes_opened', 0):,}  won {sc.get('disputes_won', 0):,}"
+                 f"  lost {sc.get('disputes_lost', 0):,}", "dim"),
+            "",
+        )
+        if t.reads:
+            table.add_row("Reads", f"{t.reads:,} req")
+        self.update(table)
+
+
+class LatencyPanel(Panel):
+    """p50/p95/p99/max, for the whole run and for the last 10 s."""
+
+    def show(self, data: LiveData) -> None:
+        run = data.total.percentiles_s(50, 95, 99)
+        recent = data.last10.percentiles_s(50, 95, 99)
+        table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
+        table.add_column("", style="dim")
+        for name in ("p50", "p95", "p99", "max"):
+            table.add_column(name, justify="right")
+        table.add_row("run", *(format_latency(run[q]) for q in (50, 95, 99)),
+                      format_latency(data.total.max_s))
+        table.add_row("10s", *(format_latency(recent[q]) for q in (50, 95, 99)),
+                      format_latency(data.last10.max_s))
+        self.update(table)
+
+
+class CodesPanel(Panel):
+    """Status codes seen and error kinds, with counts."""
+
+    def show(self, data: LiveData) -> None:
+        t = data.total
+        codes = Text()
+        for code, n in sorted(t.status_codes.items()):
+            style = "green" if code < 400 else "yellow" if code < 500 else "red"
+            codes.append(f"{code}", style=f"bold {style}").append(f" {n:,}  ")
+        kinds = Text()
+        for kind, n in sorted(t.errors_by_kind.items()):
+            if n:
+                kinds.append(kind, style="bold red").append(f" {n:,}  ")
+        if t.cancelled:
+            kinds.append("cancelled", style="dim").append(f" {t.cancelled:,}")
+        self.update(
+            Text("codes  ", "dim") + (codes or Text("-")) + Text("\nerrors ", "dim")
+            + (kinds or Text("none"))
+        )
+
+
+class RatesPanel(Vertical):
+    """Sparklines of errors/s and requests/s over the last 60 s."""
+
+    DEFAULT_CLASSES = "panel"
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "Last 60 s"
+        yield Label("errors/s", classes="spark-label")
+        yield Sparkline([], id="spark-errors")
+        yield Label("requests/s", classes="spark-label")
+        yield Sparkline([], id="spark-requests")
+
+    def show(self, data: LiveData) -> None:
+        self.query_one("#spark-errors", Sparkline).data = data.errors_per_s or [0.0]
+        self.query_one("#spark-requests", Sparkline).data = data.requests_per_s or [0.0]
+        peak_err = max(data.errors_per_s, default=0.0)
+        peak_req = max(data.requests_per_s, default=0.0)
+        labels = list(self.query(".spark-label").results(Label))
+        labels[0].update(f"errors/s  (peak {peak_err:,.0f})")
+        labels[1].update(f"requests/s  (peak {peak_req:,.0f})")

@@ -1,0 +1,42 @@
+"""The Summary panel: the ``--no-ui`` block plus status-code and error tables."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.report import detail_lines, summary_lines
+from engine.runner import RunResult
+from engine.stats import ERROR_KINDS
+
+
+class SummaryPanel(Static):
+    DEFAULT_CLASSES = "panel"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.border_title = "Summary"
+
+    def show_result(self, result: RunResult, json_path: str | None) -> None:
+        t = result.total
+        block = Text("\n".join(summary_lines(t, result.elapsed)))
+        outcomes = Text("\n".join(detail_lines(t)[-2:]), style="dim")
+        tables = Table.grid(padding=(0, 4))
+        tables.add_column()
+        tables.add_column()
+        codes = Table("status", "count", box=None, padding=(0, 1), header_style="dim")
+        for code, n in sorted(t.status_codes.items()):
+            codes.add_row(str(code), f"{n:,}")
+        kinds = Table("error kind", "count", box=None, padding=(0, 1), header_style="dim")
+        for kind in ERROR_KINDS:
+            kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
+        kinds.add_row("cancelled", f"{t.cancelled:,}")
+        tables.add_row(codes, kinds)
+        how = "stopped" if result.stopped else "completed"
+        footer = Text(f"Run {how} against {result.target_url}", style="dim")
+        if json_path:
+            footer.append(f"\nJSON summary: {json_path}", style="bold")
+        footer.append("\nr: run again   j: save JSON   q: quit", style="dim")
+        self.update(Group(block, outcomes, Text(""), tables, Text(""), footer))
