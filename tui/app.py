@@ -214,6 +214,7 @@ class WebhookLoadApp(App[int]):
             self._write_json(self.json_path)
         self.query_one(SummaryPanel).show_result(message.result, self.saved_json)
         self.query_one(ContentSwitcher).current = "summary-view"
+        self.query_one("#summary-view").focus()  # so r / j / q act at once
         self.query_one(RunForm).set_running(False)
         self.refresh_bindings()
         if self.exit_on_finish:

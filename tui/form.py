@@ -41,7 +41,7 @@ class RunForm(Vertical):
         super().__init__(id=id)
         self._config = config
         self._errors: dict[str, str] = {}
-        self._running = False
+        self._run_active = False
 
     def compose(self) -> ComposeResult:
         for field, label in TEXT_FIELDS:
@@ -80,7 +80,7 @@ class RunForm(Vertical):
             self.query_one(f"#f-{field}", Input).remove_class("-invalid-field")
 
     def _sync_start(self) -> None:
-        self.query_one("#start", Button).disabled = bool(self._errors) or self._running
+        self.query_one("#start", Button).disabled = bool(self._errors) or self._run_active
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("f-"):
@@ -106,7 +106,7 @@ class RunForm(Vertical):
         return dict(self._errors)
 
     def set_running(self, running: bool) -> None:
-        self._running = running
+        self._run_active = running
         self._sync_start()
 
     def config(self) -> RunConfig:

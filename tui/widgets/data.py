@@ -8,6 +8,15 @@ from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 
 
+SPARK_SECONDS = 60
+
+
+def _pad(series: list[float]) -> list[float]:
+    """Always 60 points, zeros before the run began: the sparkline then scales
+    from zero and a run's first seconds do not fill the whole width."""
+    return [0.0] * (SPARK_SECONDS - len(series)) + series
+
+
 @dataclass(frozen=True, slots=True)
 class LiveData:
     total: Snapshot
@@ -25,8 +34,8 @@ class LiveData:
             total=w.total,
             last10=w.last(10.0),
             rate=w.rate(1.0),
-            errors_per_s=w.per_second("errors", 60),
-            requests_per_s=w.per_second("total", 60),
+            errors_per_s=_pad(w.per_second("errors", SPARK_SECONDS)),
+            requests_per_s=_pad(w.per_second("total", SPARK_SECONDS)),
             elapsed=w.now,
             duration=duration,
             state=state,

@@ -69,25 +69,26 @@ class SplitPanel(Panel):
     def show(self, data: LiveData) -> None:
         t = data.total
         sc = t.scenarios
-        table = Table.grid(expand=True, padding=(0, 1))
-        table.add_column(style="bold")
-        table.add_column(justify="right")
-        table.add_row("Orders", f"{t.orders:,} req")
-        table.add_row(
-            Text(f"  success {sc.get('orders_success', 0):,}  failed "
-                 f"{sc.get('orders_failed', 0):,}  aborted {sc.get('orders_aborted', 0):,}",
-                 "dim"),
-            "",
-        )
-        table.add_row("Disputes", f"{t.disputes:,} req")
-        table.add_row(
-            Text(f"  opened {sc.get('disputes_opened', 0):,}  won {sc.get('disputes_won', 0):,}"
-                 f"  lost {sc.get('disputes_lost', 0):,}", "dim"),
-            "",
-        )
+        def line(name: str, n: int) -> Text:
+            return Text(f"{name:<10}", "bold") + Text(f"{n:>10,} requests")
+
+        def outcomes(*pairs: tuple[str, str]) -> Text:
+            shown = [(label, sc.get(key, 0)) for label, key in pairs]
+            # "aborted" (a step refused) only takes room when it happened
+            shown = [(label, n) for label, n in shown if n or label != "aborted"]
+            return Text("  " + "  ".join(f"{label} {n:,}" for label, n in shown), "dim")
+
+        parts = [
+            line("Orders", t.orders),
+            outcomes(("success", "orders_success"), ("failed", "orders_failed"),
+                     ("aborted", "orders_aborted")),
+            line("Disputes", t.disputes),
+            outcomes(("opened", "disputes_opened"), ("won", "disputes_won"),
+                     ("lost", "disputes_lost")),
+        ]
         if t.reads:
-            table.add_row("Reads", f"{t.reads:,} req")
-        self.update(table)
+            parts.append(line("Reads", t.reads))
+        self.update(Text("\n").join(parts))
 
 
 class LatencyPanel(Panel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+import io
+
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -18,6 +20,8 @@ class SummaryPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.border_title = "Summary"
+        self.plain = ""
+        """What the panel shows, as plain text (for tests and copying)."""
 
     def show_result(self, result: RunResult, json_path: str | None) -> None:
         t = result.total
@@ -39,4 +43,8 @@ class SummaryPanel(Static):
         if json_path:
             footer.append(f"\nJSON summary: {json_path}", style="bold")
         footer.append("\nr: run again   j: save JSON   q: quit", style="dim")
-        self.update(Group(block, outcomes, Text(""), tables, Text(""), footer))
+        group = Group(block, outcomes, Text(""), tables, Text(""), footer)
+        console = Console(width=100, file=io.StringIO(), color_system=None)
+        console.print(group)
+        self.plain = console.file.getvalue()  # type: ignore[attr-defined]
+        self.update(group)

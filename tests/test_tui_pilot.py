@@ -1,0 +1,127 @@
+"""The app driven through Textual's Pilot: the form, a real run, stop, run again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+
+from engine.config import build_config
+from tests.helpers import free_port, target_process
+from tui.app import WebhookLoadApp
+from tui.widgets import SummaryPanel
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 36)
+
+
+async def wait_for(pilot: object, cond: object, limit_s: float = 30) -> None:
+    """Let the app run until ``cond()`` holds (a bounded wait, not a timing assert)."""
+    for _ in range(int(limit_s / 0.05)):
+        if cond():  # type: ignore[operator]
+            return
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    raise AssertionError("condition not reached")
+
+
+def summary_text(app: WebhookLoadApp) -> str:
+    return app.query_one(SummaryPanel).plain
+
+
+async def test_tab_walks_the_fields_in_order_then_start() -> None:
+    app = WebhookLoadApp(build_config({}))
+    async with app.run_test(size=SIZE) as pilot:
+        order = []
+        for _ in range(7):
+            order.append(app.focused.id if app.focused else None)
+            await pilot.press("tab")
+        assert order == ["f-target", "f-vus", "f-duration", "f-dispute_ratio", "f-think",
+                         "f-contract", "start"]
+
+
+async def test_validation_as_you_type_disables_start() -> None:
+    app = WebhookLoadApp(build_config({}))
+    async with app.run_test(size=SIZE) as pilot:
+        start = app.query_one("#start", Button)
+        assert not start.disabled
+        vus = app.query_one("#f-vus", Input)
+        vus.focus()
+        vus.value = ""
+        await pilot.press("minus", "1")
+        await pilot.pause()
+        err = app.query_one("#e-vus", Static)
+        assert err.display and "--vus must be a positive integer, got '-1'" in str(err.render())
+        assert start.disabled
+        vus.value = ""
+        await pilot.press("2", "5")
+        await pilot.pause()
+        assert not err.display and not start.disabled
+        app.query_one("#f-dispute_ratio", Input).value = "1.5"
+        await pilot.pause()
+        assert start.disabled
+        await pilot.press("s")  # typed into the focused input, not a start
+        assert app.state == "idle"
+
+
+async def test_run_counts_move_then_summary_then_run_again(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    with target_process() as url:
+        cfg = build_config({"target": url, "duration": "1500ms", "vus": "4"})
+        app = WebhookLoadApp(cfg, json_path=str(out))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.click("#start")
+            await wait_for(pilot, lambda: app.window.total.total > 0)
+            assert app.state == "running"
+            await wait_for(pilot, lambda: app.state == "finished")
+            text = summary_text(app)
+            assert "Requests:" in text and "SUMMARY" in text
+            assert app.result is not None and app.result.total.errors == 0
+            first_total = app.result.total.total
+            assert json.loads(out.read_text())["requests"]["total"] == first_total
+            first = app.result
+            await pilot.press("r")  # Pilot may only return once the short run is over
+            await wait_for(pilot, lambda: app.result is not None and app.result is not first)
+            assert app.state == "finished"
+            assert app.result.total.total > 0
+            assert app.result.config == cfg
+
+
+async def test_stop_mid_run_shows_what_ran() -> None:
+    with target_process() as url:
+        app = WebhookLoadApp(build_config({"target": url, "duration": "0", "vus": "2"}),
+                             autostart=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.window.total.total > 20)
+            await pilot.press("x")
+            await wait_for(pilot, lambda: app.state == "finished")
+            assert app.result is not None and app.result.stopped
+            assert "Run stopped" in summary_text(app)
+            # the form stays usable
+            assert not app.query_one("#start", Button).disabled
+
+
+async def test_unreachable_target_notifies_and_starts_nothing() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    app = WebhookLoadApp(build_config({"target": url}), autostart=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == "idle" and bool(app._notifications))
+        note = list(app._notifications)[-1]
+        assert url in note.message and "--target builtin" in note.message
+        assert app.result is None and app.window.total.total == 0
+
+
+async def test_save_json_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with target_process() as url:
+        app = WebhookLoadApp(build_config({"target": url, "duration": "500ms", "vus": "2"}),
+                             autostart=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.state == "finished")
+            await pilot.press("j")
+            await pilot.pause()
+            files = list(tmp_path.glob("webhookload-*.json"))
+            assert len(files) == 1
+            assert json.loads(files[0].read_text())["requests"]["total"] > 0
+            assert "JSON summary:" in summary_text(app)

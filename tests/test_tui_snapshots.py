@@ -1,0 +1,69 @@
+"""SVG snapshots of the form, the live view and the summary, from a scripted
+snapshot stream on a fixed clock (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from engine.config import RunConfig, build_config
+from engine.runner import SnapshotSink
+from tests.scripted import TICKS, ScriptedRunner
+from tui.app import WebhookLoadApp
+
+CONFIG = build_config({"target": "http://127.0.0.1:3001", "duration": "30s"})
+
+
+def make_app(*, finish: bool | None) -> WebhookLoadApp:
+    def factory(config: RunConfig, sink: SnapshotSink) -> ScriptedRunner:
+        return ScriptedRunner(config, sink, finish=bool(finish))
+
+    return WebhookLoadApp(CONFIG, autostart=finish is not None, runner_factory=factory)
+
+
+def settle(cond: Callable[[WebhookLoadApp], bool]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, WebhookLoadApp)
+        for inp in app.query(Input):
+            inp.cursor_blink = False
+        for _ in range(200):
+            if cond(app):
+                break
+            await pilot.pause(0.02)
+        assert cond(app)
+        app.refresh_live()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_form(snap_compare: Any) -> None:
+    assert snap_compare(make_app(finish=None), terminal_size=(120, 36),
+                        run_before=settle(lambda a: True))
+
+
+def test_form_with_invalid_field(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        pilot.app.query_one("#f-vus", Input).value = "-1"
+        await settle(lambda a: True)(pilot)
+
+    assert snap_compare(make_app(finish=None), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_live_view(snap_compare: Any) -> None:
+    assert snap_compare(make_app(finish=False), terminal_size=(120, 36),
+                        run_before=settle(lambda a: a.window.now == TICKS * 0.25))
+
+
+def test_live_view_80x24(snap_compare: Any) -> None:
+    assert snap_compare(make_app(finish=False), terminal_size=(80, 24),
+                        run_before=settle(lambda a: a.window.now == TICKS * 0.25))
+
+
+def test_summary(snap_compare: Any) -> None:
+    assert snap_compare(make_app(finish=True), terminal_size=(120, 36),
+                        run_before=settle(lambda a: a.state == "finished"))
