@@ -51,3 +51,14 @@ target: install
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+## Demos: an SVG of the real app mid-run (shown in the README) and an asciinema recording.
+screenshot: install
+	$(BIN)/python -m tui.screenshot docs/screenshot.svg
+
+record: install
+	@command -v asciinema >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq asciinema; }
+	@mkdir -p docs
+	asciinema rec --overwrite --quiet --cols 120 --rows 36 \
+		-c "$(BIN)/webhookload-tui --target builtin --autostart --duration 10s --exit-on-finish" docs/demo.cast
+	@echo "wrote docs/demo.cast (play it with: asciinema play docs/demo.cast)"

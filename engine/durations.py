@@ -34,7 +34,7 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Go's ``Duration.String`` after ``Round(time.Millisecond)``: ``10ms``, ``30.001s``, ``1m30s``."""
+    """Go's ``Duration.String`` after ``Round(time.Millisecond)``: ``10ms``, ``1m30s``."""
     ms = round(seconds * 1000)
     if ms == 0:
         return "0s"

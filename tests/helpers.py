@@ -74,10 +74,10 @@ async def raw_server(behaviour: str) -> AsyncIterator[str]:
             except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                 pass
 
-    async with listener:  # closed after the serving task is gone
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(listener.serve, handle)
-            try:
-                yield f"http://127.0.0.1:{port}"
-            finally:
-                tg.cancel_scope.cancel()
+    # the listener closes after the serving task is gone
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, handle)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            tg.cancel_scope.cancel()

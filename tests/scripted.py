@@ -22,13 +22,25 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
         lat[bucket_index(45_000)] = 2
         out.append(
             Snapshot(
-                start=i * 0.25, end=(i + 1) * 0.25, orders=int(ok * 0.8) + errs,
-                disputes=ok - int(ok * 0.8), success=ok, errors=errs,
+                start=i * 0.25,
+                end=(i + 1) * 0.25,
+                orders=int(ok * 0.8) + errs,
+                disputes=ok - int(ok * 0.8),
+                success=ok,
+                errors=errs,
                 status_codes={202: ok, **({503: errs} if errs else {})},
                 errors_by_kind={"http_5xx": errs} if errs else {},
-                scenarios={"orders_started": 60, "orders_success": 28, "orders_failed": 27,
-                           "disputes_opened": 8, "disputes_won": 4, "disputes_lost": 3},
-                latency=lat, latency_sum_us=ok * 1500, latency_max_us=45_000 + i,
+                scenarios={
+                    "orders_started": 60,
+                    "orders_success": 28,
+                    "orders_failed": 27,
+                    "disputes_opened": 8,
+                    "disputes_won": 4,
+                    "disputes_lost": 3,
+                },
+                latency=lat,
+                latency_sum_us=ok * 1500,
+                latency_max_us=45_000 + i,
             )
         )
     return out
@@ -50,8 +62,9 @@ class ScriptedRunner:
         if not self.finish:
             await self._stopped.wait()
         total = merge_all(deltas)
-        return RunResult(self.config, "http://127.0.0.1:3001", total, total.end,
-                         stopped=not self.finish)
+        return RunResult(
+            self.config, "http://127.0.0.1:3001", total, total.end, stopped=not self.finish
+        )
 
     def stop(self) -> None:
         self._stopped.set()

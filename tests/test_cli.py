@@ -31,8 +31,9 @@ SUMMARY = re.compile(
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CMD, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*CMD, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def test_help_documents_exit_codes() -> None:
@@ -63,8 +64,13 @@ def test_bad_flags_exit_2_with_one_line(args: list[str], message: str) -> None:
 
 
 def test_bad_json_path_exits_2_before_any_load() -> None:
-    res = run("--no-ui", "--target", f"http://127.0.0.1:{free_port()}",
-              "--json", "/nonexistent-dir/x.json")
+    res = run(
+        "--no-ui",
+        "--target",
+        f"http://127.0.0.1:{free_port()}",
+        "--json",
+        "/nonexistent-dir/x.json",
+    )
     assert res.returncode == 2
     assert "--json must be a path in an existing directory" in res.stderr
 
@@ -82,8 +88,23 @@ def test_unreachable_target_exits_3_fast() -> None:
 def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> None:
     out = tmp_path / "summary.json"
     with target_process() as url:
-        res = run("--no-ui", "-target", url, "-vus", "4", "-duration", "1500ms",
-                  "-dispute-ratio", "0.5", "--think", "0", "--json", str(out), "--seed", "7")
+        res = run(
+            "--no-ui",
+            "-target",
+            url,
+            "-vus",
+            "4",
+            "-duration",
+            "1500ms",
+            "-dispute-ratio",
+            "0.5",
+            "--think",
+            "0",
+            "--json",
+            str(out),
+            "--seed",
+            "7",
+        )
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("Starting load test: 4 VUs, 1.5s duration\nTarget: " + url)
     m = SUMMARY.search(res.stdout)
@@ -100,12 +121,23 @@ def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> Non
     assert doc["status_codes"] == {"202": req["total"]}
     assert set(doc["errors_by_kind"]) == {"connect", "timeout", "http_4xx", "http_5xx", "other"}
     assert "cancelled_at_deadline" in doc
-    assert set(doc["scenarios"]) >= {"orders_started", "orders_success", "orders_failed",
-                                     "disputes_opened", "disputes_updated", "disputes_won",
-                                     "disputes_lost"}
+    assert set(doc["scenarios"]) >= {
+        "orders_started",
+        "orders_success",
+        "orders_failed",
+        "disputes_opened",
+        "disputes_updated",
+        "disputes_won",
+        "disputes_lost",
+    }
     cfg = doc["config"]
     assert (cfg["vus"], cfg["duration"], cfg["dispute_ratio"], cfg["think"], cfg["seed"]) == (
-        4, "1.5s", 0.5, "0", 7)
+        4,
+        "1.5s",
+        0.5,
+        "0",
+        7,
+    )
     assert cfg["target"] == url and cfg["contract"] == "ingest" and cfg["client"] == "aiohttp"
 
 
@@ -119,8 +151,9 @@ def test_run_with_nothing_completed_prints_zeros_and_dashes() -> None:
     try:
         assert srv.stdout is not None
         port = srv.stdout.readline().strip()
-        res = run("--no-ui", "--target", f"http://127.0.0.1:{port}", "--duration", "1s",
-                  "--vus", "2")
+        res = run(
+            "--no-ui", "--target", f"http://127.0.0.1:{port}", "--duration", "1s", "--vus", "2"
+        )
     finally:
         srv.kill()
         srv.wait()
@@ -137,8 +170,12 @@ def test_run_with_nothing_completed_prints_zeros_and_dashes() -> None:
 
 def test_ctrl_c_stops_prints_summary_and_exits_130() -> None:
     with target_process() as url:
-        proc = subprocess.Popen([*CMD, "--no-ui", "--target", url, "--duration", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*CMD, "--no-ui", "--target", url, "--duration", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(2.0)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -158,7 +195,8 @@ def test_no_ui_never_imports_textual() -> None:
         "assert not bad, bad\n"
         "print('clean')\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, env={**os.environ})
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ}
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().endswith("clean")

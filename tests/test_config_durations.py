@@ -10,8 +10,17 @@ from engine.durations import format_duration, format_latency, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("500ms", 0.5), ("30s", 30), ("2m", 120), ("1m30s", 90), ("0", 0), ("1h", 3600),
-     ("1.5s", 1.5), ("250us", 0.00025), ("10ms", 0.01)],
+    [
+        ("500ms", 0.5),
+        ("30s", 30),
+        ("2m", 120),
+        ("1m30s", 90),
+        ("0", 0),
+        ("1h", 3600),
+        ("1.5s", 1.5),
+        ("250us", 0.00025),
+        ("10ms", 0.01),
+    ],
 )
 def test_parse_go_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -39,7 +48,12 @@ def test_defaults_are_the_plans() -> None:
     c = build_config({})
     assert c == RunConfig()
     assert (c.target, c.vus, c.duration, c.dispute_ratio, c.think) == (
-        "http://localhost:3001", 10, 30.0, 0.3, 0.010)
+        "http://localhost:3001",
+        10,
+        30.0,
+        0.3,
+        0.010,
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,15 +61,22 @@ def test_defaults_are_the_plans() -> None:
     [
         ("vus", "-1", "--vus must be a positive integer, got '-1'"),
         ("vus", "ten", "--vus must be a positive integer, got 'ten'"),
-        ("duration", "soon", "--duration must be a duration like 500ms, 30s, 2m or 1m30s"
-         " (0 = no limit), got 'soon'"),
+        (
+            "duration",
+            "soon",
+            "--duration must be a duration like 500ms, 30s, 2m or 1m30s (0 = no limit), got 'soon'",
+        ),
         ("dispute_ratio", "1.5", "--dispute-ratio must be a number from 0 to 1, got '1.5'"),
         ("think", "x", "--think must be a duration like 0, 10ms or 1s, got 'x'"),
         ("timeout", "0", "--timeout must be a duration greater than 0, like 5s, got '0'"),
         ("contract", "v2", "--contract must be one of ingest, plan, got 'v2'"),
         ("client", "curl", "--client must be one of aiohttp, httpx, got 'curl'"),
-        ("target", "localhost:3001", "--target must be an http:// URL like "
-         "http://localhost:3001, or builtin, got 'localhost:3001'"),
+        (
+            "target",
+            "localhost:3001",
+            "--target must be an http:// URL like "
+            "http://localhost:3001, or builtin, got 'localhost:3001'",
+        ),
         ("seed", "x1", "--seed must be an integer, got 'x1'"),
     ],
 )
@@ -74,5 +95,17 @@ def test_http2_needs_httpx() -> None:
 def test_config_dict_has_every_setting() -> None:
     d = build_config({"duration": "1m30s", "think": "0"}).as_dict()
     assert d["duration"] == "1m30s" and d["think"] == "0"
-    assert set(d) >= {"target", "vus", "duration", "dispute_ratio", "think", "timeout",
-                      "contract", "client", "http2", "seed", "max_updates", "read_ratio"}
+    assert set(d) >= {
+        "target",
+        "vus",
+        "duration",
+        "dispute_ratio",
+        "think",
+        "timeout",
+        "contract",
+        "client",
+        "http2",
+        "seed",
+        "max_updates",
+        "read_ratio",
+    }

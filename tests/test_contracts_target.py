@@ -31,8 +31,14 @@ def test_ingest_order_payload_fields() -> None:
     order = OrderRef()
     first = orjson.loads(c.order_event(order, "created"))
     second = orjson.loads(c.order_event(order, "success"))
-    assert set(first) == {"provider_event_id", "order_id", "user_id", "status",
-                          "created_at", "updated_at"}
+    assert set(first) == {
+        "provider_event_id",
+        "order_id",
+        "user_id",
+        "status",
+        "created_at",
+        "updated_at",
+    }
     assert first["order_id"] == second["order_id"] == order.order_id
     assert first["user_id"] == second["user_id"] == order.user_id
     assert first["provider_event_id"] != second["provider_event_id"]
@@ -48,30 +54,59 @@ def test_ingest_chargeback_payload_fields() -> None:
     opened = orjson.loads(c.chargeback_event(order, "opened", None))
     updated = orjson.loads(c.chargeback_event(order, "updated", None))
     closed = orjson.loads(c.chargeback_event(order, "closed", "won"))
-    assert set(opened) == {"provider_event_id", "order_id", "user_id", "status", "reason",
-                           "amount", "currency", "occurred_at", "evidence_due_at"}
+    assert set(opened) == {
+        "provider_event_id",
+        "order_id",
+        "user_id",
+        "status",
+        "reason",
+        "amount",
+        "currency",
+        "occurred_at",
+        "evidence_due_at",
+    }
     assert (opened["reason"], opened["amount"], opened["currency"]) == ("fraudulent", 99.99, "USD")
     occurred = rfc3339(opened["occurred_at"])
     assert rfc3339(opened["evidence_due_at"]) - occurred == timedelta(days=14)
     assert rfc3339(updated["evidence_due_at"]) - rfc3339(updated["occurred_at"]) == timedelta(
-        days=7)
+        days=7
+    )
     assert "evidence_due_at" not in closed and closed["meta"] == {"resolution": "won"}
     assert "meta" not in opened
-    assert len({opened["provider_event_id"], updated["provider_event_id"],
-                closed["provider_event_id"]}) == 3
+    assert (
+        len(
+            {opened["provider_event_id"], updated["provider_event_id"], closed["provider_event_id"]}
+        )
+        == 3
+    )
 
 
 def test_plan_payload_fields() -> None:
     c = PlanContract()
     order = OrderRef()
     o = orjson.loads(c.order_event(order, "created"))
-    assert set(o) == {"provider_order_id", "status", "user_id", "amount", "currency",
-                      "occurred_at", "event_id"}
+    assert set(o) == {
+        "provider_order_id",
+        "status",
+        "user_id",
+        "amount",
+        "currency",
+        "occurred_at",
+        "event_id",
+    }
     assert o["provider_order_id"] == order.order_id
     cb1 = orjson.loads(c.chargeback_event(order, "opened", None))
     cb2 = orjson.loads(c.chargeback_event(order, "closed", "lost"))
-    assert set(cb1) == {"chargeback_id", "provider_order_id", "status", "reason", "amount",
-                        "currency", "occurred_at", "event_id"}
+    assert set(cb1) == {
+        "chargeback_id",
+        "provider_order_id",
+        "status",
+        "reason",
+        "amount",
+        "currency",
+        "occurred_at",
+        "event_id",
+    }
     assert cb1["chargeback_id"] == cb2["chargeback_id"]
     assert cb2["meta"] == {"resolution": "lost"}
 
@@ -88,7 +123,8 @@ def test_target_accepts_a_full_lifecycle_and_enforces_rules(contract: type) -> N
 
     def cb_ev(status: str, res: str | None = None) -> None:
         store.apply_chargeback(
-            parse_chargeback(orjson.loads(c.chargeback_event(order, status, res)), name))
+            parse_chargeback(orjson.loads(c.chargeback_event(order, status, res)), name)
+        )
 
     def code(fn: object, *args: str) -> int:
         with pytest.raises(Reject) as err:

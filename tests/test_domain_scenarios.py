@@ -31,10 +31,10 @@ def test_state_machine_is_the_contract_table() -> None:
 
 
 def test_dispute_lifecycle() -> None:
-    O, Up, Cl = DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED
-    assert can_dispute_move_to(None, O)
+    Op, Up, Cl = DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED
+    assert can_dispute_move_to(None, Op)
     assert not can_dispute_move_to(None, Up) and not can_dispute_move_to(None, Cl)
-    assert can_dispute_move_to(O, Up) and can_dispute_move_to(O, Cl)
+    assert can_dispute_move_to(Op, Up) and can_dispute_move_to(Op, Cl)
     assert not any(can_dispute_move_to(Cl, s) for s in DisputeStatus)
 
 
@@ -80,8 +80,7 @@ def test_every_dispute_plan_is_a_valid_lifecycle() -> None:
 def test_dispute_share_converges_to_ratio_and_only_after_success(ratio: float) -> None:
     rng = random.Random(11)
     journeys = [
-        plan_journey(rng, max_updates=3, dispute_ratio=ratio, read_ratio=0.0)
-        for _ in range(20000)
+        plan_journey(rng, max_updates=3, dispute_ratio=ratio, read_ratio=0.0) for _ in range(20000)
     ]
     successes = [j for j in journeys if j.order[-1] is S]
     assert all(j.dispute is None for j in journeys if j.order[-1] is not S)
@@ -93,8 +92,7 @@ def test_seed_reproduces_choices_and_vus_differ() -> None:
     def draw(seed: int | None, vu: int) -> list[object]:
         rng = vu_rng(seed, vu)
         return [
-            plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.1)
-            for _ in range(50)
+            plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.1) for _ in range(50)
         ]
 
     assert draw(42, 0) == draw(42, 0)

@@ -34,8 +34,17 @@ def assert_counts_agree(total: Snapshot, stats: dict[str, object]) -> None:
 @pytest.mark.parametrize("client", ["aiohttp", "httpx"])
 async def test_counts_agree_and_no_4xx(contract: str, client: str) -> None:
     with target_process("--contract", contract) as url:
-        cfg = build_config({"target": url, "vus": "8", "duration": "1500ms", "think": "0",
-                            "contract": contract, "client": client, "dispute_ratio": "0.5"})
+        cfg = build_config(
+            {
+                "target": url,
+                "vus": "8",
+                "duration": "1500ms",
+                "think": "0",
+                "contract": contract,
+                "client": client,
+                "dispute_ratio": "0.5",
+            }
+        )
         deltas: list[Snapshot] = []
         result = await Runner(cfg, on_snapshot=deltas.append).run()
         stats = get_json(url + "/stats")
@@ -70,8 +79,9 @@ async def test_queue_mode_applies_everything_without_dead_letters() -> None:
 
 async def test_read_back_counts_reads() -> None:
     with target_process() as url:
-        cfg = build_config({"target": url, "vus": "2", "duration": "1s", "think": "0",
-                            "read_ratio": "1"})
+        cfg = build_config(
+            {"target": url, "vus": "2", "duration": "1s", "think": "0", "read_ratio": "1"}
+        )
         result = await Runner(cfg).run()
     total = result.total
     assert total.reads > 0 and total.errors == 0

@@ -25,8 +25,9 @@ async def test_target_down_is_reported_before_any_load() -> None:
 @pytest.mark.parametrize("client", ["aiohttp", "httpx"])
 async def test_hanging_target_does_not_stretch_the_run(client: str) -> None:
     async with raw_server("hang") as url:
-        cfg = build_config({"target": url, "vus": "5", "duration": "1s", "timeout": "60s",
-                            "client": client})
+        cfg = build_config(
+            {"target": url, "vus": "5", "duration": "1s", "timeout": "60s", "client": client}
+        )
         started = time.monotonic()
         result = await Runner(cfg).run()
         took = time.monotonic() - started
@@ -38,8 +39,7 @@ async def test_hanging_target_does_not_stretch_the_run(client: str) -> None:
 
 async def test_request_timeout_is_an_error_of_kind_timeout() -> None:
     async with raw_server("hang") as url:
-        cfg = build_config({"target": url, "vus": "2", "duration": "1500ms",
-                            "timeout": "300ms"})
+        cfg = build_config({"target": url, "vus": "2", "duration": "1500ms", "timeout": "300ms"})
         result = await Runner(cfg).run()
     assert result.total.errors_by_kind.get("timeout", 0) >= 2
     assert result.total.errors == result.total.errors_by_kind["timeout"]

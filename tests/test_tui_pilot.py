@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 from textual.widgets import Button, Input, Static
 
@@ -37,8 +38,15 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
         for _ in range(7):
             order.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
-        assert order == ["f-target", "f-vus", "f-duration", "f-dispute_ratio", "f-think",
-                         "f-contract", "start"]
+        assert order == [
+            "f-target",
+            "f-vus",
+            "f-duration",
+            "f-dispute_ratio",
+            "f-think",
+            "f-contract",
+            "start",
+        ]
 
 
 async def test_validation_as_you_type_disables_start() -> None:
@@ -90,8 +98,9 @@ async def test_run_counts_move_then_summary_then_run_again(tmp_path: Path) -> No
 
 async def test_stop_mid_run_shows_what_ran() -> None:
     with target_process() as url:
-        app = WebhookLoadApp(build_config({"target": url, "duration": "0", "vus": "2"}),
-                             autostart=True)
+        app = WebhookLoadApp(
+            build_config({"target": url, "duration": "0", "vus": "2"}), autostart=True
+        )
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.window.total.total > 20)
             await pilot.press("x")
@@ -115,13 +124,14 @@ async def test_unreachable_target_notifies_and_starts_nothing() -> None:
 async def test_save_json_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with target_process() as url:
-        app = WebhookLoadApp(build_config({"target": url, "duration": "500ms", "vus": "2"}),
-                             autostart=True)
+        app = WebhookLoadApp(
+            build_config({"target": url, "duration": "500ms", "vus": "2"}), autostart=True
+        )
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.state == "finished")
             await pilot.press("j")
             await pilot.pause()
-            files = list(tmp_path.glob("webhookload-*.json"))
+            files = list(await anyio.Path(tmp_path).glob("webhookload-*.json"))
             assert len(files) == 1
-            assert json.loads(files[0].read_text())["requests"]["total"] > 0
+            assert json.loads(await files[0].read_text())["requests"]["total"] > 0
             assert "JSON summary:" in summary_text(app)

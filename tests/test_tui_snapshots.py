@@ -42,8 +42,9 @@ def settle(cond: Callable[[WebhookLoadApp], bool]) -> Callable[[Pilot[Any]], Awa
 
 
 def test_form(snap_compare: Any) -> None:
-    assert snap_compare(make_app(finish=None), terminal_size=(120, 36),
-                        run_before=settle(lambda a: True))
+    assert snap_compare(
+        make_app(finish=None), terminal_size=(120, 36), run_before=settle(lambda a: True)
+    )
 
 
 def test_form_with_invalid_field(snap_compare: Any) -> None:
@@ -55,15 +56,24 @@ def test_form_with_invalid_field(snap_compare: Any) -> None:
 
 
 def test_live_view(snap_compare: Any) -> None:
-    assert snap_compare(make_app(finish=False), terminal_size=(120, 36),
-                        run_before=settle(lambda a: a.window.now == TICKS * 0.25))
+    assert snap_compare(
+        make_app(finish=False),
+        terminal_size=(120, 36),
+        run_before=settle(lambda a: a.window.now == TICKS * 0.25),
+    )
 
 
 def test_live_view_80x24(snap_compare: Any) -> None:
-    assert snap_compare(make_app(finish=False), terminal_size=(80, 24),
-                        run_before=settle(lambda a: a.window.now == TICKS * 0.25))
+    assert snap_compare(
+        make_app(finish=False),
+        terminal_size=(80, 24),
+        run_before=settle(lambda a: a.window.now == TICKS * 0.25),
+    )
 
 
 def test_summary(snap_compare: Any) -> None:
-    assert snap_compare(make_app(finish=True), terminal_size=(120, 36),
-                        run_before=settle(lambda a: a.state == "finished"))
+    assert snap_compare(
+        make_app(finish=True),
+        terminal_size=(120, 36),
+        run_before=settle(lambda a: a.state == "finished"),
+    )

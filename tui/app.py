@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
@@ -36,6 +36,7 @@ from tui.widgets import (
     SplitPanel,
     SummaryPanel,
 )
+from tui.widgets.panels import Panel
 
 REFRESH_S = 0.25
 WIDE_AT = 110
@@ -57,7 +58,7 @@ def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
 class WebhookLoadApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "webhookload"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="start"),
         Binding("x", "stop", "Stop", id="stop"),
         Binding("r", "rerun", "Run again", id="rerun"),
@@ -134,9 +135,16 @@ class WebhookLoadApp(App[int]):
             return
         self._dirty = False
         data = LiveData.from_window(self.window, self._run_config.duration, self.state)
-        for panel in (ProgressPanel, CountersPanel, SplitPanel, LatencyPanel, RatesPanel,
-                      CodesPanel):
-            self.query_one(panel).show(data)
+        panels: tuple[type[Panel] | type[RatesPanel], ...] = (
+            ProgressPanel,
+            CountersPanel,
+            SplitPanel,
+            LatencyPanel,
+            RatesPanel,
+            CodesPanel,
+        )
+        for kind in panels:
+            self.query_one(kind).show(data)
 
     # --- actions -----------------------------------------------------------------
 
@@ -161,8 +169,9 @@ class WebhookLoadApp(App[int]):
         if self.running:
             return
         if not form.is_valid:
-            self.notify("; ".join(form.errors.values()), title="Fix the form first",
-                        severity="error")
+            self.notify(
+                "; ".join(form.errors.values()), title="Fix the form first", severity="error"
+            )
             return
         self._start(form.config())
 
@@ -241,8 +250,12 @@ class WebhookLoadApp(App[int]):
             self.notify(f"--json must be {problem}, got {path!r}", severity="error")
             return False
         r = self.result
-        write_json(path, summary_json(r.total, r.elapsed, r.config.as_dict(),
-                                      target_url=r.target_url, stopped=r.stopped))
+        write_json(
+            path,
+            summary_json(
+                r.total, r.elapsed, r.config.as_dict(), target_url=r.target_url, stopped=r.stopped
+            ),
+        )
         self.saved_json = path
         self.notify(f"JSON summary saved to {path}")
         return True
@@ -263,9 +276,11 @@ def run_app(
     if json_path is not None and (problem := check_json_path(json_path)):
         import sys
 
-        print(f"webhookload-tui: error: --json must be {problem}, got {json_path!r}",
-              file=sys.stderr)
+        print(
+            f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
+        )
         return 2
-    app = WebhookLoadApp(config, json_path=json_path, autostart=autostart,
-                         exit_on_finish=exit_on_finish)
+    app = WebhookLoadApp(
+        config, json_path=json_path, autostart=autostart, exit_on_finish=exit_on_finish
+    )
     return app.run() or 0

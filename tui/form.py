@@ -48,13 +48,17 @@ class RunForm(Vertical):
             if field == "think":
                 yield Static("Advanced", classes="form-section")
             yield Label(label, classes="form-label")
-            yield Input(_initial(self._config, field), id=f"f-{field}", compact=True,
-                        select_on_focus=False)
+            yield Input(
+                _initial(self._config, field), id=f"f-{field}", compact=True, select_on_focus=False
+            )
             yield Static("", id=f"e-{field}", classes="form-error")
         yield Label("Contract", classes="form-label")
         yield Select(
-            [(c, c) for c in CONTRACTS], value=self._config.contract, allow_blank=False,
-            id="f-contract", compact=True,
+            [(c, c) for c in CONTRACTS],
+            value=self._config.contract,
+            allow_blank=False,
+            id="f-contract",
+            compact=True,
         )
         yield Button("Start", id="start", variant="success")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 
-
 SPARK_SECONDS = 60
 
 

@@ -30,7 +30,8 @@ class ProgressPanel(Panel):
 
     def show(self, data: LiveData) -> None:
         width = max(10, self.size.width - 28)
-        elapsed = format_duration(data.elapsed)
+        secs = data.elapsed
+        elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
         if data.duration > 0:
             frac = min(1.0, data.elapsed / data.duration)
             done = int(frac * width)
@@ -50,7 +51,9 @@ class CountersPanel(Panel):
         for _ in range(4):
             grid.add_column(justify="center", ratio=1)
         grid.add_row(
-            Text("Requests", "dim"), Text("Rate", "dim"), Text("Success", "dim"),
+            Text("Requests", "dim"),
+            Text("Rate", "dim"),
+            Text("Success", "dim"),
             Text("Errors", "dim"),
         )
         err_style = "bold red" if t.errors else "bold"
@@ -69,6 +72,7 @@ class SplitPanel(Panel):
     def show(self, data: LiveData) -> None:
         t = data.total
         sc = t.scenarios
+
         def line(name: str, n: int) -> Text:
             return Text(f"{name:<10}", "bold") + Text(f"{n:>10,} requests")
 
@@ -80,11 +84,15 @@ class SplitPanel(Panel):
 
         parts = [
             line("Orders", t.orders),
-            outcomes(("success", "orders_success"), ("failed", "orders_failed"),
-                     ("aborted", "orders_aborted")),
+            outcomes(
+                ("success", "orders_success"),
+                ("failed", "orders_failed"),
+                ("aborted", "orders_aborted"),
+            ),
             line("Disputes", t.disputes),
-            outcomes(("opened", "disputes_opened"), ("won", "disputes_won"),
-                     ("lost", "disputes_lost")),
+            outcomes(
+                ("opened", "disputes_opened"), ("won", "disputes_won"), ("lost", "disputes_lost")
+            ),
         ]
         if t.reads:
             parts.append(line("Reads", t.reads))
@@ -101,10 +109,14 @@ class LatencyPanel(Panel):
         table.add_column("", style="dim")
         for name in ("p50", "p95", "p99", "max"):
             table.add_column(name, justify="right")
-        table.add_row("run", *(format_latency(run[q]) for q in (50, 95, 99)),
-                      format_latency(data.total.max_s))
-        table.add_row("10s", *(format_latency(recent[q]) for q in (50, 95, 99)),
-                      format_latency(data.last10.max_s))
+        table.add_row(
+            "run", *(format_latency(run[q]) for q in (50, 95, 99)), format_latency(data.total.max_s)
+        )
+        table.add_row(
+            "10s",
+            *(format_latency(recent[q]) for q in (50, 95, 99)),
+            format_latency(data.last10.max_s),
+        )
         self.update(table)
 
 
@@ -124,7 +136,9 @@ class CodesPanel(Panel):
         if t.cancelled:
             kinds.append("cancelled", style="dim").append(f" {t.cancelled:,}")
         self.update(
-            Text("codes  ", "dim") + (codes or Text("-")) + Text("\nerrors ", "dim")
+            Text("codes  ", "dim")
+            + (codes or Text("-"))
+            + Text("\nerrors ", "dim")
             + (kinds or Text("none"))
         )
 
