@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from engine.durations import format_duration, parse_duration
 
 CONTRACTS = ("ingest", "plan")
-CLIENTS = ("aiohttp", "httpx")
+CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"
 
 
@@ -41,7 +41,7 @@ class RunConfig:
     think: float = 0.010
     timeout: float = 5.0
     contract: str = "ingest"
-    client: str = "aiohttp"
+    client: str = "fast"
     http2: bool = False
     seed: int | None = None
     max_updates: int = 3

@@ -60,8 +60,9 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def raw_server(behaviour: str) -> AsyncIterator[str]:
-    """A loopback server that misbehaves: ``hang`` (reads, never answers) or
-    ``reset`` (closes each connection as soon as a request arrives)."""
+    """A loopback server that misbehaves: ``hang`` (reads, never answers),
+    ``reset`` (closes each connection as soon as a request arrives) or
+    ``eof-body`` (an HTTP/1.1 answer whose body ends when the connection closes)."""
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
     port = listener.extra(anyio.abc.SocketAttribute.local_port)
 
@@ -71,6 +72,8 @@ async def raw_server(behaviour: str) -> AsyncIterator[str]:
                 await stream.receive()
                 if behaviour == "hang":
                     await anyio.sleep_forever()
+                if behaviour == "eof-body":
+                    await stream.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
             except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                 pass
 

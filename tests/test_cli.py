@@ -138,7 +138,7 @@ def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> Non
         "0",
         7,
     )
-    assert cfg["target"] == url and cfg["contract"] == "ingest" and cfg["client"] == "aiohttp"
+    assert cfg["target"] == url and cfg["contract"] == "ingest" and cfg["client"] == "fast"
 
 
 def test_run_with_nothing_completed_prints_zeros_and_dashes() -> None:

@@ -70,7 +70,7 @@ def test_defaults_are_the_plans() -> None:
         ("think", "x", "--think must be a duration like 0, 10ms or 1s, got 'x'"),
         ("timeout", "0", "--timeout must be a duration greater than 0, like 5s, got '0'"),
         ("contract", "v2", "--contract must be one of ingest, plan, got 'v2'"),
-        ("client", "curl", "--client must be one of aiohttp, httpx, got 'curl'"),
+        ("client", "curl", "--client must be one of fast, aiohttp, httpx, pyreqwest, got 'curl'"),
         (
             "target",
             "localhost:3001",

@@ -11,7 +11,7 @@ import time
 import anyio
 import pytest
 
-from engine.config import build_config
+from engine.config import CLIENTS, build_config
 from engine.runner import Runner
 from engine.stats import Snapshot
 from tests.helpers import get_json, target_process
@@ -31,7 +31,7 @@ def assert_counts_agree(total: Snapshot, stats: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("contract", ["ingest", "plan"])
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_counts_agree_and_no_4xx(contract: str, client: str) -> None:
     with target_process("--contract", contract) as url:
         cfg = build_config(

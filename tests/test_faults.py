@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.config import build_config
+from engine.config import CLIENTS, build_config
 from engine.preflight import TargetUnreachable
 from engine.runner import Runner
 from tests.helpers import free_port, raw_server, target_process
@@ -22,7 +22,7 @@ async def test_target_down_is_reported_before_any_load() -> None:
     assert url in str(err.value) and "--target builtin" in str(err.value)
 
 
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_hanging_target_does_not_stretch_the_run(client: str) -> None:
     async with raw_server("hang") as url:
         cfg = build_config(
@@ -58,7 +58,7 @@ async def test_5xx_storm_is_counted_and_the_run_goes_on() -> None:
     assert t.status_codes.get(404, 0) == 0 and t.status_codes.get(422, 0) == 0
 
 
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_connection_reset_is_counted(client: str) -> None:
     async with raw_server("reset") as url:
         cfg = build_config({"target": url, "vus": "2", "duration": "700ms", "client": client})

@@ -1,8 +1,10 @@
 """HTTP transports behind one small interface; the engine never sees the library.
 
-``aiohttp`` is the default (DESIGN.md: ~9x httpx's throughput at 10
-concurrent, and httpx collapses at 100+); ``httpx`` stays available, with
-HTTP/2. Every transport passes the same conformance tests.
+``fast`` (our lean HTTP/1.1 client on asyncio protocols + httptools) is the
+default: measured at about 5x aiohttp's and 3x pyreqwest's requests per
+CPU-second (docs/BENCHMARKS.md). ``aiohttp``, ``httpx`` (with HTTP/2) and
+``pyreqwest`` stay available. Every transport passes the same conformance
+tests (tests/test_transports.py).
 """
 
 from __future__ import annotations

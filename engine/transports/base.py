@@ -35,6 +35,14 @@ def make_transport(
     client: str, *, pool_size: int, timeout: float, http2: bool = False
 ) -> Transport:
     """Build the transport for ``--client`` (call inside the running event loop)."""
+    if client == "fast":
+        from engine.transports.fast import FastTransport
+
+        return FastTransport(pool_size=pool_size, timeout=timeout)
+    if client == "pyreqwest":
+        from engine.transports.pyreqwest_transport import PyreqwestTransport
+
+        return PyreqwestTransport(pool_size=pool_size, timeout=timeout)
     if client == "aiohttp":
         from engine.transports.aiohttp_transport import AiohttpTransport
 

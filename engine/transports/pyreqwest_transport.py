@@ -1,0 +1,71 @@
+"""pyreqwest transport (Rust reqwest/hyper): an optional alternative (``pip install
+webhookload[pyreqwest]``), measured against ``fast`` in docs/BENCHMARKS.md.
+
+pyreqwest answers a task cancellation with a ``CancelledError`` of its own,
+which escapes anyio's cancel scopes (a run's deadline would not stop it). So
+the request runs in an inner task behind ``asyncio.shield``: the outer task
+sees the genuine cancellation, and the inner request is cancelled after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pyreqwest.client import ClientBuilder
+from pyreqwest.exceptions import ConnectError, NetworkError, PyreqwestError, RequestTimeoutError
+
+from engine.transports.base import TransportError
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _retrieve(task: asyncio.Future[int]) -> None:
+    """Mark an abandoned inner request's outcome as seen (no 'never retrieved' noise)."""
+    if not task.cancelled():
+        task.exception()
+
+
+class PyreqwestTransport:
+    def __init__(self, *, pool_size: int, timeout: float) -> None:
+        self._client = (
+            ClientBuilder()
+            .max_connections(pool_size)
+            .timeout(timedelta(seconds=timeout))
+            .user_agent("webhookload")
+            .error_for_status(False)
+            .build()
+        )
+
+    async def _send(self, method: str, url: str, body: bytes | None) -> int:
+        inner = asyncio.ensure_future(self._request(method, url, body))
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            inner.add_done_callback(_retrieve)
+            inner.cancel()
+            raise
+
+    async def _request(self, method: str, url: str, body: bytes | None) -> int:
+        builder = self._client.request(method, url)
+        if body is not None:
+            builder = builder.headers(_JSON).body_bytes(body)
+        try:
+            resp = await builder.build().send()
+            await resp.bytes()
+        except RequestTimeoutError as exc:
+            raise TransportError("timeout", str(exc)) from None
+        except (ConnectError, NetworkError) as exc:
+            raise TransportError("connect", str(exc)) from None
+        except PyreqwestError as exc:
+            raise TransportError("other", str(exc)) from None
+        return resp.status
+
+    async def post(self, url: str, body: bytes) -> int:
+        return await self._send("POST", url, body)
+
+    async def get(self, url: str) -> int:
+        return await self._send("GET", url, None)
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,142 @@
+"""One conformance suite that every transport passes, against real loopback servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+from aiohttp import web
+
+from engine.config import CLIENTS
+from engine.transports import Transport, TransportError, make_transport
+from tests.helpers import free_port, raw_server
+
+pytestmark = pytest.mark.anyio
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.peers: set[object] = set()
+        self.bodies: list[tuple[bytes, str]] = []
+
+
+@asynccontextmanager
+async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
+    rec = Recorder()
+
+    async def status(request: web.Request) -> web.Response:
+        rec.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+        body = await request.read()
+        rec.bodies.append((body, request.headers.get("Content-Type", "")))
+        return web.Response(status=int(request.match_info["code"]), body=b"x" * 10)
+
+    async def slow(_: web.Request) -> web.Response:
+        await anyio.sleep(30)
+        return web.Response(status=200)
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        rec.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+        resp = web.StreamResponse(status=207)
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for part in (b"abc", b"defgh", b"i" * 5000):
+            await resp.write(part)
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_route("*", "/status/{code}", status)
+    app.router.add_route("*", "/slow", slow)
+    app.router.add_get("/chunked", chunked)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}", rec
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def transport(client: str, *, pool: int = 4, limit_s: float = 5) -> AsyncIterator[Transport]:
+    t = make_transport(client, pool_size=pool, timeout=limit_s)
+    try:
+        yield t
+    finally:
+        await t.aclose()
+
+
+@pytest.fixture(params=CLIENTS)
+def client(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def test_status_codes_and_body_delivery(client: str) -> None:
+    async with http_server() as (url, rec), transport(client) as t:
+        for code in (202, 404, 409, 422, 500, 503):
+            assert await t.post(f"{url}/status/{code}", b'{"n": %d}' % code) == code
+        assert await t.get(f"{url}/status/200") == 200
+    assert rec.bodies[0] == (b'{"n": 202}', "application/json")
+    assert rec.bodies[-1][0] == b""
+
+
+async def test_keep_alive_reuses_one_connection(client: str) -> None:
+    async with http_server() as (url, rec), transport(client, pool=1) as t:
+        for _ in range(20):
+            assert await t.post(f"{url}/status/202", b"{}") == 202
+    assert len(rec.peers) == 1
+
+
+async def test_pool_is_bounded_under_concurrency(client: str) -> None:
+    async with http_server() as (url, rec), transport(client, pool=3) as t:
+        for _ in range(4):
+            async with anyio.create_task_group() as tg:
+                for _ in range(6):
+                    tg.start_soon(t.post, f"{url}/status/202", b"{}")
+    assert 1 <= len(rec.peers) <= 3
+
+
+async def test_chunked_body_then_reuse(client: str) -> None:
+    async with http_server() as (url, rec), transport(client, pool=1) as t:
+        assert await t.get(f"{url}/chunked") == 207
+        assert await t.get(f"{url}/chunked") == 207
+    assert len(rec.peers) == 1
+
+
+async def test_body_ending_at_close(client: str) -> None:
+    async with raw_server("eof-body") as url, transport(client) as t:
+        assert await t.get(f"{url}/") == 200
+
+
+async def test_timeout_is_kind_timeout_and_transport_recovers(client: str) -> None:
+    async with http_server() as (url, _), transport(client, limit_s=0.3) as t:
+        with pytest.raises(TransportError) as err:
+            await t.post(f"{url}/slow", b"{}")
+        assert err.value.kind == "timeout"
+        assert await t.post(f"{url}/status/202", b"{}") == 202
+
+
+async def test_cancellation_propagates_and_transport_recovers(client: str) -> None:
+    async with http_server() as (url, _), transport(client, pool=1) as t:
+        with anyio.move_on_after(0.2) as scope:
+            await t.post(f"{url}/slow", b"{}")
+        assert scope.cancelled_caught
+        assert await t.post(f"{url}/status/202", b"{}") == 202
+
+
+async def test_connection_refused_is_kind_connect(client: str) -> None:
+    async with transport(client) as t:
+        with pytest.raises(TransportError) as err:
+            await t.post(f"http://127.0.0.1:{free_port()}/x", b"{}")
+    assert err.value.kind == "connect"
+
+
+async def test_connection_reset_is_an_error_not_a_crash(client: str) -> None:
+    async with raw_server("reset") as url, transport(client) as t:
+        with pytest.raises(TransportError) as err:
+            await t.post(f"{url}/x", b"{}")
+    assert err.value.kind in ("connect", "other")
