@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.durations import format_duration, format_latency
+from engine.saturation import judge
 from engine.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 
 SUMMARY_KEYS = (
@@ -50,6 +51,12 @@ def detail_lines(total: Snapshot) -> list[str]:
     codes = "  ".join(f"{c}={n}" for c, n in sorted(total.status_codes.items())) or "-"
     kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
     sc = total.scenarios
+    sat = judge(total)
+    verdict = (
+        "SATURATED: latencies include the generator's own queueing"
+        if sat.saturated
+        else "not saturated"
+    )
     return [
         f"Status codes:  {codes}",
         f"Error kinds:   {kinds}",
@@ -59,6 +66,7 @@ def detail_lines(total: Snapshot) -> list[str]:
         f"Disputes: opened={sc.get('disputes_opened', 0)}  updated={sc.get('disputes_updated', 0)}"
         f"  won={sc.get('disputes_won', 0)}  lost={sc.get('disputes_lost', 0)}"
         f"  aborted={sc.get('disputes_aborted', 0)}",
+        f"Generator: {sat.describe()} ({verdict})",
     ]
 
 
@@ -103,6 +111,8 @@ def summary_json(
         "cancelled_at_deadline": total.cancelled,
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
+        "generator_saturated": judge(total).saturated,
+        "generator": judge(total).as_json(),
     }
     if extra:
         doc.update(extra)

@@ -22,6 +22,7 @@ from engine.config import BUILTIN, RunConfig
 from engine.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef, make_contract
 from engine.domain import OrderStatus, Resolution
 from engine.preflight import check_reachable
+from engine.saturation import sample_loop_lag
 from engine.scenarios import plan_journey, vu_rng
 from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 from engine.transports import Transport, TransportError, make_transport
@@ -54,12 +55,15 @@ class Runner:
         *,
         on_snapshot: SnapshotSink | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
         transport_factory: Callable[[RunConfig], Transport] | None = None,
         snapshot_interval: float = SNAPSHOT_INTERVAL,
     ) -> None:
         self.config = config
         self._on_snapshot = on_snapshot
         self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._cpu_mark = 0.0
         self._transport_factory = transport_factory or _default_transport
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
@@ -106,6 +110,7 @@ class Runner:
         transport = self._transport = self._transport_factory(self.config)
         duration = self.config.duration
         self._t0 = self._clock()
+        self._cpu_mark = self._cpu_clock()
         self._stats = Stats(since=0.0)
         deadline = anyio.current_time() + duration if duration > 0 else math.inf
         try:
@@ -115,14 +120,20 @@ class Runner:
                     scope.cancel()
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._reporter)
+                    tg.start_soon(sample_loop_lag, lambda: self._stats, self._clock)
                     for i in range(self.config.vus):
                         tg.start_soon(self._vu, i)
         finally:
             elapsed = self._clock() - self._t0
-            self._emit(self._stats.take(elapsed))
+            self._emit(self._take(elapsed))
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _take(self, now: float) -> Snapshot:
+        cpu = self._cpu_clock()
+        used, self._cpu_mark = cpu - self._cpu_mark, cpu
+        return self._stats.take(now, cpu_s=used)
 
     def _emit(self, delta: Snapshot) -> None:
         self._total = self._total + delta
@@ -135,7 +146,7 @@ class Runner:
         while True:
             await anyio.sleep_until(start + tick * self._interval)
             tick += 1
-            self._emit(self._stats.take(self._clock() - self._t0))
+            self._emit(self._take(self._clock() - self._t0))
 
     async def _send(self, endpoint: int, url: str, body: bytes | None) -> bool:
         """One request, recorded; True when the service accepted it (< 400)."""

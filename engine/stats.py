@@ -63,6 +63,8 @@ class Snapshot:
     latency: Mapping[int, int] = field(default_factory=dict)
     latency_sum_us: int = 0
     latency_max_us: int = 0
+    loop_lag: Mapping[int, int] = field(default_factory=dict)
+    cpu_s: float = 0.0
 
     @property
     def total(self) -> int:
@@ -115,6 +117,8 @@ class Snapshot:
             latency=merge_counts(self.latency, other.latency),
             latency_sum_us=self.latency_sum_us + other.latency_sum_us,
             latency_max_us=max(self.latency_max_us, other.latency_max_us),
+            loop_lag=merge_counts(self.loop_lag, other.loop_lag),
+            cpu_s=self.cpu_s + other.cpu_s,
         )
 
 
@@ -138,6 +142,7 @@ class Stats:
         "_errors",
         "_errors_by_kind",
         "_hist",
+        "_lag",
         "_lat_max",
         "_lat_sum",
         "_scenarios",
@@ -161,6 +166,12 @@ class Stats:
         self._hist: dict[int, int] = {}
         self._lat_sum = 0
         self._lat_max = 0
+        self._lag: dict[int, int] = {}
+
+    def record_lag(self, lag_us: int) -> None:
+        """One event-loop lag sample (how late a timer fired), microseconds."""
+        idx = bucket_index(lag_us)
+        self._lag[idx] = self._lag.get(idx, 0) + 1
 
     def record_response(self, endpoint: int, status: int, latency_us: int) -> bool:
         """Count one HTTP response; returns True when it is a success (< 400)."""
@@ -194,8 +205,10 @@ class Stats:
     def scenario(self, key: str) -> None:
         self._scenarios[key] = self._scenarios.get(key, 0) + 1
 
-    def take(self, now: float) -> Snapshot:
-        """Everything since the last ``take`` as a frozen delta; then start afresh."""
+    def take(self, now: float, cpu_s: float = 0.0) -> Snapshot:
+        """Everything since the last ``take`` as a frozen delta; then start afresh.
+
+        ``cpu_s`` is the generator's CPU time spent in the same span."""
         orders, disputes, reads = self._by_endpoint
         snap = Snapshot(
             start=self._since,
@@ -212,6 +225,8 @@ class Stats:
             latency=MappingProxyType(self._hist) if self._hist else _EMPTY,
             latency_sum_us=self._lat_sum,
             latency_max_us=self._lat_max,
+            loop_lag=MappingProxyType(self._lag) if self._lag else _EMPTY,
+            cpu_s=cpu_s,
         )
         self._since = now
         self._reset()

@@ -121,6 +121,8 @@ def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> Non
     assert doc["status_codes"] == {"202": req["total"]}
     assert set(doc["errors_by_kind"]) == {"connect", "timeout", "http_4xx", "http_5xx", "other"}
     assert "cancelled_at_deadline" in doc
+    assert isinstance(doc["generator_saturated"], bool)
+    assert set(doc["generator"]) >= {"loop_lag_p99_ms", "cpu_pct"}
     assert set(doc["scenarios"]) >= {
         "orders_started",
         "orders_success",

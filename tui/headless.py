@@ -19,6 +19,7 @@ from engine.loop import run
 from engine.preflight import TargetUnreachable
 from engine.report import detail_lines, summary_json, summary_lines
 from engine.runner import Runner, RunResult
+from engine.saturation import judge
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 from tui.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
@@ -42,10 +43,14 @@ class ProgressLine:
     def render(self) -> str:
         t = self.window.total
         total = f"/{format_duration(self.duration)}" if self.duration else ""
-        return (
+        line = (
             f"[{format_duration(t.end)}{total}]  requests {t.total}  "
             f"{self.window.rate(1.0):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
         )
+        sat = judge(self.window.last(2.0))
+        if sat.saturated:
+            line += f"  ! generator saturated ({sat.describe()})"
+        return line
 
     def clear(self) -> None:
         if self.enabled:

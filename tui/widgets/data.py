@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.saturation import Saturation, judge
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 
@@ -26,6 +27,7 @@ class LiveData:
     elapsed: float
     duration: float
     state: str  # idle | starting | running | stopping | finished
+    saturation: Saturation
 
     @classmethod
     def from_window(cls, w: SnapshotWindow, duration: float, state: str) -> LiveData:
@@ -38,4 +40,5 @@ class LiveData:
             elapsed=w.now,
             duration=duration,
             state=state,
+            saturation=judge(w.last(2.0)),
         )

@@ -39,7 +39,14 @@ class ProgressPanel(Panel):
             text = bar + Text(f" {elapsed} / {format_duration(data.duration)}")
         else:
             text = Text(f"{elapsed} elapsed (until stopped)")
-        self.update(text + Text(f"  {data.state}", style="italic"))
+        text += Text(f"  {data.state}", style="italic")
+        if data.saturation.saturated and data.state == "running":
+            text += Text(
+                f"\n⚠ generator saturated ({data.saturation.describe()}): "
+                "latencies include its own queueing",
+                style="bold yellow",
+            )
+        self.update(text)
 
 
 class CountersPanel(Panel):

@@ -26,7 +26,7 @@ class SummaryPanel(Static):
     def show_result(self, result: RunResult, json_path: str | None) -> None:
         t = result.total
         block = Text("\n".join(summary_lines(t, result.elapsed)))
-        outcomes = Text("\n".join(detail_lines(t)[-2:]), style="dim")
+        outcomes = Text("\n".join(detail_lines(t)[-3:]), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
         tables.add_column()
