@@ -62,3 +62,8 @@ record: install
 	asciinema rec --overwrite --quiet --cols 120 --rows 36 \
 		-c "$(BIN)/webhookload-tui --target builtin --autostart --duration 10s --exit-on-finish" docs/demo.cast
 	@echo "wrote docs/demo.cast (play it with: asciinema play docs/demo.cast)"
+
+## Benchmarks: webhookload vs Locust, the plan's Go tester, hey and wrk, against nginx.
+bench: install
+	SHARED=$(abspath ../shared) bash bench/setup.sh
+	$(BIN)/python bench/run.py $(ARGS)

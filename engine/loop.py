@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,3 +22,13 @@ def has_uvloop() -> bool:
 def run(func: Callable[[], Awaitable[T]]) -> T:
     options: dict[str, Any] = {"use_uvloop": has_uvloop()}
     return anyio.run(func, backend="asyncio", backend_options=options)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop loop when uvloop is installed, else asyncio's default."""
+    if has_uvloop():
+        import uvloop
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        return loop
+    return asyncio.new_event_loop()

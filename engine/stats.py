@@ -10,7 +10,7 @@ summing the last few, and shards merge the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from engine.histogram import bucket_index, merge_counts, percentiles
@@ -99,6 +99,15 @@ class Snapshot:
     def max_s(self) -> float | None:
         return self.latency_max_us / 1e6 if self.latency else None
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle as plain values (read-only mapping views do not pickle), so deltas
+        can cross a process boundary (engine/worker.py, shards)."""
+        values = tuple(
+            dict(v) if isinstance(v, MappingProxyType) else v
+            for v in (getattr(self, f.name) for f in fields(self))
+        )
+        return (_rebuild, values)
+
     def __add__(self, other: Snapshot) -> Snapshot:
         if not isinstance(other, Snapshot):
             return NotImplemented
@@ -120,6 +129,10 @@ class Snapshot:
             loop_lag=merge_counts(self.loop_lag, other.loop_lag),
             cpu_s=self.cpu_s + other.cpu_s,
         )
+
+
+def _rebuild(*values: object) -> Snapshot:
+    return Snapshot(*(MappingProxyType(v) if isinstance(v, dict) else v for v in values))  # type: ignore[arg-type]
 
 
 def merge_all(snaps: list[Snapshot], start: float = 0.0) -> Snapshot:

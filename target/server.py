@@ -70,7 +70,10 @@ class IngestService:
         cfg = self.config
         if cfg.delay:
             await asyncio.sleep(cfg.delay)
-        body = await request.read()
+        try:
+            body = await request.read()
+        except ConnectionError:  # the client left mid-request (e.g. a run's deadline)
+            return web.Response(status=400)
         if cfg.fail_rate and self._rng.random() < cfg.fail_rate:
             self.received[kind, 503] += 1
             return _error(503, "injected failure (--fail-rate)")

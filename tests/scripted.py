@@ -41,6 +41,8 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
                 latency=lat,
                 latency_sum_us=ok * 1500,
                 latency_max_us=45_000 + i,
+                loop_lag={bucket_index(900): 12},
+                cpu_s=0.1,
             )
         )
     return out

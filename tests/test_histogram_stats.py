@@ -120,3 +120,16 @@ def test_window_rate_and_per_second_series() -> None:
     errors = w.per_second("errors", 60)
     assert errors == [0, 0, 0, 0, 0, 40, 0, 0, 0, 0]
     assert w.last(2.0).total == 80
+
+
+def test_snapshots_pickle_across_processes_and_stay_read_only() -> None:
+    import pickle
+
+    st = Stats()
+    st.record_response(ORDERS, 202, 1500)
+    st.scenario("orders_started")
+    snap = st.take(0.25, cpu_s=0.1)
+    back = pickle.loads(pickle.dumps(snap))
+    assert back == snap and back.cpu_s == 0.1
+    with pytest.raises(TypeError):
+        back.status_codes[202] = 1  # type: ignore[index]

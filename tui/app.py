@@ -19,11 +19,13 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input
 from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
 from engine.jsonout import check_json_path, write_json
+from engine.loop import new_event_loop
 from engine.preflight import TargetUnreachable
 from engine.report import summary_json
-from engine.runner import Runner, RunResult, SnapshotSink
+from engine.runner import RunResult, SnapshotSink
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
+from engine.worker import ProcessRunner, WorkerError
 from tui.form import RunForm
 from tui.messages import RunFailed, RunFinished
 from tui.widgets import (
@@ -52,7 +54,8 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 
 
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
-    return Runner(config, on_snapshot=sink)
+    """The engine in its own process: repaints never stall the generator."""
+    return ProcessRunner(config, on_snapshot=sink)
 
 
 class WebhookLoadApp(App[int]):
@@ -197,7 +200,7 @@ class WebhookLoadApp(App[int]):
         runner = self._runner = self.runner_factory(config, self.on_snapshot)
         try:
             result = await runner.run()
-        except (TargetUnreachable, BuiltinTargetError) as exc:
+        except (TargetUnreachable, BuiltinTargetError, WorkerError) as exc:
             self.post_message(RunFailed(str(exc)))
         except Exception as exc:  # surfaced in the UI rather than killing the app
             self.post_message(RunFailed(f"the run failed: {exc!r}"))
@@ -283,4 +286,6 @@ def run_app(
     app = WebhookLoadApp(
         config, json_path=json_path, autostart=autostart, exit_on_finish=exit_on_finish
     )
-    return app.run() or 0
+    # The engine shares the app's event loop: on uvloop it runs ~2x faster than
+    # on the default loop (docs/BENCHMARKS.md, TUI row).
+    return app.run(loop=new_event_loop()) or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,6 +25,11 @@ class Panel(Static):
     def show(self, data: LiveData) -> None:
         raise NotImplementedError
 
+    def set(self, content: RenderableType) -> None:
+        """Replace the content without a re-layout: every panel has a fixed height
+        (app.tcss), and skipping layout is most of the UI's cost per refresh."""
+        self.update(content, layout=False)
+
 
 class ProgressPanel(Panel):
     """Elapsed / total as a bar, or elapsed alone for an unbounded run."""
@@ -40,13 +46,19 @@ class ProgressPanel(Panel):
         else:
             text = Text(f"{elapsed} elapsed (until stopped)")
         text += Text(f"  {data.state}", style="italic")
-        if data.saturation.saturated and data.state == "running":
+        sat = data.saturation
+        if data.state != "running":
+            text += Text("\n")
+        elif sat.saturated:
             text += Text(
-                f"\n⚠ generator saturated ({data.saturation.describe()}): "
-                "latencies include its own queueing",
+                f"\n⚠ generator saturated ({sat.describe()}): latencies include its own queueing",
                 style="bold yellow",
             )
-        self.update(text)
+        else:
+            cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
+            lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
+            text += Text(f"\ngenerator CPU {cpu} · loop lag p99 {lag}", style="dim")
+        self.set(text)
 
 
 class CountersPanel(Panel):
@@ -70,7 +82,7 @@ class CountersPanel(Panel):
             Text(f"{t.success:,}", "bold green"),
             Text(f"{t.errors:,} ({t.error_pct:.2f}%)", err_style),
         )
-        self.update(grid)
+        self.set(grid)
 
 
 class SplitPanel(Panel):
@@ -101,9 +113,8 @@ class SplitPanel(Panel):
                 ("opened", "disputes_opened"), ("won", "disputes_won"), ("lost", "disputes_lost")
             ),
         ]
-        if t.reads:
-            parts.append(line("Reads", t.reads))
-        self.update(Text("\n").join(parts))
+        parts.append(line("Reads", t.reads))
+        self.set(Text("\n").join(parts))
 
 
 class LatencyPanel(Panel):
@@ -124,7 +135,7 @@ class LatencyPanel(Panel):
             *(format_latency(recent[q]) for q in (50, 95, 99)),
             format_latency(data.last10.max_s),
         )
-        self.update(table)
+        self.set(table)
 
 
 class CodesPanel(Panel):
@@ -142,7 +153,7 @@ class CodesPanel(Panel):
                 kinds.append(kind, style="bold red").append(f" {n:,}  ")
         if t.cancelled:
             kinds.append("cancelled", style="dim").append(f" {t.cancelled:,}")
-        self.update(
+        self.set(
             Text("codes  ", "dim")
             + (codes or Text("-"))
             + Text("\nerrors ", "dim")
@@ -168,5 +179,5 @@ class RatesPanel(Vertical):
         peak_err = max(data.errors_per_s, default=0.0)
         peak_req = max(data.requests_per_s, default=0.0)
         labels = list(self.query(".spark-label").results(Label))
-        labels[0].update(f"errors/s  (peak {peak_err:,.0f})")
-        labels[1].update(f"requests/s  (peak {peak_req:,.0f})")
+        labels[0].update(f"errors/s  (peak {peak_err:,.0f})", layout=False)
+        labels[1].update(f"requests/s  (peak {peak_req:,.0f})", layout=False)

@@ -1,0 +1,275 @@
+"""How each generator is run and read, for `make bench`. One function per tool,
+each returning a Sample; CPU time and peak RSS come from GNU time."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+@dataclass
+class Sample:
+    tool: str
+    requests: int
+    seconds: float  # the run's measured duration
+    cpu_s: float  # user + sys of the generator process
+    p50_ms: float | None
+    p99_ms: float | None
+    rss_mb: float
+    command: str
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_cpu_s(self) -> float:
+        return self.requests / self.cpu_s if self.cpu_s else 0.0
+
+
+def timed(cmd: list[str], *, tag: str) -> tuple[str, float, float]:
+    """Run ``cmd`` under GNU time: (stdout, cpu seconds, peak RSS in MB)."""
+    tfile = WORK / f"time-{tag}.txt"
+    res = subprocess.run(
+        ["/usr/bin/time", "-f", "%U %S %M", "-o", str(tfile), *cmd],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    if res.returncode not in (0,):
+        raise RuntimeError(f"{cmd[0]} failed ({res.returncode}): {res.stderr[-800:]}")
+    user, sys_, rss_kb = tfile.read_text().split()[-3:]
+    return res.stdout + res.stderr, float(user) + float(sys_), int(rss_kb) / 1024
+
+
+def go_ms(text: str) -> float:
+    """A Go duration string (``1.234ms``, ``845.2µs``, ``1.2s``) in milliseconds."""
+    m = re.fullmatch(r"([\d.]+)(ns|µs|us|ms|s)", text)
+    assert m, text
+    scale = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def webhookload(
+    url: str, secs: int, vus: int, client: str = "fast", extra: tuple[str, ...] = ()
+) -> Sample:
+    out = WORK / f"wl-{client}.json"
+    cmd = [
+        str(VENV_BIN / "webhookload-tui"),
+        "--no-ui",
+        "--target",
+        url,
+        "--vus",
+        str(vus),
+        "--think",
+        "0",
+        "--duration",
+        f"{secs}s",
+        "--client",
+        client,
+        "--json",
+        str(out),
+        *extra,
+    ]
+    _, cpu, rss = timed(cmd, tag="wl")
+    doc = json.loads(out.read_text())
+    lat = doc["latency_ms"]
+    return Sample(
+        f"webhookload --no-ui ({client})",
+        doc["requests"]["total"],
+        doc["duration_s"],
+        cpu,
+        lat["p50"],
+        lat["p99"],
+        rss,
+        " ".join(cmd[0:1] + cmd[1:]).replace(str(ROOT) + "/", ""),
+    )
+
+
+def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
+    """The TUI in a real terminal (tmux 120x36), max mode, summary to JSON."""
+    out = WORK / "wl-tui.json"
+    tfile = WORK / "time-tui.txt"
+    for f in (out, tfile):
+        f.unlink(missing_ok=True)
+    app = [
+        str(VENV_BIN / "webhookload-tui"),
+        "--target",
+        url,
+        "--vus",
+        str(vus),
+        "--think",
+        "0",
+        "--duration",
+        f"{secs}s",
+        "--autostart",
+        "--exit-on-finish",
+        "--json",
+        str(out),
+    ]
+    inner = " ".join(["/usr/bin/time", "-f", "'%U %S %M'", "-o", str(tfile), *app])
+    tmux = [shutil.which("tmux") or "tmux", "-L", "webhookload-bench"]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-s", "b", "-x", "120", "-y", "36", inner], check=True
+    )
+    try:
+        deadline = time.monotonic() + secs + 60
+        while not tfile.exists() or not tfile.read_text().strip():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the TUI run did not finish")
+            time.sleep(0.2)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    user, sys_, rss_kb = tfile.read_text().split()[-3:]
+    doc = json.loads(out.read_text())
+    lat = doc["latency_ms"]
+    return Sample(
+        "webhookload TUI (fast, tmux 120x36)",
+        doc["requests"]["total"],
+        doc["duration_s"],
+        float(user) + float(sys_),
+        lat["p50"],
+        lat["p99"],
+        int(rss_kb) / 1024,
+        " ".join(app).replace(str(ROOT) + "/", ""),
+    )
+
+
+def locust(url: str, secs: int, vus: int) -> Sample:
+    prefix = WORK / "locust"
+    cmd = [
+        str(WORK / "locust-venv" / "bin" / "locust"),
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(vus),
+        "-r",
+        str(vus * 10),
+        "-t",
+        f"{secs}s",
+        "-H",
+        url,
+        "--only-summary",
+        "--csv",
+        str(prefix),
+        "--loglevel",
+        "WARNING",
+    ]
+    _, cpu, rss = timed(cmd, tag="locust")
+    with open(f"{prefix}_stats.csv") as f:
+        row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    return Sample(
+        "Locust FastHttpUser",
+        int(row["Request Count"]),
+        float(secs),
+        cpu,
+        float(row["50%"]),
+        float(row["99%"]),
+        rss,
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
+    )
+
+
+def seed_go(url: str, secs: int, vus: int) -> Sample:
+    cmd = [
+        str(WORK / "seed-go"),
+        "-target",
+        url,
+        "-vus",
+        str(vus),
+        "-duration",
+        f"{secs}s",
+        "-think",
+        "0s",
+    ]
+    out, cpu, rss = timed(cmd, tag="go")
+    m = re.search(r"Requests:\s+(\d+)", out)
+    d = re.search(r"Duration:\s+(\S+)", out)
+    lat = re.search(r"p50=(\S+)\s+p95=\S+\s+p99=(\S+)", out)
+    assert m and d and lat, out
+    return Sample(
+        "plan's Go tester (seed-go, -think 0s)",
+        int(m.group(1)),
+        go_ms(d.group(1)) / 1e3,
+        cpu,
+        go_ms(lat.group(1)),
+        go_ms(lat.group(2)),
+        rss,
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
+    )
+
+
+def wrk(url: str, secs: int, conns: int) -> Sample:
+    cmd = [
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(conns),
+        "-d",
+        f"{secs}s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "post.lua"),
+        url + "/webhooks/payments/orders",
+    ]
+    out, cpu, rss = timed(cmd, tag="wrk")
+    n = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    assert n, out
+    secs_run = float(n.group(2)) / (1000 if n.group(3) == "ms" else 1)
+    dist = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    return Sample(
+        "wrk (1 thread, Lua body)",
+        int(n.group(1)),
+        secs_run,
+        cpu,
+        go_ms(dist["50"].replace("us", "µs")),
+        go_ms(dist["99"].replace("us", "µs")),
+        rss,
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
+    )
+
+
+def hey(url: str, secs: int, conns: int) -> Sample:
+    body = WORK / "body.json"
+    body.write_text('{"provider_event_id":"a","status":"created"}')
+    cmd = [
+        "hey",
+        "-z",
+        f"{secs}s",
+        "-c",
+        str(conns),
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-D",
+        str(body),
+        url + "/webhooks/payments/orders",
+    ]
+    out, cpu, rss = timed(cmd, tag="hey")
+    total = sum(int(n) for n in re.findall(r"\[\d+\]\s+(\d+) responses", out))
+    p50 = re.search(r"50%+ in ([\d.]+) secs", out)
+    p99 = re.search(r"99%+ in ([\d.]+) secs", out)
+    return Sample(
+        "hey (static body)",
+        total,
+        float(secs),
+        cpu,
+        float(p50.group(1)) * 1e3 if p50 else None,
+        float(p99.group(1)) * 1e3 if p99 else None,
+        rss,
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
+    )
