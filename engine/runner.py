@@ -64,7 +64,7 @@ class Runner:
         self._clock = clock
         self._cpu_clock = cpu_clock
         self._cpu_mark = 0.0
-        self._transport_factory = transport_factory or _default_transport
+        self._transport_factory = transport_factory or self._default_transport
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
         self._stop_requested = False
@@ -130,6 +130,15 @@ class Runner:
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
 
+    def _default_transport(self, config: RunConfig) -> Transport:
+        return make_transport(
+            config.client,
+            pool_size=config.vus,
+            timeout=config.timeout,
+            http2=config.http2,
+            clock=self._clock,  # completion stamps on the same clock as send stamps
+        )
+
     def _take(self, now: float) -> Snapshot:
         cpu = self._cpu_clock()
         used, self._cpu_mark = cpu - self._cpu_mark, cpu
@@ -155,16 +164,16 @@ class Runner:
         t0 = clock()
         try:
             if body is None:
-                status = await self._transport.get(url)
+                status, done = await self._transport.get(url)
             else:
-                status = await self._transport.post(url, body)
+                status, done = await self._transport.post(url, body)
         except TransportError as exc:
             self._stats.record_error(endpoint, exc.kind)
             return False
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise
-        return self._stats.record_response(endpoint, status, int((clock() - t0) * 1e6))
+        return self._stats.record_response(endpoint, status, int((done - t0) * 1e6))
 
     async def _vu(self, index: int) -> None:
         cfg = self.config
@@ -215,9 +224,3 @@ class Runner:
                 stats.scenario("disputes_won" if res is Resolution.WON else "disputes_lost")
             else:
                 stats.scenario("disputes_opened" if status == "opened" else "disputes_updated")
-
-
-def _default_transport(config: RunConfig) -> Transport:
-    return make_transport(
-        config.client, pool_size=config.vus, timeout=config.timeout, http2=config.http2
-    )

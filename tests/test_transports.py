@@ -78,8 +78,8 @@ def client(request: pytest.FixtureRequest) -> str:
 async def test_status_codes_and_body_delivery(client: str) -> None:
     async with http_server() as (url, rec), transport(client) as t:
         for code in (202, 404, 409, 422, 500, 503):
-            assert await t.post(f"{url}/status/{code}", b'{"n": %d}' % code) == code
-        assert await t.get(f"{url}/status/200") == 200
+            assert (await t.post(f"{url}/status/{code}", b'{"n": %d}' % code))[0] == code
+        assert (await t.get(f"{url}/status/200"))[0] == 200
     assert rec.bodies[0] == (b'{"n": 202}', "application/json")
     assert rec.bodies[-1][0] == b""
 
@@ -87,7 +87,7 @@ async def test_status_codes_and_body_delivery(client: str) -> None:
 async def test_keep_alive_reuses_one_connection(client: str) -> None:
     async with http_server() as (url, rec), transport(client, pool=1) as t:
         for _ in range(20):
-            assert await t.post(f"{url}/status/202", b"{}") == 202
+            assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202
     assert len(rec.peers) == 1
 
 
@@ -102,14 +102,14 @@ async def test_pool_is_bounded_under_concurrency(client: str) -> None:
 
 async def test_chunked_body_then_reuse(client: str) -> None:
     async with http_server() as (url, rec), transport(client, pool=1) as t:
-        assert await t.get(f"{url}/chunked") == 207
-        assert await t.get(f"{url}/chunked") == 207
+        assert (await t.get(f"{url}/chunked"))[0] == 207
+        assert (await t.get(f"{url}/chunked"))[0] == 207
     assert len(rec.peers) == 1
 
 
 async def test_body_ending_at_close(client: str) -> None:
     async with raw_server("eof-body") as url, transport(client) as t:
-        assert await t.get(f"{url}/") == 200
+        assert (await t.get(f"{url}/"))[0] == 200
 
 
 async def test_timeout_is_kind_timeout_and_transport_recovers(client: str) -> None:
@@ -117,7 +117,7 @@ async def test_timeout_is_kind_timeout_and_transport_recovers(client: str) -> No
         with pytest.raises(TransportError) as err:
             await t.post(f"{url}/slow", b"{}")
         assert err.value.kind == "timeout"
-        assert await t.post(f"{url}/status/202", b"{}") == 202
+        assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202
 
 
 async def test_cancellation_propagates_and_transport_recovers(client: str) -> None:
@@ -125,7 +125,7 @@ async def test_cancellation_propagates_and_transport_recovers(client: str) -> No
         with anyio.move_on_after(0.2) as scope:
             await t.post(f"{url}/slow", b"{}")
         assert scope.cancelled_caught
-        assert await t.post(f"{url}/status/202", b"{}") == 202
+        assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202
 
 
 async def test_connection_refused_is_kind_connect(client: str) -> None:

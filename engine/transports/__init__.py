@@ -9,6 +9,12 @@ tests (tests/test_transports.py).
 
 from __future__ import annotations
 
-from engine.transports.base import Transport, TransportError, TransportFactory, make_transport
+from engine.transports.base import (
+    Reply,
+    Transport,
+    TransportError,
+    TransportFactory,
+    make_transport,
+)
 
-__all__ = ["Transport", "TransportError", "TransportFactory", "make_transport"]
+__all__ = ["Reply", "Transport", "TransportError", "TransportFactory", "make_transport"]

@@ -1,18 +1,27 @@
-"""aiohttp transport: the default, the fastest mature asyncio client measured."""
+"""aiohttp transport: the mature general-purpose asyncio client (~1/5 of `fast` per CPU-s)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 import aiohttp
 
-from engine.transports.base import TransportError
+from engine.transports.base import Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpTransport:
-    def __init__(self, *, pool_size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        pool_size: int,
+        timeout: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
         connector = aiohttp.TCPConnector(
             limit=pool_size, limit_per_host=pool_size, enable_cleanup_closed=False
         )
@@ -23,13 +32,13 @@ class AiohttpTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> int:
+    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
         try:
             async with self._session.request(
                 method, url, data=body, headers=_JSON_HEADERS if body is not None else None
             ) as resp:
                 await resp.read()
-                return resp.status
+                return resp.status, self._clock()
         except TimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
@@ -37,10 +46,10 @@ class AiohttpTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportError("other", str(exc) or type(exc).__name__) from None
 
-    async def post(self, url: str, body: bytes) -> int:
+    async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)
 
-    async def get(self, url: str) -> int:
+    async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)
 
     async def aclose(self) -> None:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol
+
+Reply = tuple[int, float]
+"""A response's status code and the transport clock's reading when it was complete.
+
+Transports stamp completion themselves, as early as they can see it: a task
+may resume well after its response arrived (a burst of responses is parsed
+before any waiting task runs), and that wait is the generator's, not the
+service's."""
 
 
 class TransportError(Exception):
@@ -17,13 +26,13 @@ class TransportError(Exception):
 class Transport(Protocol):
     """A pooled, keep-alive HTTP client used by every virtual user of a run.
 
-    ``post``/``get`` return the status code after reading the whole body, or
+    ``post``/``get`` return the :data:`Reply` after reading the whole body, or
     raise :class:`TransportError`; cancellation propagates untouched.
     """
 
-    async def post(self, url: str, body: bytes) -> int: ...
+    async def post(self, url: str, body: bytes) -> Reply: ...
 
-    async def get(self, url: str) -> int: ...
+    async def get(self, url: str) -> Reply: ...
 
     async def aclose(self) -> None: ...
 
@@ -32,23 +41,28 @@ TransportFactory = Callable[[], Transport]
 
 
 def make_transport(
-    client: str, *, pool_size: int, timeout: float, http2: bool = False
+    client: str,
+    *,
+    pool_size: int,
+    timeout: float,
+    http2: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Transport:
     """Build the transport for ``--client`` (call inside the running event loop)."""
     if client == "fast":
         from engine.transports.fast import FastTransport
 
-        return FastTransport(pool_size=pool_size, timeout=timeout)
+        return FastTransport(pool_size=pool_size, timeout=timeout, clock=clock)
     if client == "pyreqwest":
         from engine.transports.pyreqwest_transport import PyreqwestTransport
 
-        return PyreqwestTransport(pool_size=pool_size, timeout=timeout)
+        return PyreqwestTransport(pool_size=pool_size, timeout=timeout, clock=clock)
     if client == "aiohttp":
         from engine.transports.aiohttp_transport import AiohttpTransport
 
-        return AiohttpTransport(pool_size=pool_size, timeout=timeout)
+        return AiohttpTransport(pool_size=pool_size, timeout=timeout, clock=clock)
     if client == "httpx":
         from engine.transports.httpx_transport import HttpxTransport
 
-        return HttpxTransport(pool_size=pool_size, timeout=timeout, http2=http2)
+        return HttpxTransport(pool_size=pool_size, timeout=timeout, http2=http2, clock=clock)
     raise ValueError(f"unknown client {client!r}")

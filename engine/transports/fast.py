@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httptools
 
-from engine.transports.base import TransportError
+from engine.transports.base import Reply, TransportError
 
 _SWEEP_S = 0.05
 
@@ -47,7 +48,7 @@ class _Conn(asyncio.Protocol):
         self.pool = pool
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[int] | None = None
+        self.waiter: asyncio.Future[Reply] | None = None
         self.status = 0
         self.complete = False
         self.got_headers = False
@@ -73,7 +74,7 @@ class _Conn(asyncio.Protocol):
             if self.got_headers and not self.complete:
                 # A close-delimited body ends at EOF: the response is complete.
                 self.waiter = None
-                waiter.set_result(self.parser.get_status_code())
+                waiter.set_result((self.parser.get_status_code(), self.pool._clock()))
             else:
                 reason = str(exc) if exc else "server closed the connection"
                 self._fail(TransportError("connect", reason))
@@ -83,6 +84,7 @@ class _Conn(asyncio.Protocol):
         self.got_headers = True
 
     def on_message_complete(self) -> None:
+        done = self.pool._clock()  # stamped here, before any task resumes
         self.complete = True
         waiter = self.waiter
         self.waiter = None
@@ -93,7 +95,7 @@ class _Conn(asyncio.Protocol):
         else:
             self._abort()
         if waiter is not None and not waiter.done():
-            waiter.set_result(status)
+            waiter.set_result((status, done))
 
     # own
     def _fail(self, err: TransportError) -> None:
@@ -108,7 +110,7 @@ class _Conn(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
-    def send(self, data: bytes, waiter: asyncio.Future[int], deadline: float) -> None:
+    def send(self, data: bytes, waiter: asyncio.Future[Reply], deadline: float) -> None:
         assert self.transport is not None
         self.waiter = waiter
         self.complete = False
@@ -118,7 +120,10 @@ class _Conn(asyncio.Protocol):
 
 
 class FastTransport:
-    def __init__(self, *, pool_size: int, timeout: float) -> None:
+    def __init__(
+        self, *, pool_size: int, timeout: float, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self._clock = clock
         self._pool_size = pool_size
         self._timeout = timeout
         self._idle: list[_Conn] = []
@@ -160,7 +165,7 @@ class FastTransport:
         conn.transport = transport  # uvloop may call connection_made a tick later
         return conn
 
-    async def _request(self, method: str, url: str, body: bytes | None) -> int:
+    async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
         if self._closed:
             raise TransportError("other", "transport closed")
         host, port, head, ctx = self._head(method, url)
@@ -177,7 +182,7 @@ class FastTransport:
         try:
             conn = self._idle.pop() if self._idle else await self._connect(host, port, ctx)
             self._busy.add(conn)
-            waiter: asyncio.Future[int] = self._loop.create_future()
+            waiter: asyncio.Future[Reply] = self._loop.create_future()
             conn.send(data, waiter, time.monotonic() + self._timeout)
             return await waiter
         except BaseException:
@@ -205,10 +210,10 @@ class FastTransport:
                 conn._fail(TransportError("timeout", f"no response within {self._timeout:g}s"))
                 conn._abort()
 
-    async def post(self, url: str, body: bytes) -> int:
+    async def post(self, url: str, body: bytes) -> Reply:
         return await self._request("POST", url, body)
 
-    async def get(self, url: str) -> int:
+    async def get(self, url: str) -> Reply:
         return await self._request("GET", url, None)
 
     async def aclose(self) -> None:

@@ -6,15 +6,26 @@ it is an option, not the default.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
 
-from engine.transports.base import TransportError
+from engine.transports.base import Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class HttpxTransport:
-    def __init__(self, *, pool_size: int, timeout: float, http2: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        pool_size: int,
+        timeout: float,
+        http2: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
         self._client = httpx.AsyncClient(
             http2=http2,
             timeout=httpx.Timeout(timeout),
@@ -22,7 +33,7 @@ class HttpxTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> int:
+    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
         try:
             resp = await self._client.request(
                 method, url, content=body, headers=_JSON_HEADERS if body is not None else None
@@ -33,12 +44,12 @@ class HttpxTransport:
             raise TransportError("connect", str(exc) or type(exc).__name__) from None
         except httpx.HTTPError as exc:
             raise TransportError("other", str(exc) or type(exc).__name__) from None
-        return resp.status_code
+        return resp.status_code, self._clock()
 
-    async def post(self, url: str, body: bytes) -> int:
+    async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)
 
-    async def get(self, url: str) -> int:
+    async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)
 
     async def aclose(self) -> None:

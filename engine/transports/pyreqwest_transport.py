@@ -10,24 +10,33 @@ sees the genuine cancellation, and the inner request is cancelled after it.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import ConnectError, NetworkError, PyreqwestError, RequestTimeoutError
 
-from engine.transports.base import TransportError
+from engine.transports.base import Reply, TransportError
 
 _JSON = {"Content-Type": "application/json"}
 
 
-def _retrieve(task: asyncio.Future[int]) -> None:
+def _retrieve(task: asyncio.Future[Reply]) -> None:
     """Mark an abandoned inner request's outcome as seen (no 'never retrieved' noise)."""
     if not task.cancelled():
         task.exception()
 
 
 class PyreqwestTransport:
-    def __init__(self, *, pool_size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        pool_size: int,
+        timeout: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
         self._client = (
             ClientBuilder()
             .max_connections(pool_size)
@@ -37,7 +46,7 @@ class PyreqwestTransport:
             .build()
         )
 
-    async def _send(self, method: str, url: str, body: bytes | None) -> int:
+    async def _send(self, method: str, url: str, body: bytes | None) -> Reply:
         inner = asyncio.ensure_future(self._request(method, url, body))
         try:
             return await asyncio.shield(inner)
@@ -46,7 +55,7 @@ class PyreqwestTransport:
             inner.cancel()
             raise
 
-    async def _request(self, method: str, url: str, body: bytes | None) -> int:
+    async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
         builder = self._client.request(method, url)
         if body is not None:
             builder = builder.headers(_JSON).body_bytes(body)
@@ -59,12 +68,12 @@ class PyreqwestTransport:
             raise TransportError("connect", str(exc)) from None
         except PyreqwestError as exc:
             raise TransportError("other", str(exc)) from None
-        return resp.status
+        return resp.status, self._clock()
 
-    async def post(self, url: str, body: bytes) -> int:
+    async def post(self, url: str, body: bytes) -> Reply:
         return await self._send("POST", url, body)
 
-    async def get(self, url: str) -> int:
+    async def get(self, url: str) -> Reply:
         return await self._send("GET", url, None)
 
     async def aclose(self) -> None:
