@@ -1,12 +1,17 @@
-"""The live view's panels. Each is a ``Static`` that re-renders from ``LiveData``."""
+"""The live view's panels. Each is a ``Static`` that re-renders from ``LiveData``.
+
+Panels build Textual markup strings, not Rich tables: Textual renders its own
+``Content`` without a Rich console pass, and a panel whose text did not
+change is not touched at all. With fixed heights (app.tcss) no refresh
+re-lays out the screen. Together this keeps the UI process's cost per
+refresh low, which matters because it shares the machine with the engine.
+"""
 
 from __future__ import annotations
 
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Label, Sparkline, Static
 
 from engine.durations import format_duration, format_latency
@@ -21,14 +26,16 @@ class Panel(Static):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.border_title = title
+        self._markup = ""
 
     def show(self, data: LiveData) -> None:
         raise NotImplementedError
 
-    def set(self, content: RenderableType) -> None:
-        """Replace the content without a re-layout: every panel has a fixed height
-        (app.tcss), and skipping layout is most of the UI's cost per refresh."""
-        self.update(content, layout=False)
+    def set(self, markup: str) -> None:
+        """Show ``markup`` unless it is what is already shown; never re-layout."""
+        if markup != self._markup:
+            self._markup = markup
+            self.update(Content.from_markup(markup), layout=False)
 
 
 class ProgressPanel(Panel):
@@ -39,26 +46,27 @@ class ProgressPanel(Panel):
         secs = data.elapsed
         elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
         if data.duration > 0:
-            frac = min(1.0, data.elapsed / data.duration)
-            done = int(frac * width)
-            bar = Text("█" * done, style="bold green") + Text("░" * (width - done), "dim")
-            text = bar + Text(f" {elapsed} / {format_duration(data.duration)}")
+            done = int(min(1.0, data.elapsed / data.duration) * width)
+            line = (
+                f"[bold green]{'█' * done}[/][dim]{'░' * (width - done)}[/] "
+                f"{elapsed} / {format_duration(data.duration)}"
+            )
         else:
-            text = Text(f"{elapsed} elapsed (until stopped)")
-        text += Text(f"  {data.state}", style="italic")
+            line = f"{elapsed} elapsed (until stopped)"
+        line += f"  [i]{data.state}[/]"
         sat = data.saturation
         if data.state != "running":
-            text += Text("\n")
+            second = ""
         elif sat.saturated:
-            text += Text(
-                f"\n⚠ generator saturated ({sat.describe()}): latencies include its own queueing",
-                style="bold yellow",
+            second = (
+                f"[bold yellow]⚠ generator saturated ({sat.describe()}): "
+                "latencies include its own queueing[/]"
             )
         else:
             cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
             lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
-            text += Text(f"\ngenerator CPU {cpu} · loop lag p99 {lag}", style="dim")
-        self.set(text)
+            second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}[/]"
+        self.set(f"{line}\n{second}")
 
 
 class CountersPanel(Panel):
@@ -66,23 +74,17 @@ class CountersPanel(Panel):
 
     def show(self, data: LiveData) -> None:
         t = data.total
-        grid = Table.grid(expand=True)
-        for _ in range(4):
-            grid.add_column(justify="center", ratio=1)
-        grid.add_row(
-            Text("Requests", "dim"),
-            Text("Rate", "dim"),
-            Text("Success", "dim"),
-            Text("Errors", "dim"),
-        )
-        err_style = "bold red" if t.errors else "bold"
-        grid.add_row(
-            Text(f"{t.total:,}", "bold"),
-            Text(f"{data.rate:,.1f}/s", "bold"),
-            Text(f"{t.success:,}", "bold green"),
-            Text(f"{t.errors:,} ({t.error_pct:.2f}%)", err_style),
-        )
-        self.set(grid)
+        w = max(12, (self.size.width - 2) // 4)
+        labels = "".join(s.center(w) for s in ("Requests", "Rate", "Success", "Errors"))
+        values = [
+            f"{t.total:,}",
+            f"{data.rate:,.1f}/s",
+            f"{t.success:,}",
+            f"{t.errors:,} ({t.error_pct:.2f}%)",
+        ]
+        styles = ["bold", "bold", "bold green", "bold red" if t.errors else "bold"]
+        line = "".join(f"[{st}]{v.center(w)}[/]" for v, st in zip(values, styles, strict=True))
+        self.set(f"[dim]{labels}[/]\n{line}")
 
 
 class SplitPanel(Panel):
@@ -92,29 +94,34 @@ class SplitPanel(Panel):
         t = data.total
         sc = t.scenarios
 
-        def line(name: str, n: int) -> Text:
-            return Text(f"{name:<10}", "bold") + Text(f"{n:>10,} requests")
+        def line(name: str, n: int) -> str:
+            return f"[b]{name:<10}[/]{n:>10,} requests"
 
-        def outcomes(*pairs: tuple[str, str]) -> Text:
+        def outcomes(*pairs: tuple[str, str]) -> str:
             shown = [(label, sc.get(key, 0)) for label, key in pairs]
             # "aborted" (a step refused) only takes room when it happened
             shown = [(label, n) for label, n in shown if n or label != "aborted"]
-            return Text("  " + "  ".join(f"{label} {n:,}" for label, n in shown), "dim")
+            return "[dim]  " + "  ".join(f"{label} {n:,}" for label, n in shown) + "[/]"
 
-        parts = [
-            line("Orders", t.orders),
-            outcomes(
-                ("success", "orders_success"),
-                ("failed", "orders_failed"),
-                ("aborted", "orders_aborted"),
-            ),
-            line("Disputes", t.disputes),
-            outcomes(
-                ("opened", "disputes_opened"), ("won", "disputes_won"), ("lost", "disputes_lost")
-            ),
-        ]
-        parts.append(line("Reads", t.reads))
-        self.set(Text("\n").join(parts))
+        self.set(
+            "\n".join(
+                [
+                    line("Orders", t.orders),
+                    outcomes(
+                        ("success", "orders_success"),
+                        ("failed", "orders_failed"),
+                        ("aborted", "orders_aborted"),
+                    ),
+                    line("Disputes", t.disputes),
+                    outcomes(
+                        ("opened", "disputes_opened"),
+                        ("won", "disputes_won"),
+                        ("lost", "disputes_lost"),
+                    ),
+                    line("Reads", t.reads),
+                ]
+            )
+        )
 
 
 class LatencyPanel(Panel):
@@ -123,19 +130,11 @@ class LatencyPanel(Panel):
     def show(self, data: LiveData) -> None:
         run = data.total.percentiles_s(50, 95, 99)
         recent = data.last10.percentiles_s(50, 95, 99)
-        table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
-        table.add_column("", style="dim")
-        for name in ("p50", "p95", "p99", "max"):
-            table.add_column(name, justify="right")
-        table.add_row(
-            "run", *(format_latency(run[q]) for q in (50, 95, 99)), format_latency(data.total.max_s)
-        )
-        table.add_row(
-            "10s",
-            *(format_latency(recent[q]) for q in (50, 95, 99)),
-            format_latency(data.last10.max_s),
-        )
-        self.set(table)
+        rows = ["[b]" + " " * 5 + "".join(f"{h:>8}" for h in ("p50", "p95", "p99", "max")) + "[/]"]
+        for name, p, mx in (("run", run, data.total.max_s), ("10s", recent, data.last10.max_s)):
+            vals = [format_latency(p[q]) for q in (50, 95, 99)] + [format_latency(mx)]
+            rows.append(f"[dim]{name:<5}[/]" + "".join(f"{v:>8}" for v in vals))
+        self.set("\n".join(rows))
 
 
 class CodesPanel(Panel):
@@ -143,21 +142,18 @@ class CodesPanel(Panel):
 
     def show(self, data: LiveData) -> None:
         t = data.total
-        codes = Text()
+        codes = []
         for code, n in sorted(t.status_codes.items()):
             style = "green" if code < 400 else "yellow" if code < 500 else "red"
-            codes.append(f"{code}", style=f"bold {style}").append(f" {n:,}  ")
-        kinds = Text()
-        for kind, n in sorted(t.errors_by_kind.items()):
-            if n:
-                kinds.append(kind, style="bold red").append(f" {n:,}  ")
+            codes.append(f"[bold {style}]{code}[/] {n:,}")
+        kinds = [f"[bold red]{k}[/] {n:,}" for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:
-            kinds.append("cancelled", style="dim").append(f" {t.cancelled:,}")
+            kinds.append(f"[dim]cancelled[/] {t.cancelled:,}")
         self.set(
-            Text("codes  ", "dim")
-            + (codes or Text("-"))
-            + Text("\nerrors ", "dim")
-            + (kinds or Text("none"))
+            "[dim]codes [/] "
+            + ("  ".join(codes) or "-")
+            + "\n[dim]errors[/] "
+            + ("  ".join(kinds) or "none")
         )
 
 
@@ -174,10 +170,15 @@ class RatesPanel(Vertical):
         yield Sparkline([], id="spark-requests")
 
     def show(self, data: LiveData) -> None:
-        self.query_one("#spark-errors", Sparkline).data = data.errors_per_s or [0.0]
-        self.query_one("#spark-requests", Sparkline).data = data.requests_per_s or [0.0]
+        for sel, series in (
+            ("#spark-errors", data.errors_per_s),
+            ("#spark-requests", data.requests_per_s),
+        ):
+            spark = self.query_one(sel, Sparkline)
+            if list(spark.data or []) != series:
+                spark.data = series or [0.0]
+        labels = list(self.query(".spark-label").results(Label))
         peak_err = max(data.errors_per_s, default=0.0)
         peak_req = max(data.requests_per_s, default=0.0)
-        labels = list(self.query(".spark-label").results(Label))
         labels[0].update(f"errors/s  (peak {peak_err:,.0f})", layout=False)
         labels[1].update(f"requests/s  (peak {peak_req:,.0f})", layout=False)
