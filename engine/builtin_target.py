@@ -26,9 +26,10 @@ async def builtin_target(
 ) -> AsyncIterator[str]:
     """Start ``python -m target --port 0``; yield its base URL; stop it after."""
     cmd = [sys.executable, "-m", "target", "--port", "0", "--mode", mode, "--contract", contract]
+    cmd.append("--exit-with-parent")  # stdin is our pipe: EOF means we are gone
     cmd += list(extra)
     proc = await anyio.open_process(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         url = await _read_ready_line(proc)

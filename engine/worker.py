@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -168,10 +170,15 @@ def _child(config: RunConfig) -> None:
         def watch_stdin() -> None:
             # Any byte or EOF means stop. A daemon thread, since stdin may be a
             # file or /dev/null, which an event loop cannot poll.
-            sys.stdin.buffer.read(1)
+            # os.read, not sys.stdin: a daemon thread blocked in a buffered read
+            # aborts the interpreter at exit (it holds the buffer's lock).
+            os.read(sys.stdin.fileno(), 1)
             loop.call_soon_threadsafe(runner.stop)
 
         threading.Thread(target=watch_stdin, daemon=True).start()
+        # The parent terminates us when it quits: stop gracefully, so a builtin
+        # target this run started is stopped too.
+        loop.add_signal_handler(signal.SIGTERM, runner.stop)
         try:
             send(("result", await runner.run()))
         except TargetUnreachable as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
+import threading
 
 from aiohttp import web
 
@@ -49,8 +51,15 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
     p.add_argument("--lag", type=_duration, default=0.05, help="queue mode apply lag (50ms)")
     p.add_argument("--delay", type=_duration, default=0.0, help="fixed latency per webhook")
     p.add_argument("--fail-rate", type=_fraction, default=0.0, help="fraction answered 503")
+    p.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when stdin closes (how `--target builtin` ties us to its run)",
+    )
     a = p.parse_args(argv)
-    return TargetConfig(a.host, a.port, a.mode, a.contract, a.lag, a.delay, a.fail_rate)
+    return TargetConfig(
+        a.host, a.port, a.mode, a.contract, a.lag, a.delay, a.fail_rate, a.exit_with_parent
+    )
 
 
 async def serve(config: TargetConfig) -> None:
@@ -64,6 +73,16 @@ async def serve(config: TargetConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if config.exit_with_parent:
+
+        def watch_stdin() -> None:
+            # Raw reads until EOF (the parent closed the pipe or died); a buffered
+            # read would hold a lock that aborts the interpreter at exit.
+            while os.read(sys.stdin.fileno(), 4096):
+                pass
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
     try:
         await stop.wait()
     finally:

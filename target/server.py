@@ -34,6 +34,7 @@ class TargetConfig:
     lag: float = 0.05
     delay: float = 0.0
     fail_rate: float = 0.0
+    exit_with_parent: bool = False
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -77,3 +77,11 @@ def test_summary(snap_compare: Any) -> None:
         terminal_size=(120, 36),
         run_before=settle(lambda a: a.state == "finished"),
     )
+
+
+def test_live_view_light_theme(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        pilot.app.theme = "textual-light"
+        await settle(lambda a: a.window.now == TICKS * 0.25)(pilot)
+
+    assert snap_compare(make_app(finish=False), terminal_size=(120, 36), run_before=run_before)

@@ -1,0 +1,62 @@
+"""No process is left behind: the builtin target dies with its parent, and a
+terminated engine worker stops its run gracefully (closing what it started)."""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import orjson
+
+from engine.builtin_target import READY_PREFIX
+from engine.config import build_config
+from engine.worker import _config_json
+
+
+def test_builtin_target_exits_when_its_parent_pipe_closes() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "target", "--port", "0", "--exit-with-parent"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().startswith(READY_PREFIX)
+    proc.stdin.close()  # what the kernel does when the parent dies, even by SIGKILL
+    try:
+        assert proc.wait(timeout=15) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
+
+
+def test_terminated_worker_stops_gracefully_and_still_reports() -> None:
+    cfg = build_config({"target": "builtin", "duration": "0", "vus": "2"})
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "engine.worker", orjson.dumps(_config_json(cfg)).decode()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert worker.stdout is not None
+    try:
+        first = worker.stdout.read(4)  # the first frame arrives once the run is going
+        assert len(first) == 4
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)
+        rest = first + worker.stdout.read()
+        assert worker.wait(timeout=15) == 0
+    finally:
+        worker.kill()
+        worker.stdout.close()
+        if worker.stdin:
+            worker.stdin.close()
+    kinds = []
+    while rest:
+        (n,) = struct.unpack_from("!I", rest)
+        kinds.append(pickle.loads(rest[4 : 4 + n])[0])
+        rest = rest[4 + n :]
+    assert kinds[-1] == "result" and "snapshot" in kinds
