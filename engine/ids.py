@@ -34,23 +34,23 @@ class WallClock:
     """Caches the RFC 3339 string of the current second; formatting once per
     second instead of once per request keeps payload building cheap."""
 
-    __slots__ = ("_now", "_sec", "_text")
+    __slots__ = ("_cache", "_now", "_sec")
 
     def __init__(self, now: object = time.time) -> None:
         self._now = now
         self._sec = -1
-        self._text = ""
+        self._cache: dict[float, str] = {}
 
     def time(self) -> float:
         return self._now()  # type: ignore[operator, no-any-return]
 
     def stamp(self, offset_s: float = 0.0) -> str:
-        """RFC 3339 of now (+ ``offset_s``); the no-offset case is cached."""
-        t = self.time()
-        if offset_s:
-            return rfc3339(t + offset_s)
-        sec = int(t)
+        """RFC 3339 of now (+ ``offset_s``), formatted once per second and offset."""
+        sec = int(self.time())
         if sec != self._sec:
             self._sec = sec
-            self._text = rfc3339(sec)
-        return self._text
+            self._cache.clear()
+        text = self._cache.get(offset_s)
+        if text is None:
+            text = self._cache[offset_s] = rfc3339(sec + offset_s)
+        return text
