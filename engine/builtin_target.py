@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from engine.processes import stop_process
+
 READY_PREFIX = "webhookload-target listening on "
 
 
@@ -35,15 +37,7 @@ async def builtin_target(
         url = await _read_ready_line(proc)
         yield url
     finally:
-        with anyio.CancelScope(shield=True):
-            if proc.returncode is None:
-                proc.terminate()
-                with anyio.move_on_after(3):
-                    await proc.wait()
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
-            await proc.aclose()
+        await stop_process(proc)
 
 
 async def _read_ready_line(proc: anyio.abc.Process) -> str:

@@ -32,6 +32,7 @@ from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
 from engine.loop import run as run_loop
 from engine.preflight import TargetUnreachable
+from engine.processes import stop_process
 from engine.runner import Runner, RunResult, SnapshotSink
 
 _LEN = struct.Struct("!I")
@@ -98,15 +99,7 @@ class ProcessRunner:
                 raise failure
             return result
         finally:
-            with anyio.CancelScope(shield=True):
-                if proc.returncode is None:
-                    proc.terminate()
-                    with anyio.move_on_after(3):
-                        await proc.wait()
-                    if proc.returncode is None:
-                        proc.kill()
-                        await proc.wait()
-                await proc.aclose()
+            await stop_process(proc)
 
     async def _read_frames(self, proc: anyio.abc.Process) -> RunResult:
         assert proc.stdout is not None

@@ -7,6 +7,7 @@ printer, and the app is imported only when the TUI is wanted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from typing import NoReturn
@@ -95,21 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-CONFIG_FIELDS = (
-    "target",
-    "vus",
-    "duration",
-    "dispute_ratio",
-    "think",
-    "timeout",
-    "contract",
-    "client",
-    "http2",
-    "seed",
-    "max_updates",
-    "read_ratio",
-    "target_mode",
-)
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
+"""Every run setting is a flag of the same name (dashes for underscores)."""
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
