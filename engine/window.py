@@ -41,12 +41,17 @@ class SnapshotWindow:
         w = self.last(seconds)
         return w.rate
 
-    def per_second(self, attr: str, seconds: int = 60) -> list[float]:
+    def per_second(self, attr: str, seconds: int = 60, *, complete: bool = False) -> list[float]:
         """``attr`` (e.g. ``"errors"``, ``"total"``) summed per whole second of the run,
-        oldest first, the last ``seconds`` seconds; the current partial second last."""
+        oldest first, the last ``seconds`` seconds; the current partial second last,
+        or left out with ``complete=True`` (a partial second reads as a false dip)."""
         if not self._recent:
             return []
         last_sec = int(self.now - 1e-9) if self.now > 0 else 0
+        if complete and self.now - last_sec < 1.0 - 1e-9:
+            last_sec -= 1
+        if last_sec < 0:
+            return []
         first_sec = max(0, last_sec - seconds + 1)
         buckets = [0.0] * (last_sec - first_sec + 1)
         for d in self._recent:

@@ -133,3 +133,14 @@ def test_snapshots_pickle_across_processes_and_stay_read_only() -> None:
     assert back == snap and back.cpu_s == 0.1
     with pytest.raises(TypeError):
         back.status_codes[202] = 1  # type: ignore[index]
+
+
+def test_per_second_can_leave_out_the_partial_second() -> None:
+    w = SnapshotWindow()
+    st = Stats()
+    for i in range(6):  # 1.5 s at 4 Hz, 10 requests per delta
+        for _ in range(10):
+            st.record_response(ORDERS, 202, 100)
+        w.add(st.take((i + 1) * 0.25))
+    assert w.per_second("total") == [40, 20]
+    assert w.per_second("total", complete=True) == [40]

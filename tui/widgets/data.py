@@ -35,8 +35,9 @@ class LiveData:
             total=w.total,
             last10=w.last(10.0),
             rate=w.rate(1.0),
-            errors_per_s=_pad(w.per_second("errors", SPARK_SECONDS)),
-            requests_per_s=_pad(w.per_second("total", SPARK_SECONDS)),
+            # completed seconds only: the sparklines then change once a second
+            errors_per_s=_pad(w.per_second("errors", SPARK_SECONDS, complete=True)),
+            requests_per_s=_pad(w.per_second("total", SPARK_SECONDS, complete=True)),
             elapsed=w.now,
             duration=duration,
             state=state,

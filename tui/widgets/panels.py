@@ -161,6 +161,7 @@ class RatesPanel(Vertical):
     """Sparklines of errors/s and requests/s over the last 60 s."""
 
     DEFAULT_CLASSES = "panel"
+    _labels: tuple[str, str] = ("", "")
 
     def compose(self) -> ComposeResult:
         self.border_title = "Last 60 s"
@@ -177,8 +178,10 @@ class RatesPanel(Vertical):
             spark = self.query_one(sel, Sparkline)
             if list(spark.data or []) != series:
                 spark.data = series or [0.0]
-        labels = list(self.query(".spark-label").results(Label))
         peak_err = max(data.errors_per_s, default=0.0)
         peak_req = max(data.requests_per_s, default=0.0)
-        labels[0].update(f"errors/s  (peak {peak_err:,.0f})", layout=False)
-        labels[1].update(f"requests/s  (peak {peak_req:,.0f})", layout=False)
+        texts = (f"errors/s  (peak {peak_err:,.0f})", f"requests/s  (peak {peak_req:,.0f})")
+        if texts != self._labels:  # unchanged labels are not repainted
+            self._labels = texts
+            for label, text in zip(self.query(".spark-label").results(Label), texts, strict=True):
+                label.update(text, layout=False)
