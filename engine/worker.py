@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
@@ -73,7 +74,7 @@ class ProcessRunner:
             sys.executable,
             "-m",
             "engine.worker",
-            orjson.dumps(_config_json(self.config)).decode(),
+            orjson.dumps(config_json(self.config)).decode(),
         ]
         proc = await anyio.open_process(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -139,10 +140,9 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) ->
         pass
 
 
-def _config_json(config: RunConfig) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(config)
+def config_json(config: RunConfig) -> dict[str, Any]:
+    """The settings as JSON-able values, as the worker takes them on its command line."""
+    return dataclasses.asdict(config)
 
 
 # --- the child side -------------------------------------------------------------

@@ -14,7 +14,7 @@ import orjson
 
 from engine.builtin_target import READY_PREFIX
 from engine.config import build_config
-from engine.worker import _config_json
+from engine.worker import config_json
 
 
 def test_builtin_target_exits_when_its_parent_pipe_closes() -> None:
@@ -37,7 +37,7 @@ def test_builtin_target_exits_when_its_parent_pipe_closes() -> None:
 def test_terminated_worker_stops_gracefully_and_still_reports() -> None:
     cfg = build_config({"target": "builtin", "duration": "0", "vus": "2"})
     worker = subprocess.Popen(
-        [sys.executable, "-m", "engine.worker", orjson.dumps(_config_json(cfg)).decode()],
+        [sys.executable, "-m", "engine.worker", orjson.dumps(config_json(cfg)).decode()],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )

@@ -144,3 +144,28 @@ def test_per_second_can_leave_out_the_partial_second() -> None:
         w.add(st.take((i + 1) * 0.25))
     assert w.per_second("total") == [40, 20]
     assert w.per_second("total", complete=True) == [40]
+
+
+def test_engine_public_api() -> None:
+    import engine
+
+    assert sorted(engine.__all__) == sorted(
+        [
+            "ConfigError",
+            "ProcessRunner",
+            "RunConfig",
+            "RunResult",
+            "Runner",
+            "Saturation",
+            "Snapshot",
+            "SnapshotWindow",
+            "TargetUnreachable",
+            "WorkerError",
+            "build_config",
+            "judge",
+            "summary_json",
+            "summary_lines",
+        ]
+    )
+    for name in engine.__all__:
+        assert getattr(engine, name).__module__.startswith("engine.")

@@ -13,8 +13,7 @@ from engine.transports.base import (
     Reply,
     Transport,
     TransportError,
-    TransportFactory,
     make_transport,
 )
 
-__all__ = ["Reply", "Transport", "TransportError", "TransportFactory", "make_transport"]
+__all__ = ["Reply", "Transport", "TransportError", "make_transport"]

@@ -37,9 +37,6 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
-TransportFactory = Callable[[], Transport]
-
-
 def make_transport(
     client: str,
     *,
