@@ -169,3 +169,27 @@ def test_engine_public_api() -> None:
     )
     for name in engine.__all__:
         assert getattr(engine, name).__module__.startswith("engine.")
+
+
+def test_partial_windows_agree_with_the_full_merge() -> None:
+    w = SnapshotWindow()
+    st = Stats()
+    rng = random.Random(4)
+    for i in range(48):
+        for _ in range(rng.randint(5, 30)):
+            st.record_response(ORDERS, 202, rng.randint(100, 90_000))
+        st.record_lag(rng.randint(0, 20_000))
+        w.add(st.take((i + 1) * 0.25, cpu_s=0.1))
+    for secs in (1.0, 2.0, 10.0):
+        full = w.last(secs)
+        lat = w.last_latency(secs)
+        health = w.last_health(secs)
+        assert dict(lat.latency) == dict(full.latency)
+        assert (lat.latency_sum_us, lat.latency_max_us) == (
+            full.latency_sum_us,
+            full.latency_max_us,
+        )
+        assert dict(health.loop_lag) == dict(full.loop_lag)
+        assert health.cpu_s == pytest.approx(full.cpu_s)
+        assert lat.elapsed == pytest.approx(full.elapsed) == pytest.approx(secs)
+        assert w.rate(secs) == pytest.approx(full.rate)

@@ -47,7 +47,7 @@ class ProgressLine:
             f"[{format_duration(t.end)}{total}]  requests {t.total}  "
             f"{self.window.rate(1.0):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
         )
-        sat = judge(self.window.last(2.0))
+        sat = judge(self.window.last_health(2.0))
         if sat.saturated:
             line += f"  ! generator saturated ({sat.describe()})"
         return line

@@ -33,7 +33,7 @@ class LiveData:
     def from_window(cls, w: SnapshotWindow, duration: float, state: str) -> LiveData:
         return cls(
             total=w.total,
-            last10=w.last(10.0),
+            last10=w.last_latency(10.0),
             rate=w.rate(1.0),
             # completed seconds only: the sparklines then change once a second
             errors_per_s=_pad(w.per_second("errors", SPARK_SECONDS, complete=True)),
@@ -41,5 +41,5 @@ class LiveData:
             elapsed=w.now,
             duration=duration,
             state=state,
-            saturation=judge(w.last(2.0)),
+            saturation=judge(w.last_health(2.0)),
         )
