@@ -61,13 +61,10 @@ def go_ms(text: str) -> float:
     return float(m.group(1)) * scale
 
 
-def webhookload(
-    url: str, secs: int, vus: int, client: str = "fast", extra: tuple[str, ...] = ()
-) -> Sample:
-    out = WORK / f"wl-{client}.json"
-    cmd = [
+def _max_mode(url: str, secs: int, vus: int, out: Path) -> list[str]:
+    """webhookload's command in max mode, the JSON summary written to ``out``."""
+    return [
         str(VENV_BIN / "webhookload-tui"),
-        "--no-ui",
         "--target",
         url,
         "--vus",
@@ -76,25 +73,33 @@ def webhookload(
         "0",
         "--duration",
         f"{secs}s",
-        "--client",
-        client,
         "--json",
         str(out),
-        *extra,
     ]
-    _, cpu, rss = timed(cmd, tag="wl")
+
+
+def _from_summary(tool: str, out: Path, cpu: float, rss: float, cmd: list[str]) -> Sample:
     doc = json.loads(out.read_text())
     lat = doc["latency_ms"]
     return Sample(
-        f"webhookload --no-ui ({client})",
+        tool,
         doc["requests"]["total"],
         doc["duration_s"],
         cpu,
         lat["p50"],
         lat["p99"],
         rss,
-        " ".join(cmd[0:1] + cmd[1:]).replace(str(ROOT) + "/", ""),
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
     )
+
+
+def webhookload(
+    url: str, secs: int, vus: int, client: str = "fast", extra: tuple[str, ...] = ()
+) -> Sample:
+    out = WORK / f"wl-{client}.json"
+    cmd = [*_max_mode(url, secs, vus, out), "--no-ui", "--client", client, *extra]
+    _, cpu, rss = timed(cmd, tag="wl")
+    return _from_summary(f"webhookload --no-ui ({client})", out, cpu, rss, cmd)
 
 
 def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
@@ -103,21 +108,7 @@ def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
     tfile = WORK / "time-tui.txt"
     for f in (out, tfile):
         f.unlink(missing_ok=True)
-    app = [
-        str(VENV_BIN / "webhookload-tui"),
-        "--target",
-        url,
-        "--vus",
-        str(vus),
-        "--think",
-        "0",
-        "--duration",
-        f"{secs}s",
-        "--autostart",
-        "--exit-on-finish",
-        "--json",
-        str(out),
-    ]
+    app = [*_max_mode(url, secs, vus, out), "--autostart", "--exit-on-finish"]
     inner = " ".join(["/usr/bin/time", "-f", "'%U %S %M'", "-o", str(tfile), *app])
     tmux = [shutil.which("tmux") or "tmux", "-L", "webhookload-bench"]
     subprocess.run(
@@ -132,18 +123,8 @@ def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
     user, sys_, rss_kb = tfile.read_text().split()[-3:]
-    doc = json.loads(out.read_text())
-    lat = doc["latency_ms"]
-    return Sample(
-        "webhookload TUI (fast, tmux 120x36)",
-        doc["requests"]["total"],
-        doc["duration_s"],
-        float(user) + float(sys_),
-        lat["p50"],
-        lat["p99"],
-        int(rss_kb) / 1024,
-        " ".join(app).replace(str(ROOT) + "/", ""),
-    )
+    cpu, rss = float(user) + float(sys_), int(rss_kb) / 1024
+    return _from_summary("webhookload TUI (fast, tmux 120x36)", out, cpu, rss, app)
 
 
 def locust(url: str, secs: int, vus: int) -> Sample:

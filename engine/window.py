@@ -8,9 +8,18 @@ second, the last 10 s of latencies, or per-second series for sparklines.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Mapping
 
-from engine.histogram import merge_counts
 from engine.stats import Snapshot, merge_all
+
+
+def _sum_counts(maps: Iterable[Mapping[int, int]]) -> dict[int, int]:
+    """Bucket-wise sum of many sparse histograms into one fresh dict (no copy per step)."""
+    out: dict[int, int] = {}
+    for m in maps:
+        for k, v in m.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 class SnapshotWindow:
@@ -52,14 +61,10 @@ class SnapshotWindow:
     def last_latency(self, seconds: float) -> Snapshot:
         """Only the latency fields of :meth:`last` (histogram, sum, max)."""
         ds = self._within(seconds)
-        hist: dict[int, int] = {}
-        for d in ds:
-            if d.latency:
-                hist = merge_counts(hist, d.latency)
         return Snapshot(
             start=ds[0].start if ds else self.now,
             end=self.now,
-            latency=hist,
+            latency=_sum_counts(d.latency for d in ds),
             latency_sum_us=sum(d.latency_sum_us for d in ds),
             latency_max_us=max((d.latency_max_us for d in ds), default=0),
         )
@@ -67,14 +72,10 @@ class SnapshotWindow:
     def last_health(self, seconds: float) -> Snapshot:
         """Only the generator-health fields of :meth:`last` (loop lag, CPU)."""
         ds = self._within(seconds)
-        lag: dict[int, int] = {}
-        for d in ds:
-            if d.loop_lag:
-                lag = merge_counts(lag, d.loop_lag)
         return Snapshot(
             start=ds[0].start if ds else self.now,
             end=self.now,
-            loop_lag=lag,
+            loop_lag=_sum_counts(d.loop_lag for d in ds),
             cpu_s=sum(d.cpu_s for d in ds),
         )
 
