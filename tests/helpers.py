@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
-from anyio.abc import SocketStream
+import anyio.to_thread
 
 from engine.builtin_target import READY_PREFIX
 
@@ -58,29 +60,66 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _MisbehavingHandler(socketserver.BaseRequestHandler):
+    """One connection of :func:`raw_server`, in its own thread."""
+
+    server: _RawServer
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.settimeout(0.05)  # poll so a stopping server is never kept waiting
+        while not self.server.stopping.is_set():
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            if self.server.behaviour == "hang":
+                continue  # read, never answer
+            if self.server.behaviour == "eof-body":
+                sock.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
+            return  # the server closes the connection
+
+
+class _RawServer(socketserver.ThreadingTCPServer):
+    # server_close() joins every connection's thread, and each thread's
+    # socket is closed by the server when its handler returns.
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+    request_queue_size = 512
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.stopping = threading.Event()
+        super().__init__(("127.0.0.1", 0), _MisbehavingHandler)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+
+
 @asynccontextmanager
 async def raw_server(behaviour: str) -> AsyncIterator[str]:
     """A loopback server that misbehaves: ``hang`` (reads, never answers),
     ``reset`` (closes each connection as soon as a request arrives) or
-    ``eof-body`` (an HTTP/1.1 answer whose body ends when the connection closes)."""
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
-    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    ``eof-body`` (an HTTP/1.1 answer whose body ends when the connection closes).
 
-    async def handle(stream: SocketStream) -> None:
-        async with stream:
-            try:
-                await stream.receive()
-                if behaviour == "hang":
-                    await anyio.sleep_forever()
-                if behaviour == "eof-body":
-                    await stream.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
-            except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                pass
-
-    # the listener closes after the serving task is gone
-    async with listener, anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, handle)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            tg.cancel_scope.cancel()
+    It runs in threads with blocking sockets, outside the event loop under
+    test, and stops by closing every connection it accepted and joining its
+    threads. Served from the test's own loop it raced with that loop's
+    shutdown: a connection accepted in the last moments (the Rust client of
+    pyreqwest reconnects from its own thread) left a socket behind, and the
+    ResourceWarning failed whichever test the garbage collector ran in."""
+    server = _RawServer(behaviour)
+    serving = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    serving.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        await anyio.to_thread.run_sync(server.stop)
+        serving.join()
