@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Static
 from engine.config import build_config
 from tests.helpers import free_port, target_process
 from tui.app import WebhookLoadApp
-from tui.widgets import SummaryPanel
+from tui.widgets import CountersPanel, SummaryPanel
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
@@ -82,6 +82,9 @@ async def test_run_counts_move_then_summary_then_run_again(tmp_path: Path) -> No
             await pilot.click("#start")
             await wait_for(pilot, lambda: app.window.total.total > 0)
             assert app.state == "running"
+            # the panels repaint changed lines only: the counters must still follow
+            counters = app.query_one(CountersPanel)
+            await wait_for(pilot, lambda: counters.plain.split()[4:5] not in ([], ["0"]))
             await wait_for(pilot, lambda: app.state == "finished")
             text = summary_text(app)
             assert "Requests:" in text and "SUMMARY" in text

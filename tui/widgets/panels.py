@@ -1,10 +1,12 @@
-"""The live view's panels. Each is a ``Static`` that re-renders from ``LiveData``.
+"""The live view's panels. Each renders lines of Textual markup from ``LiveData``.
 
-Panels build Textual markup strings, not Rich tables: Textual renders its own
-``Content`` without a Rich console pass, and a panel whose text did not
-change is not touched at all. With fixed heights (app.tcss) no refresh
-re-lays out the screen. Together this keeps the UI process's cost per
-refresh low, which matters because it shares the machine with the engine.
+A panel repaints only the lines whose text changed. It is a Line-API widget:
+``set`` compares the new lines with the shown ones and marks just those rows
+dirty, so Textual re-renders them and leaves the border, the labels and the
+lines that did not move alone. At max rate most panels change one or two
+lines out of four to seven. With fixed heights (app.tcss) no refresh
+re-lays out the screen. This matters because the UI process shares the
+machine with the engine (docs/PERFORMANCE.md, section 3).
 """
 
 from __future__ import annotations
@@ -12,30 +14,51 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Label, Sparkline, Static
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Label, Sparkline
 
 from engine.durations import format_duration, format_latency
 from tui.widgets.data import LiveData
 
 
-class Panel(Static):
+class Panel(Widget):
     """A bordered panel with a title; subclasses implement ``show``."""
 
     DEFAULT_CLASSES = "panel"
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.border_title = title
-        self._markup = ""
+        self._lines: list[str] = []
+
+    @property
+    def plain(self) -> str:
+        """What the panel shows, as plain text (for tests and copying)."""
+        return "\n".join(Content.from_markup(line).plain for line in self._lines)
 
     def show(self, data: LiveData) -> None:
         raise NotImplementedError
 
     def set(self, markup: str) -> None:
-        """Show ``markup`` unless it is what is already shown; never re-layout."""
-        if markup != self._markup:
-            self._markup = markup
-            self.update(Content.from_markup(markup), layout=False)
+        """Show ``markup``, repainting only the lines that changed; never re-layout."""
+        lines = markup.split("\n")
+        old = self._lines
+        self._lines = lines
+        width = self.size.width
+        for y in range(max(len(lines), len(old))):
+            if y >= len(lines) or y >= len(old) or lines[y] != old[y]:
+                self.refresh(Region(0, y, width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        """One line, rendered straight from its markup: the general Visual
+        path (wrapping, alignment, links, selection) cost about four times as
+        much per line, and a panel line needs none of it."""
+        style = self.visual_style
+        text = self._lines[y] if y < len(self._lines) else ""
+        segments = Content.from_markup(text).render_segments(style)
+        return Strip(segments).crop_extend(0, self.size.width, style.rich_style)
 
 
 class ProgressPanel(Panel):
