@@ -178,4 +178,7 @@ def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
     config = RunConfig(**values)
     if config.http2 and config.client != "httpx":
         raise ConfigError("http2", "used with --client httpx", "--client " + config.client)
+    if config.http2 and config.target == "builtin":
+        # every request would fail: the reference target speaks HTTP/1.1 only
+        raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
     return config

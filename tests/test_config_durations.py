@@ -90,6 +90,8 @@ def test_http2_needs_httpx() -> None:
     with pytest.raises(ConfigError, match="--http2 must be used with --client httpx"):
         build_config({"http2": True})
     assert build_config({"http2": True, "client": "httpx"}).http2
+    with pytest.raises(ConfigError, match="target that speaks HTTP/2, got '--target builtin'"):
+        build_config({"http2": True, "client": "httpx", "target": "builtin"})
 
 
 def test_config_dict_has_every_setting() -> None:

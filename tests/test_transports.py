@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import pytest
@@ -140,3 +141,67 @@ async def test_connection_reset_is_an_error_not_a_crash(client: str) -> None:
         with pytest.raises(TransportError) as err:
             await t.post(f"{url}/x", b"{}")
     assert err.value.kind in ("connect", "other")
+
+
+async def test_http2_with_httpx_is_http2_on_the_wire() -> None:
+    """``--http2`` on an ``http://`` target speaks HTTP/2 (h2c, prior knowledge),
+    not a silent HTTP/1.1; one connection carries concurrent streams."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    seen: list[tuple[str, bytes]] = []
+    peers: set[object] = set()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        seen.append((scope["http_version"], body))
+        peers.add(tuple(scope["client"]))
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = config.errorlog = None
+    stop = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        t = make_transport("httpx", pool_size=1, timeout=5, http2=True)
+        try:
+            for _ in range(100):  # until the server listens
+                try:
+                    await t.get(f"http://127.0.0.1:{port}/")
+                    break
+                except TransportError:
+                    await anyio.sleep(0.05)
+            async with anyio.create_task_group() as burst:
+                for i in range(8):
+                    burst.start_soon(t.post, f"http://127.0.0.1:{port}/o", b'{"i": %d}' % i)
+        finally:
+            await t.aclose()
+            stop.set()
+    assert {v for v, _ in seen} == {"2"}
+    assert sorted(b for _, b in seen[-8:]) == sorted(b'{"i": %d}' % i for i in range(8))
+    assert len(peers) == 1  # one connection, many streams
+
+
+async def test_http2_against_an_http1_only_target_fails_loudly() -> None:
+    async with http_server() as (url, _), transport_h2() as t:
+        with pytest.raises(TransportError):
+            await t.post(f"{url}/status/202", b"{}")
+
+
+@asynccontextmanager
+async def transport_h2() -> AsyncIterator[Transport]:
+    t = make_transport("httpx", pool_size=1, timeout=2, http2=True)
+    try:
+        yield t
+    finally:
+        await t.aclose()

@@ -26,7 +26,12 @@ class HttpxTransport:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._clock = clock
+        # httpx speaks HTTP/2 only where TLS negotiates it (ALPN); a load test
+        # of an http:// target with --http2 would silently run HTTP/1.1. So
+        # --http2 means HTTP/2 only: prior knowledge (h2c) on cleartext, and a
+        # target that cannot speak it fails loudly instead of being mismeasured.
         self._client = httpx.AsyncClient(
+            http1=not http2,
             http2=http2,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
