@@ -112,9 +112,10 @@ async def raw_server(behaviour: str) -> AsyncIterator[str]:
     It runs in threads with blocking sockets, outside the event loop under
     test, and stops by closing every connection it accepted and joining its
     threads. Served from the test's own loop it raced with that loop's
-    shutdown: a connection accepted in the last moments (the Rust client of
-    pyreqwest reconnects from its own thread) left a socket behind, and the
-    ResourceWarning failed whichever test the garbage collector ran in."""
+    shutdown: sockets the loop accepted in its last moments (seen with
+    pyreqwest, whose Rust client connects from its own thread) were never
+    closed, and the ResourceWarning failed whichever test the garbage
+    collector ran in (in CI, a TUI test)."""
     server = _RawServer(behaviour)
     serving = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     serving.start()
