@@ -43,7 +43,7 @@ loadtest-http: install
 	$(BIN)/webhookload-tui --no-ui --target builtin --target-mode sync --vus 10 --duration 30s $(ARGS)
 
 loadtest-kafka: install
-	$(BIN)/webhookload-tui --no-ui --target builtin --target-mode queue --vus 10 --duration 30s $(ARGS)
+	$(BIN)/webhookload-tui --no-ui --target builtin --target-mode queue --vus 10 --duration 30s --verify 200 $(ARGS)
 
 ## The reference ingest service on :3001 (for `make loadtest` in another terminal).
 target: install

@@ -47,12 +47,16 @@ class RunConfig:
     max_updates: int = 3
     read_ratio: float = 0.0
     target_mode: str = "sync"
+    verify: int = 0
+    verify_wait: float = 10.0
+    read_api: str = ""  # "" = the target's own URL
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["duration"] = format_duration(self.duration) if self.duration else "0"
         d["think"] = format_duration(self.think) if self.think else "0"
         d["timeout"] = format_duration(self.timeout)
+        d["verify_wait"] = format_duration(self.verify_wait) if self.verify_wait else "0"
         return d
 
 
@@ -99,6 +103,8 @@ def _duration(field: str, *, allow_zero: bool) -> Callable[[str], float]:
     expected = "a duration like 500ms, 30s, 2m or 1m30s" + (" (0 = no limit)" if allow_zero else "")
     if field == "think":
         expected = "a duration like 0, 10ms or 1s"
+    if field == "verify-wait":
+        expected = "a duration like 0, 5s or 1m"
 
     def parse(text: str) -> float:
         try:
@@ -137,6 +143,19 @@ def parse_target(text: str) -> str:
     return value.rstrip("/")
 
 
+def _read_api(text: str) -> str:
+    """The read API's base URL (the payment manager API; port 3000 in production)."""
+    if text.strip() == "":
+        return ""
+    try:
+        value = parse_target(text)
+    except ConfigError:
+        value = BUILTIN
+    if value == BUILTIN:
+        raise ConfigError("read-api", "an http:// URL like http://localhost:3000", text)
+    return value
+
+
 def _seed(text: str) -> int | None:
     if text.strip() == "":
         return None
@@ -159,6 +178,9 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "max_updates": _nonneg_int("max-updates"),
     "read_ratio": _fraction("read-ratio"),
     "target_mode": _choice("target-mode", ("sync", "queue")),
+    "verify": _nonneg_int("verify"),
+    "verify_wait": _duration("verify-wait", allow_zero=True),
+    "read_api": _read_api,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 

@@ -6,11 +6,14 @@ headless printer, the TUI's summary panel and ``--json``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.durations import format_duration, format_latency
 from engine.saturation import judge
 from engine.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+
+if TYPE_CHECKING:
+    from engine.runner import RunResult
 
 SUMMARY_KEYS = (
     "orders_started",
@@ -117,3 +120,22 @@ def summary_json(
     if extra:
         doc.update(extra)
     return doc
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """The ``--json`` document of a finished run, with the ``--verify`` check if any."""
+    v = result.verification
+    return summary_json(
+        result.total,
+        result.elapsed,
+        result.config.as_dict(),
+        target_url=result.target_url,
+        stopped=result.stopped,
+        extra={"verification": v.as_json()} if v is not None else None,
+    )
+
+
+def verification_lines(result: RunResult) -> list[str]:
+    """``Verified: ...`` after the details, when ``--verify`` ran."""
+    v = result.verification
+    return [] if v is None else [f"Verified: {v.describe()}"]

@@ -9,7 +9,9 @@ A reporter task hands a snapshot delta to ``on_snapshot`` every 250 ms.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -26,6 +28,7 @@ from engine.saturation import sample_loop_lag
 from engine.scenarios import plan_journey, vu_rng
 from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 from engine.transports import Transport, TransportError, make_transport
+from engine.verify import OrderSample, Verification, verify_orders
 
 SnapshotSink = Callable[[Snapshot], None]
 SNAPSHOT_INTERVAL = 0.25
@@ -40,6 +43,7 @@ class RunResult:
     total: Snapshot
     elapsed: float
     stopped: bool
+    verification: Verification | None = None  # with --verify, unless stopped
 
 
 class Runner:
@@ -76,6 +80,7 @@ class Runner:
         self._orders_url = ""
         self._chargebacks_url = ""
         self._read_base = ""
+        self._sample = OrderSample(config.verify, random.Random(config.seed))
 
     def stop(self) -> None:
         """End the run now: in-flight requests are cancelled, the summary stays."""
@@ -100,13 +105,16 @@ class Runner:
                     builtin_target(mode=self.config.target_mode, contract=self.config.contract)
                 )
             await check_reachable(url)
-            return await self._run_against(url)
+            result = await self._run_against(url)
+            if self.config.verify and self._sample.items and not self._stop_requested:
+                result = await self._verify(result)
+            return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
     async def _run_against(self, url: str) -> RunResult:
         self._orders_url = url + ORDERS_PATH
         self._chargebacks_url = url + CHARGEBACKS_PATH
-        self._read_base = url + "/orders/"
+        self._read_base = (self.config.read_api or url) + "/orders/"
         transport = self._transport = self._transport_factory(self.config)
         duration = self.config.duration
         self._t0 = self._clock()
@@ -129,6 +137,17 @@ class Runner:
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    async def _verify(self, result: RunResult) -> RunResult:
+        """Read the sampled orders back; :meth:`stop` cuts the wait short."""
+        read_api = self.config.read_api or result.target_url
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._stop_requested:
+                scope.cancel()
+            checked = await verify_orders(read_api, self._sample.items, self.config.verify_wait)
+            return dataclasses.replace(result, verification=checked)
+        return dataclasses.replace(result, stopped=True)
 
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
@@ -203,6 +222,7 @@ class Runner:
                 continue
             final = journey.order[-1]
             stats.scenario("orders_success" if final is OrderStatus.SUCCESS else "orders_failed")
+            self._sample.offer(order.order_id, final.value)
             if journey.read_back:
                 await self._send(READS, self._read_base + order.order_id, None)
             if journey.dispute is not None:

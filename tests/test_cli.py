@@ -39,7 +39,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 def test_help_documents_exit_codes() -> None:
     res = run("--help")
     assert res.returncode == 0
-    for code in ("0 ", "2 ", "3 ", "130"):
+    for code in ("0 ", "2 ", "3 ", "4 ", "130"):
         assert code in res.stdout
     assert "--dispute-ratio" in res.stdout and "--no-ui" in res.stdout
 
@@ -53,6 +53,9 @@ def test_help_documents_exit_codes() -> None:
         (["-dispute-ratio", "2"], "--dispute-ratio must be a number from 0 to 1, got '2'"),
         (["--target", "ftp://x"], "--target must be an http:// URL"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--verify", "-5"], "--verify must be a whole number of 0 or more, got '-5'"),
+        (["--verify-wait", "soon"], "--verify-wait must be a duration like 0, 5s or 1m"),
+        (["--read-api", "builtin"], "--read-api must be an http:// URL like"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], message: str) -> None:
@@ -141,6 +144,23 @@ def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> Non
         7,
     )
     assert cfg["target"] == url and cfg["contract"] == "ingest" and cfg["client"] == "fast"
+
+
+def test_verify_that_finds_nothing_applied_exits_4(tmp_path: Path) -> None:
+    """Kafka mode's trap: every event gets 202, none is applied (the plan's
+    field names are dead-lettered by the ingest consumer)."""
+    out = tmp_path / "v.json"
+    with target_process("--mode", "queue", "--lag", "20ms") as url:
+        res = run(
+            "--no-ui",
+            *("--target", url, "--contract", "plan", "--duration", "700ms"),
+            *("--verify", "5", "--verify-wait", "300ms", "--json", str(out)),
+        )
+    assert res.returncode == 4, res.stderr
+    assert "Errors:      0 (0.00%)" in res.stdout
+    assert "Verified: 0 of 5 sampled orders applied; after" in res.stdout
+    v = json.loads(out.read_text())["verification"]
+    assert (v["ok"], v["sampled"], v["applied"], v["missing"]) == (False, 5, 0, 5)
 
 
 def test_run_with_nothing_completed_prints_zeros_and_dashes() -> None:

@@ -98,3 +98,19 @@ def test_seed_reproduces_choices_and_vus_differ() -> None:
     assert draw(42, 0) == draw(42, 0)
     assert draw(42, 0) != draw(42, 1)
     assert draw(42, 0) != draw(43, 0)
+
+
+def test_order_sample_is_bounded_and_uniform() -> None:
+    from engine.verify import OrderSample
+
+    hits = [0] * 100
+    for trial in range(400):
+        sample = OrderSample(10, random.Random(trial))
+        for i in range(100):
+            sample.offer(str(i), "success")
+        assert len(sample.items) == 10 and sample.seen == 100
+        for order_id, _ in sample.items:
+            hits[int(order_id)] += 1
+    # each of 100 orders is kept with p = 0.1: 40 expected of 400 trials
+    assert min(hits) > 15 and max(hits) < 70
+    assert OrderSample(0, random.Random(1)).items == []

@@ -77,6 +77,38 @@ async def test_queue_mode_applies_everything_without_dead_letters() -> None:
     assert stats["applied"] == stats["received_total"]
 
 
+async def test_verify_reads_back_what_queue_mode_applied() -> None:
+    with target_process("--mode", "queue", "--lag", "100ms") as url:
+        cfg = build_config(
+            {"target": url, "vus": "4", "duration": "1s", "think": "0", "verify": "30"}
+        )
+        result = await Runner(cfg).run()
+    v = result.verification
+    assert v is not None and v.ok, v
+    assert v.sampled == 30 and v.applied == 30 and v.read_api == url
+
+
+async def test_verify_finds_what_a_kafka_mode_service_dead_lettered() -> None:
+    """The plan's field names get 202 from a queue-mode ingest target (the body
+    parses) and are all dead-lettered by its consumer: no 4xx, nothing applied."""
+    with target_process("--mode", "queue", "--lag", "20ms") as url:
+        cfg = build_config(
+            {
+                "target": url,
+                "vus": "2",
+                "duration": "700ms",
+                "contract": "plan",
+                "verify": "10",
+                "verify_wait": "500ms",
+            }
+        )
+        result = await Runner(cfg).run()
+    assert result.total.errors == 0 and result.total.success > 0
+    v = result.verification
+    assert v is not None and not v.ok
+    assert v.sampled == 10 and v.applied == 0 and v.missing == 10
+
+
 async def test_read_back_counts_reads() -> None:
     with target_process() as url:
         cfg = build_config(

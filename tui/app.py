@@ -21,7 +21,7 @@ from engine.config import RunConfig
 from engine.jsonout import check_json_path, write_json
 from engine.loop import new_event_loop
 from engine.preflight import TargetUnreachable
-from engine.report import summary_json
+from engine.report import result_json
 from engine.runner import RunResult, SnapshotSink
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
@@ -252,13 +252,7 @@ class WebhookLoadApp(App[int]):
         if problem:
             self.notify(f"--json must be {problem}, got {path!r}", severity="error")
             return False
-        r = self.result
-        write_json(
-            path,
-            summary_json(
-                r.total, r.elapsed, r.config.as_dict(), target_url=r.target_url, stopped=r.stopped
-            ),
-        )
+        write_json(path, result_json(self.result))
         self.saved_json = path
         self.notify(f"JSON summary saved to {path}")
         return True

@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_UNVERIFIED = 4
 EXIT_INTERRUPTED = 130
 
 EPILOG = """\
@@ -26,6 +27,7 @@ exit codes:
   1    the run could not be carried out (e.g. the builtin target failed to start)
   2    bad arguments (one line names the flag and what is expected)
   3    target unreachable (checked before any load is sent)
+  4    --verify: sampled orders the service did not apply (Kafka mode)
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
 
 The plan's single-dash spellings work too: -target, -vus, -duration, -dispute-ratio.
@@ -88,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-mode",
         dest="target_mode",
         help="mode of the builtin target: sync or queue (Kafka-like) (default sync)",
+    )
+    add(
+        "--verify",
+        metavar="N",
+        help="after the run, check that N sampled finished orders reached their final "
+        "status through the read API (Kafka mode answers 202 before it validates) (default 0)",
+    )
+    add(
+        "--verify-wait",
+        dest="verify_wait",
+        help="how long --verify waits for the service to apply them (default 10s)",
+    )
+    add(
+        "--read-api",
+        dest="read_api",
+        metavar="URL",
+        help="read API base URL for --verify and --read-ratio (default: the target)",
     )
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")

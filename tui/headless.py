@@ -17,12 +17,19 @@ from engine.durations import format_duration
 from engine.jsonout import check_json_path, write_json
 from engine.loop import run
 from engine.preflight import TargetUnreachable
-from engine.report import detail_lines, summary_json, summary_lines
+from engine.report import detail_lines, result_json, summary_lines, verification_lines
 from engine.runner import Runner, RunResult
 from engine.saturation import judge
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
-from tui.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from tui.cli import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_UNVERIFIED,
+    EXIT_USAGE,
+)
 
 
 class ProgressLine:
@@ -95,15 +102,12 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         return EXIT_FAILED
     progress.clear()
     print("\n".join(summary_lines(result.total, result.elapsed)))
-    print("\n".join(detail_lines(result.total)), flush=True)
+    print("\n".join(detail_lines(result.total) + verification_lines(result)), flush=True)
     if json_path is not None:
-        doc = summary_json(
-            result.total,
-            result.elapsed,
-            config.as_dict(),
-            target_url=result.target_url,
-            stopped=result.stopped,
-        )
-        write_json(json_path, doc)
+        write_json(json_path, result_json(result))
         print(f"JSON summary written to {json_path}", file=sys.stderr)
-    return EXIT_INTERRUPTED if result.stopped else EXIT_OK
+    if result.stopped:
+        return EXIT_INTERRUPTED
+    if result.verification is not None and not result.verification.ok:
+        return EXIT_UNVERIFIED
+    return EXIT_OK

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.report import detail_lines, summary_lines
+from engine.report import detail_lines, summary_lines, verification_lines
 from engine.runner import RunResult
 from engine.stats import ERROR_KINDS
 
@@ -26,7 +26,7 @@ class SummaryPanel(Static):
     def show_result(self, result: RunResult, json_path: str | None) -> None:
         t = result.total
         block = Text("\n".join(summary_lines(t, result.elapsed)))
-        outcomes = Text("\n".join(detail_lines(t)[-3:]), style="dim")
+        outcomes = Text("\n".join(detail_lines(t)[-3:] + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
         tables.add_column()
