@@ -26,6 +26,7 @@ import httpx
 
 POLL_S = 0.2
 CONCURRENCY = 10
+READ_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ async def verify_orders(
     started = clock()
     waited = wait_s
     limit = anyio.Semaphore(CONCURRENCY)
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with httpx.AsyncClient(timeout=READ_TIMEOUT_S) as client:
 
         async def check(order_id: str, expected: str) -> None:
             async with limit:
@@ -119,16 +120,18 @@ async def verify_orders(
             else:
                 last[order_id] = "other"
 
-        while True:
-            async with anyio.create_task_group() as tg:
-                for order_id, expected in list(pending.items()):
-                    tg.start_soon(check, order_id, expected)
-            if not pending:
-                waited = clock() - started
-                break
-            if clock() - started >= wait_s:
-                break
-            await anyio.sleep(POLL_S)
+        # a read API that hangs must not stretch the run past the wait either
+        with anyio.move_on_after(wait_s + 1):
+            while True:
+                async with anyio.create_task_group() as tg:
+                    for order_id, expected in list(pending.items()):
+                        tg.start_soon(check, order_id, expected)
+                if not pending:
+                    waited = clock() - started
+                    break
+                if clock() - started >= wait_s:
+                    break
+                await anyio.sleep(POLL_S)
     left = [last.get(order_id, "error") for order_id in pending]
     return Verification(
         read_api=read_api,

@@ -66,3 +66,26 @@ async def test_connection_reset_is_counted(client: str) -> None:
     kinds = result.total.errors_by_kind
     assert result.total.errors > 0 and result.total.success == 0
     assert kinds.get("connect", 0) + kinds.get("other", 0) == result.total.errors
+
+
+async def test_a_hanging_read_api_does_not_stretch_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.verify.READ_TIMEOUT_S", 60.0)  # unbounded, this would take 60 s
+    async with raw_server("hang") as read_api:
+        with target_process() as url:
+            cfg = build_config(
+                {
+                    "target": url,
+                    "vus": "2",
+                    "duration": "500ms",
+                    "verify": "5",
+                    "verify_wait": "300ms",
+                    "read_api": read_api,
+                }
+            )
+            started = time.monotonic()
+            result = await Runner(cfg).run()
+            took = time.monotonic() - started
+    # the run, then at most the wait plus a second of grace, not the read timeout
+    assert took < 20
+    v = result.verification
+    assert v is not None and not v.ok and v.errors == 5
