@@ -175,7 +175,7 @@ async def test_http2_with_httpx_is_http2_on_the_wire() -> None:
         tg.start_soon(lambda: serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
         t = make_transport("httpx", pool_size=1, timeout=5, http2=True)
         try:
-            for _ in range(100):  # until the server listens
+            for _ in range(400):  # until the server listens (up to ~20 s on a busy machine)
                 try:
                     await t.get(f"http://127.0.0.1:{port}/")
                     break
