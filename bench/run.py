@@ -29,6 +29,7 @@ from tools import (
     Sample,
     hey,
     locust,
+    max_mode_command,
     seed_go,
     webhookload,
     webhookload_tui,
@@ -119,21 +120,7 @@ def memory_run(url: str, secs: int) -> tuple[float, float, int]:
     """RSS (MB) of a max-rate 20-VU run at 15 s and at secs-5 s, and its request count."""
     out = WORK / "wl-mem.json"
     proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "webhookload-tui"),
-            "--no-ui",
-            "--target",
-            url,
-            "--vus",
-            "20",
-            "--think",
-            "0",
-            "--duration",
-            f"{secs}s",
-            "--json",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
+        [*max_mode_command(url, secs, 20, out), "--no-ui"], stdout=subprocess.DEVNULL
     )
     t0 = time.monotonic()
     marks: dict[int, float] = {}

@@ -61,7 +61,7 @@ def go_ms(text: str) -> float:
     return float(m.group(1)) * scale
 
 
-def _max_mode(url: str, secs: int, vus: int, out: Path) -> list[str]:
+def max_mode_command(url: str, secs: int, vus: int, out: Path) -> list[str]:
     """webhookload's command in max mode, the JSON summary written to ``out``."""
     return [
         str(VENV_BIN / "webhookload-tui"),
@@ -97,7 +97,7 @@ def webhookload(
     url: str, secs: int, vus: int, client: str = "fast", extra: tuple[str, ...] = ()
 ) -> Sample:
     out = WORK / f"wl-{client}.json"
-    cmd = [*_max_mode(url, secs, vus, out), "--no-ui", "--client", client, *extra]
+    cmd = [*max_mode_command(url, secs, vus, out), "--no-ui", "--client", client, *extra]
     _, cpu, rss = timed(cmd, tag="wl")
     return _from_summary(f"webhookload --no-ui ({client})", out, cpu, rss, cmd)
 
@@ -108,7 +108,7 @@ def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
     tfile = WORK / "time-tui.txt"
     for f in (out, tfile):
         f.unlink(missing_ok=True)
-    app = [*_max_mode(url, secs, vus, out), "--autostart", "--exit-on-finish"]
+    app = [*max_mode_command(url, secs, vus, out), "--autostart", "--exit-on-finish"]
     inner = " ".join(["/usr/bin/time", "-f", "'%U %S %M'", "-o", str(tfile), *app])
     tmux = [shutil.which("tmux") or "tmux", "-L", "webhookload-bench"]
     subprocess.run(

@@ -147,13 +147,13 @@ def _read_api(text: str) -> str:
     """The read API's base URL (the payment manager API; port 3000 in production)."""
     if text.strip() == "":
         return ""
+    expected = "an http:// URL like http://localhost:3000"
+    if text.strip() == BUILTIN:
+        raise ConfigError("read-api", expected, text)
     try:
-        value = parse_target(text)
+        return parse_target(text)
     except ConfigError:
-        value = BUILTIN
-    if value == BUILTIN:
-        raise ConfigError("read-api", "an http:// URL like http://localhost:3000", text)
-    return value
+        raise ConfigError("read-api", expected, text) from None
 
 
 def _seed(text: str) -> int | None:
