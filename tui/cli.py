@@ -13,13 +13,7 @@ import sys
 from typing import NoReturn
 
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_UNVERIFIED = 4
-EXIT_INTERRUPTED = 130
+from engine.exitcodes import EXIT_USAGE
 
 EPILOG = """\
 exit codes:

@@ -14,6 +14,13 @@ from typing import TextIO
 from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
 from engine.durations import format_duration
+from engine.exitcodes import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    exit_code_for,
+)
 from engine.jsonout import check_json_path, write_json
 from engine.loop import run
 from engine.preflight import TargetUnreachable
@@ -22,14 +29,6 @@ from engine.runner import Runner, RunResult
 from engine.saturation import judge
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
-from tui.cli import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_UNREACHABLE,
-    EXIT_UNVERIFIED,
-    EXIT_USAGE,
-)
 
 
 class ProgressLine:
@@ -106,8 +105,4 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
     if json_path is not None:
         write_json(json_path, result_json(result))
         print(f"JSON summary written to {json_path}", file=sys.stderr)
-    if result.stopped:
-        return EXIT_INTERRUPTED
-    if result.verification is not None and not result.verification.ok:
-        return EXIT_UNVERIFIED
-    return EXIT_OK
+    return exit_code_for(result)
