@@ -2,21 +2,53 @@
 
 Data flows one way: scenario → request → result → stats → immutable,
 mergeable snapshot deltas (~4 a second) → whoever consumes them. The names
-below are the engine's public API; the CLI printer and the TUI use only these.
+below are the engine's public API: the CLI, the headless printer and the TUI
+(``tui/``) use nothing else from the engine, which
+``tests/test_histogram_stats.py`` checks.
 """
 
 from __future__ import annotations
 
-from engine.config import ConfigError, RunConfig, build_config
+from engine.builtin_target import BuiltinTargetError
+from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
+from engine.durations import format_duration, format_latency
+from engine.exitcodes import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_UNVERIFIED,
+    EXIT_USAGE,
+    exit_code_for,
+)
+from engine.jsonout import check_json_path, write_json
+from engine.loop import new_event_loop, run
 from engine.preflight import TargetUnreachable
-from engine.report import summary_json, summary_lines
-from engine.runner import Runner, RunResult
+from engine.report import (
+    detail_lines,
+    result_json,
+    summary_json,
+    summary_lines,
+    verification_lines,
+)
+from engine.runner import Runner, RunResult, SnapshotSink
 from engine.saturation import Saturation, judge
-from engine.stats import Snapshot
+from engine.stats import ERROR_KINDS, Snapshot
 from engine.window import SnapshotWindow
 from engine.worker import ProcessRunner, WorkerError
 
 __all__ = [
+    "CLIENTS",
+    "CONTRACTS",
+    "ERROR_KINDS",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "EXIT_UNVERIFIED",
+    "EXIT_USAGE",
+    "PARSERS",
+    "BuiltinTargetError",
     "ConfigError",
     "ProcessRunner",
     "RunConfig",
@@ -24,11 +56,22 @@ __all__ = [
     "Runner",
     "Saturation",
     "Snapshot",
+    "SnapshotSink",
     "SnapshotWindow",
     "TargetUnreachable",
     "WorkerError",
     "build_config",
+    "check_json_path",
+    "detail_lines",
+    "exit_code_for",
+    "format_duration",
+    "format_latency",
     "judge",
+    "new_event_loop",
+    "result_json",
+    "run",
     "summary_json",
     "summary_lines",
+    "verification_lines",
+    "write_json",
 ]
