@@ -15,16 +15,6 @@ from engine.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 if TYPE_CHECKING:
     from engine.runner import RunResult
 
-SUMMARY_KEYS = (
-    "orders_started",
-    "orders_success",
-    "orders_failed",
-    "disputes_opened",
-    "disputes_updated",
-    "disputes_won",
-    "disputes_lost",
-)
-
 
 def summary_lines(total: Snapshot, elapsed: float) -> list[str]:
     """The plan's summary block, same labels and order; zeros and ``-`` when empty."""

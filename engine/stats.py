@@ -16,7 +16,6 @@ from types import MappingProxyType
 from engine.histogram import bucket_index, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
-ENDPOINT_NAMES = ("orders", "disputes", "reads")
 
 ERROR_KINDS = ("connect", "timeout", "http_4xx", "http_5xx", "other")
 SCENARIO_KEYS = (

@@ -280,6 +280,7 @@ def run_app(
     app = WebhookLoadApp(
         config, json_path=json_path, autostart=autostart, exit_on_finish=exit_on_finish
     )
-    # The engine shares the app's event loop: on uvloop it runs ~2x faster than
-    # on the default loop (docs/BENCHMARKS.md, TUI row).
+    # The engine runs in its own process (engine/worker.py, which picks its own
+    # loop); this loop only renders and reads the worker's deltas, on uvloop when
+    # installed, as --no-ui does.
     return app.run(loop=new_event_loop()) or 0

@@ -1,7 +1,7 @@
 """httpx transport: the user's ecosystem of choice, and HTTP/2 (``--http2``).
 
-Slower than aiohttp by about an order of magnitude under load (DESIGN.md), so
-it is an option, not the default.
+About eight times slower than aiohttp under load (docs/BENCHMARKS.md, the
+``--no-ui`` rows), so it is an option, not the default.
 """
 
 from __future__ import annotations
