@@ -6,15 +6,15 @@ the traffic is valid for the contract.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import anyio
 import pytest
 
-from engine.config import CLIENTS, build_config
-from engine.runner import Runner
+from engine.config import CLIENTS, RunConfig, build_config
+from engine.runner import Runner, RunResult
 from engine.stats import Snapshot
-from tests.helpers import get_json, target_process
+from tests.helpers import get_json, raw_server, target_process
 
 pytestmark = pytest.mark.anyio
 
@@ -128,14 +128,54 @@ async def test_builtin_target_starts_and_stops() -> None:
     assert result.total.total > 0 and result.total.errors == 0
 
 
-async def test_stop_ends_an_unbounded_run() -> None:
+async def test_stop_ends_an_unbounded_run_and_says_so() -> None:
+    """Against the real target: ``stop()`` ends a run that has no deadline, and
+    the result is marked stopped and holds what ran."""
     with target_process() as url:
         cfg = build_config({"target": url, "vus": "3", "duration": "0", "think": "0"})
-        runner = Runner(cfg)
-        started = time.monotonic()
+        result, deltas = await _stop_once(cfg, lambda ds: sum(d.total for d in ds) > 0)
+    assert result.stopped
+    assert result.total.total > 0 and result.total.errors == 0
+    assert sum(d.total for d in deltas) == result.total.total
+
+
+async def test_stop_cancels_the_requests_in_flight() -> None:
+    """Against a target that never answers, every VU is waiting on a request
+    (with a 60 s timeout) when ``stop()`` comes: each one is cancelled and
+    counted, none completes, and the run ends anyway."""
+    async with raw_server("hang") as url:
+        cfg = build_config({"target": url, "vus": "3", "duration": "0", "timeout": "60s"})
+        # after the first delta the run is going and each VU waits on its request
+        result, _ = await _stop_once(cfg, bool)
+    assert result.stopped
+    assert result.total.cancelled == 3
+    assert result.total.total == 0 and result.total.errors == 0
+
+
+async def _stop_once(
+    cfg: RunConfig, ready: Callable[[list[Snapshot]], bool]
+) -> tuple[RunResult, list[Snapshot]]:
+    """Run until ``ready(deltas so far)``, call ``stop()``; the result and the
+    deltas. The run has no deadline, so it only returns if the stop works; the
+    bound turns a stop that does nothing into a failure instead of a hang."""
+    deltas: list[Snapshot] = []
+    results: list[RunResult] = []
+    go = anyio.Event()
+
+    def sink(delta: Snapshot) -> None:
+        deltas.append(delta)
+        if ready(deltas):
+            go.set()
+
+    runner = Runner(cfg, on_snapshot=sink)
+
+    async def run() -> None:
+        results.append(await runner.run())
+
+    with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(runner.run)
-            await anyio.sleep(0.8)
+            tg.start_soon(run)
+            await go.wait()
             runner.stop()
-        assert time.monotonic() - started < 10
-    assert runner.stop_requested
+    assert len(results) == 1
+    return results[0], deltas
