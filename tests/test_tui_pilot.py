@@ -9,9 +9,12 @@ import anyio
 import pytest
 from textual.widgets import Button, Input, Static
 
-from engine.config import build_config
+from engine.config import RunConfig, build_config
+from engine.runner import RunResult, SnapshotSink
+from engine.stats import Snapshot
 from tests.helpers import free_port, target_process
 from tui.app import WebhookLoadApp
+from tui.form import RunForm
 from tui.widgets import CountersPanel, SummaryPanel
 
 pytestmark = pytest.mark.anyio
@@ -69,8 +72,54 @@ async def test_validation_as_you_type_disables_start() -> None:
         app.query_one("#f-dispute_ratio", Input).value = "1.5"
         await pilot.pause()
         assert start.disabled
-        await pilot.press("s")  # typed into the focused input, not a start
-        assert app.state == "idle"
+
+
+class _InstantRunner:
+    """Finishes at once with an empty result: the form's part without a target."""
+
+    def __init__(self, config: RunConfig, _sink: SnapshotSink) -> None:
+        self.config = config
+
+    async def run(self) -> RunResult:
+        return RunResult(self.config, "http://127.0.0.1:1", Snapshot(), 0.0, False)
+
+    def stop(self) -> None:
+        pass
+
+
+async def test_s_is_refused_once_the_form_turns_invalid() -> None:
+    """The same key from the same place starts a run while the form is valid and
+    is refused, starting nothing, once a field is made invalid."""
+    started: list[RunConfig] = []
+
+    def factory(config: RunConfig, sink: SnapshotSink) -> _InstantRunner:
+        started.append(config)
+        return _InstantRunner(config, sink)
+
+    app = WebhookLoadApp(build_config({}), runner_factory=factory)
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        start = app.query_one("#start", Button)
+        assert form.is_valid and not start.disabled
+        await pilot.click("#live")  # leave the form, so `s` is a key binding
+        assert app.focused is app.query_one("#live")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.state == "finished")
+        assert len(started) == 1  # valid: `s` started a run
+
+        ratio = app.query_one("#f-dispute_ratio", Input)
+        ratio.focus()
+        ratio.value = ""
+        await pilot.press("1", "full_stop", "5")
+        await pilot.click("#summary-view")
+        assert ratio.value == "1.5" and not form.is_valid and start.disabled
+        assert app.focused is app.query_one("#summary-view")
+        await pilot.press("s")
+        await pilot.pause()
+        assert len(started) == 1 and app.state == "finished"  # nothing ran
+        assert ratio.value == "1.5"  # and `s` was not typed into the field
+        note = list(app._notifications)[-1]
+        assert note.title == "Fix the form first" and "--dispute-ratio" in note.message
 
 
 async def test_run_counts_move_then_summary_then_run_again(tmp_path: Path) -> None:
