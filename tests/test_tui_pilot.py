@@ -88,7 +88,7 @@ class _InstantRunner:
 
 
 async def test_s_is_refused_once_the_form_turns_invalid() -> None:
-    """The same key from the same place starts a run while the form is valid and
+    """``s``, pressed outside the form, starts a run while the form is valid and
     is refused, starting nothing, once a field is made invalid."""
     started: list[RunConfig] = []
 
