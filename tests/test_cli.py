@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import exitcodes
 from tests.helpers import free_port, target_process
 
 CMD = [sys.executable, "-m", "tui.cli"]
@@ -37,11 +38,28 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_documents_exit_codes() -> None:
+    """The epilog's table lists exactly the codes of engine/exitcodes.py, each
+    with its meaning (read from the table's own rows, not anywhere in --help)."""
     res = run("--help")
     assert res.returncode == 0
-    for code in ("0 ", "2 ", "3 ", "4 ", "130"):
-        assert code in res.stdout
     assert "--dispute-ratio" in res.stdout and "--no-ui" in res.stdout
+    table = res.stdout.split("\nexit codes:\n", 1)[1].split("\n\n", 1)[0]
+    rows = [re.fullmatch(r"  (\d+) +(\S.*)", line) for line in table.splitlines()]
+    assert all(rows), table
+    documented = {int(m[1]): m[2] for m in rows if m}
+    meanings = {
+        exitcodes.EXIT_OK: "completed",
+        exitcodes.EXIT_FAILED: "could not be carried out",
+        exitcodes.EXIT_USAGE: "bad arguments",
+        exitcodes.EXIT_UNREACHABLE: "unreachable",
+        exitcodes.EXIT_UNVERIFIED: "--verify",
+        exitcodes.EXIT_INTERRUPTED: "interrupted",
+    }
+    defined = {v for k, v in vars(exitcodes).items() if k.startswith("EXIT_")}
+    assert set(meanings) == defined  # a new exit code needs a row here and in the epilog
+    assert set(documented) == defined, documented
+    for code, meaning in meanings.items():
+        assert meaning in documented[code], (code, documented[code])
 
 
 @pytest.mark.parametrize(
