@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from engine.config import ConfigError, RunConfig, build_config
+from engine.config import PARSERS, ConfigError, RunConfig, build_config
 from engine.durations import format_duration, format_latency, parse_duration
+from tui.cli import build_parser
 
 
 @pytest.mark.parametrize(
@@ -94,20 +97,19 @@ def test_http2_needs_httpx() -> None:
         build_config({"http2": True, "client": "httpx", "target": "builtin"})
 
 
-def test_config_dict_has_every_setting() -> None:
+def test_every_setting_has_a_flag_a_validator_and_a_json_key() -> None:
+    """Derived from RunConfig's fields, so a new setting without a flag fails here."""
+    actions = {a.dest: a for a in build_parser()._actions}
+    defaults = RunConfig()
     d = build_config({"duration": "1m30s", "think": "0"}).as_dict()
     assert d["duration"] == "1m30s" and d["think"] == "0"
-    assert set(d) >= {
-        "target",
-        "vus",
-        "duration",
-        "dispute_ratio",
-        "think",
-        "timeout",
-        "contract",
-        "client",
-        "http2",
-        "seed",
-        "max_updates",
-        "read_ratio",
-    }
+    names = [f.name for f in dataclasses.fields(RunConfig)]
+    assert set(d) == set(names)  # the JSON summary records every setting
+    for name in names:
+        action = actions.get(name)
+        assert action is not None, f"no flag sets RunConfig.{name}"
+        assert action.option_strings == ["--" + name.replace("_", "-")], name
+        if isinstance(getattr(defaults, name), bool):
+            assert action.nargs == 0, name  # a switch, like --http2
+        else:
+            assert name in PARSERS, name  # the text is validated, in the CLI and the form
