@@ -19,6 +19,7 @@ from engine.domain import (
     DisputeStatus,
     OrderStatus,
     Resolution,
+    can_dispute_move_to,
     next_order_statuses,
 )
 
@@ -55,13 +56,17 @@ class DisputePlan:
 
 
 def plan_dispute(rng: random.Random) -> DisputePlan:
-    statuses: tuple[DisputeStatus, ...]
-    if rng.random() < 0.5:
-        statuses = (DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED)
-    else:
-        statuses = (DisputeStatus.OPENED, DisputeStatus.CLOSED)
+    """Walk the domain's dispute lifecycle (as orders walk theirs), with at most
+    one ``updated``; a draw only where the lifecycle leaves a choice."""
+    statuses: list[DisputeStatus] = []
+    current: DisputeStatus | None = None
+    while options := tuple(s for s in DisputeStatus if can_dispute_move_to(current, s)):
+        if DisputeStatus.UPDATED in statuses:
+            options = tuple(s for s in options if s is not DisputeStatus.UPDATED)
+        current = options[int(rng.random() * len(options))] if len(options) > 1 else options[0]
+        statuses.append(current)
     resolution = Resolution.WON if rng.random() < 0.5 else Resolution.LOST
-    return DisputePlan(statuses, resolution)
+    return DisputePlan(tuple(statuses), resolution)
 
 
 @dataclass(frozen=True, slots=True)
