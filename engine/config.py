@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.domain import CONTRACTS as CONTRACTS
+from engine.domain import TARGET_MODES
 from engine.durations import format_duration, parse_duration
 
-CONTRACTS = ("ingest", "plan")
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"
 
@@ -177,7 +178,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "seed": _seed,
     "max_updates": _nonneg_int("max-updates"),
     "read_ratio": _fraction("read-ratio"),
-    "target_mode": _choice("target-mode", ("sync", "queue")),
+    "target_mode": _choice("target-mode", TARGET_MODES),
     "verify": _nonneg_int("verify"),
     "verify_wait": _duration("verify-wait", allow_zero=True),
     "read_api": _read_api,

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+CONTRACTS = ("ingest", "plan")
+"""Payload field names the generator sends and the reference target binds."""
+TARGET_MODES = ("sync", "queue")
+"""``sync`` applies inline (HTTP mode); ``queue`` answers 202 and applies later (Kafka mode)."""
+
 
 class OrderStatus(StrEnum):
     CREATED = "created"
@@ -61,6 +66,42 @@ _DISPUTE_NEXT: dict[DisputeStatus | None, tuple[DisputeStatus, ...]] = {
 def can_dispute_move_to(current: DisputeStatus | None, nxt: DisputeStatus) -> bool:
     """Dispute lifecycle: ``opened`` creates; ``updated`` keeps open; ``closed`` ends."""
     return nxt in _DISPUTE_NEXT[current]
+
+
+class Verdict(StrEnum):
+    """What the lifecycle rules say about one event, before any HTTP code.
+
+    A receiver maps each verdict to its own answer (the strict reference target
+    and the public service differ: CONTRACT.md), so the rules live here once.
+    """
+
+    APPLY = "apply"
+    NOT_FOUND = "not_found"  # refers to an order or dispute that does not exist (yet)
+    ALREADY_EXISTS = "already_exists"  # creates what already exists
+    INVALID = "invalid"  # a transition the lifecycle forbids (e.g. after the end)
+
+
+def judge_order_event(current: OrderStatus | None, nxt: OrderStatus) -> Verdict:
+    """The verdict on moving an order in ``current`` (``None``: unknown) to ``nxt``."""
+    if nxt in _ORDER_NEXT[current]:
+        return Verdict.APPLY
+    if current is None:
+        return Verdict.NOT_FOUND
+    if nxt is OrderStatus.CREATED:
+        return Verdict.ALREADY_EXISTS
+    return Verdict.INVALID
+
+
+def judge_dispute_event(current: DisputeStatus | None, nxt: DisputeStatus) -> Verdict:
+    """The verdict on a chargeback event ``nxt`` for a dispute whose last applied
+    event was ``current`` (``None``: no dispute for the order)."""
+    if nxt in _DISPUTE_NEXT[current]:
+        return Verdict.APPLY
+    if current is None:
+        return Verdict.NOT_FOUND
+    if nxt is DisputeStatus.OPENED:
+        return Verdict.ALREADY_EXISTS
+    return Verdict.INVALID
 
 
 EVIDENCE_DAYS_OPENED = 14

@@ -13,7 +13,16 @@ import threading
 from aiohttp import web
 
 from engine.builtin_target import READY_PREFIX
+from engine.domain import CONTRACTS, TARGET_MODES
 from engine.durations import parse_duration
+from engine.signing import (
+    DEFAULT_SIGNATURE_HEADER,
+    SCHEMES,
+    SECRET_ENV,
+    SecretError,
+    make_verifier,
+)
+from target.profiles import PROFILES
 from target.server import TargetConfig, build_app
 
 
@@ -43,22 +52,78 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
     p.add_argument("--port", type=int, default=3001, help="0 picks a free port (default 3001)")
     p.add_argument(
         "--mode",
-        choices=("sync", "queue"),
+        choices=TARGET_MODES,
         default="sync",
         help="sync validates inline; queue answers 202 and applies after --lag",
     )
-    p.add_argument("--contract", choices=("ingest", "plan"), default="ingest")
+    p.add_argument("--contract", choices=CONTRACTS, default="ingest")
+    p.add_argument(
+        "--profile",
+        choices=tuple(PROFILES),
+        default="strict",
+        help="strict: a well-behaved receiver (409 on a replay); public: answers edge cases "
+        "as the public service does (docs/TARGET.md)",
+    )
     p.add_argument("--lag", type=_duration, default=0.05, help="queue mode apply lag (50ms)")
     p.add_argument("--delay", type=_duration, default=0.0, help="fixed latency per webhook")
     p.add_argument("--fail-rate", type=_fraction, default=0.0, help="fraction answered 503")
+    p.add_argument(
+        "--error-delay",
+        type=_duration,
+        default=None,
+        help="wait before answering 500 (default: 300ms with --profile public, else 0)",
+    )
+    p.add_argument(
+        "--sign",
+        choices=SCHEMES,
+        default=None,
+        help="verify webhook signatures (401 if missing, wrong or more than 5 minutes off)",
+    )
+    p.add_argument(
+        "--secret",
+        default=None,
+        help=f"signing secret; prefer the {SECRET_ENV} environment variable "
+        "(a flag shows in process listings)",
+    )
+    p.add_argument(
+        "--signature-header",
+        default=DEFAULT_SIGNATURE_HEADER,
+        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER})",
+    )
     p.add_argument(
         "--exit-with-parent",
         action="store_true",
         help="stop when stdin closes (how `--target builtin` ties us to its run)",
     )
     a = p.parse_args(argv)
+    secret = a.secret if a.secret is not None else os.environ.get(SECRET_ENV, "")
+    if a.sign is None:
+        if a.secret is not None:
+            p.error("--secret needs --sign stripe or --sign standard")
+        secret = ""  # an inherited WEBHOOKLOAD_SECRET alone does not turn checking on
+    else:
+        if not secret:
+            p.error(f"--sign {a.sign} needs a secret: set {SECRET_ENV} or pass --secret")
+        try:  # fail now, not on the first request; the message never holds the secret
+            make_verifier(a.sign, secret, a.signature_header)
+        except SecretError as exc:
+            p.error(f"--secret must be {exc}")
+        except ValueError as exc:
+            p.error(str(exc))
     return TargetConfig(
-        a.host, a.port, a.mode, a.contract, a.lag, a.delay, a.fail_rate, a.exit_with_parent
+        host=a.host,
+        port=a.port,
+        mode=a.mode,
+        contract=a.contract,
+        lag=a.lag,
+        delay=a.delay,
+        fail_rate=a.fail_rate,
+        exit_with_parent=a.exit_with_parent,
+        profile=a.profile,
+        sign=a.sign or "",
+        secret=secret,
+        signature_header=a.signature_header,
+        error_delay=a.error_delay,
     )
 
 

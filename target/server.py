@@ -3,7 +3,9 @@
 ``sync`` mode validates inline and answers 202/400/404/409/422 like the
 service in HTTP mode. ``queue`` mode answers 202 once the body parses and
 applies events after ``lag`` seconds, in arrival order, as a Kafka consumer
-would; rejected events are counted as dead letters.
+would; rejected events are counted as dead letters. ``--profile`` picks how
+edge cases are answered (target.profiles); ``--sign`` makes every webhook
+prove its signature over the exact raw body first (engine.signing).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from target.store import Reject, Store, parse_chargeback, parse_order
+from engine.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
+from target import readapi
+from target.profiles import PROFILES
+from target.store import CHARGEBACKS, ORDERS, Reject, Store, parse_chargeback, parse_order
 
-ORDERS = "orders"
-CHARGEBACKS = "chargebacks"
+CORRELATION_HEADER = "X-Correlation-ID"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,11 @@ class TargetConfig:
     delay: float = 0.0
     fail_rate: float = 0.0
     exit_with_parent: bool = False
+    profile: str = "strict"  # strict | public
+    sign: str = ""  # "" (no check) | stripe | standard
+    secret: str = field(default="", repr=False)  # never printed, never in /stats
+    signature_header: str = DEFAULT_SIGNATURE_HEADER
+    error_delay: float | None = None  # before a 500; None: the profile's
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -46,6 +55,17 @@ def _error(code: int, message: str) -> web.Response:
 
 
 _ACCEPTED_BODY = b""
+_ids = random.Random()
+
+
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _correlation_id() -> str:
+    """A fresh UUIDv4 string; an id needs no OS entropy, so a private PRNG serves."""
+    h = f"{(_ids.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class IngestService:
@@ -53,7 +73,15 @@ class IngestService:
 
     def __init__(self, config: TargetConfig) -> None:
         self.config = config
-        self.store = Store()
+        self.profile = PROFILES[config.profile]
+        self.store = Store(profile=self.profile)
+        self.verifier: Verifier | None = None
+        if config.sign:
+            self.verifier = make_verifier(config.sign, config.secret, config.signature_header)
+        self.error_delay = (
+            self.profile.error_delay if config.error_delay is None else config.error_delay
+        )
+        self.signature_failures: Counter[str] = Counter()
         self.received: Counter[tuple[str, int]] = Counter()
         self.dead_letters: Counter[tuple[str, int]] = Counter()
         self.applied = 0
@@ -61,10 +89,14 @@ class IngestService:
         self._rng = random.Random()
 
     def _apply(self, kind: str, payload: Any) -> None:
+        lenient = self.profile.lenient_binding
         if kind == ORDERS:
-            self.store.apply_order(parse_order(payload, self.config.contract))
+            event = parse_order(payload, self.config.contract, lenient=lenient)
+            self.store.apply_order(event, time.time())
         else:
-            self.store.apply_chargeback(parse_chargeback(payload, self.config.contract))
+            self.store.apply_chargeback(
+                parse_chargeback(payload, self.config.contract, lenient=lenient)
+            )
         self.applied += 1
 
     async def handle(self, kind: str, request: web.Request) -> web.Response:
@@ -75,6 +107,12 @@ class IngestService:
             body = await request.read()
         except ConnectionError:  # the client left mid-request (e.g. a run's deadline)
             return web.Response(status=400)
+        if self.verifier is not None:
+            failure = self.verifier.verify(request.headers, body, time.time())
+            if failure is not None:
+                self.signature_failures[failure.value] += 1
+                self.received[kind, 401] += 1
+                return _error(401, f"signature check failed: {failure}")
         if cfg.fail_rate and self._rng.random() < cfg.fail_rate:
             self.received[kind, 503] += 1
             return _error(503, "injected failure (--fail-rate)")
@@ -91,6 +129,8 @@ class IngestService:
             self._apply(kind, payload)
         except Reject as rej:
             self.received[kind, rej.code] += 1
+            if rej.code >= 500 and self.error_delay:
+                await asyncio.sleep(self.error_delay)
             return _error(rej.code, rej.message)
         self.received[kind, 202] += 1
         return web.Response(status=202, body=_ACCEPTED_BODY)
@@ -111,9 +151,12 @@ class IngestService:
         received: dict[str, dict[str, int]] = {ORDERS: {}, CHARGEBACKS: {}}
         for (kind, code), n in sorted(self.received.items()):
             received[kind][str(code)] = n
+        store = self.store
         return {
             "mode": self.config.mode,
             "contract": self.config.contract,
+            "profile": self.profile.name,
+            "signing": self.config.sign or "off",
             "received": received,
             "received_total": sum(self.received.values()),
             "applied": self.applied,
@@ -122,6 +165,10 @@ class IngestService:
             "orders": len(self.store.orders),
             "orders_by_status": {k: v for k, v in self.store.orders_by_status.items() if v},
             "disputes_by_status": {k: v for k, v in self.store.disputes_by_status.items() if v},
+            "duplicates": {kind: store.duplicates[kind] for kind in (ORDERS, CHARGEBACKS)},
+            "early": {kind: store.early[kind] for kind in (ORDERS, CHARGEBACKS)},
+            "signature_failures": dict(sorted(self.signature_failures.items())),
+            "signature_failures_total": sum(self.signature_failures.values()),
         }
 
     def metrics(self) -> str:
@@ -138,6 +185,27 @@ class IngestService:
         for (kind, code), n in sorted(self.dead_letters.items()):
             lines.append(f'ingest_dead_letters_total{{endpoint="{kind}",code="{code}"}} {n}')
         lines.append(f"ingest_dead_letters_all_total {sum(self.dead_letters.values())}")
+        for name, counts, what in (
+            (
+                "ingest_duplicates_total",
+                self.store.duplicates,
+                "Deliveries of an applied event id.",
+            ),
+            (
+                "ingest_early_total",
+                self.store.early,
+                "Events for an order or dispute not there yet.",
+            ),
+        ):
+            lines += [f"# HELP {name} {what}", f"# TYPE {name} counter"]
+            for kind in (ORDERS, CHARGEBACKS):
+                lines.append(f'{name}{{endpoint="{kind}"}} {counts[kind]}')
+        lines += [
+            "# HELP ingest_signature_failures_total Webhooks refused 401, by reason.",
+            "# TYPE ingest_signature_failures_total counter",
+        ]
+        for reason, n in sorted(self.signature_failures.items()):
+            lines.append(f'ingest_signature_failures_total{{reason="{reason}"}} {n}')
         lines += ["# TYPE ingest_queue_pending gauge", f"ingest_queue_pending {self.queue.qsize()}"]
         lines += ["# TYPE ingest_orders gauge"]
         for status, n in sorted(self.store.orders_by_status.items()):
@@ -146,13 +214,6 @@ class IngestService:
         for status, n in sorted(self.store.disputes_by_status.items()):
             lines.append(f'ingest_disputes{{status="{status}"}} {n}')
         return "\n".join(lines) + "\n"
-
-
-def _limit(request: web.Request) -> int:
-    try:
-        return max(1, min(1000, int(request.query.get("limit", "10"))))
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"message": "limit must be an integer"}') from None
 
 
 def build_app(config: TargetConfig) -> web.Application:
@@ -183,15 +244,26 @@ def build_app(config: TargetConfig) -> web.Application:
         return _json(order.as_json())
 
     async def list_orders(request: web.Request) -> web.Response:
-        items = list(svc.store.orders.values())[-_limit(request) :]
-        return _json({"orders": [o.as_json() for o in items]})
+        try:
+            return _json(readapi.list_orders(svc.store, request))
+        except readapi.BadQuery as exc:
+            return _error(400, str(exc))
 
     async def list_events(request: web.Request) -> web.Response:
-        items = list(svc.store.events)[-_limit(request) :]
-        return _json({"events": items})
+        try:
+            return _json(readapi.list_events(svc.store, request))
+        except readapi.BadQuery as exc:
+            return _error(400, str(exc))
 
     async def list_disputes(_: web.Request) -> web.Response:
-        return _json({"disputes": [d.as_json() for d in svc.store.disputes.values()]})
+        return _json(readapi.list_disputes(svc.store))
+
+    async def correlate(request: web.Request, response: web.StreamResponse) -> None:
+        """Echo the caller's correlation id on every answer, or give one (as the
+        public service does), so a failed request can be found on both sides."""
+        response.headers[CORRELATION_HEADER] = (
+            request.headers.get(CORRELATION_HEADER) or _correlation_id()
+        )
 
     async def start_consumer(app: web.Application) -> Any:
         task = asyncio.create_task(svc.consume()) if config.mode == "queue" else None
@@ -210,4 +282,5 @@ def build_app(config: TargetConfig) -> web.Application:
     app.router.add_get("/orders", list_orders)
     app.router.add_get("/disputes", list_disputes)
     app.cleanup_ctx.append(start_consumer)
+    app.on_response_prepare.append(correlate)
     return app

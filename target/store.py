@@ -1,33 +1,41 @@
-"""The reference target's in-memory domain: orders, disputes, idempotency.
+"""The reference target's in-memory state: orders, disputes, idempotency.
 
-Applies events with the status codes of CONTRACT.md. Pure (no I/O), so the
-contract's rules are unit-tested directly and the HTTP layer stays thin.
+Pure (no I/O), so the contract's rules are unit-tested directly and the HTTP
+layer stays thin. The lifecycle rules are ``engine.domain``'s verdicts; the
+:class:`~target.profiles.Profile` turns each refusing verdict into a status
+code. The store also counts what a load test's accounting is checked against:
+deliveries of an already applied event id (``duplicates``) and events for an
+order or dispute that does not exist yet (``early``).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from engine.domain import DisputeStatus, OrderStatus, Resolution, can_be_updated_to
+from engine.domain import (
+    DisputeStatus,
+    OrderStatus,
+    Resolution,
+    Verdict,
+    judge_dispute_event,
+    judge_order_event,
+)
+from target.binding import ChargebackEvent, OrderEvent, Reject, is_uuid
+from target.binding import parse_chargeback as parse_chargeback
+from target.binding import parse_order as parse_order
+from target.profiles import STRICT, Profile
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+__all__ = ["Dispute", "Order", "Reject", "Store", "parse_chargeback", "parse_order"]
+
+ORDERS = "orders"
+CHARGEBACKS = "chargebacks"
 _ORDER_STATUSES = {s.value: s for s in OrderStatus}
 _DISPUTE_STATUSES = {s.value: s for s in DisputeStatus}
 _RESOLUTIONS = {r.value for r in Resolution}
-
-
-class Reject(Exception):
-    """An event the service refuses: ``code`` and the ``message`` of its JSON body."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+_OPEN = "open"
 
 
 @dataclass(slots=True)
@@ -54,8 +62,14 @@ class Order:
 class Dispute:
     dispute_id: str
     order_id: str
-    status: str  # open | won | lost
+    status: str  # what the read API shows: open | won | lost | closed
+    stage: DisputeStatus  # the lifecycle step the rules judge from
     evidence_due_at: str | None = None
+    reason: str = ""
+    amount: float = 0.0
+    currency: str = ""
+    opened_at: str = ""
+    closed_at: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -65,175 +79,167 @@ class Dispute:
             "evidence_due_at": self.evidence_due_at,
         }
 
-
-def _str(payload: dict[str, Any], key: str, *, kind: str = "string") -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise Reject(400, f"field {key!r} is required and must be a {kind}")
-    if kind == "uuid" and not _UUID.match(value):
-        raise Reject(400, f"field {key!r} must be a UUID")
-    if kind == "RFC 3339 time":
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise Reject(400, f"field {key!r} must be an RFC 3339 time") from None
-    return value
-
-
-@dataclass(slots=True)
-class OrderEvent:
-    event_id: str
-    order_id: str
-    user_id: str
-    status: str
-    created_at: str
-    updated_at: str
+    def as_public_json(self) -> dict[str, Any]:
+        """The public API's shape: optional times are left out when unset."""
+        out: dict[str, Any] = {
+            "dispute_id": self.dispute_id,
+            "status": self.status,
+            "order_id": self.order_id,
+            "reason": self.reason,
+            "amount": self.amount,
+            "currency": self.currency,
+            "opened_at": self.opened_at,
+        }
+        if self.evidence_due_at is not None:
+            out["evidence_due_at"] = self.evidence_due_at
+        if self.closed_at is not None:
+            out["closed_at"] = self.closed_at
+        return out
 
 
 @dataclass(slots=True)
-class ChargebackEvent:
-    event_id: str
-    order_id: str
-    dispute_id: str | None
-    status: str
-    resolution: str | None
-    evidence_due_at: str | None
-    occurred_at: str
+class LoggedEvent:
+    """One applied order event, as the read API's event log shows it."""
 
-
-def parse_order(payload: Any, contract: str) -> OrderEvent:
-    """Bind an order webhook body (400 if it cannot be bound)."""
-    if not isinstance(payload, dict):
-        raise Reject(400, "body must be a JSON object")
-    if contract == "plan":
-        occurred = _str(payload, "occurred_at", kind="RFC 3339 time")
-        return OrderEvent(
-            event_id=_str(payload, "event_id"),
-            order_id=_str(payload, "provider_order_id"),
-            user_id=_str(payload, "user_id"),
-            status=_str(payload, "status"),
-            created_at=occurred,
-            updated_at=occurred,
-        )
-    return OrderEvent(
-        event_id=_str(payload, "provider_event_id", kind="uuid"),
-        order_id=_str(payload, "order_id", kind="uuid"),
-        user_id=_str(payload, "user_id", kind="uuid"),
-        status=_str(payload, "status"),
-        created_at=_str(payload, "created_at", kind="RFC 3339 time"),
-        updated_at=_str(payload, "updated_at", kind="RFC 3339 time"),
-    )
-
-
-def parse_chargeback(payload: Any, contract: str) -> ChargebackEvent:
-    """Bind a chargeback webhook body (400 if it cannot be bound)."""
-    if not isinstance(payload, dict):
-        raise Reject(400, "body must be a JSON object")
-    meta = payload.get("meta")
-    if meta is not None and not isinstance(meta, dict):
-        raise Reject(400, "field 'meta' must be an object of strings")
-    resolution = meta.get("resolution") if meta else None
-    if not isinstance(payload.get("amount", 0), int | float):
-        raise Reject(400, "field 'amount' must be a number")
-    if contract == "plan":
-        return ChargebackEvent(
-            event_id=_str(payload, "event_id"),
-            order_id=_str(payload, "provider_order_id"),
-            dispute_id=_str(payload, "chargeback_id"),
-            status=_str(payload, "status"),
-            resolution=resolution,
-            evidence_due_at=None,
-            occurred_at=_str(payload, "occurred_at", kind="RFC 3339 time"),
-        )
-    due = payload.get("evidence_due_at")
-    if due is not None:
-        due = _str(payload, "evidence_due_at", kind="RFC 3339 time")
-    return ChargebackEvent(
-        event_id=_str(payload, "provider_event_id", kind="uuid"),
-        order_id=_str(payload, "order_id", kind="uuid"),
-        dispute_id=None,
-        status=_str(payload, "status"),
-        resolution=resolution,
-        evidence_due_at=due,
-        occurred_at=_str(payload, "occurred_at", kind="RFC 3339 time"),
-    )
+    seq: int
+    received_at: float  # unix time, formatted only when read
+    event: OrderEvent
 
 
 @dataclass
 class Store:
     """All state of the reference target. Every mutation goes through ``apply_*``."""
 
+    profile: Profile = STRICT
     orders: dict[str, Order] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)  # by order id
-    seen_events: set[str] = field(default_factory=set)
-    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
+    seen_events: set[str] = field(default_factory=set)  # event ids applied at least once
+    events: deque[LoggedEvent] = field(default_factory=lambda: deque(maxlen=1000))
     orders_by_status: Counter[str] = field(default_factory=Counter)
     disputes_by_status: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)  # by endpoint
+    early: Counter[str] = field(default_factory=Counter)  # by endpoint
+    _seq: int = 0
 
-    def apply_order(self, ev: OrderEvent) -> None:
-        """Apply an order event or raise :class:`Reject` (404/409/422)."""
+    def apply_order(self, ev: OrderEvent, now: float = 0.0) -> None:
+        """Apply an order event or raise :class:`Reject` with the profile's code."""
+        p = self.profile
+        duplicate = ev.event_id in self.seen_events
+        if duplicate:
+            self.duplicates[ORDERS] += 1
         status = _ORDER_STATUSES.get(ev.status)
-        if status is None:
-            raise Reject(422, f"unknown order status {ev.status!r}")
-        if ev.event_id in self.seen_events:
-            raise Reject(409, "event already stored")
+        if p.missing_key is not None and not ev.order_id:
+            raise Reject(p.missing_key, "order_id is empty")
         order = self.orders.get(ev.order_id)
-        if status is OrderStatus.CREATED:
-            if order is not None:
-                raise Reject(409, "order already exists")
+        if status is None:
+            if p.unknown_order_status_by_existence and order is None:
+                raise Reject(p.order_codes[Verdict.NOT_FOUND], "order not found")
+            raise Reject(422, f"unknown order status {ev.status!r}")
+        if duplicate and p.dedupe:
+            raise Reject(409, "event already stored")
+        verdict = judge_order_event(order.status if order else None, status)
+        if verdict is not Verdict.APPLY:
+            if verdict is Verdict.NOT_FOUND:
+                self.early[ORDERS] += 1
+            message = _ORDER_MESSAGES[verdict]
+            if order is not None and verdict is Verdict.INVALID:
+                message = f"invalid transition {order.status.value} -> {status.value}"
+            raise Reject(p.order_codes[verdict], message)
+        if order is None:
+            if p.missing_key is not None and not is_uuid(ev.user_id):
+                raise Reject(p.missing_key, "user_id is not a UUID")
             order = Order(ev.order_id, ev.user_id, status, ev.created_at, ev.updated_at)
             self.orders[ev.order_id] = order
         else:
-            if order is None:
-                raise Reject(404, "order not found")
-            if not can_be_updated_to(order.status, status):
-                raise Reject(422, f"invalid transition {order.status.value} -> {status.value}")
             self.orders_by_status[order.status.value] -= 1
             order.status = status
             order.updated_at = ev.updated_at
         self.orders_by_status[status.value] += 1
-        self.seen_events.add(ev.event_id)
-        self.events.append(
-            {
-                "event_id": ev.event_id,
-                "order_id": ev.order_id,
-                "status": status.value,
-                "updated_at": ev.updated_at,
-            }
-        )
+        if not duplicate:  # the event log is unique per (order, event id)
+            if ev.event_id:
+                self.seen_events.add(ev.event_id)
+            self._seq += 1
+            self.events.append(LoggedEvent(self._seq, now, ev))
 
     def apply_chargeback(self, ev: ChargebackEvent) -> None:
-        """Apply a chargeback event or raise :class:`Reject` (404/409/422)."""
+        """Apply a chargeback event or raise :class:`Reject` with the profile's code."""
+        p = self.profile
+        duplicate = ev.event_id in self.seen_events
+        if duplicate:
+            self.duplicates[CHARGEBACKS] += 1
+        if p.missing_key is not None and not ev.order_id:
+            raise Reject(p.missing_key, "order_id is empty")
         status = _DISPUTE_STATUSES.get(ev.status)
         if status is None:
-            raise Reject(422, f"unknown chargeback status {ev.status!r}")
-        if ev.event_id in self.seen_events:
+            raise Reject(p.bad_chargeback, f"unknown chargeback status {ev.status!r}")
+        if duplicate and p.dedupe:
             raise Reject(409, "event already stored")
         order = self.orders.get(ev.order_id)
         if order is None:
-            raise Reject(404, "order not found")
+            self.early[CHARGEBACKS] += 1
+            raise Reject(p.no_order, "order not found")
         dispute = self.disputes.get(ev.order_id)
-        if status is DisputeStatus.OPENED:
-            if dispute is not None:
-                raise Reject(409, "dispute already exists for this order")
+        verdict = judge_dispute_event(dispute.stage if dispute else None, status)
+        if verdict is not Verdict.APPLY:
+            if verdict is Verdict.NOT_FOUND:
+                self.early[CHARGEBACKS] += 1
+            code = p.dispute_codes[verdict]
+            if code is not None:
+                raise Reject(code, _DISPUTE_MESSAGES[verdict])
+        new_status = self._closed_status(ev) if status is DisputeStatus.CLOSED else _OPEN
+        if dispute is None:
             dispute = Dispute(
-                ev.dispute_id or str(uuid.uuid4()), ev.order_id, "open", ev.evidence_due_at
+                dispute_id=ev.dispute_id or str(uuid.uuid4()),
+                order_id=ev.order_id,
+                status=_OPEN,
+                stage=DisputeStatus.OPENED,
+                evidence_due_at=ev.evidence_due_at,
+                reason=ev.reason,
+                amount=ev.amount,
+                currency=ev.currency,
+                opened_at=ev.occurred_at,
             )
             self.disputes[ev.order_id] = dispute
-            self.disputes_by_status["open"] += 1
-            order.on_hold = True
+            self.disputes_by_status[_OPEN] += 1
         else:
-            if dispute is None:
-                raise Reject(404, "no open dispute for this order")
-            if dispute.status != "open":
-                raise Reject(422, f"dispute is already {dispute.status}")
+            if ev.evidence_due_at:
+                dispute.evidence_due_at = ev.evidence_due_at
             if status is DisputeStatus.UPDATED:
-                dispute.evidence_due_at = ev.evidence_due_at or dispute.evidence_due_at
+                if dispute.stage is not DisputeStatus.CLOSED:  # `updated` never moves the status
+                    dispute.stage = DisputeStatus.UPDATED
             else:
-                if ev.resolution not in _RESOLUTIONS:
-                    raise Reject(422, "closing needs meta.resolution 'won' or 'lost'")
-                self.disputes_by_status["open"] -= 1
-                dispute.status = str(ev.resolution)
-                self.disputes_by_status[dispute.status] += 1
-                order.on_hold = False
-        self.seen_events.add(ev.event_id)
+                if status is DisputeStatus.CLOSED:
+                    dispute.closed_at = ev.occurred_at
+                self._move(dispute, new_status, status)
+        order.on_hold = dispute.status == _OPEN
+        if ev.event_id:
+            self.seen_events.add(ev.event_id)
+
+    def _closed_status(self, ev: ChargebackEvent) -> str:
+        p = self.profile
+        resolution = ev.resolution
+        if p.closed_without_resolution is not None:  # the public service lower-cases it
+            if not resolution:
+                return p.closed_without_resolution
+            resolution = resolution.lower()
+        if resolution not in _RESOLUTIONS:
+            raise Reject(p.bad_chargeback, "closing needs meta.resolution 'won' or 'lost'")
+        return str(resolution)
+
+    def _move(self, dispute: Dispute, new_status: str, stage: DisputeStatus) -> None:
+        self.disputes_by_status[dispute.status] -= 1
+        dispute.status = new_status
+        dispute.stage = stage
+        self.disputes_by_status[new_status] += 1
+
+
+_ORDER_MESSAGES = {
+    Verdict.NOT_FOUND: "order not found",
+    Verdict.ALREADY_EXISTS: "order already exists",
+    Verdict.INVALID: "invalid status transition",
+}
+_DISPUTE_MESSAGES = {
+    Verdict.NOT_FOUND: "no open dispute for this order",
+    Verdict.ALREADY_EXISTS: "dispute already exists for this order",
+    Verdict.INVALID: "dispute is already closed",
+}

@@ -1,0 +1,218 @@
+"""Signatures: the official vectors, every way a check fails, and the round trip
+against the reference target in both schemes, with the secret kept out of sight."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import orjson
+import pytest
+
+from engine.contracts import IngestContract, OrderRef
+from engine.signing import (
+    SECRET_ENV,
+    Failure,
+    SecretError,
+    StandardSigner,
+    StandardVerifier,
+    StripeSigner,
+    StripeVerifier,
+    make_signer,
+    make_verifier,
+    standard_key,
+)
+from target.__main__ import parse_args
+from tests.helpers import get_json
+from tests.target_http import send, target_with_output
+
+# Standard Webhooks' own test vector (libraries/*/tests, "test_sign_function").
+SW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SW_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+SW_TS = 1614265330
+SW_BODY = b'{"test": 2432232314}'
+SW_EXPECTED = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+STRIPE_SECRET = "whsec_stripe-style-secret-7f3a9c"
+NOW = 1_700_000_000
+
+
+def test_standard_webhooks_official_vector() -> None:
+    signer = StandardSigner(SW_SECRET)
+    assert signer.signature(SW_BODY, SW_ID, SW_TS) == SW_EXPECTED
+    assert dict(signer.headers(SW_BODY, SW_ID, SW_TS)) == {
+        "webhook-id": SW_ID,
+        "webhook-timestamp": str(SW_TS),
+        "webhook-signature": SW_EXPECTED,
+    }
+    # the whsec_ prefix is optional and missing base64 padding is tolerated
+    assert standard_key(SW_SECRET) == standard_key(SW_SECRET.removeprefix("whsec_"))
+    verifier = StandardVerifier(SW_SECRET)
+    headers = {
+        "webhook-id": SW_ID,
+        "webhook-timestamp": str(SW_TS),
+        "webhook-signature": SW_EXPECTED,
+    }
+    assert verifier.verify(headers, SW_BODY, SW_TS) is None
+
+
+def test_stripe_header_is_hex_hmac_of_timestamp_dot_body() -> None:
+    body = b'{"provider_event_id": "e1"}'
+    expected = hmac.new(STRIPE_SECRET.encode(), b"%d.%s" % (NOW, body), hashlib.sha256)
+    signer = StripeSigner(STRIPE_SECRET, "Stripe-Signature")
+    assert signer.headers(body, "ignored", NOW) == [
+        ("Stripe-Signature", f"t={NOW},v1={expected.hexdigest()}")
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["stripe", "standard"])
+def test_header_block_is_the_same_headers_as_raw_lines(scheme: str) -> None:
+    secret = SW_SECRET if scheme == "standard" else STRIPE_SECRET
+    signer = make_signer(scheme, secret)
+    body = b'{"a": 1}'
+    lines = "".join(f"{k}: {v}\r\n" for k, v in signer.headers(body, "evt_1", NOW))
+    assert signer.header_block(body, "evt_1", NOW) == lines.encode()
+
+
+def _signed(scheme: str, secret: str, body: bytes, ts: int = NOW) -> dict[str, str]:
+    return dict(make_signer(scheme, secret).headers(body, "evt_1", ts))
+
+
+@pytest.mark.parametrize("scheme", ["stripe", "standard"])
+def test_every_way_a_check_fails(scheme: str) -> None:
+    secret = SW_SECRET if scheme == "standard" else STRIPE_SECRET
+    other = "whsec_" + "QUJDREVGR0hJSktMTU5PUA==" if scheme == "standard" else "another"
+    verifier = make_verifier(scheme, secret)
+    body = b'{"order_id": "o1", "status": "created"}'
+    good = _signed(scheme, secret, body)
+
+    def check(headers: dict[str, str], payload: bytes = body, now: float = NOW) -> Failure | None:
+        return verifier.verify(headers, payload, now)
+
+    assert check(good) is None
+    assert check(good, now=NOW + 300) is None and check(good, now=NOW - 300) is None
+    assert check(good, now=NOW + 301) == Failure.STALE  # signed too long ago
+    assert check(good, now=NOW - 301) == Failure.STALE  # signed in the future
+    assert check({}) == Failure.MISSING
+    assert check(_signed(scheme, other, body)) == Failure.MISMATCH
+    # the exact raw bytes are signed: the same JSON spelled differently fails
+    assert check(good, orjson.dumps(orjson.loads(body))) == Failure.MISMATCH
+    if scheme == "stripe":
+        name = "Webhook-Signature"
+        assert check({name: "v1=abc"}) == Failure.MALFORMED  # no t=
+        assert check({name: f"t={NOW}"}) == Failure.MALFORMED  # no v1=
+        assert check({name: good[name].replace(f"t={NOW}", "t=-5")}) == Failure.MALFORMED
+    else:
+        assert check({**good, "webhook-timestamp": "1e9"}) == Failure.MALFORMED
+        assert check({k: v for k, v in good.items() if k != "webhook-id"}) == Failure.MISSING
+        # the id is signed too: another id with the same signature fails
+        assert check({**good, "webhook-id": "evt_2"}) == Failure.MISMATCH
+
+
+def test_any_of_several_signatures_may_match() -> None:
+    body = b"{}"
+    right = _signed("stripe", STRIPE_SECRET, body)["Webhook-Signature"]
+    wrong = _signed("stripe", "rotated-out", body)["Webhook-Signature"]
+    rotating = f"{right},v1={wrong.split('v1=')[1]},v0=legacy"
+    assert StripeVerifier(STRIPE_SECRET).verify({"Webhook-Signature": rotating}, body, NOW) is None
+    only_wrong = {"Webhook-Signature": wrong + ",v1=zzzz,v1=ünïcode"}
+    assert StripeVerifier(STRIPE_SECRET).verify(only_wrong, body, NOW) == Failure.MISMATCH
+
+    headers = _signed("standard", SW_SECRET, body)
+    sig = headers["webhook-signature"]
+    headers["webhook-signature"] = (
+        f"v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,{sig[3:]} {sig}"
+    )
+    assert StandardVerifier(SW_SECRET).verify(headers, body, NOW) is None
+    headers["webhook-signature"] = f"v2,{sig[3:]} v1,AAAA"  # the right MAC under v2 only
+    assert StandardVerifier(SW_SECRET).verify(headers, body, NOW) == Failure.MISMATCH
+
+
+def test_bad_secrets_and_names_say_what_is_expected_without_the_secret() -> None:
+    for bad in ("whsec_not*base64!", "whsec_", ""):
+        with pytest.raises(SecretError) as err:
+            StandardSigner(bad)
+        assert "whsec_<base64>" in str(err.value)
+    with pytest.raises(SecretError) as err:
+        StandardSigner("whsec_c2VjcmV0*")
+    assert "c2VjcmV0" not in str(err.value)
+    with pytest.raises(SecretError):
+        StripeSigner("")
+    with pytest.raises(ValueError, match="--signature-header"):
+        StripeVerifier(STRIPE_SECRET, "Bad Header")
+    for obj in (
+        StripeSigner(STRIPE_SECRET),
+        StripeVerifier(STRIPE_SECRET),
+        StandardSigner(SW_SECRET),
+        StandardVerifier(SW_SECRET),
+    ):
+        assert STRIPE_SECRET not in repr(obj) and SW_SECRET[6:] not in repr(obj)
+
+
+def test_target_cli_takes_the_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SW_SECRET)
+    config = parse_args(["--sign", "standard"])
+    assert config.secret == SW_SECRET and SW_SECRET not in repr(config)
+    assert parse_args([]).secret == ""  # the variable alone does not turn checking on
+    monkeypatch.setenv(SECRET_ENV, "whsec_***")
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--sign", "standard"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--secret must be a whsec_<base64> secret" in err and "whsec_***" not in err
+    monkeypatch.delenv(SECRET_ENV)
+    with pytest.raises(SystemExit):
+        parse_args(["--sign", "stripe"])
+    assert f"set {SECRET_ENV} or pass --secret" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--secret", "s3"])
+    assert "--secret needs --sign" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("scheme", "secret", "extra"),
+    [
+        ("stripe", STRIPE_SECRET, ("--signature-header", "Stripe-Signature")),
+        ("standard", SW_SECRET, ()),
+    ],
+)
+def test_signed_webhooks_round_trip_against_the_target(
+    scheme: str, secret: str, extra: tuple[str, ...]
+) -> None:
+    contract = IngestContract()
+    header = extra[1] if extra else "Webhook-Signature"
+    signer = make_signer(scheme, secret, header)
+    other = "whsec_QUJDREVGR0hJSktMTU5PUA==" if scheme == "standard" else "x"
+    wrong = make_signer(scheme, other, header)
+
+    def deliver(status: str, order: OrderRef, ts_offset: int = 0, sign: object = signer) -> int:
+        body = contract.order_event(order, status)
+        event_id = orjson.loads(body)["provider_event_id"]
+        headers = {}
+        if sign is not None:
+            headers = dict(sign.headers(body, event_id, int(time.time()) + ts_offset))  # type: ignore[attr-defined]
+        return send(run.url + "/webhooks/payments/orders", body, headers).code
+
+    with target_with_output("--sign", scheme, *extra, env={SECRET_ENV: secret}) as run:
+        with open(f"/proc/{run.pid}/cmdline", "rb") as f:
+            assert secret.encode() not in f.read()  # not in a process listing
+        order = OrderRef()
+        assert deliver("created", order) == 202  # the right secret
+        assert deliver("updated", order, sign=wrong) == 401  # a wrong secret
+        assert deliver("updated", order, ts_offset=-301) == 401  # stale
+        assert deliver("updated", order, ts_offset=+400) == 401  # from the future
+        assert deliver("updated", order, sign=None) == 401  # no signature at all
+        assert deliver("updated", order) == 202  # still fine after all that
+        stats = get_json(run.url + "/stats")
+        stats_text = send(run.url + "/stats").body.decode()
+        metrics = send(run.url + "/metrics").body.decode()
+    assert stats["signing"] == scheme
+    assert stats["received"]["orders"] == {"202": 2, "401": 4}
+    assert stats["signature_failures"] == {"mismatch": 1, "stale": 2, "missing": 1}
+    assert stats["signature_failures_total"] == 4
+    assert 'ingest_signature_failures_total{reason="stale"} 2' in metrics
+    for text in (stats_text, metrics, run.stdout, run.stderr):
+        assert secret not in text and secret.removeprefix("whsec_") not in text
