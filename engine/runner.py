@@ -224,8 +224,9 @@ class Runner:
             else:
                 status, done = await self._transport.post(url, body)
         except TransportError as exc:
-            text = str(exc)  # "kind: detail"; the kind is recorded apart
-            self._stats.record_error(endpoint, exc.kind, text.removeprefix(exc.kind + ": "))
+            # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
+            detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
+            self._stats.record_error(endpoint, exc.kind, detail)
             return False
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
