@@ -8,6 +8,7 @@ CLI's error line and the form's inline message use the same words.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,7 @@ class RunConfig:
     contract: str = "ingest"
     client: str = "fast"
     http2: bool = False
-    seed: int | None = None
+    seed: int | None = None  # None: the runner draws one (see with_seed)
     max_updates: int = 3
     read_ratio: float = 0.0
     target_mode: str = "sync"
@@ -201,7 +202,22 @@ def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
     config = RunConfig(**values)
     if config.http2 and config.client != "httpx":
         raise ConfigError("http2", "used with --client httpx", "--client " + config.client)
+    if config.target_mode != "sync" and config.target != BUILTIN:
+        # the mode is the builtin target's; a service of your own has its own
+        raise ConfigError(
+            "target-mode",
+            "used with --target builtin (it sets the builtin target's mode)",
+            config.target_mode,
+        )
     if config.http2 and config.target == "builtin":
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
     return config
+
+
+def with_seed(config: RunConfig) -> RunConfig:
+    """``config`` with a seed: its own, or a freshly drawn one, so that every run
+    records the seed it used and ``--seed N`` reproduces its choices."""
+    if config.seed is not None:
+        return config
+    return dataclasses.replace(config, seed=secrets.randbelow(2**32))

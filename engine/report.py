@@ -55,12 +55,41 @@ def detail_lines(total: Snapshot) -> list[str]:
         f"Error kinds:   {kinds}",
         f"Cancelled at deadline: {total.cancelled}",
         f"Orders:   started={sc.get('orders_started', 0)}  success={sc.get('orders_success', 0)}"
-        f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}",
+        f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}"
+        f"  unfinished={sc.get('orders_unfinished', 0)}",
         f"Disputes: opened={sc.get('disputes_opened', 0)}  updated={sc.get('disputes_updated', 0)}"
         f"  won={sc.get('disputes_won', 0)}  lost={sc.get('disputes_lost', 0)}"
-        f"  aborted={sc.get('disputes_aborted', 0)}",
+        f"  aborted={sc.get('disputes_aborted', 0)}"
+        f"  unfinished={sc.get('disputes_unfinished', 0)}",
         f"Generator: {sat.describe()} ({verdict})",
     ]
+
+
+def failure_lines(total: Snapshot) -> list[str]:
+    """What came back from a few failed requests (the first few, and the first
+    of each endpoint and status or error kind); nothing when none failed."""
+    if not total.sample_failures:
+        return []
+    return ["Sample failures:"] + [f"  {f.describe()}" for f in total.sample_failures]
+
+
+def outcome_lines(result: RunResult) -> list[str]:
+    """How the run ended, when that is news: stopped early, nothing succeeded."""
+    lines = []
+    if result.stopped:
+        at = format_duration(result.elapsed)
+        limit = result.config.duration
+        lines.append(
+            f"Stopped early at {at} of {format_duration(limit)}"
+            if limit
+            else f"Stopped at {at} (no duration limit)"
+        )
+    t = result.total
+    if t.success == 0:
+        lines.append(
+            f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled at the deadline"
+        )
+    return lines
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -81,6 +110,7 @@ def summary_json(
     doc: dict[str, Any] = {
         "duration_s": round(elapsed, 3),
         "stopped_early": stopped,
+        "stopped_at_s": round(elapsed, 3) if stopped else None,
         "target_url": target_url,
         "requests": {
             "total": total.total,
@@ -102,6 +132,7 @@ def summary_json(
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         "cancelled_at_deadline": total.cancelled,
+        "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
         "generator_saturated": judge(total).saturated,

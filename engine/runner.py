@@ -3,8 +3,21 @@
 Written on anyio: one task group of VUs inside a cancel scope whose deadline
 is the run's duration. At the deadline (or on :meth:`Runner.stop`) every
 request in flight is cancelled at once and counted as
-``cancelled_at_deadline``, so a hanging target never stretches the run.
+``cancelled_at_deadline``, so a hanging target never stretches the run; the
+order or dispute it belonged to counts as ``unfinished``.
 A reporter task hands a snapshot delta to ``on_snapshot`` every 250 ms.
+
+Pacing does not depend on the service's answers. A VU pauses ``think``
+between the steps of a journey (an order, then maybe its dispute). When a
+step is rejected (an error status or no response), the journey ends there,
+and the VU first waits the think time the journey's remaining steps would
+have taken, and at least one think time. Without that, a failed first step
+started the next journey at once, and a struggling or down service got many
+times the load of a healthy one, exactly when it should get less. With
+``--think 0`` (max mode) there is no pause to keep, but the VU still yields
+to the event loop after every failed journey: a transport may fail without
+ever yielding (aiohttp out of file descriptors), and a loop that never
+yields never sees its deadline or Ctrl+C.
 """
 
 from __future__ import annotations
@@ -20,12 +33,12 @@ from dataclasses import dataclass
 import anyio
 
 from engine.builtin_target import builtin_target
-from engine.config import BUILTIN, RunConfig
+from engine.config import BUILTIN, RunConfig, with_seed
 from engine.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef, make_contract
 from engine.domain import OrderStatus, Resolution
 from engine.preflight import check_reachable
 from engine.saturation import sample_loop_lag
-from engine.scenarios import plan_journey, vu_rng
+from engine.scenarios import DisputePlan, Journey, plan_journey, vu_rng
 from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 from engine.transports import Transport, TransportError, make_transport
 from engine.verify import OrderSample, Verification, verify_orders
@@ -35,13 +48,27 @@ SNAPSHOT_INTERVAL = 0.25
 
 
 @dataclass(frozen=True, slots=True)
+class Phase:
+    """What the run is doing now, for a consumer that shows it (the engine never
+    prints): ``load`` once the target is up and load starts, ``verifying`` when
+    ``--verify`` reads the sampled orders back after the load."""
+
+    name: str  # "load" | "verifying"
+    orders: int = 0  # verifying: how many sampled orders are read back
+    wait_s: float = 0.0  # verifying: the longest it waits for them
+
+
+PhaseSink = Callable[[Phase], None]
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """The outcome of a run: the merged total of every delta, and how it ended."""
 
-    config: RunConfig
+    config: RunConfig  # with the seed the run used, drawn when none was given
     target_url: str
     total: Snapshot
-    elapsed: float
+    elapsed: float  # the load's span; when stopped, the time of the stop
     stopped: bool
     verification: Verification | None = None  # with --verify, unless stopped
 
@@ -51,6 +78,8 @@ class Runner:
 
     ``clock`` (seconds, monotonic) times requests and stamps snapshots; tests
     inject a fake one. ``transport_factory`` replaces the HTTP client.
+    ``self.config`` is the run's config with its seed: ``config.seed`` when
+    given, else one drawn here.
     """
 
     def __init__(
@@ -58,13 +87,15 @@ class Runner:
         config: RunConfig,
         *,
         on_snapshot: SnapshotSink | None = None,
+        on_phase: PhaseSink | None = None,
         clock: Callable[[], float] = time.perf_counter,
         cpu_clock: Callable[[], float] = time.process_time,
         transport_factory: Callable[[RunConfig], Transport] | None = None,
         snapshot_interval: float = SNAPSHOT_INTERVAL,
     ) -> None:
-        self.config = config
+        self.config = config = with_seed(config)
         self._on_snapshot = on_snapshot
+        self._on_phase = on_phase
         self._clock = clock
         self._cpu_clock = cpu_clock
         self._cpu_mark = 0.0
@@ -105,8 +136,10 @@ class Runner:
                     builtin_target(mode=self.config.target_mode, contract=self.config.contract)
                 )
             await check_reachable(url)
+            self._phase(Phase("load"))
             result = await self._run_against(url)
             if self.config.verify and self._sample.items and not self._stop_requested:
+                self._phase(Phase("verifying", len(self._sample.items), self.config.verify_wait))
                 result = await self._verify(result)
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
@@ -149,6 +182,10 @@ class Runner:
             return dataclasses.replace(result, verification=checked)
         return dataclasses.replace(result, stopped=True)
 
+    def _phase(self, phase: Phase) -> None:
+        if self._on_phase is not None:
+            self._on_phase(phase)
+
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
@@ -187,18 +224,20 @@ class Runner:
             else:
                 status, done = await self._transport.post(url, body)
         except TransportError as exc:
-            self._stats.record_error(endpoint, exc.kind)
+            # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
+            detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
+            self._stats.record_error(endpoint, exc.kind, detail)
             return False
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise
-        return self._stats.record_response(endpoint, status, int((done - t0) * 1e6))
+        body_head = b""  # MERGE: body_head from Reply (the first bytes of the body)
+        return self._stats.record_response(endpoint, status, int((done - t0) * 1e6), body_head)
 
     async def _vu(self, index: int) -> None:
+        """Journeys back to back; paced after a rejected step (see the module docstring)."""
         cfg = self.config
         rng = vu_rng(cfg.seed, index)
-        stats = self._stats
-        contract = self._contract
         think = cfg.think
         while True:
             journey = plan_journey(
@@ -207,40 +246,61 @@ class Runner:
                 dispute_ratio=cfg.dispute_ratio,
                 read_ratio=cfg.read_ratio,
             )
-            order = OrderRef()
-            stats.scenario("orders_started")
-            accepted = True
-            for step, status in enumerate(journey.order):
+            thinks_left = await self._journey(journey)
+            if thinks_left is not None:
+                # also the yield a transport that fails without one never made
+                await anyio.sleep(max(1, thinks_left) * think)
+
+    async def _journey(self, journey: Journey) -> int | None:
+        """Send one journey. None when every step was accepted; else it ended at a
+        rejected step, and this is how many think pauses its remaining steps
+        (the dispute's too) would have taken."""
+        stats = self._stats
+        contract = self._contract
+        think = self.config.think
+        steps = journey.order
+        dispute_thinks = len(journey.dispute.statuses) - 1 if journey.dispute is not None else 0
+        order = OrderRef()
+        stats.scenario("orders_started")
+        try:
+            for step, status in enumerate(steps):
                 if step and think:
                     await anyio.sleep(think)
                 body = contract.order_event(order, status)
                 if not await self._send(ORDERS, self._orders_url, body):
-                    accepted = False
-                    break
-            if not accepted:
-                stats.scenario("orders_aborted")
-                continue
-            final = journey.order[-1]
-            stats.scenario("orders_success" if final is OrderStatus.SUCCESS else "orders_failed")
-            self._sample.offer(order.order_id, final.value)
-            if journey.read_back:
-                await self._send(READS, self._read_base + order.order_id, None)
-            if journey.dispute is not None:
-                await self._dispute(order, journey.dispute.statuses, journey.dispute.resolution)
+                    stats.scenario("orders_aborted")
+                    return len(steps) - 1 - step + dispute_thinks
+        except anyio.get_cancelled_exc_class():
+            stats.scenario("orders_unfinished")  # cut off by the deadline or a stop
+            raise
+        final = steps[-1]
+        stats.scenario("orders_success" if final is OrderStatus.SUCCESS else "orders_failed")
+        self._sample.offer(order.order_id, final.value)
+        if journey.read_back:
+            await self._send(READS, self._read_base + order.order_id, None)
+        if journey.dispute is not None:
+            return await self._dispute(order, journey.dispute)
+        return None
 
-    async def _dispute(
-        self, order: OrderRef, statuses: tuple[str, ...], resolution: Resolution
-    ) -> None:
+    async def _dispute(self, order: OrderRef, plan: DisputePlan) -> int | None:
+        """Like :meth:`_journey`, for the dispute that follows an accepted success."""
         stats = self._stats
-        for step, status in enumerate(statuses):
-            if step and self.config.think:
-                await anyio.sleep(self.config.think)
-            res = resolution if status == "closed" else None
-            body = self._contract.chargeback_event(order, status, res)
-            if not await self._send(DISPUTES, self._chargebacks_url, body):
-                stats.scenario("disputes_aborted")
-                return
-            if status == "closed":
-                stats.scenario("disputes_won" if res is Resolution.WON else "disputes_lost")
-            else:
-                stats.scenario("disputes_opened" if status == "opened" else "disputes_updated")
+        think = self.config.think
+        steps = plan.statuses
+        stats.scenario("disputes_opened")  # begun; it ends won, lost, aborted or unfinished
+        try:
+            for step, status in enumerate(steps):
+                if step and think:
+                    await anyio.sleep(think)
+                res = plan.resolution if status == "closed" else None
+                body = self._contract.chargeback_event(order, status, res)
+                if not await self._send(DISPUTES, self._chargebacks_url, body):
+                    stats.scenario("disputes_aborted")
+                    return len(steps) - 1 - step
+                if status == "updated":
+                    stats.scenario("disputes_updated")
+        except anyio.get_cancelled_exc_class():
+            stats.scenario("disputes_unfinished")
+            raise
+        stats.scenario("disputes_won" if plan.resolution is Resolution.WON else "disputes_lost")
+        return None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
+from engine.failures import FailureSampler, SampleFailure, keep_failures
 from engine.histogram import bucket_index, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
@@ -23,12 +24,17 @@ SCENARIO_KEYS = (
     "orders_success",
     "orders_failed",
     "orders_aborted",
+    "orders_unfinished",
     "disputes_opened",
     "disputes_updated",
     "disputes_won",
     "disputes_lost",
     "disputes_aborted",
+    "disputes_unfinished",
 )
+"""Outcomes partition what was begun: ``orders_started`` = success + failed +
+aborted (a step rejected) + unfinished (cut off by the deadline or a stop);
+``disputes_opened`` (disputes begun) = won + lost + aborted + unfinished."""
 
 _EMPTY: Mapping[int, int] = MappingProxyType({})
 
@@ -64,6 +70,7 @@ class Snapshot:
     latency_max_us: int = 0
     loop_lag: Mapping[int, int] = field(default_factory=dict)
     cpu_s: float = 0.0
+    sample_failures: tuple[SampleFailure, ...] = ()
 
     @property
     def total(self) -> int:
@@ -127,6 +134,7 @@ class Snapshot:
             latency_max_us=max(self.latency_max_us, other.latency_max_us),
             loop_lag=merge_counts(self.loop_lag, other.loop_lag),
             cpu_s=self.cpu_s + other.cpu_s,
+            sample_failures=keep_failures(self.sample_failures, other.sample_failures),
         )
 
 
@@ -153,10 +161,12 @@ class Stats:
         "_cancelled",
         "_errors",
         "_errors_by_kind",
+        "_failures_taken",
         "_hist",
         "_lag",
         "_lat_max",
         "_lat_sum",
+        "_sampler",
         "_scenarios",
         "_since",
         "_status",
@@ -165,6 +175,10 @@ class Stats:
 
     def __init__(self, since: float = 0.0) -> None:
         self._since = since
+        # the failure sample spans the run, not one delta: kept across takes,
+        # and each delta carries those kept since the last one
+        self._sampler = FailureSampler()
+        self._failures_taken = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -185,8 +199,13 @@ class Stats:
         idx = bucket_index(lag_us)
         self._lag[idx] = self._lag.get(idx, 0) + 1
 
-    def record_response(self, endpoint: int, status: int, latency_us: int) -> bool:
-        """Count one HTTP response; returns True when it is a success (< 400)."""
+    def record_response(
+        self, endpoint: int, status: int, latency_us: int, body_head: bytes = b""
+    ) -> bool:
+        """Count one HTTP response; returns True when it is a success (< 400).
+
+        ``body_head`` (the first bytes of the body) is kept for a failure the
+        sample wants."""
         self._by_endpoint[endpoint] += 1
         st = self._status
         st[status] = st.get(status, 0) + 1
@@ -202,13 +221,16 @@ class Stats:
         self._errors += 1
         kind = "http_4xx" if status < 500 else "http_5xx"
         self._errors_by_kind[kind] = self._errors_by_kind.get(kind, 0) + 1
+        self._sampler.offer(ENDPOINT_NAMES[endpoint], kind, status, body_head)
         return False
 
-    def record_error(self, endpoint: int, kind: str) -> None:
-        """Count a request that got no HTTP response (connect, timeout, other)."""
+    def record_error(self, endpoint: int, kind: str, detail: str = "") -> None:
+        """Count a request that got no HTTP response (connect, timeout, other);
+        ``detail`` is the error's text, kept for a failure the sample wants."""
         self._by_endpoint[endpoint] += 1
         self._errors += 1
         self._errors_by_kind[kind] = self._errors_by_kind.get(kind, 0) + 1
+        self._sampler.offer(ENDPOINT_NAMES[endpoint], kind, None, detail)
 
     def record_cancelled(self) -> None:
         """A request in flight when the run ended: neither success nor error."""
@@ -239,7 +261,9 @@ class Stats:
             latency_max_us=self._lat_max,
             loop_lag=MappingProxyType(self._lag) if self._lag else _EMPTY,
             cpu_s=cpu_s,
+            sample_failures=tuple(self._sampler.kept[self._failures_taken :]),
         )
         self._since = now
+        self._failures_taken = len(self._sampler.kept)
         self._reset()
         return snap

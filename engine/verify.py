@@ -4,7 +4,7 @@ In Kafka mode the ingest service answers 202 as soon as an event is
 published; validation happens later in a consumer, and rejected events go to
 a dead-letter topic. A load test then sees no 4xx at all, and only the final
 state read back through the read API can tell whether the events were
-applied (CONTRACT.md). ``--verify N`` keeps a uniform sample of N orders
+applied (docs/CONTRACT.md). ``--verify N`` keeps a uniform sample of N orders
 whose every step was accepted, and after the run polls ``GET
 /orders/{id}`` on the read API until each order shows the status the run
 drove it to, or ``--verify-wait`` runs out.

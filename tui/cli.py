@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import re
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config
@@ -22,7 +23,9 @@ exit codes:
   2    bad arguments (one line names the flag and what is expected)
   3    target unreachable (checked before any load is sent)
   4    --verify: sampled orders the service did not apply (Kafka mode)
+  5    no request succeeded (every one failed, or none completed)
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
+When several apply: 130, then 5, then 4.
 
 The plan's single-dash spellings work too: -target, -vus, -duration, -dispute-ratio.
 Durations are Go-style: 500ms, 30s, 2m, 1m30s; --duration 0 runs until Ctrl+C.
@@ -44,6 +47,14 @@ def normalize_argv(argv: list[str]) -> list[str]:
             return out + argv[i:]
         out.append("-" + arg if _SINGLE_DASH.match(arg) else arg)
     return out
+
+
+def package_version() -> str:
+    """The installed package's version (pyproject.toml), for ``--version``."""
+    try:
+        return version("webhookload")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--target-mode",
         dest="target_mode",
-        help="mode of the builtin target: sync or queue (Kafka-like) (default sync)",
+        help="mode of the builtin target (with --target builtin): sync or queue (Kafka-like) "
+        "(default sync)",
     )
     add(
         "--verify",
@@ -106,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")
     add("--autostart", action="store_true", help="TUI: start the run at once")
     add("--exit-on-finish", action="store_true", help="TUI: quit shortly after the summary")
+    add("--version", action="version", version=f"%(prog)s {package_version()}")
     return p
 
 

@@ -1,6 +1,8 @@
-"""``--no-ui``: run the engine with a one-line progress display and print the summary.
+"""``--no-ui``: run the engine with a progress display and print the summary.
 
-Never imports Textual (a test proves it): CI machines need no terminal UI.
+On a terminal, progress is one line updated in place; otherwise (CI logs, a
+pipe) a plain line every few seconds, as k6 does, so a long run is never
+silent. Never imports Textual (a test proves it): CI machines need no terminal UI.
 """
 
 from __future__ import annotations
@@ -24,34 +26,72 @@ from engine.exitcodes import (
 from engine.jsonout import check_json_path, write_json
 from engine.loop import run
 from engine.preflight import TargetUnreachable
-from engine.report import detail_lines, result_json, summary_lines, verification_lines
-from engine.runner import Runner, RunResult
+from engine.report import (
+    detail_lines,
+    failure_lines,
+    outcome_lines,
+    result_json,
+    summary_lines,
+    verification_lines,
+)
+from engine.runner import Phase, Runner, RunResult
 from engine.saturation import judge
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 
+PLAIN_EVERY_S = 5.0
+"""Without a terminal, a progress line every this many seconds of the run."""
+
 
 class ProgressLine:
-    """One updating line on a terminal: elapsed/total, requests, rate, errors."""
+    """Progress on ``stream``: elapsed/total, requests, rate, errors.
 
-    def __init__(self, stream: TextIO, duration: float, enabled: bool) -> None:
+    ``live``: one line rewritten in place (a terminal); otherwise a plain line
+    every :data:`PLAIN_EVERY_S` seconds of run time (by the snapshots' clock)."""
+
+    def __init__(self, stream: TextIO, duration: float, live: bool) -> None:
         self.stream = stream
         self.duration = duration
-        self.enabled = enabled
-        self.window = SnapshotWindow(keep_s=5)
+        self.live = live
+        self.window = SnapshotWindow(keep_s=PLAIN_EVERY_S)
+        self._next_plain = PLAIN_EVERY_S
 
     def on_snapshot(self, delta: Snapshot) -> None:
         self.window.add(delta)
-        if self.enabled:
-            self.stream.write("\r\x1b[K" + self.render())
+        if self.live:
+            self._write_live(self.render())
+        elif delta.end >= self._next_plain:
+            at = self._next_plain
+            while self._next_plain <= delta.end:
+                self._next_plain += PLAIN_EVERY_S
+            self.stream.write(self.render(at=at, rate_s=PLAIN_EVERY_S) + "\n")
             self.stream.flush()
 
-    def render(self) -> str:
+    def on_phase(self, phase: Phase) -> None:
+        """Say what the run does after the load (else the line freezes at its end)."""
+        if phase.name != "verifying":
+            return
+        text = (
+            f"verifying {phase.orders} orders… (up to {format_duration(phase.wait_s)})"
+            if phase.wait_s
+            else f"verifying {phase.orders} orders…"
+        )
+        if self.live:
+            self._write_live(text)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _write_live(self, text: str) -> None:
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+
+    def render(self, at: float | None = None, rate_s: float = 1.0) -> str:
         t = self.window.total
         total = f"/{format_duration(self.duration)}" if self.duration else ""
         line = (
-            f"[{format_duration(t.end)}{total}]  requests {t.total}  "
-            f"{self.window.rate(1.0):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
+            f"[{format_duration(t.end if at is None else at)}{total}]  requests {t.total}  "
+            f"{self.window.rate(rate_s):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
         )
         sat = judge(self.window.last_health(2.0))
         if sat.saturated:
@@ -59,9 +99,20 @@ class ProgressLine:
         return line
 
     def clear(self) -> None:
-        if self.enabled:
+        if self.live:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+def banner_lines(config: RunConfig) -> list[str]:
+    """What the run will do, before it starts; the seed reproduces its choices."""
+    duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
+    return [
+        f"Starting load test: {config.vus} VUs, {duration}",
+        f"Target: {config.target}",
+        f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
+        "",
+    ]
 
 
 def run_headless(config: RunConfig, json_path: str | None = None) -> int:
@@ -70,11 +121,9 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
             f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
         )
         return EXIT_USAGE
-    progress = ProgressLine(sys.stderr, config.duration, enabled=sys.stderr.isatty())
-    runner = Runner(config, on_snapshot=progress.on_snapshot)
-    duration = format_duration(config.duration) if config.duration else "until Ctrl+C"
-    print(f"Starting load test: {config.vus} VUs, {duration} duration", flush=True)
-    print(f"Target: {config.target}\n", flush=True)
+    progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty())
+    runner = Runner(config, on_snapshot=progress.on_snapshot, on_phase=progress.on_phase)
+    print("\n".join(banner_lines(runner.config)), flush=True)
 
     async def main() -> RunResult:
         interrupts = 0
@@ -101,7 +150,9 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         return EXIT_FAILED
     progress.clear()
     print("\n".join(summary_lines(result.total, result.elapsed)))
-    print("\n".join(detail_lines(result.total) + verification_lines(result)), flush=True)
+    details = detail_lines(result.total) + failure_lines(result.total)
+    details += verification_lines(result) + outcome_lines(result)
+    print("\n".join(details), flush=True)
     if json_path is not None:
         write_json(json_path, result_json(result))
         print(f"JSON summary written to {json_path}", file=sys.stderr)

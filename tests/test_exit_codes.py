@@ -1,0 +1,126 @@
+"""A run in which nothing succeeded fails CI (exit 5) and shows what came back."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.config import build_config
+from engine.exitcodes import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_SUCCESS,
+    EXIT_OK,
+    EXIT_UNVERIFIED,
+    exit_code_for,
+)
+from engine.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
+from engine.runner import RunResult
+from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.verify import Verification
+from tests.helpers import target_process
+
+
+def test_a_run_where_every_request_is_rejected_exits_5_and_shows_samples(tmp_path: Path) -> None:
+    """The plan's field names against the ingest contract: every request is a 400.
+    It used to exit 0 with ``Errors: 63680 (100.00%)``."""
+    out = tmp_path / "s.json"
+    with target_process() as url:
+        res = subprocess.run(
+            [
+                *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", url),
+                *("--contract", "plan", "--duration", "700ms", "--vus", "2", "--json", str(out)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert res.returncode == EXIT_NO_SUCCESS == 5, res.stderr
+    lines = res.stdout.splitlines()
+    said = [line for line in lines if line.startswith("No request succeeded")]
+    assert len(said) == 1, res.stdout
+    assert "Sample failures:" in lines
+    assert any(line.startswith("  orders 400") for line in lines), res.stdout
+    doc = json.loads(out.read_text())
+    samples = doc["sample_failures"]
+    assert samples and all(
+        s["endpoint"] == "orders" and s["status"] == 400 and s["kind"] == "http_4xx"
+        for s in samples
+    )
+    assert set(samples[0]) == {"endpoint", "status", "kind", "detail"}
+
+
+def test_help_documents_exit_code_5() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert "  5    no request succeeded" in res.stdout
+    assert "When several apply: 130, then 5, then 4." in res.stdout
+
+
+def _result(total: Snapshot, *, stopped: bool = False, verified: bool | None = None) -> RunResult:
+    v = None
+    if verified is not None:
+        v = Verification("http://127.0.0.1:1", 5, 5 if verified else 0, 0, 0, 0, 1.0)
+    return RunResult(build_config({}), "http://127.0.0.1:1", total, 1.0, stopped, v)
+
+
+def test_exit_code_precedence() -> None:
+    ok, none_ok = Snapshot(success=3, orders=3), Snapshot(errors=3, orders=3)
+    assert exit_code_for(_result(ok)) == EXIT_OK
+    assert exit_code_for(_result(none_ok)) == EXIT_NO_SUCCESS
+    assert exit_code_for(_result(Snapshot(cancelled=2))) == EXIT_NO_SUCCESS  # nothing answered
+    assert exit_code_for(_result(none_ok, stopped=True)) == EXIT_INTERRUPTED
+    assert exit_code_for(_result(ok, verified=False)) == EXIT_UNVERIFIED
+    assert exit_code_for(_result(none_ok, verified=False)) == EXIT_NO_SUCCESS
+
+
+def test_failures_are_sampled_boundedly_and_travel_in_deltas() -> None:
+    """The TUI gets results from a worker process as pickled deltas: the sample
+    must cross that boundary and merge to the run's sample."""
+    stats = Stats()
+    deltas = []
+    for i in range(1000):
+        stats.record_response(ORDERS, 400, 100, b'{"message": "cannot bind"}' + b"x" * 300)
+        stats.record_error(DISPUTES, "connect", f"refused #{i}")
+        if i == 2:
+            stats.record_response(READS, 503, 100, b"busy")
+        if i % 100 == 99:
+            deltas.append(pickle.loads(pickle.dumps(stats.take(i / 100))))
+    total = merge_all(deltas)
+    assert total.errors == 2001
+    samples = total.sample_failures
+    assert SAMPLE_FIRST <= len(samples) <= SAMPLE_MAX
+    assert samples[0].endpoint == "orders" and samples[0].status == 400
+    assert samples[0].detail.startswith('{"message": "cannot bind"}')
+    assert len(samples[0].detail) == DETAIL_BYTES
+    assert samples[1].endpoint == "disputes" and samples[1].kind == "connect"
+    assert samples[1].status is None and samples[1].detail == "refused #0"
+    # the first of each (endpoint, status or kind) is there, even after the first few
+    assert {(f.endpoint, f.status or f.kind) for f in samples} == {
+        ("orders", 400),
+        ("disputes", "connect"),
+        ("reads", 503),
+    }
+    # identical failures are kept once
+    assert len(set(samples)) == len(samples)
+    # later deltas carry nothing new: the sample spans the run
+    assert deltas[-1].sample_failures == ()
+
+
+def test_merging_keeps_a_bounded_sample() -> None:
+    """Shards or windows merge under the same rule: never more than the bound."""
+    many = [
+        Snapshot(
+            sample_failures=tuple(
+                SampleFailure("orders", "http_4xx", 400 + 4 * i + j, f"{i}-{j}") for j in range(4)
+            )
+        )
+        for i in range(25)
+    ]
+    total = merge_all(many)
+    assert len(total.sample_failures) == SAMPLE_MAX
+    assert [f.detail for f in total.sample_failures[:5]] == ["0-0", "0-1", "0-2", "0-3", "1-0"]

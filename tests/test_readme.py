@@ -1,0 +1,62 @@
+"""The README works from a fresh clone: its links resolve inside the project,
+its examples write nowhere git would pick up, and it shows how to install the
+command-line tool on its own."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_links_stay_inside_the_project() -> None:
+    links = re.findall(r"\]\(([^)#]+)\)", README)
+    assert links
+    for link in links:
+        if link.startswith(("http://", "https://")):
+            continue
+        assert not link.startswith(".."), link
+        assert (ROOT / link).exists(), link
+    assert "../shared" not in README
+
+
+def test_the_contract_is_the_projects_own_doc() -> None:
+    assert "(docs/CONTRACT.md)" in README
+    contract = (ROOT / "docs" / "CONTRACT.md").read_text()
+    for section in (
+        "## Responses (both webhook endpoints)",
+        "## Order events",
+        "## Read API",
+        "## What the public service answers on edge cases",
+    ):
+        assert section in contract
+    assert "seed/" not in contract  # nothing a clone does not have
+
+
+def test_json_examples_write_where_git_does_not_look() -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = re.findall(r"--json ([^\s`]+)", README)
+    assert paths
+    for path in paths:
+        if path.startswith("/tmp/") or path == "PATH":
+            continue
+        ignored = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False
+        )
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+def test_shows_an_isolated_install_beside_the_make_commands() -> None:
+    assert "make demo" in README and "make test" in README
+    assert "pipx install ." in README or "uv tool install ." in README
+
+
+def test_documents_exit_code_5() -> None:
+    assert "`5` no request" in README
