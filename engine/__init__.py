@@ -26,12 +26,14 @@ from engine.loop import new_event_loop, run
 from engine.preflight import TargetUnreachable
 from engine.report import (
     detail_lines,
+    failure_lines,
+    outcome_lines,
     result_json,
     summary_json,
     summary_lines,
     verification_lines,
 )
-from engine.runner import Runner, RunResult, SnapshotSink
+from engine.runner import Phase, Runner, RunResult, SnapshotSink
 from engine.saturation import Saturation, judge
 from engine.stats import ERROR_KINDS, Snapshot
 from engine.window import SnapshotWindow
@@ -50,6 +52,7 @@ __all__ = [
     "PARSERS",
     "BuiltinTargetError",
     "ConfigError",
+    "Phase",
     "ProcessRunner",
     "RunConfig",
     "RunResult",
@@ -64,10 +67,12 @@ __all__ = [
     "check_json_path",
     "detail_lines",
     "exit_code_for",
+    "failure_lines",
     "format_duration",
     "format_latency",
     "judge",
     "new_event_loop",
+    "outcome_lines",
     "result_json",
     "run",
     "summary_json",

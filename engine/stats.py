@@ -17,6 +17,7 @@ from engine.failures import FailureSampler, SampleFailure, keep_failures
 from engine.histogram import bucket_index, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
+ENDPOINT_NAMES = ("orders", "disputes", "reads")
 
 ERROR_KINDS = ("connect", "timeout", "http_4xx", "http_5xx", "other")
 SCENARIO_KEYS = (

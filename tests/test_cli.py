@@ -53,6 +53,7 @@ def test_help_documents_exit_codes() -> None:
         exitcodes.EXIT_USAGE: "bad arguments",
         exitcodes.EXIT_UNREACHABLE: "unreachable",
         exitcodes.EXIT_UNVERIFIED: "--verify",
+        exitcodes.EXIT_NO_SUCCESS: "no request succeeded",
         exitcodes.EXIT_INTERRUPTED: "interrupted",
     }
     defined = {v for k, v in vars(exitcodes).items() if k.startswith("EXIT_")}

@@ -25,6 +25,7 @@ exit codes:
   4    --verify: sampled orders the service did not apply (Kafka mode)
   5    no request succeeded (every one failed, or none completed)
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
+
 When several apply: 130, then 5, then 4.
 
 The plan's single-dash spellings work too: -target, -vus, -duration, -dispute-ratio.
