@@ -183,9 +183,9 @@ class Runner:
         t0 = clock()
         try:
             if body is None:
-                status, done = await self._transport.get(url)
+                status, done, _body = await self._transport.get(url)
             else:
-                status, done = await self._transport.post(url, body)
+                status, done, _body = await self._transport.post(url, body)
         except TransportError as exc:
             self._stats.record_error(endpoint, exc.kind)
             return False

@@ -8,9 +8,13 @@ from collections.abc import Callable
 
 import aiohttp
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 class AiohttpTransport:
@@ -37,14 +41,19 @@ class AiohttpTransport:
             async with self._session.request(
                 method, url, data=body, headers=_JSON_HEADERS if body is not None else None
             ) as resp:
-                await resp.read()
-                return resp.status, self._clock()
+                try:
+                    data = await resp.read()
+                except TimeoutError:
+                    raise
+                except (aiohttp.ClientError, OSError) as exc:
+                    raise TransportError("other", f"response cut short: {_why(exc)}") from None
+                return resp.status, self._clock(), data[:BODY_PREVIEW]
         except TimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise TransportError("connect", str(exc) or type(exc).__name__) from None
+            raise TransportError("connect", _why(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError("other", str(exc) or type(exc).__name__) from None
+            raise TransportError("other", _why(exc)) from None
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _SWEEP_S = 0.05
 
@@ -34,6 +34,7 @@ class _Conn(asyncio.Protocol):
     """One keep-alive connection; ``waiter`` is the pending response's future."""
 
     __slots__ = (
+        "body",
         "closed",
         "complete",
         "deadline",
@@ -51,6 +52,7 @@ class _Conn(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[Reply] | None = None
         self.status = 0
+        self.body = b""
         self.complete = False
         self.got_headers = False
         self.closed = False
@@ -75,7 +77,7 @@ class _Conn(asyncio.Protocol):
             if self.got_headers and not self.complete:
                 # A close-delimited body ends at EOF: the response is complete.
                 self.waiter = None
-                waiter.set_result((self.parser.get_status_code(), self.pool._clock()))
+                waiter.set_result((self.parser.get_status_code(), self.pool._clock(), self.body))
             else:
                 reason = str(exc) if exc else "server closed the connection"
                 self._fail(TransportError("connect", reason))
@@ -83,6 +85,12 @@ class _Conn(asyncio.Protocol):
     # httptools callbacks
     def on_headers_complete(self) -> None:
         self.got_headers = True
+
+    def on_body(self, body: bytes) -> None:
+        """Keep the first BODY_PREVIEW bytes; a small body is kept by reference."""
+        have = len(self.body)
+        if have < BODY_PREVIEW:
+            self.body = body[:BODY_PREVIEW] if not have else self.body + body[: BODY_PREVIEW - have]
 
     def on_message_complete(self) -> None:
         done = self.pool._clock()  # stamped here, before any task resumes
@@ -96,7 +104,7 @@ class _Conn(asyncio.Protocol):
         else:
             self._abort()
         if waiter is not None and not waiter.done():
-            waiter.set_result((status, done))
+            waiter.set_result((status, done, self.body))
 
     # own
     def _fail(self, err: TransportError) -> None:
@@ -116,6 +124,7 @@ class _Conn(asyncio.Protocol):
         self.waiter = waiter
         self.complete = False
         self.got_headers = False
+        self.body = b""
         self.deadline = deadline
         self.transport.write(data)
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import ConnectError, NetworkError, PyreqwestError, RequestTimeoutError
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -61,14 +61,19 @@ class PyreqwestTransport:
             builder = builder.headers(_JSON).body_bytes(body)
         try:
             resp = await builder.build().send()
-            await resp.bytes()
         except RequestTimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
         except (ConnectError, NetworkError) as exc:
             raise TransportError("connect", str(exc)) from None
         except PyreqwestError as exc:
             raise TransportError("other", str(exc)) from None
-        return resp.status, self._clock()
+        try:
+            data = await resp.bytes()
+        except RequestTimeoutError as exc:
+            raise TransportError("timeout", str(exc)) from None
+        except PyreqwestError as exc:  # the head arrived, the body did not
+            raise TransportError("other", f"response cut short: {exc}") from None
+        return resp.status, self._clock(), bytes(data[:BODY_PREVIEW])
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._send("POST", url, body)
