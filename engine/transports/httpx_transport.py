@@ -50,7 +50,13 @@ class HttpxTransport:
             resp = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise TransportError("timeout", _why(exc)) from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except httpx.RemoteProtocolError as exc:
+            # httpcore's one structured hint: no byte of a response came back
+            # ("Server disconnected without sending a response"); any other
+            # protocol error is a malformed answer.
+            kind = "connect" if "without sending a response" in str(exc) else "other"
+            raise TransportError(kind, _why(exc)) from None
+        except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
             raise TransportError("connect", _why(exc)) from None
         except httpx.HTTPError as exc:
             raise TransportError("other", _why(exc)) from None

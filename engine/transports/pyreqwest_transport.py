@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from pyreqwest.client import ClientBuilder
-from pyreqwest.exceptions import ConnectError, NetworkError, PyreqwestError, RequestTimeoutError
+from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
 
 from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
@@ -60,20 +60,17 @@ class PyreqwestTransport:
         if body is not None:
             builder = builder.headers(_JSON).body_bytes(body)
         try:
-            resp = await builder.build().send()
-        except RequestTimeoutError as exc:
-            raise TransportError("timeout", str(exc)) from None
-        except (ConnectError, NetworkError) as exc:
-            raise TransportError("connect", str(exc)) from None
-        except PyreqwestError as exc:
-            raise TransportError("other", str(exc)) from None
-        try:
+            resp = await builder.build().send()  # reads the whole body
             data = await resp.bytes()
         except RequestTimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
-        except PyreqwestError as exc:  # the head arrived, the body did not
+        except ReadError as exc:  # pyreqwest: "network error while reading body"
             raise TransportError("other", f"response cut short: {exc}") from None
-        return resp.status, self._clock(), bytes(data[:BODY_PREVIEW])
+        except NetworkError as exc:
+            raise TransportError("connect", str(exc)) from None
+        except PyreqwestError as exc:
+            raise TransportError("other", str(exc)) from None
+        return resp.status, self._clock(), data[:BODY_PREVIEW].to_bytes()
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._send("POST", url, body)
