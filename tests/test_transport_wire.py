@@ -83,7 +83,9 @@ CASES: dict[str, Case] = {
         reuse=True,
     ),
     "split-writes": Case(
-        sends(b"HTTP/1.1 202 Acc", b"epted\r\nContent-Length: 5\r\n\r\n", b"he", b"llo", pause=0.02),
+        sends(
+            b"HTTP/1.1 202 Acc", b"epted\r\nContent-Length: 5\r\n\r\n", b"he", b"llo", pause=0.02
+        ),
         202,
         b"hello",
         reuse=True,
@@ -120,8 +122,10 @@ CASES: dict[str, Case] = {
     "truncated-chunked-fin": Case(sends(chunked(202, b"abc", end=False), then="close"), "other"),
     "truncated-chunked-rst": Case(sends(chunked(202, b"abc", end=False), then="reset"), "other"),
     "truncated-chunked-no-chunk-connection-close-fin": Case(
-        sends(b"HTTP/1.1 202 X\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-              then="close"),
+        sends(
+            b"HTTP/1.1 202 X\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            then="close",
+        ),
         "other",
     ),
     "close-delimited-rst": Case(sends(response(200, b"cut", length=-1), then="reset"), "other"),
@@ -130,15 +134,20 @@ CASES: dict[str, Case] = {
         sends(b"HTTP/1.1 100 Continue\r\n\r\n" + response(202, b"final")), 202, b"final", True
     ),
     "103-early-hints": Case(
-        sends(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
-              response(202, b"final"), pause=0.02),
+        sends(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+            response(202, b"final"),
+            pause=0.02,
+        ),
         202,
         b"final",
         reuse=True,
     ),
     "100-then-103-then-final": Case(
-        sends(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </b>\r\n\r\n",
-              response(201, b"made")),
+        sends(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </b>\r\n\r\n",
+            response(201, b"made"),
+        ),
         201,
         b"made",
         reuse=True,
