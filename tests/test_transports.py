@@ -12,6 +12,7 @@ from aiohttp import web
 
 from engine.config import CLIENTS
 from engine.transports import BODY_PREVIEW, Transport, TransportError, make_transport
+from engine.transports.framing import eof_ends_body
 from tests.helpers import free_port, raw_server
 
 pytestmark = pytest.mark.anyio
@@ -207,3 +208,25 @@ async def transport_h2() -> AsyncIterator[Transport]:
         yield t
     finally:
         await t.aclose()
+
+
+@pytest.mark.parametrize(
+    ("head", "ends"),
+    [
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody", True),
+        (b"HTTP/1.0 200 OK\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nbo", False),
+        (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\nConnection: close\r\n\r\n",
+            False,
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", True),
+        (b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nConnection: cl", False),  # no complete head: doubt is an error
+        (b"garbage\r\n\r\n", False),
+    ],
+)
+def test_eof_ends_only_an_unframed_body(head: bytes, ends: bool) -> None:
+    """``fast`` asks this only for responses that close the connection."""
+    assert eof_ends_body(head) is ends

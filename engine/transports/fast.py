@@ -375,12 +375,9 @@ class FastTransport:
                 conn._fail(TransportError("timeout", f"no response within {self._timeout:g}s"))
                 conn._abort()
 
-    def open_connections(self) -> int:
-        return self._open
-
     def check_invariants(self) -> None:
-        """The pool's bookkeeping, checked (for tests): every connection is in at
-        most one place, idle ones are open and unclaimed, the bound holds."""
+        """For tests: every connection is in at most one place, idle ones are
+        open and unclaimed, and at most ``pool_size`` are open."""
         idle = [c for o in self._origins.values() for c in o.idle]
         assert len(set(idle)) == len(idle)
         assert not self._busy.intersection(idle)
