@@ -83,6 +83,7 @@ class _Conn(asyncio.Protocol):
         "origin",
         "parser",
         "pool",
+        "status",
         "transport",
         "waiter",
     )
@@ -94,6 +95,7 @@ class _Conn(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[Reply] | None = None
         self.body = b""
+        self.status = 0
         self.got_head = False
         self.head_chunks: list[bytes] = []
         self.interim = False
@@ -133,7 +135,7 @@ class _Conn(asyncio.Protocol):
             reason = str(exc) if exc else "server closed the connection"
             waiter.set_exception(TransportError("connect", reason))
         elif exc is None and self.eof_ends:  # a close-delimited body ends at EOF
-            waiter.set_result((self.parser.get_status_code(), self.pool._clock(), self.body))
+            waiter.set_result((self.status, self.pool._clock(), self.body))
         else:
             how = f"connection reset ({exc})" if exc else "connection closed"
             waiter.set_exception(TransportError("other", f"response cut short: {how}"))
@@ -149,6 +151,7 @@ class _Conn(asyncio.Protocol):
             self.interim = True
             return
         self.got_head = True
+        self.status = status
         self.keep = self.parser.should_keep_alive()
         if not self.keep and status not in (204, 304):  # rare: does EOF end this body?
             self.eof_ends = eof_ends_body(b"".join(self.head_chunks))
@@ -174,7 +177,7 @@ class _Conn(asyncio.Protocol):
         else:
             self._abort()
         if not waiter.done():
-            waiter.set_result((self.parser.get_status_code(), done, self.body))
+            waiter.set_result((self.status, done, self.body))
 
     # own
     def _fail(self, err: TransportError) -> None:
