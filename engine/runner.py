@@ -220,9 +220,9 @@ class Runner:
         t0 = clock()
         try:
             if body is None:
-                status, done = await self._transport.get(url)
+                status, done, _body = await self._transport.get(url)
             else:
-                status, done = await self._transport.post(url, body)
+                status, done, _body = await self._transport.post(url, body)
         except TransportError as exc:
             # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
             detail = str(exc).removeprefix(exc.kind).removeprefix(": ")

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from engine.config import CLIENTS
-from engine.transports import Transport, TransportError, make_transport
+from engine.transports import BODY_PREVIEW, Transport, TransportError, make_transport
+from engine.transports.framing import eof_ends_body
 from tests.helpers import free_port, raw_server
 
 pytestmark = pytest.mark.anyio
@@ -79,8 +80,9 @@ def client(request: pytest.FixtureRequest) -> str:
 async def test_status_codes_and_body_delivery(client: str) -> None:
     async with http_server() as (url, rec), transport(client) as t:
         for code in (202, 404, 409, 422, 500, 503):
-            assert (await t.post(f"{url}/status/{code}", b'{"n": %d}' % code))[0] == code
-        assert (await t.get(f"{url}/status/200"))[0] == 200
+            reply = await t.post(f"{url}/status/{code}", b'{"n": %d}' % code)
+            assert reply[::2] == (code, b"x" * 10)
+        assert (await t.get(f"{url}/status/200"))[::2] == (200, b"x" * 10)
     assert rec.bodies[0] == (b'{"n": 202}', "application/json")
     assert rec.bodies[-1][0] == b""
 
@@ -103,14 +105,15 @@ async def test_pool_is_bounded_under_concurrency(client: str) -> None:
 
 async def test_chunked_body_then_reuse(client: str) -> None:
     async with http_server() as (url, rec), transport(client, pool=1) as t:
-        assert (await t.get(f"{url}/chunked"))[0] == 207
-        assert (await t.get(f"{url}/chunked"))[0] == 207
+        for _ in range(2):
+            status, _, body = await t.get(f"{url}/chunked")
+            assert (status, body) == (207, (b"abcdefgh" + b"i" * 5000)[:BODY_PREVIEW])
     assert len(rec.peers) == 1
 
 
 async def test_body_ending_at_close(client: str) -> None:
     async with raw_server("eof-body") as url, transport(client) as t:
-        assert (await t.get(f"{url}/"))[0] == 200
+        assert (await t.get(f"{url}/"))[::2] == (200, b"hello")
 
 
 async def test_timeout_is_kind_timeout_and_transport_recovers(client: str) -> None:
@@ -205,3 +208,25 @@ async def transport_h2() -> AsyncIterator[Transport]:
         yield t
     finally:
         await t.aclose()
+
+
+@pytest.mark.parametrize(
+    ("head", "ends"),
+    [
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody", True),
+        (b"HTTP/1.0 200 OK\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nbo", False),
+        (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\nConnection: close\r\n\r\n",
+            False,
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", True),
+        (b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nConnection: cl", False),  # no complete head: doubt is an error
+        (b"garbage\r\n\r\n", False),
+    ],
+)
+def test_eof_ends_only_an_unframed_body(head: bytes, ends: bool) -> None:
+    """``fast`` asks this only for responses that close the connection."""
+    assert eof_ends_body(head) is ends

@@ -10,10 +10,11 @@ tests (tests/test_transports.py).
 from __future__ import annotations
 
 from engine.transports.base import (
+    BODY_PREVIEW,
     Reply,
     Transport,
     TransportError,
     make_transport,
 )
 
-__all__ = ["Reply", "Transport", "TransportError", "make_transport"]
+__all__ = ["BODY_PREVIEW", "Reply", "Transport", "TransportError", "make_transport"]

@@ -8,9 +8,42 @@ from collections.abc import Callable
 
 import aiohttp
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _retrieve(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+def _watch_close(resp: aiohttp.ClientResponse) -> asyncio.Future[None] | None:
+    """For a body that ends where the connection does, the future of that end.
+
+    aiohttp ends such a body at EOF whether the connection closed (FIN) or
+    was reset (RST): a reset one is cut short, and only the connection's
+    ``closed`` future (an exception on a reset) tells the two apart. Framed
+    bodies (Content-Length, chunked, none) need no watch; aiohttp checks them.
+    """
+    if (
+        resp.content_length is not None
+        or resp.status < 200
+        or resp.status in (204, 304)
+        or resp.method == "HEAD"
+        or "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
+        or resp.connection is None
+        or resp.connection.protocol is None
+    ):
+        return None
+    closed = resp.connection.protocol.closed
+    if closed is not None:
+        closed.add_done_callback(_retrieve)
+    return closed
 
 
 class AiohttpTransport:
@@ -37,14 +70,22 @@ class AiohttpTransport:
             async with self._session.request(
                 method, url, data=body, headers=_JSON_HEADERS if body is not None else None
             ) as resp:
-                await resp.read()
-                return resp.status, self._clock()
+                closed = _watch_close(resp)
+                try:
+                    data = await resp.read()
+                except TimeoutError:
+                    raise
+                except (aiohttp.ClientError, OSError) as exc:
+                    raise TransportError("other", f"response cut short: {_why(exc)}") from None
+                if closed is not None and closed.done() and closed.exception() is not None:
+                    raise TransportError("other", f"response cut short: {closed.exception()}")
+                return resp.status, self._clock(), data[:BODY_PREVIEW]
         except TimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise TransportError("connect", str(exc) or type(exc).__name__) from None
+            raise TransportError("connect", _why(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError("other", str(exc) or type(exc).__name__) from None
+            raise TransportError("other", _why(exc)) from None
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)

@@ -6,17 +6,27 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-Reply = tuple[int, float]
-"""A response's status code and the transport clock's reading when it was complete.
+Reply = tuple[int, float, bytes]
+"""A final response's status code, the transport clock's reading when it was
+complete, and the first :data:`BODY_PREVIEW` bytes of its body (``b""`` when none).
 
 Transports stamp completion themselves, as early as they can see it: a task
 may resume well after its response arrived (a burst of responses is parsed
 before any waiting task runs), and that wait is the generator's, not the
-service's."""
+service's. The body preview is what a sample failure shows; more is never kept.
+Interim responses (1xx other than 101) are skipped, never a Reply."""
+
+BODY_PREVIEW = 200
 
 
 class TransportError(Exception):
-    """A request that got no HTTP response. ``kind`` is ``connect``, ``timeout`` or ``other``."""
+    """A request that got no complete HTTP response.
+
+    ``kind`` is ``connect`` (no response began: refused, reset or closed
+    before a status line), ``timeout``, or ``other`` (a response that cannot be
+    counted: malformed, or cut short after its head; the detail says which).
+    A truncated body stays ``other`` rather than a kind of its own, so the set
+    of kinds every report and screen shows stays small."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)

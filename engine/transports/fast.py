@@ -6,12 +6,20 @@ that a webhook generator never uses; that overhead is what measured
 webhookload itself instead of the service (see docs/BENCHMARKS.md). Here a
 request is one pre-framed ``bytes`` write on a kept-alive connection, and the
 response is framed by ``httptools`` (llhttp, the parser behind uvicorn), which
-handles Content-Length, chunked and close-delimited bodies correctly; the body
-is counted, never kept.
+handles Content-Length, chunked and close-delimited bodies; of the body only
+the first :data:`BODY_PREVIEW` bytes are kept.
 
-One request is in flight per connection (no pipelining); the pool holds up to
-``pool_size`` connections, idle ones reused last-in first-out. Timeouts are
-enforced by one sweeper task (every 50 ms) rather than a timer per request.
+One request is in flight per connection (no pipelining). Connections are
+pooled by origin (scheme, host, port): an idle connection only ever carries
+requests for the origin it was opened to. Timeouts are enforced by one sweeper
+task (every 50 ms) rather than a timer per request.
+
+A connection answers exactly the request written on it: bytes that nobody
+asked for (a second answer, or anything arriving while it is idle) close it,
+so an answer is never counted twice or matched to a later request. The one
+case no HTTP/1.1 client can tell apart: stray bytes that arrive only after the
+next request was written look like that request's answer (HTTP/1.1 has no
+request ids); the real answer then arrives as stray bytes, and closes it.
 """
 
 from __future__ import annotations
@@ -25,19 +33,54 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.transports.framing import eof_ends_body
 
 _SWEEP_S = 0.05
+_ROUTES_MAX = 1024  # (method, URL) heads cached; read URLs carry ids, so the cache is bounded
+
+
+class _Stray(Exception):
+    """Raised inside the parser to stop it at a response nobody waits for."""
+
+
+class _Origin:
+    """One (scheme, host, port): how to connect, and its idle connections.
+
+    ``idle`` is a dict used as an ordered set: a connection is in it at most
+    once, ``popitem()`` hands out the most recently idled (LIFO, warm), and
+    removal is O(1) however many connections come and go."""
+
+    __slots__ = ("ctx", "host", "idle", "port")
+
+    def __init__(self, host: str, port: int, ctx: ssl.SSLContext | None) -> None:
+        self.host = host
+        self.port = port
+        self.ctx = ctx
+        self.idle: dict[_Conn, None] = {}
 
 
 class _Conn(asyncio.Protocol):
-    """One keep-alive connection; ``waiter`` is the pending response's future."""
+    """One keep-alive connection; ``waiter`` is the pending response's future.
+
+        States: busy (``waiter`` set), idle (in its origin's ``idle``), closed
+    (out of the pool; also before :meth:`FastTransport._connect` admits it).
+    ``lost`` is set once the socket is gone.
+        ``got_head`` is the final response's head (1xx interim ones are skipped);
+        ``head_chunks`` keeps the bytes read until then, needed only to tell a
+        close-delimited body from a cut one when the head asks to close."""
 
     __slots__ = (
+        "body",
         "closed",
-        "complete",
         "deadline",
-        "got_headers",
+        "eof_ends",
+        "got_head",
+        "head_chunks",
+        "interim",
+        "keep",
+        "lost",
+        "origin",
         "parser",
         "pool",
         "status",
@@ -45,15 +88,21 @@ class _Conn(asyncio.Protocol):
         "waiter",
     )
 
-    def __init__(self, pool: FastTransport) -> None:
+    def __init__(self, pool: FastTransport, origin: _Origin) -> None:
         self.pool = pool
+        self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[Reply] | None = None
+        self.body = b""
         self.status = 0
-        self.complete = False
-        self.got_headers = False
-        self.closed = False
+        self.got_head = False
+        self.head_chunks: list[bytes] = []
+        self.interim = False
+        self.keep = False
+        self.eof_ends = False
+        self.closed = True  # until admitted to the pool
+        self.lost = False
         self.deadline = 0.0
 
     # asyncio.Protocol
@@ -61,42 +110,74 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
 
     def data_received(self, data: bytes) -> None:
+        if self.waiter is None:  # nobody asked: a stray answer on an idle connection
+            self._abort()
+            return
+        if not self.got_head:
+            self.head_chunks.append(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
+        except httptools.HttpParserUpgrade:  # after a 101, which is counted as the answer
+            self._fail(TransportError("other", "the server switched protocols"))
+            self._abort()
+        except httptools.HttpParserError as exc:  # _Stray comes as a callback error
             self._fail(TransportError("other", f"bad HTTP response: {exc}"))
             self._abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.pool._forget(self)
+        self.lost = True
+        self._drop()
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            if self.got_headers and not self.complete:
-                # A close-delimited body ends at EOF: the response is complete.
-                self.waiter = None
-                waiter.set_result((self.parser.get_status_code(), self.pool._clock()))
-            else:
-                reason = str(exc) if exc else "server closed the connection"
-                self._fail(TransportError("connect", reason))
+        if waiter is None or waiter.done():
+            return
+        self.waiter = None
+        if not self.got_head:
+            reason = str(exc) if exc else "server closed the connection"
+            waiter.set_exception(TransportError("connect", reason))
+        elif exc is None and self.eof_ends:  # a close-delimited body ends at EOF
+            waiter.set_result((self.status, self.pool._clock(), self.body))
+        else:
+            how = f"connection reset ({exc})" if exc else "connection closed"
+            waiter.set_exception(TransportError("other", f"response cut short: {how}"))
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.waiter is None:  # a second answer, in the bytes that held the first
+            raise _Stray
+
     def on_headers_complete(self) -> None:
-        self.got_headers = True
+        status = self.parser.get_status_code()
+        if status < 200 and status != 101:  # 100 Continue, 103 Early Hints: not the answer
+            self.interim = True
+            return
+        self.got_head = True
+        self.status = status
+        self.keep = self.parser.should_keep_alive()
+        if not self.keep and status not in (204, 304):  # rare: does EOF end this body?
+            self.eof_ends = eof_ends_body(b"".join(self.head_chunks))
+        self.head_chunks.clear()
+
+    def on_body(self, body: bytes) -> None:
+        """Keep the first BODY_PREVIEW bytes; a small body is kept by reference."""
+        have = len(self.body)
+        if have < BODY_PREVIEW:
+            self.body = body[:BODY_PREVIEW] if not have else self.body + body[: BODY_PREVIEW - have]
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
         done = self.pool._clock()  # stamped here, before any task resumes
-        self.complete = True
         waiter = self.waiter
+        if waiter is None:
+            raise _Stray
         self.waiter = None
-        status = self.parser.get_status_code()
-        keep = self.parser.should_keep_alive()
-        if keep:
+        if self.keep:
             self.pool._release(self)
         else:
             self._abort()
-        if waiter is not None and not waiter.done():
-            waiter.set_result((status, done))
+        if not waiter.done():
+            waiter.set_result((self.status, done, self.body))
 
     # own
     def _fail(self, err: TransportError) -> None:
@@ -105,59 +186,81 @@ class _Conn(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(err)
 
+    def _drop(self) -> None:
+        """Leave the pool, once."""
+        if not self.closed:
+            self.closed = True
+            self.pool._forget(self)
+
     def _abort(self) -> None:
-        self.closed = True
-        self.pool._forget(self)
+        self._drop()
         if self.transport is not None:
             self.transport.abort()
 
     def send(self, data: bytes, waiter: asyncio.Future[Reply], deadline: float) -> None:
         assert self.transport is not None
         self.waiter = waiter
-        self.complete = False
-        self.got_headers = False
+        self.got_head = False
+        self.interim = False
+        self.eof_ends = False
+        self.body = b""
         self.deadline = deadline
         self.transport.write(data)
 
 
 class FastTransport:
+    """The pool: at most ``pool_size`` connections in all, over every origin.
+
+    The bound is global, not per origin, because it is the run's concurrency
+    (the runner sets it to the number of virtual users, each with one request
+    in flight): a second origin (``--read-api``) must not double the sockets
+    and file descriptors a run opens. When the bound is reached and the origin
+    asked for has no idle connection, the least recently used idle connection
+    of another origin is closed to make room; a request waits only while every
+    connection is busy."""
+
     def __init__(
         self, *, pool_size: int, timeout: float, clock: Callable[[], float] = time.perf_counter
     ) -> None:
         self._clock = clock
         self._pool_size = pool_size
         self._timeout = timeout
-        self._idle: list[_Conn] = []
+        self._origins: dict[tuple[str, str, int], _Origin] = {}
+        self._routes: dict[tuple[str, str], tuple[_Origin, bytes]] = {}
         self._busy: set[_Conn] = set()
-        self._connecting = 0
+        self._open = 0  # connections open or opening: what pool_size bounds
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._loop = asyncio.get_running_loop()
-        self._heads: dict[tuple[str, str], tuple[str, int, bytes, ssl.SSLContext | None]] = {}
         self._sweeper = self._loop.create_task(self._sweep())
         self._closed = False
 
-    def _head(self, method: str, url: str) -> tuple[str, int, bytes, ssl.SSLContext | None]:
-        """Host, port, the request head up to Content-Length, TLS context: per URL, cached."""
-        key = (method, url)
-        cached = self._heads.get(key)
-        if cached is None:
-            parts = urlsplit(url)
-            tls = parts.scheme == "https"
-            host = parts.hostname or "localhost"
-            port = parts.port or (443 if tls else 80)
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            head = (
-                f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                "User-Agent: webhookload\r\nAccept: */*\r\n"
-            ).encode()
+    def _route(self, method: str, url: str) -> tuple[_Origin, bytes]:
+        """The URL's origin and the request head up to Content-Length."""
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        host = parts.hostname or "localhost"
+        port = parts.port or (443 if tls else 80)
+        origin = self._origins.get((parts.scheme, host, port))
+        if origin is None:
             ctx = ssl.create_default_context() if tls else None
-            cached = self._heads[key] = (host, port, head, ctx)
-        return cached
+            origin = self._origins[parts.scheme, host, port] = _Origin(host, port, ctx)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        head = (
+            f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "User-Agent: webhookload\r\nAccept: */*\r\n"
+        ).encode()
+        if len(self._routes) >= _ROUTES_MAX:
+            self._routes.clear()  # the few hot URLs come straight back
+        self._routes[method, url] = (origin, head)
+        return origin, head
 
-    async def _connect(self, host: str, port: int, ctx: ssl.SSLContext | None) -> _Conn:
+    async def _connect(self, origin: _Origin) -> _Conn:
+        host, port = origin.host, origin.port
         try:
             transport, conn = await asyncio.wait_for(
-                self._loop.create_connection(lambda: _Conn(self), host, port, ssl=ctx),
+                self._loop.create_connection(
+                    lambda: _Conn(self, origin), host, port, ssl=origin.ctx
+                ),
                 self._timeout,
             )
         except TimeoutError:
@@ -165,12 +268,20 @@ class FastTransport:
         except OSError as exc:
             raise TransportError("connect", exc.strerror or str(exc)) from None
         conn.transport = transport  # uvloop may call connection_made a tick later
+        if conn.lost or transport.is_closing():  # closed before we could use it
+            transport.abort()
+            raise TransportError("connect", "server closed the connection")
+        if self._closed:
+            transport.abort()
+            raise TransportError("other", "transport closed")
+        conn.closed = False  # admitted: from here on, _drop gives its place back
         return conn
 
     async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
         if self._closed:
             raise TransportError("other", "transport closed")
-        host, port, head, ctx = self._head(method, url)
+        route = self._routes.get((method, url))
+        origin, head = route if route is not None else self._route(method, url)
         if body is None:
             data = head + b"\r\n"
         else:
@@ -181,7 +292,8 @@ class FastTransport:
             )
         conn: _Conn | None = None
         try:
-            conn = await self._acquire(host, port, ctx)
+            idle = origin.idle
+            conn = idle.popitem()[0] if idle else await self._acquire(origin)
             self._busy.add(conn)
             waiter: asyncio.Future[Reply] = self._loop.create_future()
             conn.send(data, waiter, time.monotonic() + self._timeout)
@@ -191,27 +303,48 @@ class FastTransport:
                 conn._abort()  # cancelled or failed mid-request: its state is unknown
             raise
 
-    async def _acquire(self, host: str, port: int, ctx: ssl.SSLContext | None) -> _Conn:
-        """An idle connection, a new one while under ``pool_size``, or wait for one.
+    async def _acquire(self, origin: _Origin) -> _Conn:
+        """An idle connection to ``origin``, a new one while the pool has room
+        (made by closing another origin's idle one if need be), or wait.
 
-        (Cheaper than a semaphore per request: with pool size = VUs, as the
-        runner sets it, a request never waits.)"""
+        (The caller takes an idle connection itself, without this coroutine:
+        with pool size = VUs, as the runner sets it, a request never waits.)"""
         while True:
-            if self._idle:
-                return self._idle.pop()
-            if len(self._busy) + self._connecting < self._pool_size:
-                self._connecting += 1
+            if self._closed:
+                raise TransportError("other", "transport closed")
+            if origin.idle:
+                return origin.idle.popitem()[0]
+            if self._open < self._pool_size or self._evict_idle():
+                self._open += 1
                 try:
-                    return await self._connect(host, port, ctx)
-                finally:
-                    self._connecting -= 1
+                    return await self._connect(origin)
+                except BaseException:
+                    self._open -= 1
+                    self._wake_one()
+                    raise
             waiter: asyncio.Future[None] = self._loop.create_future()
             self._waiters.append(waiter)
             try:
                 await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # woken, then cancelled: pass the turn on
+                waiter.cancel()  # _wake_one skips it, and the deque drops it then
+                raise
+
+    def _evict_idle(self) -> bool:
+        """Close the least recently used idle connection, of any origin; its
+        place goes to the caller (so no waiter is woken for it)."""
+        for origin in self._origins.values():
+            if origin.idle:
+                conn = next(iter(origin.idle))
+                del origin.idle[conn]
+                conn.closed = True
+                self._open -= 1
+                if conn.transport is not None:
+                    conn.transport.abort()
+                return True
+        return False
 
     def _wake_one(self) -> None:
         while self._waiters:
@@ -222,15 +355,18 @@ class FastTransport:
 
     def _release(self, conn: _Conn) -> None:
         self._busy.discard(conn)
-        if not conn.closed and not self._closed:
-            self._idle.append(conn)
+        if self._closed or conn.closed:
+            conn._abort()
+            return
+        conn.origin.idle[conn] = None
         if self._waiters:
             self._wake_one()
 
     def _forget(self, conn: _Conn) -> None:
+        """``conn`` closed: it leaves the pool and frees its place (called once per conn)."""
         self._busy.discard(conn)
-        if conn in self._idle:
-            self._idle.remove(conn)
+        conn.origin.idle.pop(conn, None)
+        self._open -= 1
         if self._waiters:
             self._wake_one()
 
@@ -242,6 +378,16 @@ class FastTransport:
                 conn._fail(TransportError("timeout", f"no response within {self._timeout:g}s"))
                 conn._abort()
 
+    def check_invariants(self) -> None:
+        """For tests: every connection is in at most one place, idle ones are
+        open and unclaimed, and at most ``pool_size`` are open."""
+        idle = [c for o in self._origins.values() for c in o.idle]
+        assert len(set(idle)) == len(idle)
+        assert not self._busy.intersection(idle)
+        assert all(not c.closed and c.waiter is None for c in idle)
+        assert all(not c.closed for c in self._busy)
+        assert len(idle) + len(self._busy) <= self._open <= self._pool_size
+
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._request("POST", url, body)
 
@@ -251,8 +397,10 @@ class FastTransport:
     async def aclose(self) -> None:
         self._closed = True
         self._sweeper.cancel()
-        for conn in [*self._idle, *self._busy]:
+        conns = [*self._busy, *(c for o in self._origins.values() for c in o.idle)]
+        for conn in conns:
+            conn._fail(TransportError("other", "transport closed"))
             conn._abort()
-        self._idle.clear()
-        self._busy.clear()
+        while self._waiters:  # each sees the transport closed
+            self._wake_one()
         await asyncio.sleep(0)

@@ -11,9 +11,13 @@ from collections.abc import Callable
 
 import httpx
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 class HttpxTransport:
@@ -39,17 +43,32 @@ class HttpxTransport:
         )
 
     async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
+        request = self._client.build_request(
+            method, url, content=body, headers=_JSON_HEADERS if body is not None else None
+        )
         try:
-            resp = await self._client.request(
-                method, url, content=body, headers=_JSON_HEADERS if body is not None else None
-            )
+            resp = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise TransportError("timeout", str(exc)) from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise TransportError("connect", str(exc) or type(exc).__name__) from None
+            raise TransportError("timeout", _why(exc)) from None
+        except httpx.RemoteProtocolError as exc:
+            # httpcore's one structured hint: no byte of a response came back
+            # ("Server disconnected without sending a response"); any other
+            # protocol error is a malformed answer.
+            kind = "connect" if "without sending a response" in str(exc) else "other"
+            raise TransportError(kind, _why(exc)) from None
+        except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
+            raise TransportError("connect", _why(exc)) from None
         except httpx.HTTPError as exc:
-            raise TransportError("other", str(exc) or type(exc).__name__) from None
-        return resp.status_code, self._clock()
+            raise TransportError("other", _why(exc)) from None
+        try:
+            data = await resp.aread()
+        except httpx.TimeoutException as exc:
+            raise TransportError("timeout", _why(exc)) from None
+        except httpx.HTTPError as exc:  # the head arrived, the body did not
+            raise TransportError("other", f"response cut short: {_why(exc)}") from None
+        finally:
+            await resp.aclose()
+        return resp.status_code, self._clock(), data[:BODY_PREVIEW]
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from pyreqwest.client import ClientBuilder
-from pyreqwest.exceptions import ConnectError, NetworkError, PyreqwestError, RequestTimeoutError
+from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
 
-from engine.transports.base import Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -60,15 +60,17 @@ class PyreqwestTransport:
         if body is not None:
             builder = builder.headers(_JSON).body_bytes(body)
         try:
-            resp = await builder.build().send()
-            await resp.bytes()
+            resp = await builder.build().send()  # reads the whole body
+            data = await resp.bytes()
         except RequestTimeoutError as exc:
             raise TransportError("timeout", str(exc)) from None
-        except (ConnectError, NetworkError) as exc:
+        except ReadError as exc:  # pyreqwest: "network error while reading body"
+            raise TransportError("other", f"response cut short: {exc}") from None
+        except NetworkError as exc:
             raise TransportError("connect", str(exc)) from None
         except PyreqwestError as exc:
             raise TransportError("other", str(exc)) from None
-        return resp.status, self._clock()
+        return resp.status, self._clock(), data[:BODY_PREVIEW].to_bytes()
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._send("POST", url, body)

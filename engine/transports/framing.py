@@ -1,0 +1,61 @@
+"""Does EOF end this response's body? The one framing question llhttp leaves open.
+
+llhttp tells us a response will not keep the connection alive, but not why:
+``Connection: close`` on a framed body (Content-Length or chunked), where an
+EOF before the end cuts the body short, or a body with no framing at all,
+which EOF ends. Asking per header would cost a Python call per header on
+every response; this reads the head again only for the responses that close.
+"""
+
+from __future__ import annotations
+
+import httptools
+
+
+class _Final(Exception):
+    """Stops the parser at the final response's head."""
+
+
+class _Head:
+    """Collects the framing headers of the last response head parsed."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.length = False
+        self.coding: bytes | None = None
+
+    def on_message_begin(self) -> None:
+        self.length = False
+        self.coding = None
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name == b"content-length":
+            self.length = True
+        elif name == b"transfer-encoding":
+            self.coding = value
+
+    def on_headers_complete(self) -> None:
+        if self.parser.get_status_code() >= 200:  # 1xx heads come first; skip them
+            raise _Final
+
+
+def eof_ends_body(raw: bytes) -> bool:
+    """Whether EOF ends the body of the final response whose head ``raw`` holds
+    (preceded by any 1xx heads, followed by any body bytes): True only for a
+    body with neither Content-Length nor a chunked Transfer-Encoding (RFC 9112
+    section 6.3; Transfer-Encoding wins over Content-Length). When in doubt,
+    False: a cut body is an error, never a success."""
+    head = _Head()
+    try:
+        head.parser.feed_data(raw)
+    except httptools.HttpParserCallbackError as exc:
+        if not isinstance(exc.__context__, _Final):
+            return False
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+        return False
+    else:
+        return False  # no final head in raw
+    if head.coding is not None:
+        return not head.coding.rstrip().lower().endswith(b"chunked")
+    return not head.length
