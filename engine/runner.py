@@ -220,9 +220,9 @@ class Runner:
         t0 = clock()
         try:
             if body is None:
-                status, done, _body = await self._transport.get(url)
+                status, done, body_head = await self._transport.get(url)
             else:
-                status, done, _body = await self._transport.post(url, body)
+                status, done, body_head = await self._transport.post(url, body)
         except TransportError as exc:
             # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
             detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
@@ -231,7 +231,6 @@ class Runner:
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise
-        body_head = b""  # MERGE: body_head from Reply (the first bytes of the body)
         return self._stats.record_response(endpoint, status, int((done - t0) * 1e6), body_head)
 
     async def _vu(self, index: int) -> None:

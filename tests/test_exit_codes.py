@@ -51,6 +51,8 @@ def test_a_run_where_every_request_is_rejected_exits_5_and_shows_samples(tmp_pat
         for s in samples
     )
     assert set(samples[0]) == {"endpoint", "status", "kind", "detail"}
+    # the detail is what the service said: the first bytes of its 400 body
+    assert '"message"' in samples[0]["detail"], samples
 
 
 def test_help_documents_exit_code_5() -> None:
