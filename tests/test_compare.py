@@ -19,7 +19,7 @@ from engine.outputs_new.compare import (
     compare,
     main,
 )
-from engine.outputs_new.docparts import endpoints_json, latency_distribution_json
+from engine.outputs_new.docparts import endpoint_lines, endpoints_json, latency_distribution_json
 from engine.report import summary_json
 from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 
@@ -185,3 +185,25 @@ def test_error_rate_changes_read_in_percentage_points(tmp_path: Path) -> None:
     code, out = run_main(tmp_path, make_doc(make_total()), make_doc(make_total(errors=60)))
     line = next(ln for ln in out.splitlines() if ln.startswith("all errors (%)"))
     assert line.split()[-1] == "+2.91pp" and code == EXIT_OK
+
+
+def test_endpoint_lines_show_each_endpoint_with_requests() -> None:
+    st = Stats()
+    for _ in range(30):
+        st.record_response(ORDERS, 202, 5_000)
+    for _ in range(10):
+        st.record_response(DISPUTES, 503, 80_000)
+    lines = endpoint_lines(st.take(10.0), 10.0)
+    assert lines[0].split() == ["Endpoint", "requests", "/s", "errors", "p50", "p95", "p99"]
+    assert lines[1].split() == [
+        "orders",
+        "30",
+        "3.0",
+        "0",
+        "5.01ms",
+        "5.01ms",
+        "5.01ms",
+    ]  # bucket midpoints
+    assert lines[2].split() == ["disputes", "10", "1.0", "10", "80.1ms", "80.1ms", "80.1ms"]
+    assert len(lines) == 3  # no reads: no line
+    assert endpoint_lines(Snapshot(), 1.0) == []

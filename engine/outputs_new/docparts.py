@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.durations import format_latency
 from engine.histogram import bucket_bounds
 from engine.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 
@@ -49,6 +50,22 @@ def endpoints_json(total: Snapshot, elapsed: float) -> dict[str, dict[str, Any]]
             "errors_by_kind": {k: ep.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         }
     return out
+
+
+def endpoint_lines(total: Snapshot, elapsed: float) -> list[str]:
+    """The text summary's per-endpoint block (endpoints with no requests left out)."""
+    lines = [
+        f"{'Endpoint':<12}{'requests':>10}{'/s':>9}{'errors':>8}{'p50':>9}{'p95':>9}{'p99':>9}"
+    ]
+    for name in ENDPOINTS:
+        ep = total.endpoint(name)
+        if not ep.total:
+            continue
+        p = ep.percentiles_s(50, 95, 99)
+        rate = ep.total / elapsed if elapsed > 0 else 0.0
+        lat = "".join(f"{format_latency(p[q]):>9}" for q in (50, 95, 99))
+        lines.append(f"  {name:<10}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}{lat}")
+    return lines if len(lines) > 1 else []
 
 
 def latency_distribution_json(total: Snapshot) -> list[dict[str, float | None]]:
