@@ -1,0 +1,233 @@
+"""``webhookload-tui compare BASE.json NEW.json [--max-regression 10%]``.
+
+Two ``--json`` summaries side by side (rate, error rate, p50/p95/p99, overall
+and per endpoint, with the change in %), and with ``--max-regression X%`` a
+verdict: NEW regressed when any of these is worse than BASE by more than X %
+
+- a rate: NEW below BASE x (1 - X/100);
+- a latency: NEW above BASE x (1 + X/100);
+- an error rate: NEW above BASE x (1 + X/100) *and* at least
+  :data:`ERROR_FLOOR_PP` percentage points above it, so 0 % -> 0.01 % (one
+  unlucky request) is noise, not a regression.
+
+A metric missing on either side (no reads in one run) is shown, not judged.
+Exit codes: 0 no regression (or no --max-regression), 99 regression, 2 bad
+input (a missing file, not our JSON, a bad flag; one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_REGRESSION = 99
+ERROR_FLOOR_PP = 0.1
+PROG = "webhookload-tui compare"
+_SETTINGS = ("target", "vus", "duration", "dispute_ratio", "think", "read_ratio", "client")
+
+
+class CompareError(ValueError):
+    """Bad input; ``str()`` is the one line shown to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One metric on both sides. ``higher_is_better`` for rates."""
+
+    scope: str
+    metric: str
+    unit: str
+    base: float | None
+    new: float | None
+    higher_is_better: bool = False
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.base is None or self.new is None or self.base == 0:
+            return None
+        return 100.0 * (self.new - self.base) / self.base
+
+    def regressed(self, tolerance_pct: float) -> bool:
+        b, n = self.base, self.new
+        if b is None or n is None:
+            return False
+        if self.higher_is_better:
+            return n < b * (1 - tolerance_pct / 100)
+        if self.unit == "%" and n - b < ERROR_FLOOR_PP:
+            return False
+        return n > b * (1 + tolerance_pct / 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    lines: list[Line]
+    max_regression: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Line]:
+        tol = self.max_regression
+        return [] if tol is None else [ln for ln in self.lines if ln.regressed(tol)]
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.regressions)
+
+    def table(self) -> list[str]:
+        """The side-by-side table, then the verdict line."""
+        bad = set(map(id, self.regressions))
+        out = [f"{'metric':<28}{'BASE':>12}{'NEW':>12}{'change':>10}"]
+        for ln in self.lines:
+            change = _change(ln)
+            label = f"{ln.scope} {ln.metric} ({ln.unit})"
+            mark = "  REGRESSION" if id(ln) in bad else ""
+            out.append(f"{label:<28}{_num(ln.base):>12}{_num(ln.new):>12}{change:>10}{mark}")
+        out += self.notes
+        tol = self.max_regression
+        if tol is None:
+            out.append("verdict: none (no --max-regression given)")
+        elif self.regressed:
+            out.append(f"verdict: REGRESSION ({len(bad)} worse than BASE by more than {tol:g}%)")
+        else:
+            out.append(f"verdict: OK (nothing worse than BASE by more than {tol:g}%)")
+        return out
+
+
+def _change(ln: Line) -> str:
+    """Relative change; for error rates the difference in percentage points, which
+    reads right when BASE had none."""
+    if ln.unit == "%" and ln.base is not None and ln.new is not None:
+        return f"{ln.new - ln.base:+.2f}pp"
+    return "-" if ln.change_pct is None else f"{ln.change_pct:+.1f}%"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}" if v else "0"
+
+
+def _error_pct(block: Mapping[str, Any]) -> float | None:
+    total = block.get("requests", block.get("total"))
+    if not isinstance(total, int | float) or total <= 0:
+        return None
+    return 100.0 * float(block.get("errors", 0)) / total
+
+
+def _lines(scope: str, base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Line]:
+    """Rate, error rate, p50/p95/p99 of one scope (``all`` or an endpoint block)."""
+
+    def counts(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+        return doc["requests"] if scope == "all" else doc
+
+    def lat(doc: Mapping[str, Any], q: str) -> float | None:
+        v = (doc.get("latency_ms") or {}).get(q)
+        return float(v) if isinstance(v, int | float) else None
+
+    b, n = counts(base), counts(new)
+    lines = [
+        Line(scope, "rate", "req/s", b.get("per_second"), n.get("per_second"), True),
+        Line(scope, "errors", "%", _error_pct(b), _error_pct(n)),
+    ]
+    lines += [Line(scope, q, "ms", lat(base, q), lat(new, q)) for q in ("p50", "p95", "p99")]
+    return lines
+
+
+def compare(
+    base_doc: Mapping[str, Any], new_doc: Mapping[str, Any], max_regression: float | None = None
+) -> Comparison:
+    """Compare two summaries (``max_regression`` in percent, None = no verdict)."""
+    lines = _lines("all", base_doc, new_doc)
+    base_eps = base_doc.get("endpoints") or {}
+    new_eps = new_doc.get("endpoints") or {}
+    for name, b in base_eps.items():
+        n = new_eps.get(name)
+        if n is not None and b.get("requests") and n.get("requests"):
+            lines += _lines(name, b, n)
+    notes = []
+    bc, nc = base_doc.get("config") or {}, new_doc.get("config") or {}
+    for key in _SETTINGS:
+        if key in bc and key in nc and bc[key] != nc[key]:
+            notes.append(f"note: settings differ: {key} {bc[key]} -> {nc[key]}")
+    return Comparison(lines, max_regression, notes)
+
+
+def load_doc(path: str) -> dict[str, Any]:
+    """A ``--json`` summary from ``path``; CompareError (one line) otherwise."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CompareError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CompareError(f"{path} is not a webhookload --json summary (not text)") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CompareError(f"{path} is not JSON (line {exc.lineno}, column {exc.colno})") from None
+    req = doc.get("requests") if isinstance(doc, dict) else None
+    ok = (
+        isinstance(req, dict)
+        and isinstance(req.get("per_second"), int | float)
+        and isinstance(doc.get("latency_ms"), dict)
+    )
+    if not ok:
+        raise CompareError(
+            f"{path} is not a webhookload --json summary (no requests.per_second / latency_ms)"
+        )
+    return dict(doc)
+
+
+def parse_tolerance(text: str) -> float:
+    """``10%`` or ``10`` -> 10.0; CompareError naming the flag otherwise."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise CompareError(f"--max-regression must be a percentage like 10%, got {text!r}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CompareError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Compare two --json summaries side by side; with --max-regression, "
+        "exit 99 when NEW is worse than BASE beyond the tolerance.",
+        epilog="exit codes: 0 no regression, 99 regression, 2 bad input",
+    )
+    p.add_argument("base", metavar="BASE.json")
+    p.add_argument("new", metavar="NEW.json")
+    p.add_argument(
+        "--max-regression",
+        metavar="PERCENT",
+        help="tolerance, like 10%%: rate down, errors or latency up by more is a regression",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Print the table; 99 on regression, 0 otherwise, 2 on bad input."""
+    stdout = out if out is not None else sys.stdout
+    try:
+        args = _parser().parse_args(argv)
+        tol = None if args.max_regression is None else parse_tolerance(args.max_regression)
+        result = compare(load_doc(args.base), load_doc(args.new), tol)
+    except CompareError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    print("\n".join(result.table()), file=stdout)
+    return EXIT_REGRESSION if result.regressed else EXIT_OK

@@ -1,0 +1,209 @@
+"""compare BASE.json NEW.json: the table, the regression verdict and exit codes;
+and the summary parts it reads (per-endpoint numbers, latency distribution)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.config import RunConfig
+from engine.outputs_new.compare import (
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_USAGE,
+    compare,
+    main,
+)
+from engine.outputs_new.docparts import endpoint_lines, endpoints_json, latency_distribution_json
+from engine.report import summary_json
+from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+
+
+def make_total(
+    *, latency: float = 1.0, dispute_latency: float = 1.0, errors: int = 0, n: int = 2000
+) -> Snapshot:
+    """A 10 s run: ``n`` responses, latencies scaled, ``errors`` extra order 503s."""
+    rng = random.Random(7)
+    st = Stats()
+    for _ in range(n):
+        ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+        scale = latency * (dispute_latency if ep == DISPUTES else 1.0)
+        st.record_response(ep, 202, int(rng.randint(2_000, 20_000) * scale))
+    for _ in range(errors):
+        st.record_response(ORDERS, 503, 1000)
+    return st.take(10.0)
+
+
+def make_doc(total: Snapshot, **config: Any) -> dict[str, Any]:
+    doc = summary_json(total, total.end, RunConfig(**config).as_dict())
+    doc["endpoints"] = endpoints_json(total, total.end)
+    return doc
+
+
+def run_main(tmp_path: Path, base: Any, new: Any, *flags: str) -> tuple[int, str]:
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    out = io.StringIO()
+    code = main([str(tmp_path / "base.json"), str(tmp_path / "new.json"), *flags], out=out)
+    return code, out.getvalue()
+
+
+def test_an_equal_run_passes_and_the_table_is_side_by_side(tmp_path: Path) -> None:
+    doc = make_doc(make_total())
+    code, out = run_main(tmp_path, doc, doc, "--max-regression", "10%")
+    assert code == EXIT_OK
+    lines = out.splitlines()
+    assert lines[0].split() == ["metric", "BASE", "NEW", "change"]
+    assert lines[-1].startswith("verdict: OK")
+    rate = next(ln for ln in lines if ln.startswith("all rate (req/s)"))
+    assert rate.split()[-3:] == ["200.0", "200.0", "+0.0%"]
+    for scope in ("all", "orders", "disputes", "reads"):
+        for metric in ("rate", "errors", "p50", "p95", "p99"):
+            assert any(ln.startswith(f"{scope} {metric} ") for ln in lines), (scope, metric)
+
+
+def test_slower_chargebacks_are_a_regression_beyond_the_tolerance(tmp_path: Path) -> None:
+    base = make_doc(make_total())
+    slow = make_doc(make_total(dispute_latency=1.5))
+    code, out = run_main(tmp_path, base, slow, "--max-regression", "10%")
+    assert code == EXIT_REGRESSION
+    flagged = [ln.split()[:2] for ln in out.splitlines() if ln.endswith("REGRESSION")]
+    assert ["disputes", "p50"] in flagged and ["disputes", "p99"] in flagged
+    assert all(scope in ("disputes", "all") for scope, _ in flagged)
+    assert out.splitlines()[-1].startswith("verdict: REGRESSION")
+    # the same change within a wider tolerance passes; without a tolerance, no verdict
+    assert run_main(tmp_path, base, slow, "--max-regression", "60")[0] == EXIT_OK
+    code, out = run_main(tmp_path, base, slow)
+    assert code == EXIT_OK and out.splitlines()[-1] == "verdict: none (no --max-regression given)"
+
+
+def test_rate_down_is_a_regression_and_faster_is_not() -> None:
+    base = make_doc(make_total())
+    fewer = make_doc(make_total(n=1500))  # 25 % fewer requests in the same 10 s
+    faster = make_doc(make_total(latency=0.5, n=2500))
+    result = compare(base, fewer, 10)
+    assert result.regressed
+    assert any(ln.scope == "all" and ln.metric == "rate" for ln in result.regressions)
+    assert not compare(base, faster, 10).regressed
+    assert compare(base, faster, 10).lines[0].change_pct == pytest.approx(25.0)
+
+
+def test_error_rate_regression_needs_more_than_noise() -> None:
+    base = make_doc(make_total())
+    one_error = make_doc(make_total(errors=1))  # 0 % -> 0.05 %: below the floor
+    many = make_doc(make_total(errors=60))  # 0 % -> 2.9 %
+    assert not compare(base, one_error, 10).regressed
+    bad = compare(base, many, 10).regressions
+    assert [(ln.scope, ln.metric) for ln in bad] == [("all", "errors"), ("orders", "errors")]
+
+
+def test_settings_that_differ_are_noted(tmp_path: Path) -> None:
+    code, out = run_main(
+        tmp_path,
+        make_doc(make_total(), vus=10),
+        make_doc(make_total(), vus=20),
+        "--max-regression=5",
+    )
+    assert code == EXIT_OK and "note: settings differ: vus 10 -> 20" in out
+
+
+def test_docs_without_endpoints_compare_overall_only(tmp_path: Path) -> None:
+    base = summary_json(make_total(), 10.0, {})
+    slow = summary_json(make_total(latency=2.0), 10.0, {})
+    code, out = run_main(tmp_path, base, slow, "--max-regression", "10%")
+    assert code == EXIT_REGRESSION
+    assert not any(ln.startswith("orders ") for ln in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        ("none", ["missing.json", "new.json"], "cannot read"),
+        ("garbage", ["base.json", "new.json"], "base.json is not JSON (line 1, column 1)"),
+        ("other", ["base.json", "new.json"], "base.json is not a webhookload --json summary"),
+        ("list", ["base.json", "new.json"], "base.json is not a webhookload --json summary"),
+        ("ok", ["base.json", "new.json", "--max-regression", "ten"], "--max-regression must be"),
+        ("ok", ["base.json", "new.json", "--max-regression=-5%"], "--max-regression must be"),
+        ("ok", ["base.json"], "the following arguments are required: NEW.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, args: list[str], message: str
+) -> None:
+    good = json.dumps(make_doc(make_total()))
+    content = {"garbage": "<html>", "other": '{"foo": 1}', "list": "[1, 2]"}.get(setup, good)
+    (tmp_path / "base.json").write_text(content)
+    (tmp_path / "new.json").write_text(good)
+    code = main([str(tmp_path / a) if a.endswith(".json") else a for a in args])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert err.count("\n") == 1 and err.startswith("webhookload-tui compare: ")
+    assert message in err, err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "--max-regression" in capsys.readouterr().out
+
+
+def test_endpoints_json_is_each_endpoints_numbers() -> None:
+    total = make_total(errors=4)
+    eps = endpoints_json(total, 10.0)
+    assert list(eps) == ["orders", "disputes", "reads"]
+    assert sum(e["requests"] for e in eps.values()) == total.total
+    orders = eps["orders"]
+    view = total.endpoint("orders")
+    assert orders["requests"] == view.total and orders["errors"] == 4
+    assert orders["per_second"] == round(view.total / 10.0, 3)
+    assert orders["status_codes"] == {"202": view.status_codes[202], "503": 4}
+    assert orders["errors_by_kind"]["http_5xx"] == 4
+    p99 = view.percentiles_s(99)[99]
+    assert p99 is not None and orders["latency_ms"]["p99"] == round(p99 * 1000, 3)
+    assert eps["disputes"]["errors"] == 0 and eps["disputes"]["error_pct"] == 0
+
+
+def test_latency_distribution_bins_add_up() -> None:
+    st = Stats()
+    for lat_us in (400, 450, 4_000, 4_900, 4_999, 7_000, 60_000_000):
+        st.record_response(ORDERS, 202, lat_us)
+    st.record_error(ORDERS, "timeout")  # no latency: not in the distribution
+    dist = latency_distribution_json(st.take(1.0))
+    bins = {b["le_ms"]: b["count"] for b in dist}
+    assert sum(b["count"] or 0 for b in dist) == 7
+    assert bins[0.5] == 2 and bins[5] == 3 and bins[7.5] == 1 and bins[None] == 1
+    assert bins[1] == 0  # empty bins between samples stay, so the x axis has no gaps
+    assert dist[0]["le_ms"] == 0.5  # empty bins before the first sample are left out
+    assert latency_distribution_json(Snapshot()) == []
+
+
+def test_error_rate_changes_read_in_percentage_points(tmp_path: Path) -> None:
+    code, out = run_main(tmp_path, make_doc(make_total()), make_doc(make_total(errors=60)))
+    line = next(ln for ln in out.splitlines() if ln.startswith("all errors (%)"))
+    assert line.split()[-1] == "+2.91pp" and code == EXIT_OK
+
+
+def test_endpoint_lines_show_each_endpoint_with_requests() -> None:
+    st = Stats()
+    for _ in range(30):
+        st.record_response(ORDERS, 202, 5_000)
+    for _ in range(10):
+        st.record_response(DISPUTES, 503, 80_000)
+    lines = endpoint_lines(st.take(10.0), 10.0)
+    assert lines[0].split() == ["Endpoint", "requests", "/s", "errors", "p50", "p95", "p99"]
+    assert lines[1].split() == [
+        "orders",
+        "30",
+        "3.0",
+        "0",
+        "5.01ms",
+        "5.01ms",
+        "5.01ms",
+    ]  # bucket midpoints
+    assert lines[2].split() == ["disputes", "10", "1.0", "10", "80.1ms", "80.1ms", "80.1ms"]
+    assert len(lines) == 3  # no reads: no line
+    assert endpoint_lines(Snapshot(), 1.0) == []
