@@ -23,6 +23,22 @@ from engine.durations import format_duration, format_latency
 from tui.widgets.data import LiveData
 
 
+def compact(n: float) -> str:
+    """A count in at most 5 characters (9,999 12.3k 123k 1.23M), for when the
+    full one does not fit."""
+    if n < 10_000:
+        return f"{n:,.0f}"
+    for div, unit in ((1e3, "k"), (1e6, "M"), (1e9, "G")):
+        v = n / div
+        if v < 9.995:
+            return f"{v:.2f}{unit}"
+        if v < 99.95:
+            return f"{v:.1f}{unit}"
+        if v < 999.5:
+            return f"{v:.0f}{unit}"
+    return f"{n / 1e12:.0f}T"
+
+
 class Panel(Widget):
     """A bordered panel with a title; subclasses implement ``show``."""
 
@@ -81,10 +97,10 @@ class ProgressPanel(Panel):
         if data.state != "running":
             second = ""
         elif sat.saturated:
-            second = (
-                f"[bold yellow]⚠ generator saturated ({sat.describe()}): "
-                "latencies include its own queueing[/]"
-            )
+            second = f"⚠ generator saturated ({sat.describe()}): latencies include its own queueing"
+            if len(second) > self.size.width:  # the figures matter more than the gloss
+                second = f"⚠ generator saturated: {sat.describe()}"
+            second = f"[bold yellow]{second}[/]"
         else:
             cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
             lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
@@ -95,18 +111,36 @@ class ProgressPanel(Panel):
 class CountersPanel(Panel):
     """Big counters: total requests, current rate, success, errors."""
 
+    LABELS = ("Requests", "Rate", "Success", "Errors")
+
     def show(self, data: LiveData) -> None:
         t = data.total
-        w = max(10, self.size.width // 4)  # 80x24 leaves 43 cells: 4 x 10 fit
-        labels = "".join(s.center(w) for s in ("Requests", "Rate", "Success", "Errors"))
+        width = self.size.width
         values = [
             f"{t.total:,}",
             f"{data.rate:,.1f}/s",
             f"{t.success:,}",
             f"{t.errors:,} ({t.error_pct:.2f}%)",
         ]
+        widths = [max(len(a), len(b)) + 1 for a, b in zip(self.LABELS, values, strict=True)]
+        if sum(widths) > width:  # a narrow terminal and big numbers: shorter numbers
+            values = [
+                compact(t.total),
+                f"{compact(data.rate)}/s",
+                compact(t.success),
+                f"{compact(t.errors)} ({t.error_pct:.1f}%)",
+            ]
+            widths = [max(len(a), len(b)) + 1 for a, b in zip(self.LABELS, values, strict=True)]
+        if max(widths) * 4 <= width:
+            widths = [width // 4] * 4  # equal columns: they do not jump as numbers grow
+        else:
+            spare = max(0, width - sum(widths)) // 4
+            widths = [w + spare for w in widths]
+        labels = "".join(s.center(w) for s, w in zip(self.LABELS, widths, strict=True))
         styles = ["bold", "bold", "bold green", "bold red" if t.errors else "bold"]
-        line = "".join(f"[{st}]{v.center(w)}[/]" for v, st in zip(values, styles, strict=True))
+        line = "".join(
+            f"[{st}]{v.center(w)}[/]" for v, st, w in zip(values, styles, widths, strict=True)
+        )
         self.set(f"[dim]{labels}[/]\n{line}")
 
 
@@ -116,6 +150,7 @@ class SplitPanel(Panel):
     def show(self, data: LiveData) -> None:
         t = data.total
         sc = t.scenarios
+        width = self.size.width
 
         def line(name: str, n: int) -> str:
             return f"[b]{name:<10}[/]{n:>10,} requests"
@@ -124,7 +159,12 @@ class SplitPanel(Panel):
             shown = [(label, sc.get(key, 0)) for label, key in pairs]
             # "aborted" (a step refused) only takes room when it happened
             shown = [(label, n) for label, n in shown if n or label != "aborted"]
-            return "[dim]  " + "  ".join(f"{label} {n:,}" for label, n in shown) + "[/]"
+            text = "  " + "  ".join(f"{label} {n:,}" for label, n in shown)
+            if len(text) > width:  # never cut a count off: shorter numbers instead
+                text = "  " + "  ".join(f"{label} {compact(n)}" for label, n in shown)
+            if len(text) > width:
+                text = " ".join(f"{label} {compact(n)}" for label, n in shown)
+            return f"[dim]{text}[/]"
 
         self.set(
             "\n".join(
