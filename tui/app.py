@@ -12,6 +12,7 @@ block as ``--no-ui`` and exits with the same code (``engine/exitcodes.py``).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -37,13 +38,15 @@ from engine.exitcodes import (
 from engine.jsonout import check_json_path, write_json
 from engine.loop import new_event_loop
 from engine.preflight import TargetUnreachable
-from engine.report import detail_lines, result_json, summary_lines, verification_lines
+from engine.report import result_json
 from engine.runner import RunResult, SnapshotSink
 from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 from engine.worker import ProcessRunner, WorkerError
 from tui.form import RunForm
+from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.messages import RunFailed, RunFinished
+from tui.outcome import print_outcome
 from tui.widgets import (
     CodesPanel,
     CountersPanel,
@@ -61,7 +64,6 @@ WIDE_AT = 140  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
 QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
 RESULTS_DIR = "webhookload-results"  # where `j` saves without --json (git-ignored)
-SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 class RunnerLike(Protocol):
@@ -76,15 +78,6 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
     """The engine in its own process: repaints never stall the generator."""
     return ProcessRunner(config, on_snapshot=sink)
-
-
-def summary_block(result: RunResult) -> list[str]:
-    """The lines ``--no-ui`` prints at the end; printed after the app closes too."""
-    return (
-        summary_lines(result.total, result.elapsed)
-        + detail_lines(result.total)
-        + verification_lines(result)
-    )
 
 
 class WebhookLoadApp(App[int]):
@@ -132,6 +125,7 @@ class WebhookLoadApp(App[int]):
         self._run_config = config
         self._dirty = True
         self._quitting = False
+        self._hung_up = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -156,7 +150,7 @@ class WebhookLoadApp(App[int]):
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
-                loop.add_signal_handler(sig, self._on_signal)
+                loop.add_signal_handler(sig, self._on_signal, sig)
         if self.autostart:
             self.call_after_refresh(self.action_start)
 
@@ -166,9 +160,12 @@ class WebhookLoadApp(App[int]):
             for sig in SIGNALS:
                 loop.remove_signal_handler(sig)
 
-    def _on_signal(self) -> None:
+    def _on_signal(self, sig: signal.Signals) -> None:
         """SIGTERM/SIGHUP/SIGINT act as `q`: Textual then restores the terminal
         (alternate screen, mouse tracking) instead of the process dying inside it."""
+        if sig == signal.SIGHUP and terminal_gone():
+            detach_output()
+            self._hung_up = True
         self.call_next(self.action_quit)
 
     # --- the live view ---------------------------------------------------------
@@ -347,6 +344,9 @@ class WebhookLoadApp(App[int]):
     def _exit_now(self) -> None:
         if self.running:  # the run's result never came: what ran is lost
             self.exit_code = EXIT_INTERRUPTED
+            self.failure = "quit before the stopped run's summary arrived"
+        if self._hung_up:  # no terminal to restore or print to (tui/hangup.py)
+            os._exit(self.exit_code)
         self.exit(self.exit_code)
 
 
@@ -376,17 +376,3 @@ def run_app(
     if code is None:  # Textual's own exit: a crash (1) or none of ours
         return app.return_code or app.exit_code
     return code
-
-
-def print_outcome(app: WebhookLoadApp) -> None:
-    """Leave the last run's summary on the terminal, as oha does (and end a
-    recording on it): stdout for the summary, stderr for what went wrong."""
-    try:
-        if app.result is not None:
-            print("\n".join(summary_block(app.result)), flush=True)
-            if app.saved_json:
-                print(f"JSON summary written to {app.saved_json}", file=sys.stderr, flush=True)
-        elif app.failure:
-            print(f"webhookload-tui: {app.failure}", file=sys.stderr, flush=True)
-    except OSError:  # the terminal hung up (SIGHUP): nobody is left to read it
-        pass

@@ -40,7 +40,7 @@ def compact(n: float) -> str:
 
 
 class Panel(Widget):
-    """A bordered panel with a title; subclasses implement ``show``."""
+    """A bordered panel with a title; subclasses implement ``lines``."""
 
     DEFAULT_CLASSES = "panel"
 
@@ -48,6 +48,7 @@ class Panel(Widget):
         super().__init__(id=id)
         self.border_title = title
         self._lines: list[str] = []
+        self._data: LiveData | None = None
 
     @property
     def plain(self) -> str:
@@ -55,7 +56,18 @@ class Panel(Widget):
         return "\n".join(Content.from_markup(line).plain for line in self._lines)
 
     def show(self, data: LiveData) -> None:
+        self._data = data
+        self.set(self.lines(data))
+
+    def lines(self, data: LiveData) -> str:
+        """The panel's markup for ``data``, fitted to its width."""
         raise NotImplementedError
+
+    def on_resize(self) -> None:
+        """Fit the lines to the new width now: a resize changes no data, so the
+        4 Hz refresh (which skips unchanged data) would not redo them."""
+        if self._data is not None:
+            self.show(self._data)
 
     def set(self, markup: str) -> None:
         """Show ``markup``, repainting only the lines that changed; never re-layout."""
@@ -80,7 +92,7 @@ class Panel(Widget):
 class ProgressPanel(Panel):
     """Elapsed / total as a bar, or elapsed alone for an unbounded run."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         width = max(10, self.size.width - 28)
         secs = data.elapsed
         elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
@@ -105,7 +117,7 @@ class ProgressPanel(Panel):
             cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
             lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
             second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}[/]"
-        self.set(f"{line}\n{second}")
+        return f"{line}\n{second}"
 
 
 class CountersPanel(Panel):
@@ -113,7 +125,7 @@ class CountersPanel(Panel):
 
     LABELS = ("Requests", "Rate", "Success", "Errors")
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         t = data.total
         width = self.size.width
         values = [
@@ -141,13 +153,13 @@ class CountersPanel(Panel):
         line = "".join(
             f"[{st}]{v.center(w)}[/]" for v, st, w in zip(values, styles, widths, strict=True)
         )
-        self.set(f"[dim]{labels}[/]\n{line}")
+        return f"[dim]{labels}[/]\n{line}"
 
 
 class SplitPanel(Panel):
     """Orders vs disputes: requests per endpoint and scenario outcomes."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         t = data.total
         sc = t.scenarios
         width = self.size.width
@@ -166,44 +178,42 @@ class SplitPanel(Panel):
                 text = " ".join(f"{label} {compact(n)}" for label, n in shown)
             return f"[dim]{text}[/]"
 
-        self.set(
-            "\n".join(
-                [
-                    line("Orders", t.orders),
-                    outcomes(
-                        ("success", "orders_success"),
-                        ("failed", "orders_failed"),
-                        ("aborted", "orders_aborted"),
-                    ),
-                    line("Disputes", t.disputes),
-                    outcomes(
-                        ("opened", "disputes_opened"),
-                        ("won", "disputes_won"),
-                        ("lost", "disputes_lost"),
-                    ),
-                    line("Reads", t.reads),
-                ]
-            )
+        return "\n".join(
+            [
+                line("Orders", t.orders),
+                outcomes(
+                    ("success", "orders_success"),
+                    ("failed", "orders_failed"),
+                    ("aborted", "orders_aborted"),
+                ),
+                line("Disputes", t.disputes),
+                outcomes(
+                    ("opened", "disputes_opened"),
+                    ("won", "disputes_won"),
+                    ("lost", "disputes_lost"),
+                ),
+                line("Reads", t.reads),
+            ]
         )
 
 
 class LatencyPanel(Panel):
     """p50/p95/p99/max, for the whole run and for the last 10 s."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         run = data.total.percentiles_s(50, 95, 99)
         recent = data.last10.percentiles_s(50, 95, 99)
         rows = ["[b]" + " " * 5 + "".join(f"{h:>8}" for h in ("p50", "p95", "p99", "max")) + "[/]"]
         for name, p, mx in (("run", run, data.total.max_s), ("10s", recent, data.last10.max_s)):
             vals = [format_latency(p[q]) for q in (50, 95, 99)] + [format_latency(mx)]
             rows.append(f"[dim]{name:<5}[/]" + "".join(f"{v:>8}" for v in vals))
-        self.set("\n".join(rows))
+        return "\n".join(rows)
 
 
 class CodesPanel(Panel):
     """Status codes seen and error kinds, with counts."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         t = data.total
         codes = []
         for code, n in sorted(t.status_codes.items()):
@@ -212,7 +222,7 @@ class CodesPanel(Panel):
         kinds = [f"[bold red]{k}[/] {n:,}" for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:
             kinds.append(f"[dim]cancelled[/] {t.cancelled:,}")
-        self.set(
+        return (
             "[dim]codes [/] "
             + ("  ".join(codes) or "-")
             + "\n[dim]errors[/] "
