@@ -53,7 +53,8 @@ target: install
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
 
-## Demos: an SVG of the real app mid-run (shown in the README) and an asciinema recording.
+## Demos: an SVG of the real app mid-run (shown in the README) and an asciinema recording
+## that ends on the summary the app prints once it has closed (tests/test_terminal_more.py).
 screenshot: install
 	$(BIN)/python -m tui.screenshot docs/screenshot.svg
 

@@ -92,6 +92,19 @@ def outcome_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def result_lines(result: RunResult) -> list[str]:
+    """Everything a finished run prints: the plan's block, the details, sample
+    failures, the --verify check and how it ended (``--no-ui`` and the TUI on exit)."""
+    total = result.total
+    return (
+        summary_lines(total, result.elapsed)
+        + detail_lines(total)
+        + failure_lines(total)
+        + verification_lines(result)
+        + outcome_lines(result)
+    )
+
+
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 

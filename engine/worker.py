@@ -149,6 +149,9 @@ def config_json(config: RunConfig) -> dict[str, Any]:
 
 
 def _child(config: RunConfig) -> None:
+    # A closed terminal hangs up its whole process group: the parent stops us
+    # (stdin) and still wants the result, so the hangup is the parent's alone.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     out = sys.stdout.buffer
 
     def send(obj: Any) -> None:

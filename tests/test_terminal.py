@@ -47,7 +47,12 @@ def test_autostarted_run_live_then_summary_then_quit(tmp_path: Path) -> None:
     assert exe.exists(), exe
     rc_file = tmp_path / "rc"
     tmux = Tmux(f"webhookload-test-{tmp_path.name}")
-    cmd = f"{exe} --target builtin --autostart --duration 3s; echo $? > {rc_file}; sleep 30"
+    # unset: pytest's process may carry COLUMNS=80 LINES=24 (set by readline),
+    # and Textual would then draw at 80x24 whatever the pane's size
+    cmd = (
+        f"unset COLUMNS LINES; {exe} --target builtin --autostart --duration 3s; "
+        f"echo $? > {rc_file}; sleep 30"
+    )
     tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "36", cmd)
     try:
         live = tmux.wait_screen(

@@ -186,7 +186,9 @@ async def test_save_json_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             await wait_for(pilot, lambda: app.state == "finished")
             await pilot.press("j")
             await pilot.pause()
-            files = [f async for f in anyio.Path(tmp_path).glob("webhookload-*.json")]
+            files = [
+                f async for f in anyio.Path(tmp_path).glob("webhookload-results/webhookload-*.json")
+            ]
             assert len(files) == 1
             assert json.loads(await files[0].read_text())["requests"]["total"] > 0
             assert "JSON summary:" in summary_text(app)

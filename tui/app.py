@@ -3,12 +3,21 @@
 The engine runs in an exclusive async worker; its snapshot deltas land in a
 :class:`SnapshotWindow`, and a 4 Hz timer renders the latest state, so the UI
 costs the same at 100 or 100,000 requests per second.
+
+Quitting (``q``, Ctrl+C, SIGTERM, SIGHUP) mid-run stops the run and keeps its
+result; once the terminal is restored, :func:`run_app` prints the same summary
+block as ``--no-ui`` and exits with the same code (``engine/exitcodes.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
@@ -18,6 +27,14 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input
 
 from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
+from engine.exitcodes import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    exit_code_for,
+)
 from engine.jsonout import check_json_path, write_json
 from engine.loop import new_event_loop
 from engine.preflight import TargetUnreachable
@@ -27,7 +44,9 @@ from engine.stats import Snapshot
 from engine.window import SnapshotWindow
 from engine.worker import ProcessRunner, WorkerError
 from tui.form import RunForm
+from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.messages import RunFailed, RunFinished
+from tui.outcome import print_outcome
 from tui.widgets import (
     CodesPanel,
     CountersPanel,
@@ -41,7 +60,10 @@ from tui.widgets import (
 from tui.widgets.panels import Panel
 
 REFRESH_S = 0.25
-WIDE_AT = 110
+WIDE_AT = 140  # two columns from here: the orders line then fits beside Latency
+TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
+QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
+RESULTS_DIR = "webhookload-results"  # where `j` saves without --json (git-ignored)
 
 
 class RunnerLike(Protocol):
@@ -61,14 +83,17 @@ def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
 class WebhookLoadApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "webhookload"
+    # Textual sets these classes on the screen at every resize (app.tcss). No
+    # ClassVar: textual declares them as instance variables, which mypy enforces.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_AT, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="start"),
         Binding("x", "stop", "Stop", id="stop"),
         Binding("r", "rerun", "Run again", id="rerun"),
         Binding("j", "save_json", "Save JSON", id="save-json"),
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("escape", "leave_form", "Leave form", show=False),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # the form shows it
     ]
 
     def __init__(
@@ -79,6 +104,7 @@ class WebhookLoadApp(App[int]):
         autostart: bool = False,
         exit_on_finish: bool = False,
         runner_factory: RunnerFactory = default_runner,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
@@ -86,13 +112,20 @@ class WebhookLoadApp(App[int]):
         self.autostart = autostart
         self.exit_on_finish = exit_on_finish
         self.runner_factory = runner_factory
+        self.handle_signals = handle_signals
         self.window = SnapshotWindow()
         self.state = "idle"
         self.result: RunResult | None = None
         self.saved_json: str | None = None
+        self.failure: str | None = None
+        """Why the last run could not start (printed after exit), else None."""
+        self.exit_code = EXIT_OK
+        """The process's exit code: that of the last run's outcome, as --no-ui's."""
         self._runner: RunnerLike | None = None
         self._run_config = config
         self._dirty = True
+        self._quitting = False
+        self._hung_up = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -114,15 +147,26 @@ class WebhookLoadApp(App[int]):
         self.sub_title = "payment-webhook load tester"
         self.query_one("#f-target", Input).focus()
         self.set_interval(REFRESH_S, self.refresh_live)
-        self._apply_width(self.size.width)
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in SIGNALS:
+                loop.add_signal_handler(sig, self._on_signal, sig)
         if self.autostart:
             self.call_after_refresh(self.action_start)
 
-    def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+    def on_unmount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in SIGNALS:
+                loop.remove_signal_handler(sig)
 
-    def _apply_width(self, width: int) -> None:
-        self.query_one("#live").set_class(width >= WIDE_AT, "-wide")
+    def _on_signal(self, sig: signal.Signals) -> None:
+        """SIGTERM/SIGHUP/SIGINT act as `q`: Textual then restores the terminal
+        (alternate screen, mouse tracking) instead of the process dying inside it."""
+        if sig == signal.SIGHUP and terminal_gone():
+            detach_output()
+            self._hung_up = True
+        self.call_next(self.action_quit)
 
     # --- the live view ---------------------------------------------------------
 
@@ -137,7 +181,8 @@ class WebhookLoadApp(App[int]):
         if not self._dirty:
             return
         self._dirty = False
-        data = LiveData.from_window(self.window, self._run_config.duration, self.state)
+        state = "not started" if self.state == "idle" and self.failure else self.state
+        data = LiveData.from_window(self.window, self._run_config.duration, state)
         panels: tuple[type[Panel] | type[RatesPanel], ...] = (
             ProgressPanel,
             CountersPanel,
@@ -156,8 +201,10 @@ class WebhookLoadApp(App[int]):
         return self.state in ("starting", "running", "stopping")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("start", "rerun"):
+        if action == "start":
             return not self.running
+        if action == "rerun":  # offered once a run has finished
+            return self.result is not None and not self.running
         if action == "stop":
             return self.running
         if action == "save_json":
@@ -179,31 +226,36 @@ class WebhookLoadApp(App[int]):
         self._start(form.config())
 
     def action_rerun(self) -> None:
-        if not self.running:
-            self._start(self._run_config)
+        """The form's settings again: after a run the (disabled) form still holds
+        the last run's, and an edited form is checked exactly as for `s`."""
+        if self.result is not None:
+            self.action_start()
 
     def _start(self, config: RunConfig) -> None:
         self._run_config = config
         self.window = SnapshotWindow()
         self.result = None
         self.saved_json = None
+        self.failure = None
         self.state = "starting"
         self._dirty = True
-        self.query_one(RunForm).set_running(True)
         self.query_one(ContentSwitcher).current = "live"
         self.query_one("#live").focus()
+        self.query_one(RunForm).set_running(True)
         self.refresh_live()
         self.refresh_bindings()
-        self.run_worker(self._run(config), exclusive=True, group="run", exit_on_error=False)
-
-    async def _run(self, config: RunConfig) -> None:
         runner = self._runner = self.runner_factory(config, self.on_snapshot)
+        self.run_worker(self._run(runner), exclusive=True, group="run", exit_on_error=False)
+
+    async def _run(self, runner: RunnerLike) -> None:
         try:
             result = await runner.run()
-        except (TargetUnreachable, BuiltinTargetError, WorkerError) as exc:
-            self.post_message(RunFailed(str(exc)))
+        except TargetUnreachable as exc:
+            self.post_message(RunFailed(str(exc), EXIT_UNREACHABLE))
+        except (BuiltinTargetError, WorkerError) as exc:
+            self.post_message(RunFailed(str(exc), EXIT_FAILED))
         except Exception as exc:  # surfaced in the UI rather than killing the app
-            self.post_message(RunFailed(f"the run failed: {exc!r}"))
+            self.post_message(RunFailed(f"the run failed: {exc!r}", EXIT_FAILED))
         else:
             self.post_message(RunFinished(result))
         finally:
@@ -215,10 +267,12 @@ class WebhookLoadApp(App[int]):
             self._runner.stop()
 
     def action_leave_form(self) -> None:
-        self.query_one("#main").focus()
+        """Focus the view on the right (it scrolls), so single-letter keys act."""
+        self.query_one(f"#{self.query_one(ContentSwitcher).current}").focus()
 
     def on_run_finished(self, message: RunFinished) -> None:
         self.result = message.result
+        self.exit_code = exit_code_for(message.result)
         self.state = "finished"
         self._dirty = True
         self.refresh_live()
@@ -229,20 +283,36 @@ class WebhookLoadApp(App[int]):
         self.query_one("#summary-view").focus()  # so r / j / q act at once
         self.query_one(RunForm).set_running(False)
         self.refresh_bindings()
-        if self.exit_on_finish:
-            self.set_timer(2.5, lambda: self.exit(0))
+        if self._quitting:
+            self._exit_now()
+        elif self.exit_on_finish:
+            self.set_timer(2.5, self._exit_now)
 
     def on_run_failed(self, message: RunFailed) -> None:
         self.state = "idle"
+        self.failure = message.text
+        self.exit_code = message.code
+        self._dirty = True
+        self.refresh_live()
         self.query_one(RunForm).set_running(False)
         self.refresh_bindings()
+        if self._quitting or self.exit_on_finish:  # a script waits on no popup
+            self._exit_now()
+            return
         self.notify(message.text, title="Nothing started", severity="error", timeout=10)
 
     def action_save_json(self) -> None:
         if self.result is None:
             self.notify("No finished run to save yet.", severity="warning")
             return
-        path = self.json_path or time.strftime("webhookload-%Y%m%d-%H%M%S.json")
+        path = self.json_path
+        if path is None:
+            try:
+                Path(RESULTS_DIR).mkdir(exist_ok=True)
+            except OSError as exc:
+                self.notify(f"cannot create {RESULTS_DIR}/: {exc}", severity="error")
+                return
+            path = str(Path(RESULTS_DIR) / time.strftime("webhookload-%Y%m%d-%H%M%S.json"))
         if self._write_json(path):
             self.query_one(SummaryPanel).show_result(self.result, self.saved_json)
 
@@ -252,15 +322,32 @@ class WebhookLoadApp(App[int]):
         if problem:
             self.notify(f"--json must be {problem}, got {path!r}", severity="error")
             return False
-        write_json(path, result_json(self.result))
+        try:
+            write_json(path, result_json(self.result))
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc}", severity="error")
+            return False
         self.saved_json = path
         self.notify(f"JSON summary saved to {path}")
         return True
 
     async def action_quit(self) -> None:
-        if self._runner is not None:
-            self._runner.stop()
-        self.exit(0)
+        """Mid-run: stop the run and quit once its result is in (summary and
+        JSON kept); a second quit, or a run that never ends, quits at once."""
+        if self._runner is None or not self.running or self._quitting:
+            self._exit_now()
+            return
+        self._quitting = True
+        self.action_stop()
+        self.set_timer(QUIT_GRACE_S, self._exit_now)
+
+    def _exit_now(self) -> None:
+        if self.running:  # the run's result never came: what ran is lost
+            self.exit_code = EXIT_INTERRUPTED
+            self.failure = "quit before the stopped run's summary arrived"
+        if self._hung_up:  # no terminal to restore or print to (tui/hangup.py)
+            os._exit(self.exit_code)
+        self.exit(self.exit_code)
 
 
 def run_app(
@@ -270,17 +357,22 @@ def run_app(
     autostart: bool = False,
     exit_on_finish: bool = False,
 ) -> int:
+    """Run the app; then, on the restored terminal, what ``--no-ui`` would print."""
     if json_path is not None and (problem := check_json_path(json_path)):
-        import sys
-
         print(
             f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
         )
-        return 2
+        return EXIT_USAGE
     app = WebhookLoadApp(
-        config, json_path=json_path, autostart=autostart, exit_on_finish=exit_on_finish
+        config,
+        json_path=json_path,
+        autostart=autostart,
+        exit_on_finish=exit_on_finish,
+        handle_signals=True,
     )
-    # The engine runs in its own process (engine/worker.py, which picks its own
-    # loop); this loop only renders and reads the worker's deltas, on uvloop when
-    # installed, as --no-ui does.
-    return app.run(loop=new_event_loop()) or 0
+    # The engine runs in its own process (engine/worker.py); this loop only renders.
+    code = app.run(loop=new_event_loop())
+    print_outcome(app)
+    if code is None:  # Textual's own exit: a crash (1) or none of ours
+        return app.return_code or app.exit_code
+    return code

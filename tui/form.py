@@ -1,13 +1,18 @@
 """The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think and
-Contract, validated as you type with the CLI's own validators and words."""
+Contract, validated as you type with the CLI's own validators and words.
+
+It scrolls (a short terminal still reaches Start) and is disabled during a
+run, so it never shows settings other than the ones running.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -31,8 +36,28 @@ def _initial(config: RunConfig, field: str) -> str:
     return str(value)
 
 
-class RunForm(Vertical):
+class FormInput(Input):
+    """An Input whose Enter is offered in the footer as "Start": while a field has
+    focus the single-letter keys are typed, so the footer must show the keys
+    that still act (Enter, Esc, Ctrl+C)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Start")]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit" and isinstance(self.parent, RunForm):
+            return True if self.parent.is_valid else None  # None: shown, greyed out
+        return True
+
+
+class RunForm(VerticalScroll, can_focus=False):
     """Emits :class:`RunForm.Submitted` on Enter or Start when every field is valid."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.leave_form", "Leave form"),
+        # The app's priority Ctrl+C acts; this one only puts it in the footer
+        # while a field has focus (and `q` is typed into it).
+        Binding("ctrl+c", "app.quit", "Quit", priority=True),
+    ]
 
     class Submitted(Message):
         pass
@@ -48,7 +73,7 @@ class RunForm(Vertical):
             if field == "think":
                 yield Static("Advanced", classes="form-section")
             yield Label(label, classes="form-label")
-            yield Input(
+            yield FormInput(
                 _initial(self._config, field), id=f"f-{field}", compact=True, select_on_focus=False
             )
             yield Static("", id=f"e-{field}", classes="form-error")
@@ -88,8 +113,11 @@ class RunForm(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("f-"):
+            was_valid = self.is_valid
             self._validate(event.input.id[2:], event.value)
             self._sync_start()
+            if self.is_valid != was_valid:
+                self.app.refresh_bindings()  # Enter's "Start" hint greys out or back
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -110,7 +138,9 @@ class RunForm(Vertical):
         return dict(self._errors)
 
     def set_running(self, running: bool) -> None:
+        """Disable the whole form during a run: what it shows is what runs."""
         self._run_active = running
+        self.disabled = running
         self._sync_start()
 
     def config(self) -> RunConfig:

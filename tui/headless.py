@@ -26,14 +26,7 @@ from engine.exitcodes import (
 from engine.jsonout import check_json_path, write_json
 from engine.loop import run
 from engine.preflight import TargetUnreachable
-from engine.report import (
-    detail_lines,
-    failure_lines,
-    outcome_lines,
-    result_json,
-    summary_lines,
-    verification_lines,
-)
+from engine.report import result_json, result_lines
 from engine.runner import Phase, Runner, RunResult
 from engine.saturation import judge
 from engine.stats import Snapshot
@@ -149,10 +142,7 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         print(f"webhookload-tui: {exc}", file=sys.stderr)
         return EXIT_FAILED
     progress.clear()
-    print("\n".join(summary_lines(result.total, result.elapsed)))
-    details = detail_lines(result.total) + failure_lines(result.total)
-    details += verification_lines(result) + outcome_lines(result)
-    print("\n".join(details), flush=True)
+    print("\n".join(result_lines(result)), flush=True)
     if json_path is not None:
         write_json(json_path, result_json(result))
         print(f"JSON summary written to {json_path}", file=sys.stderr)

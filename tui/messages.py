@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from engine.exitcodes import EXIT_FAILED
 from engine.runner import RunResult
 
 
@@ -20,8 +21,10 @@ class RunFinished(Message):
 
 
 class RunFailed(Message):
-    """The run could not start or broke; ``text`` is shown to the user."""
+    """The run could not start or broke; ``text`` is shown to the user, and
+    ``code`` is the exit code ``--no-ui`` gives the same failure."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, code: int = EXIT_FAILED) -> None:
         super().__init__()
         self.text = text
+        self.code = code

@@ -23,8 +23,24 @@ from engine.durations import format_duration, format_latency
 from tui.widgets.data import LiveData
 
 
+def compact(n: float) -> str:
+    """A count in at most 5 characters (9,999 12.3k 123k 1.23M), for when the
+    full one does not fit."""
+    if n < 10_000:
+        return f"{n:,.0f}"
+    for div, unit in ((1e3, "k"), (1e6, "M"), (1e9, "G")):
+        v = n / div
+        if v < 9.995:
+            return f"{v:.2f}{unit}"
+        if v < 99.95:
+            return f"{v:.1f}{unit}"
+        if v < 999.5:
+            return f"{v:.0f}{unit}"
+    return f"{n / 1e12:.0f}T"
+
+
 class Panel(Widget):
-    """A bordered panel with a title; subclasses implement ``show``."""
+    """A bordered panel with a title; subclasses implement ``lines``."""
 
     DEFAULT_CLASSES = "panel"
 
@@ -32,6 +48,7 @@ class Panel(Widget):
         super().__init__(id=id)
         self.border_title = title
         self._lines: list[str] = []
+        self._data: LiveData | None = None
 
     @property
     def plain(self) -> str:
@@ -39,7 +56,18 @@ class Panel(Widget):
         return "\n".join(Content.from_markup(line).plain for line in self._lines)
 
     def show(self, data: LiveData) -> None:
+        self._data = data
+        self.set(self.lines(data))
+
+    def lines(self, data: LiveData) -> str:
+        """The panel's markup for ``data``, fitted to its width."""
         raise NotImplementedError
+
+    def on_resize(self) -> None:
+        """Fit the lines to the new width now: a resize changes no data, so the
+        4 Hz refresh (which skips unchanged data) would not redo them."""
+        if self._data is not None:
+            self.show(self._data)
 
     def set(self, markup: str) -> None:
         """Show ``markup``, repainting only the lines that changed; never re-layout."""
@@ -64,7 +92,7 @@ class Panel(Widget):
 class ProgressPanel(Panel):
     """Elapsed / total as a bar, or elapsed alone for an unbounded run."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         width = max(10, self.size.width - 28)
         secs = data.elapsed
         elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
@@ -81,41 +109,60 @@ class ProgressPanel(Panel):
         if data.state != "running":
             second = ""
         elif sat.saturated:
-            second = (
-                f"[bold yellow]⚠ generator saturated ({sat.describe()}): "
-                "latencies include its own queueing[/]"
-            )
+            second = f"⚠ generator saturated ({sat.describe()}): latencies include its own queueing"
+            if len(second) > self.size.width:  # the figures matter more than the gloss
+                second = f"⚠ generator saturated: {sat.describe()}"
+            second = f"[bold yellow]{second}[/]"
         else:
             cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
             lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
             second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}[/]"
-        self.set(f"{line}\n{second}")
+        return f"{line}\n{second}"
 
 
 class CountersPanel(Panel):
     """Big counters: total requests, current rate, success, errors."""
 
-    def show(self, data: LiveData) -> None:
+    LABELS = ("Requests", "Rate", "Success", "Errors")
+
+    def lines(self, data: LiveData) -> str:
         t = data.total
-        w = max(10, self.size.width // 4)  # 80x24 leaves 43 cells: 4 x 10 fit
-        labels = "".join(s.center(w) for s in ("Requests", "Rate", "Success", "Errors"))
+        width = self.size.width
         values = [
             f"{t.total:,}",
             f"{data.rate:,.1f}/s",
             f"{t.success:,}",
             f"{t.errors:,} ({t.error_pct:.2f}%)",
         ]
+        widths = [max(len(a), len(b)) + 1 for a, b in zip(self.LABELS, values, strict=True)]
+        if sum(widths) > width:  # a narrow terminal and big numbers: shorter numbers
+            values = [
+                compact(t.total),
+                f"{compact(data.rate)}/s",
+                compact(t.success),
+                f"{compact(t.errors)} ({t.error_pct:.1f}%)",
+            ]
+            widths = [max(len(a), len(b)) + 1 for a, b in zip(self.LABELS, values, strict=True)]
+        if max(widths) * 4 <= width:
+            widths = [width // 4] * 4  # equal columns: they do not jump as numbers grow
+        else:
+            spare = max(0, width - sum(widths)) // 4
+            widths = [w + spare for w in widths]
+        labels = "".join(s.center(w) for s, w in zip(self.LABELS, widths, strict=True))
         styles = ["bold", "bold", "bold green", "bold red" if t.errors else "bold"]
-        line = "".join(f"[{st}]{v.center(w)}[/]" for v, st in zip(values, styles, strict=True))
-        self.set(f"[dim]{labels}[/]\n{line}")
+        line = "".join(
+            f"[{st}]{v.center(w)}[/]" for v, st, w in zip(values, styles, widths, strict=True)
+        )
+        return f"[dim]{labels}[/]\n{line}"
 
 
 class SplitPanel(Panel):
     """Orders vs disputes: requests per endpoint and scenario outcomes."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         t = data.total
         sc = t.scenarios
+        width = self.size.width
 
         def line(name: str, n: int) -> str:
             return f"[b]{name:<10}[/]{n:>10,} requests"
@@ -124,46 +171,49 @@ class SplitPanel(Panel):
             shown = [(label, sc.get(key, 0)) for label, key in pairs]
             # "aborted" (a step refused) only takes room when it happened
             shown = [(label, n) for label, n in shown if n or label != "aborted"]
-            return "[dim]  " + "  ".join(f"{label} {n:,}" for label, n in shown) + "[/]"
+            text = "  " + "  ".join(f"{label} {n:,}" for label, n in shown)
+            if len(text) > width:  # never cut a count off: shorter numbers instead
+                text = "  " + "  ".join(f"{label} {compact(n)}" for label, n in shown)
+            if len(text) > width:
+                text = " ".join(f"{label} {compact(n)}" for label, n in shown)
+            return f"[dim]{text}[/]"
 
-        self.set(
-            "\n".join(
-                [
-                    line("Orders", t.orders),
-                    outcomes(
-                        ("success", "orders_success"),
-                        ("failed", "orders_failed"),
-                        ("aborted", "orders_aborted"),
-                    ),
-                    line("Disputes", t.disputes),
-                    outcomes(
-                        ("opened", "disputes_opened"),
-                        ("won", "disputes_won"),
-                        ("lost", "disputes_lost"),
-                    ),
-                    line("Reads", t.reads),
-                ]
-            )
+        return "\n".join(
+            [
+                line("Orders", t.orders),
+                outcomes(
+                    ("success", "orders_success"),
+                    ("failed", "orders_failed"),
+                    ("aborted", "orders_aborted"),
+                ),
+                line("Disputes", t.disputes),
+                outcomes(
+                    ("opened", "disputes_opened"),
+                    ("won", "disputes_won"),
+                    ("lost", "disputes_lost"),
+                ),
+                line("Reads", t.reads),
+            ]
         )
 
 
 class LatencyPanel(Panel):
     """p50/p95/p99/max, for the whole run and for the last 10 s."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         run = data.total.percentiles_s(50, 95, 99)
         recent = data.last10.percentiles_s(50, 95, 99)
         rows = ["[b]" + " " * 5 + "".join(f"{h:>8}" for h in ("p50", "p95", "p99", "max")) + "[/]"]
         for name, p, mx in (("run", run, data.total.max_s), ("10s", recent, data.last10.max_s)):
             vals = [format_latency(p[q]) for q in (50, 95, 99)] + [format_latency(mx)]
             rows.append(f"[dim]{name:<5}[/]" + "".join(f"{v:>8}" for v in vals))
-        self.set("\n".join(rows))
+        return "\n".join(rows)
 
 
 class CodesPanel(Panel):
     """Status codes seen and error kinds, with counts."""
 
-    def show(self, data: LiveData) -> None:
+    def lines(self, data: LiveData) -> str:
         t = data.total
         codes = []
         for code, n in sorted(t.status_codes.items()):
@@ -172,7 +222,7 @@ class CodesPanel(Panel):
         kinds = [f"[bold red]{k}[/] {n:,}" for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:
             kinds.append(f"[dim]cancelled[/] {t.cancelled:,}")
-        self.set(
+        return (
             "[dim]codes [/] "
             + ("  ".join(codes) or "-")
             + "\n[dim]errors[/] "

@@ -9,9 +9,27 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from engine.durations import format_duration
+from engine.exitcodes import EXIT_OK, EXIT_UNVERIFIED, exit_code_for
 from engine.report import detail_lines, summary_lines, verification_lines
 from engine.runner import RunResult
 from engine.stats import ERROR_KINDS
+
+
+def headline(result: RunResult) -> tuple[str, str]:
+    """How the run ended, in words that agree with its exit code: "completed"
+    only when the process would exit 0 (a failed --verify is no completion)."""
+    where = f"against {result.target_url}"
+    if result.stopped:
+        planned = result.config.duration
+        of = f" of {format_duration(planned)}" if planned else ""
+        return f"Run stopped early after {result.elapsed:.1f}s{of} {where}", "bold yellow"
+    code = exit_code_for(result)
+    if code == EXIT_UNVERIFIED:
+        return f"Run finished {where}, but --verify found orders not applied", "bold red"
+    if code != EXIT_OK:
+        return f"Run finished {where} with problems (exit code {code})", "bold red"
+    return f"Run completed {where}", "dim"
 
 
 class SummaryPanel(Static):
@@ -38,8 +56,8 @@ class SummaryPanel(Static):
             kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
         kinds.add_row("cancelled", f"{t.cancelled:,}")
         tables.add_row(codes, kinds)
-        how = "stopped" if result.stopped else "completed"
-        footer = Text(f"Run {how} against {result.target_url}", style="dim")
+        head, style = headline(result)
+        footer = Text(head, style=style)
         if json_path:
             footer.append(f"\nJSON summary: {json_path}", style="bold")
         footer.append("\nr: run again   j: save JSON   q: quit", style="dim")
