@@ -9,10 +9,9 @@ below are the engine's public API: the CLI, the headless printer and the TUI
 
 from __future__ import annotations
 
-from engine.builtin_target import BuiltinTargetError
 from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
-from engine.durations import format_duration, format_latency
-from engine.exitcodes import (
+from engine.domain.durations import format_duration, format_latency
+from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -21,10 +20,11 @@ from engine.exitcodes import (
     EXIT_USAGE,
     exit_code_for,
 )
-from engine.jsonout import check_json_path, write_json
-from engine.loop import new_event_loop, run
-from engine.preflight import TargetUnreachable
-from engine.report import (
+from engine.metrics.saturation import Saturation, judge
+from engine.metrics.stats import ERROR_KINDS, Snapshot
+from engine.metrics.window import SnapshotWindow
+from engine.outputs.jsonfile import check_json_path, write_json
+from engine.outputs.summary import (
     detail_lines,
     failure_lines,
     outcome_lines,
@@ -34,11 +34,11 @@ from engine.report import (
     summary_lines,
     verification_lines,
 )
-from engine.runner import Phase, Runner, RunResult, SnapshotSink
-from engine.saturation import Saturation, judge
-from engine.stats import ERROR_KINDS, Snapshot
-from engine.window import SnapshotWindow
-from engine.worker import ProcessRunner, WorkerError
+from engine.run.builtin_target import BuiltinTargetError
+from engine.run.loop import new_event_loop, run_main
+from engine.run.preflight import TargetUnreachable
+from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
+from engine.shards.worker import ProcessRunner, WorkerError
 
 __all__ = [
     "CLIENTS",
@@ -76,7 +76,7 @@ __all__ = [
     "outcome_lines",
     "result_json",
     "result_lines",
-    "run",
+    "run_main",
     "summary_json",
     "summary_lines",
     "verification_lines",

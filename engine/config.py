@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.domain import CONTRACTS as CONTRACTS
-from engine.domain import TARGET_MODES
-from engine.durations import format_duration, parse_duration
+from engine.domain.durations import format_duration, parse_duration
+from engine.domain.statuses import CONTRACTS as CONTRACTS
+from engine.domain.statuses import TARGET_MODES
 
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"

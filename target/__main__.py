@@ -12,16 +12,16 @@ import threading
 
 from aiohttp import web
 
-from engine.builtin_target import READY_PREFIX
-from engine.domain import CONTRACTS, TARGET_MODES
-from engine.durations import parse_duration
-from engine.signing import (
+from engine.domain.durations import parse_duration
+from engine.domain.signing import (
     DEFAULT_SIGNATURE_HEADER,
     SCHEMES,
     SECRET_ENV,
     SecretError,
     make_verifier,
 )
+from engine.domain.statuses import CONTRACTS, TARGET_MODES
+from engine.run.builtin_target import READY_PREFIX
 from target.profiles import PROFILES
 from target.server import TargetConfig, build_app
 

@@ -1,6 +1,6 @@
 """How the reference target answers where receivers part: ``--profile``.
 
-The lifecycle rules are the domain's (``engine.domain``: one verdict per
+The lifecycle rules are the domain's (``engine.domain.statuses``: one verdict per
 event); a profile only says what each verdict costs over HTTP. ``strict`` is
 a well-behaved receiver; ``public`` answers the edge cases as the public
 payment manager does (CONTRACT.md, "What the public service answers on edge
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.domain import Verdict
+from engine.domain.statuses import Verdict
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ service in HTTP mode. ``queue`` mode answers 202 once the body parses and
 applies events after ``lag`` seconds, in arrival order, as a Kafka consumer
 would; rejected events are counted as dead letters. ``--profile`` picks how
 edge cases are answered (target.profiles); ``--sign`` makes every webhook
-prove its signature over the exact raw body first (engine.signing).
+prove its signature over the exact raw body first (engine.domain.signing).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from engine.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
 from target import readapi
 from target.profiles import PROFILES
 from target.store import CHARGEBACKS, ORDERS, Reject, Store, parse_chargeback, parse_order

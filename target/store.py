@@ -1,7 +1,7 @@
 """The reference target's in-memory state: orders, disputes, idempotency.
 
 Pure (no I/O), so the contract's rules are unit-tested directly and the HTTP
-layer stays thin. The lifecycle rules are ``engine.domain``'s verdicts; the
+layer stays thin. The lifecycle rules are ``engine.domain.statuses``'s verdicts; the
 :class:`~target.profiles.Profile` turns each refusing verdict into a status
 code. The store also counts what a load test's accounting is checked against:
 deliveries of an already applied event id (``duplicates``) and events for an
@@ -15,7 +15,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.domain import (
+from engine.domain.statuses import (
     DisputeStatus,
     OrderStatus,
     Resolution,

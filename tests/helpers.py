@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from engine.builtin_target import READY_PREFIX
+from engine.run.builtin_target import READY_PREFIX
 
 
 @contextmanager

@@ -6,9 +6,9 @@ from __future__ import annotations
 import anyio
 
 from engine.config import RunConfig
-from engine.histogram import bucket_index
-from engine.runner import RunResult, SnapshotSink
-from engine.stats import Snapshot, merge_all
+from engine.metrics.histogram import bucket_index
+from engine.metrics.stats import Snapshot, merge_all
+from engine.run.runner import RunResult, SnapshotSink
 
 TICKS = 40  # 10 s of deltas at 4 Hz
 

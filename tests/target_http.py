@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from engine.builtin_target import READY_PREFIX
+from engine.run.builtin_target import READY_PREFIX
 
 
 @dataclass

@@ -12,9 +12,9 @@ import time
 
 import orjson
 
-from engine.builtin_target import READY_PREFIX
 from engine.config import build_config
-from engine.worker import config_json
+from engine.run.builtin_target import READY_PREFIX
+from engine.shards.worker import config_json
 
 
 def test_builtin_target_exits_when_its_parent_pipe_closes() -> None:
@@ -37,7 +37,7 @@ def test_builtin_target_exits_when_its_parent_pipe_closes() -> None:
 def test_terminated_worker_stops_gracefully_and_still_reports() -> None:
     cfg = build_config({"target": "builtin", "duration": "0", "vus": "2"})
     worker = subprocess.Popen(
-        [sys.executable, "-m", "engine.worker", orjson.dumps(config_json(cfg)).decode()],
+        [sys.executable, "-m", "engine.shards.worker", orjson.dumps(config_json(cfg)).decode()],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )

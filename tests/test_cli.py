@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import exitcodes
+from engine import errors
 from tests.helpers import free_port, target_process
 
 CMD = [sys.executable, "-m", "tui.cli"]
@@ -38,7 +38,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_documents_exit_codes() -> None:
-    """The epilog's table lists exactly the codes of engine/exitcodes.py, each
+    """The epilog's table lists exactly the codes of engine/errors.py, each
     with its meaning (read from the table's own rows, not anywhere in --help)."""
     res = run("--help")
     assert res.returncode == 0
@@ -48,15 +48,15 @@ def test_help_documents_exit_codes() -> None:
     assert all(rows), table
     documented = {int(m[1]): m[2] for m in rows if m}
     meanings = {
-        exitcodes.EXIT_OK: "completed",
-        exitcodes.EXIT_FAILED: "could not be carried out",
-        exitcodes.EXIT_USAGE: "bad arguments",
-        exitcodes.EXIT_UNREACHABLE: "unreachable",
-        exitcodes.EXIT_UNVERIFIED: "--verify",
-        exitcodes.EXIT_NO_SUCCESS: "no request succeeded",
-        exitcodes.EXIT_INTERRUPTED: "interrupted",
+        errors.EXIT_OK: "completed",
+        errors.EXIT_FAILED: "could not be carried out",
+        errors.EXIT_USAGE: "bad arguments",
+        errors.EXIT_UNREACHABLE: "unreachable",
+        errors.EXIT_UNVERIFIED: "--verify",
+        errors.EXIT_NO_SUCCESS: "no request succeeded",
+        errors.EXIT_INTERRUPTED: "interrupted",
     }
-    defined = {v for k, v in vars(exitcodes).items() if k.startswith("EXIT_")}
+    defined = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
     assert set(meanings) == defined  # a new exit code needs a row here and in the epilog
     assert set(documented) == defined, documented
     for code, meaning in meanings.items():

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 
 from engine.config import RunConfig
-from engine.outputs_new.compare import (
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.outputs.compare import (
     EXIT_OK,
     EXIT_REGRESSION,
     EXIT_USAGE,
     compare,
     main,
 )
-from engine.outputs_new.docparts import endpoint_lines, endpoints_json, latency_distribution_json
-from engine.report import summary_json
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.outputs.docparts import endpoint_lines, endpoints_json, latency_distribution_json
+from engine.outputs.summary import summary_json
 
 
 def make_total(

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from engine.config import PARSERS, ConfigError, RunConfig, build_config
-from engine.durations import format_duration, format_latency, parse_duration
+from engine.domain.durations import format_duration, format_latency, parse_duration
 from tui.cli import build_parser
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import orjson
 import pytest
 
-from engine.contracts import IngestContract, OrderRef, PlanContract
-from engine.ids import new_uuid
+from engine.domain.contracts import IngestContract, OrderRef, PlanContract
+from engine.domain.ids import new_uuid
 from target.store import Reject, Store, parse_chargeback, parse_order
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

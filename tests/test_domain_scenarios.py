@@ -6,13 +6,13 @@ import random
 
 import pytest
 
-from engine.domain import (
+from engine.domain.statuses import (
     DisputeStatus,
     OrderStatus,
     can_be_updated_to,
     can_dispute_move_to,
 )
-from engine.scenarios import plan_dispute, plan_journey, plan_order, vu_rng
+from engine.scenario.journeys import plan_dispute, plan_journey, plan_order, vu_rng
 
 C, U, S, F = OrderStatus.CREATED, OrderStatus.UPDATED, OrderStatus.SUCCESS, OrderStatus.FAILED
 
@@ -110,7 +110,7 @@ def test_seed_reproduces_choices_and_vus_differ() -> None:
 
 
 def test_order_sample_is_bounded_and_uniform() -> None:
-    from engine.verify import OrderSample
+    from engine.run.verify import OrderSample
 
     hits = [0] * 100
     for trial in range(400):

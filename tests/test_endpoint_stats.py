@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from engine.histogram import bucket_index, percentiles
-from engine.stats import DISPUTES, ENDPOINTS, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.histogram import bucket_index, percentiles
+from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, READS, Snapshot, Stats, merge_all
 
 
 def _hist(values: list[int]) -> dict[int, int]:

@@ -12,8 +12,8 @@ import anyio
 import pytest
 
 from engine.config import CLIENTS, RunConfig, build_config
-from engine.runner import Runner, RunResult
-from engine.stats import Snapshot
+from engine.metrics.stats import Snapshot
+from engine.run.runner import Runner, RunResult
 from tests.helpers import get_json, raw_server, target_process
 
 pytestmark = pytest.mark.anyio

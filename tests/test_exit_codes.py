@@ -9,17 +9,17 @@ import sys
 from pathlib import Path
 
 from engine.config import build_config
-from engine.exitcodes import (
+from engine.errors import (
     EXIT_INTERRUPTED,
     EXIT_NO_SUCCESS,
     EXIT_OK,
     EXIT_UNVERIFIED,
     exit_code_for,
 )
-from engine.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
-from engine.runner import RunResult
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
-from engine.verify import Verification
+from engine.metrics.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.run.runner import RunResult
+from engine.run.verify import Verification
 from tests.helpers import target_process
 
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from engine.config import CLIENTS, build_config
-from engine.preflight import TargetUnreachable
-from engine.runner import Runner
+from engine.run.preflight import TargetUnreachable
+from engine.run.runner import Runner
 from tests.helpers import free_port, raw_server, target_process
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +69,7 @@ async def test_connection_reset_is_counted(client: str) -> None:
 
 
 async def test_a_hanging_read_api_does_not_stretch_verify(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.verify.READ_TIMEOUT_S", 60.0)  # unbounded, this would take 60 s
+    monkeypatch.setattr("engine.run.verify.READ_TIMEOUT_S", 60.0)  # unbounded, this would take 60 s
     async with raw_server("hang") as read_api:
         with target_process() as url:
             cfg = build_config(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.report import result_json
-from engine.runner import Phase, Runner
-from engine.stats import Snapshot
+from engine.metrics.stats import Snapshot
+from engine.outputs.summary import result_json
+from engine.run.runner import Phase, Runner
 from tests.helpers import free_port, target_process
 from tui.headless import ProgressLine
 

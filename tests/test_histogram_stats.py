@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 import tui
-from engine.histogram import bucket_bounds, bucket_index, bucket_value, merge_counts, percentiles
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
-from engine.window import SnapshotWindow
+from engine.metrics.histogram import (
+    bucket_bounds,
+    bucket_index,
+    bucket_value,
+    merge_counts,
+    percentiles,
+)
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.window import SnapshotWindow
 
 
 def exact_percentile(values: list[int], q: float) -> int:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig
-from engine.outputs_new.docparts import endpoints_json, latency_distribution_json
-from engine.outputs_new.html_report import CHART_IDS, render, write_report
-from engine.outputs_new.thresholds import evaluate, parse_thresholds, thresholds_json
-from engine.outputs_new.timeline import Timeline
-from engine.report import summary_json
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.outputs.docparts import endpoints_json, latency_distribution_json
+from engine.outputs.html_report import CHART_IDS, render, write_report
+from engine.outputs.summary import summary_json
+from engine.outputs.thresholds import evaluate, parse_thresholds, thresholds_json
+from engine.outputs.timeline import Timeline
 
 BROWSER_OWN_HOSTS = re.compile(
     r"^(update\.googleapis\.com|accounts\.google\.com|clients\d*\.google\.com|[\w.-]+\.gvt1\.com)$"

@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from engine.config import build_config
-from engine.report import detail_lines, outcome_lines, result_json
-from engine.runner import Runner
+from engine.outputs.summary import detail_lines, outcome_lines, result_json
+from engine.run.runner import Runner
 from tests.helpers import target_process
 
 pytestmark = pytest.mark.anyio

@@ -18,9 +18,9 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from engine.builtin_target import READY_PREFIX
 from engine.config import build_config
-from engine.runner import Runner
+from engine.run.builtin_target import READY_PREFIX
+from engine.run.runner import Runner
 from tests.helpers import target_process
 
 pytestmark = pytest.mark.anyio

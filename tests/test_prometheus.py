@@ -15,14 +15,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.config import ConfigError, build_config
-from engine.outputs_new.prometheus import (
+from engine.metrics.stats import DISPUTES, ENDPOINTS, ERROR_KINDS, ORDERS, READS, Snapshot, Stats
+from engine.outputs.prometheus import (
     BUCKETS_S,
     LiveMetrics,
     MetricsServer,
     parse_metrics_addr,
 )
-from engine.runner import Runner
-from engine.stats import DISPUTES, ENDPOINTS, ERROR_KINDS, ORDERS, READS, Snapshot, Stats
+from engine.run.runner import Runner
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 DASHBOARD = Path(__file__).parent.parent / "docs" / "grafana-dashboard.json"

@@ -8,9 +8,9 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from engine.histogram import bucket_index
-from engine.saturation import judge, sample_loop_lag
-from engine.stats import Snapshot, Stats
+from engine.metrics.histogram import bucket_index
+from engine.metrics.saturation import judge, sample_loop_lag
+from engine.metrics.stats import Snapshot, Stats
 
 
 def lag_hist(values_us: list[int]) -> dict[int, int]:

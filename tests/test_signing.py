@@ -10,8 +10,8 @@ import time
 import orjson
 import pytest
 
-from engine.contracts import IngestContract, OrderRef
-from engine.signing import (
+from engine.domain.contracts import IngestContract, OrderRef
+from engine.domain.signing import (
     SECRET_ENV,
     Failure,
     SecretError,

@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.contracts import IngestContract, OrderRef
-from engine.domain import DisputeStatus as D
-from engine.domain import OrderStatus as O
-from engine.domain import Verdict, judge_dispute_event, judge_order_event
+from engine.domain.contracts import IngestContract, OrderRef
+from engine.domain.statuses import DisputeStatus as D
+from engine.domain.statuses import OrderStatus as O
+from engine.domain.statuses import Verdict, judge_dispute_event, judge_order_event
 from target.server import IngestService, TargetConfig
 from tests.helpers import get_json, post, target_process
 from tests.target_http import send

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import ConfigError
-from engine.outputs_new.thresholds import (
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.outputs.thresholds import (
     ABORT_DELAY_S,
     AbortCheck,
     Threshold,
@@ -16,7 +17,6 @@ from engine.outputs_new.thresholds import (
     threshold_lines,
     thresholds_json,
 )
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 
 
 def _run(order_ms: int = 10, dispute_ms: int = 80, errors: int = 0, span: float = 10.0) -> Snapshot:

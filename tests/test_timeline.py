@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from engine.histogram import percentiles
-from engine.outputs_new.timeline import COLUMNS, Timeline, TimelineWriter, read_timeline
-from engine.stats import DISPUTES, ENDPOINTS, ERROR_KINDS, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.histogram import percentiles
+from engine.metrics.stats import (
+    DISPUTES,
+    ENDPOINTS,
+    ERROR_KINDS,
+    ORDERS,
+    READS,
+    Snapshot,
+    Stats,
+    merge_all,
+)
+from engine.outputs.timeline import COLUMNS, Timeline, TimelineWriter, read_timeline
 
 
 def _deltas(seed: int) -> list[Snapshot]:

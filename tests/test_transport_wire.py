@@ -18,7 +18,7 @@ import anyio.to_thread
 import pytest
 
 from engine.config import CLIENTS
-from engine.loop import has_uvloop
+from engine.run.loop import has_uvloop
 from engine.transports import Transport, TransportError, make_transport
 from engine.transports.fast import FastTransport
 from tests.helpers import free_port
@@ -169,7 +169,7 @@ XFAIL: dict[tuple[str, str], str] = {
 
 
 def _variants() -> list[tuple[str, str]]:
-    """(client, event loop): ``fast`` also on uvloop, which real runs use (engine/loop.py)."""
+    """(client, event loop): ``fast`` also on uvloop, which real runs use (engine/run/loop.py)."""
     loops = ("asyncio", "uvloop") if has_uvloop() else ("asyncio",)
     return [(c, loop) for c in CLIENTS for loop in (loops if c == "fast" else ("asyncio",))]
 

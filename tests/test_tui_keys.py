@@ -16,12 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select
 
 from engine.config import RunConfig, build_config
-from engine.exitcodes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_UNVERIFIED
-from engine.preflight import TargetUnreachable
-from engine.report import detail_lines, summary_lines, verification_lines
-from engine.runner import RunResult, SnapshotSink
-from engine.stats import Snapshot, merge_all
-from engine.verify import Verification
+from engine.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_UNVERIFIED
+from engine.metrics.stats import Snapshot, merge_all
+from engine.outputs.summary import detail_lines, summary_lines, verification_lines
+from engine.run.preflight import TargetUnreachable
+from engine.run.runner import RunResult, SnapshotSink
+from engine.run.verify import Verification
 from tests.scripted import ScriptedRunner, scripted_deltas
 from tui.app import RunnerFactory, WebhookLoadApp
 from tui.form import FormInput, RunForm

@@ -11,8 +11,8 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from engine.config import RunConfig, build_config
-from engine.runner import RunResult, SnapshotSink
-from engine.stats import Snapshot
+from engine.metrics.stats import Snapshot
+from engine.run.runner import RunResult, SnapshotSink
 from tests.helpers import free_port, target_process
 from tui.app import WebhookLoadApp
 from tui.form import RunForm

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from engine.config import RunConfig, build_config
-from engine.runner import SnapshotSink
+from engine.run.runner import SnapshotSink
 from tests.scripted import TICKS, ScriptedRunner
 from tui.app import WebhookLoadApp
 

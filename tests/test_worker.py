@@ -8,9 +8,9 @@ import anyio
 import pytest
 
 from engine.config import build_config
-from engine.preflight import TargetUnreachable
-from engine.stats import Snapshot
-from engine.worker import ProcessRunner, WorkerError
+from engine.metrics.stats import Snapshot
+from engine.run.preflight import TargetUnreachable
+from engine.shards.worker import ProcessRunner, WorkerError
 from tests.helpers import free_port, get_json, target_process
 
 pytestmark = pytest.mark.anyio

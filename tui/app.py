@@ -6,7 +6,7 @@ costs the same at 100 or 100,000 requests per second.
 
 Quitting (``q``, Ctrl+C, SIGTERM, SIGHUP) mid-run stops the run and keeps its
 result; once the terminal is restored, :func:`run_app` prints the same summary
-block as ``--no-ui`` and exits with the same code (``engine/exitcodes.py``).
+block as ``--no-ui`` and exits with the same code (``engine/errors.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
-from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
-from engine.exitcodes import (
+from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -35,14 +34,15 @@ from engine.exitcodes import (
     EXIT_USAGE,
     exit_code_for,
 )
-from engine.jsonout import check_json_path, write_json
-from engine.loop import new_event_loop
-from engine.preflight import TargetUnreachable
-from engine.report import result_json
-from engine.runner import RunResult, SnapshotSink
-from engine.stats import Snapshot
-from engine.window import SnapshotWindow
-from engine.worker import ProcessRunner, WorkerError
+from engine.metrics.stats import Snapshot
+from engine.metrics.window import SnapshotWindow
+from engine.outputs.jsonfile import check_json_path, write_json
+from engine.outputs.summary import result_json
+from engine.run.builtin_target import BuiltinTargetError
+from engine.run.loop import new_event_loop
+from engine.run.preflight import TargetUnreachable
+from engine.run.runner import RunResult, SnapshotSink
+from engine.shards.worker import ProcessRunner, WorkerError
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.messages import RunFailed, RunFinished
@@ -370,7 +370,7 @@ def run_app(
         exit_on_finish=exit_on_finish,
         handle_signals=True,
     )
-    # The engine runs in its own process (engine/worker.py); this loop only renders.
+    # The engine runs in its own process (engine/shards/worker.py); this loop only renders.
     code = app.run(loop=new_event_loop())
     print_outcome(app)
     if code is None:  # Textual's own exit: a crash (1) or none of ours

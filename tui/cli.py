@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config
-from engine.exitcodes import EXIT_USAGE
+from engine.errors import EXIT_USAGE
 
 EPILOG = """\
 exit codes:

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig
-from engine.durations import format_duration
+from engine.domain.durations import format_duration
 
 # (config field, label) in Tab order; Contract (a Select) follows them.
 TEXT_FIELDS = (

@@ -13,24 +13,24 @@ import signal
 import sys
 from typing import TextIO
 
-from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
-from engine.durations import format_duration
-from engine.exitcodes import (
+from engine.domain.durations import format_duration
+from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     exit_code_for,
 )
-from engine.jsonout import check_json_path, write_json
-from engine.loop import run
-from engine.preflight import TargetUnreachable
-from engine.report import result_json, result_lines
-from engine.runner import Phase, Runner, RunResult
-from engine.saturation import judge
-from engine.stats import Snapshot
-from engine.window import SnapshotWindow
+from engine.metrics.saturation import judge
+from engine.metrics.stats import Snapshot
+from engine.metrics.window import SnapshotWindow
+from engine.outputs.jsonfile import check_json_path, write_json
+from engine.outputs.summary import result_json, result_lines
+from engine.run.builtin_target import BuiltinTargetError
+from engine.run.loop import run_main
+from engine.run.preflight import TargetUnreachable
+from engine.run.runner import Phase, Runner, RunResult
 
 PLAIN_EVERY_S = 5.0
 """Without a terminal, a progress line every this many seconds of the run."""
@@ -132,7 +132,7 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         return await runner.run()
 
     try:
-        result = run(main)
+        result = run_main(main)
     except TargetUnreachable as exc:
         progress.clear()
         print(f"webhookload-tui: {exc}", file=sys.stderr)

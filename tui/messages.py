@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from engine.exitcodes import EXIT_FAILED
-from engine.runner import RunResult
+from engine.errors import EXIT_FAILED
+from engine.run.runner import RunResult
 
 
 class RunFinished(Message):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Protocol
 
-from engine.report import result_lines
-from engine.runner import RunResult
+from engine.outputs.summary import result_lines
+from engine.run.runner import RunResult
 
 
 class Outcome(Protocol):

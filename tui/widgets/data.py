@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.saturation import Saturation, judge
-from engine.stats import Snapshot
-from engine.window import SnapshotWindow
+from engine.metrics.saturation import Saturation, judge
+from engine.metrics.stats import Snapshot
+from engine.metrics.window import SnapshotWindow
 
 SPARK_SECONDS = 60
 

@@ -19,7 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Label, Sparkline
 
-from engine.durations import format_duration, format_latency
+from engine.domain.durations import format_duration, format_latency
 from tui.widgets.data import LiveData
 
 

@@ -9,11 +9,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.durations import format_duration
-from engine.exitcodes import EXIT_OK, EXIT_UNVERIFIED, exit_code_for
-from engine.report import detail_lines, summary_lines, verification_lines
-from engine.runner import RunResult
-from engine.stats import ERROR_KINDS
+from engine.domain.durations import format_duration
+from engine.errors import EXIT_OK, EXIT_UNVERIFIED, exit_code_for
+from engine.metrics.stats import ERROR_KINDS
+from engine.outputs.summary import detail_lines, summary_lines, verification_lines
+from engine.run.runner import RunResult
 
 
 def headline(result: RunResult) -> tuple[str, str]:

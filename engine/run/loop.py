@@ -19,7 +19,7 @@ def has_uvloop() -> bool:
     return True
 
 
-def run(func: Callable[[], Awaitable[T]]) -> T:
+def run_main(func: Callable[[], Awaitable[T]]) -> T:
     options: dict[str, Any] = {"use_uvloop": has_uvloop()}
     return anyio.run(func, backend="asyncio", backend_options=options)
 

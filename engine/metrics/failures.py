@@ -3,7 +3,7 @@
 Counting a run's 63,680 errors as ``400`` says that something is wrong, not
 what: the sample keeps a few failures with the first bytes of the response
 body (or the transport's error text), in bounded memory however many fail.
-The runner's :class:`~engine.stats.Stats` samples as requests fail, each
+The runner's :class:`~engine.metrics.stats.Stats` samples as requests fail, each
 snapshot delta carries the failures kept since the last one, and
 :func:`keep_failures` merges deltas (or shards) under the same rule.
 """

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.config import ConfigError
-from engine.durations import format_duration, format_latency, parse_duration
-from engine.stats import ENDPOINT_ALIASES, ENDPOINTS, Snapshot
+from engine.domain.durations import format_duration, format_latency, parse_duration
+from engine.metrics.stats import ENDPOINT_ALIASES, ENDPOINTS, Snapshot
 
 EXIT_THRESHOLDS_FAILED = 99
 """k6's exit code for failed thresholds; CI scripts already know it."""

@@ -1,6 +1,6 @@
 """The run's summary as text (the plan's block) and as JSON.
 
-Pure functions of a :class:`~engine.runner.RunResult`, shared by the
+Pure functions of a :class:`~engine.run.runner.RunResult`, shared by the
 headless printer, the TUI's summary panel and ``--json``.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.durations import format_duration, format_latency
-from engine.saturation import judge
-from engine.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+from engine.domain.durations import format_duration, format_latency
+from engine.metrics.saturation import judge
+from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 
 if TYPE_CHECKING:
-    from engine.runner import RunResult
+    from engine.run.runner import RunResult
 
 
 def summary_lines(total: Snapshot, elapsed: float) -> list[str]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import anyio
 
-from engine.histogram import percentiles
-from engine.stats import Snapshot, Stats
+from engine.metrics.histogram import percentiles
+from engine.metrics.stats import Snapshot, Stats
 
 LAG_P99_LIMIT_MS = 10.0
 CPU_LIMIT_PCT = 90.0

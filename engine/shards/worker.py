@@ -3,13 +3,13 @@
 The TUI renders on its event loop; sharing that loop with the generator cost
 a third of its throughput and stalled in-flight requests for the length of
 each repaint (inflating their latencies). So the TUI runs the engine here:
-``python -m engine.worker`` takes the run's settings as JSON on argv, writes
+``python -m engine.shards.worker`` takes the run's settings as JSON on argv, writes
 length-prefixed pickled frames to stdout — ``("snapshot", Snapshot)`` about
 4 times a second, then ``("result", RunResult)`` or ``("error", kind, text)``
 — and stops the run when a byte (or EOF) arrives on stdin.
 
 :class:`ProcessRunner` is the parent side, with the same ``run()``/``stop()``
-as :class:`~engine.runner.Runner`, so consumers cannot tell them apart.
+as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from typing import Any
 import anyio
 import orjson
 
-from engine.builtin_target import BuiltinTargetError
 from engine.config import RunConfig
-from engine.loop import run as run_loop
-from engine.preflight import TargetUnreachable
-from engine.processes import stop_process
-from engine.runner import Runner, RunResult, SnapshotSink
+from engine.run.builtin_target import BuiltinTargetError
+from engine.run.loop import run_main
+from engine.run.preflight import TargetUnreachable
+from engine.run.processes import stop_process
+from engine.run.runner import Runner, RunResult, SnapshotSink
 
 _LEN = struct.Struct("!I")
 
@@ -49,7 +49,7 @@ def _frame(obj: Any) -> bytes:
 
 
 class ProcessRunner:
-    """Runs a :class:`Runner` in ``python -m engine.worker``; deltas arrive in this loop."""
+    """Runs a :class:`Runner` in ``python -m engine.shards.worker``; deltas arrive in this loop."""
 
     def __init__(self, config: RunConfig, *, on_snapshot: SnapshotSink | None = None) -> None:
         self.config = config
@@ -73,7 +73,7 @@ class ProcessRunner:
         cmd = [
             sys.executable,
             "-m",
-            "engine.worker",
+            "engine.shards.worker",
             orjson.dumps(config_json(self.config)).decode(),
         ]
         proc = await anyio.open_process(
@@ -182,7 +182,7 @@ def _child(config: RunConfig) -> None:
         except BuiltinTargetError as exc:
             send(("error", "builtin", str(exc)))
 
-    run_loop(main)
+    run_main(main)
 
 
 if __name__ == "__main__":

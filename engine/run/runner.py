@@ -32,16 +32,16 @@ from dataclasses import dataclass
 
 import anyio
 
-from engine.builtin_target import builtin_target
 from engine.config import BUILTIN, RunConfig, with_seed
-from engine.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef, make_contract
-from engine.domain import OrderStatus, Resolution
-from engine.preflight import check_reachable
-from engine.saturation import sample_loop_lag
-from engine.scenarios import DisputePlan, Journey, plan_journey, vu_rng
-from engine.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef, make_contract
+from engine.domain.statuses import OrderStatus, Resolution
+from engine.metrics.saturation import sample_loop_lag
+from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.run.builtin_target import builtin_target
+from engine.run.preflight import check_reachable
+from engine.run.verify import OrderSample, Verification, verify_orders
+from engine.scenario.journeys import DisputePlan, Journey, plan_journey, vu_rng
 from engine.transports import Transport, TransportError, make_transport
-from engine.verify import OrderSample, Verification, verify_orders
 
 SnapshotSink = Callable[[Snapshot], None]
 SNAPSHOT_INTERVAL = 0.25
@@ -126,7 +126,7 @@ class Runner:
     async def run(self) -> RunResult:
         """Start the builtin target if asked, preflight, run, and return the total.
 
-        Raises :class:`~engine.preflight.TargetUnreachable` before any load when
+        Raises :class:`~engine.run.preflight.TargetUnreachable` before any load when
         the target cannot be reached.
         """
         async with AsyncExitStack() as stack:

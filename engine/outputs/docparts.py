@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.durations import format_latency
-from engine.histogram import bucket_bounds
-from engine.stats import ENDPOINTS, ERROR_KINDS, Snapshot
+from engine.domain.durations import format_latency
+from engine.metrics.histogram import bucket_bounds
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 
 DISTRIBUTION_EDGES_MS = (
     *(0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100),

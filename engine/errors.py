@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.runner import RunResult
+    from engine.run.runner import RunResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1

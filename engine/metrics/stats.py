@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TypeVar
 
-from engine.failures import FailureSampler, SampleFailure, keep_failures
-from engine.histogram import bucket_index, merge_counts, percentiles
+from engine.metrics.failures import FailureSampler, SampleFailure, keep_failures
+from engine.metrics.histogram import bucket_index, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
 ENDPOINTS = ("orders", "disputes", "reads")
@@ -149,7 +149,7 @@ class Snapshot:
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickle as plain values (read-only mapping views do not pickle), so deltas
-        can cross a process boundary (engine/worker.py, shards)."""
+        can cross a process boundary (engine/shards/worker.py, shards)."""
         values = tuple(_plain(getattr(self, f.name)) for f in fields(self))
         return (_rebuild, values)
 

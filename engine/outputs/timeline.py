@@ -2,7 +2,7 @@
 
 Deltas arrive about every 250 ms and do not line up with whole seconds. Each
 delta goes *whole* into the second its end falls in (``[t, t + 1)``, the
-same rule as :meth:`engine.window.SnapshotWindow.per_second`), never split:
+same rule as :meth:`engine.metrics.window.SnapshotWindow.per_second`), never split:
 a split histogram or error count would have to be rounded, and then the rows
 would no longer add up to the summary. So every count in the rows sums
 exactly to the run's total; the price is that a row may hold up to one
@@ -23,8 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from engine.histogram import percentiles
-from engine.stats import ENDPOINTS, ERROR_KINDS, Snapshot
+from engine.metrics.histogram import percentiles
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 
 Row = dict[str, Any]
 Gauge = Callable[[], float | None]

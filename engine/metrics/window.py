@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 
-from engine.stats import Snapshot, merge_all
+from engine.metrics.stats import Snapshot, merge_all
 
 
 def _sum_counts(maps: Iterable[Mapping[int, int]]) -> dict[int, int]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from engine.domain import (
+from engine.domain.statuses import (
     TERMINAL_ORDER_STATUSES,
     DisputeStatus,
     OrderStatus,

@@ -7,7 +7,7 @@ Content-Security-Policy in the page forbids every fetch anyway, and any
 attempt is written into ``<html data-blocked=...>``, which the tests read.
 
 Input is what a run already produced: the ``--json`` summary document and
-the ``--timeline`` rows (:mod:`engine.outputs_new.timeline`). Sections whose
+the ``--timeline`` rows (:mod:`engine.outputs.timeline`). Sections whose
 data is missing (no thresholds, no per-endpoint numbers) are left out.
 """
 
@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from engine.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS
 
 Row = Mapping[str, Any]
 TITLE = "webhookload report"

@@ -41,9 +41,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from engine.config import ConfigError
-from engine.histogram import bucket_value, percentiles
-from engine.saturation import judge
-from engine.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS, Snapshot, merge_all
+from engine.metrics.histogram import bucket_value, percentiles
+from engine.metrics.saturation import judge
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS, Snapshot, merge_all
 
 PREFIX = "webhookload_"
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

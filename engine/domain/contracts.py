@@ -12,8 +12,8 @@ from typing import Protocol
 
 import orjson
 
-from engine.domain import EVIDENCE_DAYS_OPENED, EVIDENCE_DAYS_UPDATED, DisputeStatus
-from engine.ids import WallClock, new_uuid
+from engine.domain.ids import WallClock, new_uuid
+from engine.domain.statuses import EVIDENCE_DAYS_OPENED, EVIDENCE_DAYS_UPDATED, DisputeStatus
 
 ORDERS_PATH = "/webhooks/payments/orders"
 CHARGEBACKS_PATH = "/webhooks/payments/chargebacks"

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from engine.processes import stop_process
+from engine.run.processes import stop_process
 
 READY_PREFIX = "webhookload-target listening on "
 
