@@ -18,7 +18,7 @@ from engine.errors import (
     EXIT_UNREACHABLE,
     EXIT_UNVERIFIED,
     EXIT_USAGE,
-    exit_code_for,
+    WebhookloadError,
 )
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, Snapshot
@@ -34,6 +34,7 @@ from engine.outputs.summary import (
     summary_lines,
     verification_lines,
 )
+from engine.outputs.verdict import exit_code_for
 from engine.run.builtin_target import BuiltinTargetError
 from engine.run.loop import new_event_loop, run_main
 from engine.run.preflight import TargetUnreachable
@@ -63,6 +64,7 @@ __all__ = [
     "SnapshotSink",
     "SnapshotWindow",
     "TargetUnreachable",
+    "WebhookloadError",
     "WorkerError",
     "build_config",
     "check_json_path",

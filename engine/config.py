@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 from engine.domain.durations import format_duration, parse_duration
 from engine.domain.statuses import CONTRACTS as CONTRACTS
 from engine.domain.statuses import TARGET_MODES
+from engine.errors import UsageError
 
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"
 
 
-class ConfigError(ValueError):
-    """A bad setting: ``str()`` is the one line shown to the user."""
+class ConfigError(UsageError, ValueError):
+    """A bad setting (exit 2): ``str()`` is the one line shown to the user."""
 
     def __init__(self, field: str, expected: str, got: str) -> None:
         self.field = field

@@ -1,19 +1,20 @@
-"""Exit codes of ``webhookload-tui``, shared by ``--no-ui`` and the TUI.
+"""One error family and one table of exit codes, for every front end.
 
-One table, so a script that runs the TUI with ``--autostart --exit-on-finish``
-and one that runs ``--no-ui`` read the same outcome from the same number.
+Every failure a user can meet before or outside a run's numbers is a
+:class:`WebhookloadError`: it carries its exit code and a one-line message,
+so the CLI, ``--no-ui``, the worker process and the TUI map errors the same
+way (print ``webhookload-tui: {exc}``, exit with ``exc.exit_code``) instead of
+each keeping an ``except`` ladder of its own. A finished run's exit code is
+judged from its result (:func:`engine.outputs.verdict.exit_code_for`).
 
-When several apply, the first of: interrupted (130; the user chose to end
-it), no request succeeded (5; nothing else about the run means much then),
-``--verify`` found orders not applied (4).
+When several apply to a finished run, the first of: interrupted (130; the
+user chose to end it), no request succeeded (5; nothing else about the run
+means much then), ``--verify`` found orders not applied (4).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from engine.run.runner import RunResult
+from typing import ClassVar
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,12 +25,32 @@ EXIT_NO_SUCCESS = 5
 EXIT_INTERRUPTED = 130
 
 
-def exit_code_for(result: RunResult) -> int:
-    """The exit code a finished run ends with (failures before any load have their own)."""
-    if result.stopped:
-        return EXIT_INTERRUPTED
-    if result.total.success == 0:
-        return EXIT_NO_SUCCESS
-    if result.verification is not None and not result.verification.ok:
-        return EXIT_UNVERIFIED
-    return EXIT_OK
+class WebhookloadError(Exception):
+    """A failure with a one-line message (``str()``) and the exit code it ends with.
+
+    Subclasses set ``default_exit_code``; ``exit_code=`` overrides it for an
+    error that crossed a process boundary (a shard reports the code it would
+    have exited with)."""
+
+    default_exit_code: ClassVar[int] = EXIT_FAILED
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = self.default_exit_code if exit_code is None else exit_code
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as class, message, code and attributes: subclasses take other
+        constructor arguments than the message, so rebuild without calling them."""
+        return (_rebuild, (type(self), str(self), self.exit_code), self.__dict__)
+
+
+def _rebuild(cls: type[WebhookloadError], message: str, exit_code: int) -> WebhookloadError:
+    err = cls.__new__(cls)
+    WebhookloadError.__init__(err, message, exit_code=exit_code)
+    return err
+
+
+class UsageError(WebhookloadError):
+    """Bad arguments: exit 2, one line naming the flag and what is expected."""
+
+    default_exit_code = EXIT_USAGE

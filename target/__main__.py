@@ -21,9 +21,12 @@ from engine.domain.signing import (
     make_verifier,
 )
 from engine.domain.statuses import CONTRACTS, TARGET_MODES
-from engine.run.builtin_target import READY_PREFIX
 from target.profiles import PROFILES
 from target.server import TargetConfig, build_app
+
+READY_PREFIX = "webhookload-target listening on "
+"""The first line on stdout once listening; ``engine.run.builtin_target`` waits for
+it (the same text there: the target may import only the engine's domain)."""
 
 
 def _duration(text: str) -> float:

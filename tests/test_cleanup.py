@@ -3,9 +3,7 @@ terminated engine worker stops its run gracefully (closing what it started)."""
 
 from __future__ import annotations
 
-import pickle
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -14,6 +12,7 @@ import orjson
 
 from engine.config import build_config
 from engine.run.builtin_target import READY_PREFIX
+from engine.shards.protocol import Decoder, DeltaMsg, ResultMsg
 from engine.shards.worker import config_json
 
 
@@ -54,9 +53,14 @@ def test_terminated_worker_stops_gracefully_and_still_reports() -> None:
         worker.stdout.close()
         if worker.stdin:
             worker.stdin.close()
-    kinds = []
-    while rest:
-        (n,) = struct.unpack_from("!I", rest)
-        kinds.append(pickle.loads(rest[4 : 4 + n])[0])
-        rest = rest[4 + n :]
-    assert kinds[-1] == "result" and "snapshot" in kinds
+    kinds = [type(msg) for msg in Decoder().feed(rest)]
+    assert kinds[-1] is ResultMsg and DeltaMsg in kinds
+
+
+def test_the_target_announces_what_the_launcher_waits_for() -> None:
+    """The target may import only the engine's domain, so the ready line is
+    written in both places; they must not drift apart."""
+    from engine.run import builtin_target
+    from target import __main__ as target_main
+
+    assert target_main.READY_PREFIX == builtin_target.READY_PREFIX

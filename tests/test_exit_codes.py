@@ -14,10 +14,10 @@ from engine.errors import (
     EXIT_NO_SUCCESS,
     EXIT_OK,
     EXIT_UNVERIFIED,
-    exit_code_for,
 )
 from engine.metrics.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
 from tests.helpers import target_process

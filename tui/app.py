@@ -30,19 +30,17 @@ from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_UNREACHABLE,
     EXIT_USAGE,
-    exit_code_for,
+    WebhookloadError,
 )
 from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json
-from engine.run.builtin_target import BuiltinTargetError
+from engine.outputs.verdict import exit_code_for
 from engine.run.loop import new_event_loop
-from engine.run.preflight import TargetUnreachable
 from engine.run.runner import RunResult, SnapshotSink
-from engine.shards.worker import ProcessRunner, WorkerError
+from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.messages import RunFailed, RunFinished
@@ -250,10 +248,8 @@ class WebhookLoadApp(App[int]):
     async def _run(self, runner: RunnerLike) -> None:
         try:
             result = await runner.run()
-        except TargetUnreachable as exc:
-            self.post_message(RunFailed(str(exc), EXIT_UNREACHABLE))
-        except (BuiltinTargetError, WorkerError) as exc:
-            self.post_message(RunFailed(str(exc), EXIT_FAILED))
+        except WebhookloadError as exc:
+            self.post_message(RunFailed(str(exc), exc.exit_code))
         except Exception as exc:  # surfaced in the UI rather than killing the app
             self.post_message(RunFailed(f"the run failed: {exc!r}", EXIT_FAILED))
         else:

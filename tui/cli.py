@@ -13,8 +13,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config
-from engine.errors import EXIT_USAGE
+from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
+from engine.errors import EXIT_USAGE, WebhookloadError
 
 EPILOG = """\
 exit codes:
@@ -133,8 +133,8 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
     ns = parser.parse_args(normalize_argv(argv))
     try:
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
-    except ConfigError as exc:
-        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {exc}\n")
+    except WebhookloadError as exc:
+        parser.exit(exc.exit_code, f"{parser.prog}: error: {exc}\n")
     return ns, config
 
 

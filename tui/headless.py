@@ -16,20 +16,17 @@ from typing import TextIO
 from engine.config import RunConfig
 from engine.domain.durations import format_duration
 from engine.errors import (
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
-    EXIT_UNREACHABLE,
     EXIT_USAGE,
-    exit_code_for,
+    WebhookloadError,
 )
 from engine.metrics.saturation import judge
 from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json, result_lines
-from engine.run.builtin_target import BuiltinTargetError
+from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
-from engine.run.preflight import TargetUnreachable
 from engine.run.runner import Phase, Runner, RunResult
 
 PLAIN_EVERY_S = 5.0
@@ -133,14 +130,10 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
 
     try:
         result = run_main(main)
-    except TargetUnreachable as exc:
+    except WebhookloadError as exc:
         progress.clear()
         print(f"webhookload-tui: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    except BuiltinTargetError as exc:
-        progress.clear()
-        print(f"webhookload-tui: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return exc.exit_code
     progress.clear()
     print("\n".join(result_lines(result)), flush=True)
     if json_path is not None:

@@ -13,13 +13,14 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from engine.errors import WebhookloadError
 from engine.run.processes import stop_process
 
 READY_PREFIX = "webhookload-target listening on "
 
 
-class BuiltinTargetError(RuntimeError):
-    pass
+class BuiltinTargetError(WebhookloadError):
+    """``--target builtin`` could not start the reference target (exit 1)."""
 
 
 @asynccontextmanager

@@ -6,9 +6,13 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from engine.errors import EXIT_UNREACHABLE, WebhookloadError
 
-class TargetUnreachable(Exception):
-    """The target refused or did not answer; ``str()`` is the user's message."""
+
+class TargetUnreachable(WebhookloadError):
+    """The target refused or did not answer (exit 3); ``str()`` is the user's message."""
+
+    default_exit_code = EXIT_UNREACHABLE
 
     def __init__(self, target: str, reason: str) -> None:
         self.target = target

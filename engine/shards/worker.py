@@ -4,9 +4,9 @@ The TUI renders on its event loop; sharing that loop with the generator cost
 a third of its throughput and stalled in-flight requests for the length of
 each repaint (inflating their latencies). So the TUI runs the engine here:
 ``python -m engine.shards.worker`` takes the run's settings as JSON on argv, writes
-length-prefixed pickled frames to stdout — ``("snapshot", Snapshot)`` about
-4 times a second, then ``("result", RunResult)`` or ``("error", kind, text)``
-— and stops the run when a byte (or EOF) arrives on stdin.
+the messages of :mod:`engine.shards.protocol` to stdout — a delta about 4
+times a second, phases, then the result or the error (with its exit code) —
+and stops the run when a byte (or EOF) arrives on stdin.
 
 :class:`ProcessRunner` is the parent side, with the same ``run()``/``stop()``
 as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
@@ -18,9 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import pickle
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -30,30 +28,38 @@ import anyio
 import orjson
 
 from engine.config import RunConfig
-from engine.run.builtin_target import BuiltinTargetError
+from engine.errors import WebhookloadError
 from engine.run.loop import run_main
-from engine.run.preflight import TargetUnreachable
 from engine.run.processes import stop_process
-from engine.run.runner import Runner, RunResult, SnapshotSink
+from engine.run.runner import PhaseSink, Runner, RunResult, SnapshotSink
+from engine.shards.protocol import (
+    Decoder,
+    DeltaMsg,
+    ErrorMsg,
+    Message,
+    PhaseMsg,
+    ResultMsg,
+    encode,
+)
 
-_LEN = struct.Struct("!I")
 
-
-class WorkerError(RuntimeError):
+class WorkerError(WebhookloadError):
     """The worker process died or answered nonsense; ``str()`` says what it printed."""
-
-
-def _frame(obj: Any) -> bytes:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LEN.pack(len(data)) + data
 
 
 class ProcessRunner:
     """Runs a :class:`Runner` in ``python -m engine.shards.worker``; deltas arrive in this loop."""
 
-    def __init__(self, config: RunConfig, *, on_snapshot: SnapshotSink | None = None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        on_snapshot: SnapshotSink | None = None,
+        on_phase: PhaseSink | None = None,
+    ) -> None:
         self.config = config
         self._on_snapshot = on_snapshot
+        self._on_phase = on_phase
         self._stop_requested = False
         self._stop_event: anyio.Event | None = None
 
@@ -89,7 +95,7 @@ class ProcessRunner:
                 tg.start_soon(_drain, proc.stderr, stderr)
                 tg.start_soon(self._stopper, proc)
                 try:
-                    result = await self._read_frames(proc)
+                    result = await self._read_messages(proc)
                 except Exception as exc:  # raised below, outside the task group's wrapping
                     failure = exc
                 tg.cancel_scope.cancel()
@@ -102,32 +108,30 @@ class ProcessRunner:
         finally:
             await stop_process(proc)
 
-    async def _read_frames(self, proc: anyio.abc.Process) -> RunResult:
+    async def _read_messages(self, proc: anyio.abc.Process) -> RunResult:
         assert proc.stdout is not None
-        buf = bytearray()
+        decoder = Decoder()
         while True:
             try:
-                buf += await proc.stdout.receive()
+                chunk = await proc.stdout.receive()
             except anyio.EndOfStream:
                 raise WorkerError("the engine process ended without a result") from None
-            while len(buf) >= _LEN.size:
-                (n,) = _LEN.unpack_from(buf)
-                if len(buf) < _LEN.size + n:
-                    break
-                msg = pickle.loads(bytes(buf[_LEN.size : _LEN.size + n]))
-                del buf[: _LEN.size + n]
-                if msg[0] == "snapshot":
-                    if self._on_snapshot is not None:
-                        self._on_snapshot(msg[1])
-                elif msg[0] == "result":
-                    return msg[1]  # type: ignore[no-any-return]
-                elif msg[0] == "error":
-                    _, kind, text = msg
-                    if kind == "unreachable":
-                        raise TargetUnreachable(*text)
-                    if kind == "builtin":
-                        raise BuiltinTargetError(text)
-                    raise WorkerError(text)
+            try:
+                messages = decoder.feed(chunk)
+            except Exception as exc:
+                raise WorkerError(f"the engine process sent nonsense ({exc})") from None
+            for msg in messages:
+                match msg:
+                    case DeltaMsg(delta):
+                        if self._on_snapshot is not None:
+                            self._on_snapshot(delta)
+                    case PhaseMsg(phase):
+                        if self._on_phase is not None:
+                            self._on_phase(phase)
+                    case ResultMsg(result):
+                        return result
+                    case ErrorMsg(error):
+                        raise error
 
 
 async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) -> None:
@@ -154,11 +158,15 @@ def _child(config: RunConfig) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     out = sys.stdout.buffer
 
-    def send(obj: Any) -> None:
-        out.write(_frame(obj))
+    def send(msg: Message) -> None:
+        out.write(encode(msg))
         out.flush()
 
-    runner = Runner(config, on_snapshot=lambda d: send(("snapshot", d)))
+    runner = Runner(
+        config,
+        on_snapshot=lambda d: send(DeltaMsg(d)),
+        on_phase=lambda p: send(PhaseMsg(p)),
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -176,11 +184,9 @@ def _child(config: RunConfig) -> None:
         # target this run started is stopped too.
         loop.add_signal_handler(signal.SIGTERM, runner.stop)
         try:
-            send(("result", await runner.run()))
-        except TargetUnreachable as exc:
-            send(("error", "unreachable", (exc.target, exc.reason)))
-        except BuiltinTargetError as exc:
-            send(("error", "builtin", str(exc)))
+            send(ResultMsg(await runner.run()))
+        except WebhookloadError as exc:
+            send(ErrorMsg(exc))
 
     run_main(main)
 

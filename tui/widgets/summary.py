@@ -10,9 +10,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.domain.durations import format_duration
-from engine.errors import EXIT_OK, EXIT_UNVERIFIED, exit_code_for
+from engine.errors import EXIT_OK, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.summary import detail_lines, summary_lines, verification_lines
+from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 
 

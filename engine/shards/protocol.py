@@ -1,0 +1,78 @@
+"""Every message between a shard and its coordinator, typed, in one module.
+
+A worker process writes them as length-prefixed pickles on its stdout; a Ray
+actor (next) will yield the same objects. Keeping the protocol here, not as
+bare tuples at both ends, means a new message is one class and one branch
+in the reader, and both transports of shards speak it identically.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from dataclasses import dataclass
+
+from engine.errors import WebhookloadError
+from engine.metrics.stats import Snapshot
+from engine.run.runner import Phase, RunResult
+
+_LEN = struct.Struct("!I")
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaMsg:
+    """A snapshot delta, about 4 a second."""
+
+    delta: Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseMsg:
+    """The run moved to another phase (e.g. ``--verify`` started)."""
+
+    phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class ResultMsg:
+    """The run's result: the last message of a shard that ran."""
+
+    result: RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMsg:
+    """The run could not be carried out; the error keeps its message and exit code."""
+
+    error: WebhookloadError
+
+
+Message = DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg
+
+
+def encode(msg: Message) -> bytes:
+    """One frame: a 4-byte big-endian length, then the pickled message."""
+    data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LEN.pack(len(data)) + data
+
+
+class Decoder:
+    """Turns a byte stream back into messages, whatever the chunking."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Message]:
+        buf = self._buf
+        buf += data
+        out: list[Message] = []
+        while len(buf) >= _LEN.size:
+            (n,) = _LEN.unpack_from(buf)
+            if len(buf) < _LEN.size + n:
+                break
+            msg = pickle.loads(bytes(buf[_LEN.size : _LEN.size + n]))
+            del buf[: _LEN.size + n]
+            if not isinstance(msg, DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg):
+                raise ValueError(f"not a shard message: {type(msg).__name__}")
+            out.append(msg)
+        return out
