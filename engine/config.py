@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from engine.domain.durations import format_duration, parse_duration
 from engine.domain.statuses import CONTRACTS as CONTRACTS
 from engine.domain.statuses import TARGET_MODES
+from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 from engine.errors import UsageError
 
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
@@ -53,6 +54,12 @@ class RunConfig:
     verify: int = 0
     verify_wait: float = 10.0
     read_api: str = ""  # "" = the target's own URL
+    thresholds: tuple[str, ...] = ()  # --threshold, repeatable; judged at the end
+    abort_on_fail: bool = False  # end the run as soon as a threshold fails
+
+    def __post_init__(self) -> None:
+        # a tuple even when built from JSON (the worker's argv), which has lists
+        object.__setattr__(self, "thresholds", tuple(self.thresholds))
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -168,6 +175,19 @@ def _seed(text: str) -> int | None:
         raise ConfigError("seed", "an integer", text) from None
 
 
+def parse_threshold_text(text: str) -> str:
+    """One ``--threshold`` expression, checked, without its spaces (``p99 < 1s`` -> ``p99<1s``)."""
+    try:
+        return parse_spec(text).text
+    except ThresholdSyntaxError as exc:
+        raise ConfigError("threshold", exc.expected, text) from None
+
+
+def _thresholds(text: str) -> tuple[str, ...]:
+    """Comma-separated expressions (build_config joins a repeated flag's values)."""
+    return tuple(parse_threshold_text(t) for t in text.split(",") if t.strip())
+
+
 PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target": parse_target,
     "vus": _positive_int("vus"),
@@ -184,12 +204,14 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "verify": _nonneg_int("verify"),
     "verify_wait": _duration("verify-wait", allow_zero=True),
     "read_api": _read_api,
+    "thresholds": _thresholds,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 
 
-def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
-    """A :class:`RunConfig` from user text; the first bad field raises ConfigError."""
+def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunConfig:
+    """A :class:`RunConfig` from user text (a list for a repeatable flag); the
+    first bad field raises ConfigError."""
     values: dict[str, Any] = {}
     for name, value in raw.items():
         if value is None:
@@ -197,7 +219,7 @@ def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
         if isinstance(value, bool):
             values[name] = value
         elif name in PARSERS:
-            values[name] = PARSERS[name](value)
+            values[name] = PARSERS[name](value if isinstance(value, str) else ",".join(value))
         else:
             raise KeyError(name)
     config = RunConfig(**values)
@@ -210,6 +232,8 @@ def build_config(raw: Mapping[str, str | bool | None]) -> RunConfig:
             "used with --target builtin (it sets the builtin target's mode)",
             config.target_mode,
         )
+    if config.abort_on_fail and not config.thresholds:
+        raise ConfigError("abort-on-fail", "used with at least one --threshold", "no --threshold")
     if config.http2 and config.target == "builtin":
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")

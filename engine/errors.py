@@ -8,8 +8,10 @@ each keeping an ``except`` ladder of its own. A finished run's exit code is
 judged from its result (:func:`engine.outputs.verdict.exit_code_for`).
 
 When several apply to a finished run, the first of: interrupted (130; the
-user chose to end it), no request succeeded (5; nothing else about the run
-means much then), ``--verify`` found orders not applied (4).
+user chose to end it), a ``--threshold`` failed (99, k6's code, which CI
+scripts already know; also when ``--abort-on-fail`` ended the run, which is
+the thresholds' verdict, not an interrupt), no request succeeded (5; nothing
+else about the run means much then), ``--verify`` found orders not applied (4).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_UNVERIFIED = 4
 EXIT_NO_SUCCESS = 5
+EXIT_THRESHOLDS = 99
+EXIT_REGRESSION = EXIT_THRESHOLDS
+"""``compare --max-regression``: the same gate code as a failed threshold."""
 EXIT_INTERRUPTED = 130
 
 

@@ -54,6 +54,7 @@ def test_help_documents_exit_codes() -> None:
         errors.EXIT_UNREACHABLE: "unreachable",
         errors.EXIT_UNVERIFIED: "--verify",
         errors.EXIT_NO_SUCCESS: "no request succeeded",
+        errors.EXIT_THRESHOLDS: "a --threshold failed, or --abort-on-fail ended the run",
         errors.EXIT_INTERRUPTED: "interrupted",
     }
     defined = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}

@@ -108,7 +108,14 @@ def test_every_setting_has_a_flag_a_validator_and_a_json_key() -> None:
     for name in names:
         action = actions.get(name)
         assert action is not None, f"no flag sets RunConfig.{name}"
-        assert action.option_strings == ["--" + name.replace("_", "-")], name
+        flag = "--" + name.replace("_", "-")
+        if isinstance(getattr(defaults, name), tuple):
+            # a list of values is a repeatable flag, named in the singular (--threshold)
+            assert action.option_strings == [flag.removesuffix("s")], name
+            assert action.nargs is None and type(action).__name__ == "_AppendAction", name
+            assert name in PARSERS, name
+            continue
+        assert action.option_strings == [flag], name
         if isinstance(getattr(defaults, name), bool):
             assert action.nargs == 0, name  # a switch, like --http2
         else:

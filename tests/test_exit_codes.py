@@ -60,7 +60,7 @@ def test_help_documents_exit_code_5() -> None:
         [sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True, timeout=60
     )
     assert "  5    no request succeeded" in res.stdout
-    assert "When several apply: 130, then 5, then 4." in res.stdout
+    assert "When several apply: 130, then 99, then 5, then 4." in res.stdout
 
 
 def _result(total: Snapshot, *, stopped: bool = False, verified: bool | None = None) -> RunResult:

@@ -24,9 +24,14 @@ exit codes:
   3    target unreachable (checked before any load is sent)
   4    --verify: sampled orders the service did not apply (Kafka mode)
   5    no request succeeded (every one failed, or none completed)
+  99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
 
-When several apply: 130, then 5, then 4.
+When several apply: 130, then 99, then 5, then 4.
+
+Thresholds: p50|p90|p95|p99|max<DURATION, errors<PERCENT%, rate>NUMBER, each
+optionally for one endpoint: p99{endpoint=chargebacks}<50ms. Repeat --threshold
+for several (or separate them with commas).
 
 The plan's single-dash spellings work too: -target, -vus, -duration, -dispute-ratio.
 Durations are Go-style: 500ms, 30s, 2m, 1m30s; --duration 0 runs until Ctrl+C.
@@ -114,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="read_api",
         metavar="URL",
         help="read API base URL for --verify and --read-ratio (default: the target)",
+    )
+    add(
+        "--threshold",
+        dest="thresholds",
+        metavar="EXPR",
+        action="append",
+        help="pass/fail criterion, repeatable: p99<250ms, errors<1%%, rate>100, "
+        "p95{endpoint=chargebacks}<50ms; any failed one exits 99",
+    )
+    add(
+        "--abort-on-fail",
+        dest="abort_on_fail",
+        action="store_true",
+        default=None,
+        help="end the run as soon as a --threshold fails (after 5s; max at once)",
     )
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")

@@ -25,6 +25,7 @@ from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json, result_lines
+from engine.outputs.thresholds import AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
 from engine.run.runner import Phase, Runner, RunResult
@@ -112,7 +113,14 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         )
         return EXIT_USAGE
     progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty())
-    runner = Runner(config, on_snapshot=progress.on_snapshot, on_phase=progress.on_phase)
+    guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
+
+    def on_snapshot(delta: Snapshot) -> None:
+        progress.on_snapshot(delta)
+        if config.abort_on_fail:
+            guard.on_snapshot(delta)
+
+    runner = Runner(config, on_snapshot=on_snapshot, on_phase=progress.on_phase)
     print("\n".join(banner_lines(runner.config)), flush=True)
 
     async def main() -> RunResult:
@@ -135,8 +143,8 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         print(f"webhookload-tui: {exc}", file=sys.stderr)
         return exc.exit_code
     progress.clear()
-    print("\n".join(result_lines(result)), flush=True)
+    print("\n".join(result_lines(result, guard.abort)), flush=True)
     if json_path is not None:
-        write_json(json_path, result_json(result))
+        write_json(json_path, result_json(result, guard.abort))
         print(f"JSON summary written to {json_path}", file=sys.stderr)
-    return exit_code_for(result)
+    return exit_code_for(result, guard.abort)

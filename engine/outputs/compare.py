@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_REGRESSION = 99
+from engine.errors import EXIT_OK as EXIT_OK
+from engine.errors import EXIT_REGRESSION as EXIT_REGRESSION  # 99, as a failed --threshold
+from engine.errors import EXIT_USAGE as EXIT_USAGE
+
 ERROR_FLOOR_PP = 0.1
 PROG = "webhookload-tui compare"
 _SETTINGS = ("target", "vus", "duration", "dispute_ratio", "think", "read_ratio", "client")

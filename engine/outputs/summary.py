@@ -1,7 +1,9 @@
 """The run's summary as text (the plan's block) and as JSON.
 
-Pure functions of a :class:`~engine.run.runner.RunResult`, shared by the
-headless printer, the TUI's summary panel and ``--json``.
+Pure functions of a :class:`~engine.run.runner.RunResult` (and the
+:class:`~engine.outputs.thresholds.Abort` that ``--abort-on-fail`` recorded,
+if it stopped the run), shared by the headless printer, the TUI's summary
+panel and ``--json``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from engine.domain.durations import format_duration, format_latency
 from engine.metrics.saturation import judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+from engine.outputs.docparts import endpoint_lines, endpoints_json, latency_distribution_json
+from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
+from engine.outputs.verdict import run_thresholds, stopped_by_user
 
 if TYPE_CHECKING:
     from engine.run.runner import RunResult
@@ -73,10 +78,13 @@ def failure_lines(total: Snapshot) -> list[str]:
     return ["Sample failures:"] + [f"  {f.describe()}" for f in total.sample_failures]
 
 
-def outcome_lines(result: RunResult) -> list[str]:
-    """How the run ended, when that is news: stopped early, nothing succeeded."""
+def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
+    """How the run ended, when that is news: stopped early (by the user or by
+    ``--abort-on-fail``), nothing succeeded."""
     lines = []
-    if result.stopped:
+    if abort is not None:
+        lines.append(abort.describe())
+    elif result.stopped:
         at = format_duration(result.elapsed)
         limit = result.config.duration
         lines.append(
@@ -92,16 +100,19 @@ def outcome_lines(result: RunResult) -> list[str]:
     return lines
 
 
-def result_lines(result: RunResult) -> list[str]:
-    """Everything a finished run prints: the plan's block, the details, sample
-    failures, the --verify check and how it ended (``--no-ui`` and the TUI on exit)."""
+def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
+    """Everything a finished run prints: the plan's block, the numbers per
+    endpoint, the details, sample failures, the --verify check, the thresholds
+    and how it ended (``--no-ui`` and the TUI on exit)."""
     total = result.total
     return (
         summary_lines(total, result.elapsed)
+        + endpoint_lines(total, result.elapsed)
         + detail_lines(total)
         + failure_lines(total)
         + verification_lines(result)
-        + outcome_lines(result)
+        + threshold_lines(run_thresholds(result))
+        + outcome_lines(result, abort)
     )
 
 
@@ -156,16 +167,34 @@ def summary_json(
     return doc
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
-    """The ``--json`` document of a finished run, with the ``--verify`` check if any."""
+def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]:
+    """The ``--json`` document of a finished run: the summary, numbers per
+    endpoint, the latency distribution, the thresholds (``[]`` without any),
+    why it stopped early (``stopped_by``: ``user``, ``thresholds`` or null) and
+    the ``--verify`` check if any."""
     v = result.verification
+    extra: dict[str, Any] = {
+        "endpoints": endpoints_json(result.total, result.elapsed),
+        "latency_distribution": latency_distribution_json(result.total),
+        "thresholds": thresholds_json(run_thresholds(result)),
+        "stopped_by": (
+            "thresholds"
+            if abort is not None
+            else "user"
+            if stopped_by_user(result, abort)
+            else None
+        ),
+        "abort": abort.as_json() if abort is not None else None,
+    }
+    if v is not None:
+        extra["verification"] = v.as_json()
     return summary_json(
         result.total,
         result.elapsed,
         result.config.as_dict(),
         target_url=result.target_url,
         stopped=result.stopped,
-        extra={"verification": v.as_json()} if v is not None else None,
+        extra=extra,
     )
 
 

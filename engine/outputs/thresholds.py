@@ -1,16 +1,9 @@
 """``--threshold`` pass/fail criteria: parsed once, judged on any Snapshot.
 
-Grammar (k6's, trimmed to what this tool measures)::
-
-    p50|p90|p95|p99|max [{endpoint=NAME}] < DURATION     p99<250ms, max<=2s
-    errors [{endpoint=NAME}] < PERCENT%                  errors<1%
-    rate [{endpoint=NAME}] > NUMBER                      rate>500, rate>=500/s
-
-NAME is ``orders``, ``chargebacks`` (alias ``disputes``) or ``reads``. Limits
-are upper bounds for latencies and errors and lower bounds for rates, so a
-threshold always reads "this is what good looks like". A threshold with no
-data (no responses on its endpoint) fails at the end of a run: a gate that
-measured nothing must not pass.
+The grammar is :mod:`engine.domain.thresholds` (``p99<250ms``, ``errors<1%``,
+``rate>100``, each optionally ``{endpoint=chargebacks}``); this module
+measures. A threshold with no data (no responses on its endpoint) fails at
+the end of a run: a gate that measured nothing must not pass.
 
 ``--abort-on-fail`` follows k6's ``abortOnFail``: the thresholds are judged
 on the data so far, and the run ends as soon as one fails, but only after
@@ -18,61 +11,35 @@ on the data so far, and the run ends as soon as one fails, but only after
 second's numbers are noise (the rate is still ramping up; one early error is
 a large share). ``max`` is the exception: it never decreases, so once it is
 over its limit no later data can rescue it, and it aborts at once. Lacking
-data is never a reason to abort (more may come).
+data is never a reason to abort (more may come). The front end that shows
+the run watches (:class:`AbortGuard`, a snapshot sink) and stops its runner;
+the :class:`Abort` it records is why the run stopped, so the verdict is 99
+(:mod:`engine.outputs.verdict`), not an interrupt.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.config import ConfigError
-from engine.domain.durations import format_duration, format_latency, parse_duration
-from engine.metrics.stats import ENDPOINT_ALIASES, ENDPOINTS, Snapshot
+from engine.domain.durations import format_duration, format_latency
+from engine.domain.thresholds import (
+    LATENCY_METRICS,
+    ThresholdSpec,
+    ThresholdSyntaxError,
+    parse_spec,
+)
+from engine.metrics.stats import Snapshot
 
-EXIT_THRESHOLDS_FAILED = 99
-"""k6's exit code for failed thresholds; CI scripts already know it."""
 ABORT_DELAY_S = 5.0
 """With ``--abort-on-fail``, no abort on an uncertain failure before this many seconds."""
 
-LATENCY_METRICS = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
-METRICS = (*LATENCY_METRICS, "errors", "rate")
-_EXPR = re.compile(
-    r"^(?P<metric>[A-Za-z0-9_]+)\s*(?:\{(?P<filter>[^}]*)\})?\s*(?P<op><=|>=|<|>)\s*(?P<value>.*)$"
-)
-_FILTER = re.compile(r"^\s*endpoint\s*=\s*(?P<name>[A-Za-z_]+)\s*$")
-_GENERAL = "METRIC<LIMIT like p99<250ms, errors<1%, rate>100 or p99{endpoint=chargebacks}<50ms"
-
-
-def _bad(expected: str, text: str) -> ConfigError:
-    return ConfigError("threshold", expected, text)
-
 
 @dataclass(frozen=True, slots=True)
-class Threshold:
-    """One criterion. ``limit`` is seconds (latencies), percent (errors) or
-    requests per second (rate); ``endpoint`` is a canonical name or None (all)."""
-
-    metric: str
-    op: str
-    limit: float
-    endpoint: str | None = None
-    text: str = ""
-
-    @property
-    def name(self) -> str:
-        """The expression as the user wrote it (without spaces): how it names itself."""
-        return self.text or f"{self.metric}{self._filter()}{self.op}{self._limit_text()}"
-
-    def _filter(self) -> str:
-        return "" if self.endpoint is None else "{endpoint=" + self.endpoint + "}"
-
-    def _limit_text(self) -> str:
-        if self.metric in LATENCY_METRICS:
-            return format_duration(self.limit)
-        return f"{self.limit:g}%" if self.metric == "errors" else f"{self.limit:g}"
+class Threshold(ThresholdSpec):
+    """A parsed criterion (:class:`ThresholdSpec`) that can judge a Snapshot."""
 
     def measure(self, snap: Snapshot) -> float | None:
         """The measured value on ``snap`` (same units as ``limit``); None = no data."""
@@ -154,47 +121,11 @@ class ThresholdResult:
 
 def parse_threshold(text: str) -> Threshold:
     """One ``--threshold`` expression; raises ConfigError naming what is expected."""
-    compact = "".join(text.split())
-    m = _EXPR.match(compact)
-    if m is None:
-        raise _bad(_GENERAL, text)
-    metric, op, value = m["metric"].lower(), m["op"], m["value"]
-    if metric not in METRICS:
-        raise _bad("one of p50, p90, p95, p99, max, errors, rate (like p99<250ms)", text)
-    endpoint = None
-    if m["filter"] is not None:
-        f = _FILTER.match(m["filter"])
-        if f is None or f["name"].lower() not in ENDPOINT_ALIASES:
-            raise _bad("{endpoint=orders}, {endpoint=chargebacks} or {endpoint=reads}", text)
-        endpoint = ENDPOINTS[ENDPOINT_ALIASES[f["name"].lower()]]
-    if metric == "rate":
-        if op not in (">", ">="):
-            raise _bad("a lower limit on the rate, like rate>100", text)
-        limit = _number(value.removesuffix("/s"))
-        if limit is None:
-            raise _bad("a number of requests per second, like rate>100", text)
-    elif op not in ("<", "<="):
-        raise _bad(f"an upper limit, like {metric}<{'1%' if metric == 'errors' else '250ms'}", text)
-    elif metric == "errors":
-        limit = _number(value[:-1]) if value.endswith("%") else None
-        if limit is None or limit > 100:
-            raise _bad("a percentage from 0 to 100, like errors<1%", text)
-    else:
-        try:
-            limit = parse_duration(value)
-        except ValueError:
-            limit = 0.0
-        if limit <= 0:
-            raise _bad(f"a duration above 0, like {metric}<250ms or {metric}<1.5s", text)
-    return Threshold(metric, op, limit, endpoint, compact)
-
-
-def _number(text: str) -> float | None:
     try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if value >= 0 and value == value and value != float("inf") else None
+        spec = parse_spec(text)
+    except ThresholdSyntaxError as exc:
+        raise ConfigError("threshold", exc.expected, text) from None
+    return Threshold(spec.metric, spec.op, spec.limit, spec.endpoint, spec.text)
 
 
 def parse_thresholds(texts: Iterable[str]) -> list[Threshold]:
@@ -246,3 +177,50 @@ class AbortCheck:
             if judged_all or not t.can_still_pass(total):
                 failing.append(r)
         return failing
+
+
+@dataclass(frozen=True, slots=True)
+class Abort:
+    """Why ``--abort-on-fail`` ended a run: when, and what had failed by then."""
+
+    at_s: float
+    failed: tuple[ThresholdResult, ...]
+
+    def describe(self) -> str:
+        """``Stopped by --abort-on-fail at 5.0s: errors<1% (errors = 3.10%)``."""
+        what = ", ".join(
+            f"{r.name} ({r.threshold.metric} = {r.measured_text()})" for r in self.failed
+        )
+        return f"Stopped by --abort-on-fail at {format_duration(self.at_s)}: {what}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"at_s": round(self.at_s, 3), "thresholds": thresholds_json(list(self.failed))}
+
+
+class AbortGuard:
+    """``--abort-on-fail`` on the consumer's side: a snapshot sink that keeps the
+    running total, asks :class:`AbortCheck` after each delta and, the first time
+    it answers, records :attr:`abort` and calls ``stop`` (the runner's).
+
+    It sits beside the progress display because the runner may be in another
+    process (the TUI's); the runner only needs a ``stop()``, like Ctrl+C."""
+
+    def __init__(
+        self,
+        thresholds: Iterable[Threshold],
+        stop: Callable[[], None],
+        delay_s: float = ABORT_DELAY_S,
+    ) -> None:
+        self._check = AbortCheck(thresholds, delay_s)
+        self._stop = stop
+        self._total = Snapshot()
+        self.abort: Abort | None = None
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        if self.abort is not None:
+            return
+        self._total = self._total + delta
+        failed = self._check.check(self._total)
+        if failed:
+            self.abort = Abort(self._total.end, tuple(failed))
+            self._stop()
