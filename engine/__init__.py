@@ -15,14 +15,16 @@ from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
     EXIT_UNVERIFIED,
     EXIT_USAGE,
     WebhookloadError,
 )
 from engine.metrics.saturation import Saturation, judge
-from engine.metrics.stats import ERROR_KINDS, Snapshot
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 from engine.metrics.window import SnapshotWindow
+from engine.outputs.docparts import endpoint_lines
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import (
     detail_lines,
@@ -34,7 +36,15 @@ from engine.outputs.summary import (
     summary_lines,
     verification_lines,
 )
-from engine.outputs.verdict import exit_code_for
+from engine.outputs.thresholds import (
+    Abort,
+    AbortGuard,
+    Threshold,
+    ThresholdResult,
+    parse_thresholds,
+    threshold_lines,
+)
+from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.run.builtin_target import BuiltinTargetError
 from engine.run.loop import new_event_loop, run_main
 from engine.run.preflight import TargetUnreachable
@@ -44,14 +54,18 @@ from engine.shards.worker import ProcessRunner, WorkerError
 __all__ = [
     "CLIENTS",
     "CONTRACTS",
+    "ENDPOINTS",
     "ERROR_KINDS",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_THRESHOLDS",
     "EXIT_UNREACHABLE",
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
     "PARSERS",
+    "Abort",
+    "AbortGuard",
     "BuiltinTargetError",
     "ConfigError",
     "Phase",
@@ -64,11 +78,14 @@ __all__ = [
     "SnapshotSink",
     "SnapshotWindow",
     "TargetUnreachable",
+    "Threshold",
+    "ThresholdResult",
     "WebhookloadError",
     "WorkerError",
     "build_config",
     "check_json_path",
     "detail_lines",
+    "endpoint_lines",
     "exit_code_for",
     "failure_lines",
     "format_duration",
@@ -76,11 +93,14 @@ __all__ = [
     "judge",
     "new_event_loop",
     "outcome_lines",
+    "parse_thresholds",
     "result_json",
     "result_lines",
     "run_main",
+    "run_thresholds",
     "summary_json",
     "summary_lines",
+    "threshold_lines",
     "verification_lines",
     "write_json",
 ]

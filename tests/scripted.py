@@ -14,18 +14,24 @@ TICKS = 40  # 10 s of deltas at 4 Hz
 
 
 def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
+    """Orders answer in 1.2-2 ms (and two in 45 ms), disputes (a fifth) in
+    2.1-2.4 ms; 503s on orders for one second. Per-endpoint fields add up to the
+    run-wide ones, as the engine's do."""
     out = []
     for i in range(ticks):
         ok = 240 + (i % 4) * 10
         errs = 12 if 20 <= i < 24 else 0
-        lat = {bucket_index(1200 + 40 * k): 10 for k in range(ok // 10)}
-        lat[bucket_index(45_000)] = 2
+        n_orders = ok - ok // 50 * 10  # answered orders (in tens)
+        lat_orders = {bucket_index(1200 + 40 * k): 10 for k in range(n_orders // 10)}
+        lat_orders[bucket_index(45_000)] = 2
+        lat_disputes = {bucket_index(2100 + 60 * k): 10 for k in range(ok // 50)}
+        lat = {**lat_orders, **lat_disputes}
         out.append(
             Snapshot(
                 start=i * 0.25,
                 end=(i + 1) * 0.25,
-                orders=int(ok * 0.8) + errs,
-                disputes=ok - int(ok * 0.8),
+                orders=n_orders + errs,
+                disputes=ok - n_orders,
                 success=ok,
                 errors=errs,
                 status_codes={202: ok, **({503: errs} if errs else {})},
@@ -43,6 +49,15 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
                 latency_max_us=45_000 + i,
                 loop_lag={bucket_index(900): 12},
                 cpu_s=0.1,
+                endpoint_codes=(
+                    {202: n_orders, **({503: errs} if errs else {})},
+                    {202: ok - n_orders},
+                    {},
+                ),
+                endpoint_errors=({"http_5xx": errs} if errs else {}, {}, {}),
+                endpoint_latency=(lat_orders, lat_disputes, {}),
+                endpoint_latency_sum_us=(n_orders * 1400, (ok - n_orders) * 2100, 0),
+                endpoint_latency_max_us=(45_000 + i, 2100 + 60 * (ok // 50 - 1), 0),
             )
         )
     return out

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Select
 from engine.config import RunConfig, build_config
 from engine.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_UNVERIFIED
 from engine.metrics.stats import Snapshot, merge_all
+from engine.outputs.docparts import endpoint_lines
 from engine.outputs.summary import detail_lines, summary_lines, verification_lines
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import RunResult, SnapshotSink
@@ -196,7 +197,12 @@ async def test_summary_block_is_printed_after_the_app_closes(
     capsys.readouterr()
     print_outcome(app)
     r = app.result
-    want = summary_lines(r.total, r.elapsed) + detail_lines(r.total) + verification_lines(r)
+    want = (
+        summary_lines(r.total, r.elapsed)
+        + endpoint_lines(r.total, r.elapsed)
+        + detail_lines(r.total)
+        + verification_lines(r)
+    )
     assert capsys.readouterr().out == "\n".join(want) + "\n"
 
 

@@ -22,7 +22,7 @@ from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
 from engine.config import RunConfig
@@ -37,6 +37,7 @@ from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json
+from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import new_event_loop
 from engine.run.runner import RunResult, SnapshotSink
@@ -46,19 +47,23 @@ from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.messages import RunFailed, RunFinished
 from tui.outcome import print_outcome
 from tui.widgets import (
+    ChartPanel,
     CodesPanel,
     CountersPanel,
+    EndpointsPanel,
     LatencyPanel,
+    LatencySeconds,
     LiveData,
     ProgressPanel,
     RatesPanel,
     SplitPanel,
     SummaryPanel,
+    ThresholdsPanel,
 )
 from tui.widgets.panels import Panel
 
 REFRESH_S = 0.25
-WIDE_AT = 140  # two columns from here: the orders line then fits beside Latency
+WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
 QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
 RESULTS_DIR = "webhookload-results"  # where `j` saves without --json (git-ignored)
@@ -112,6 +117,9 @@ class WebhookLoadApp(App[int]):
         self.runner_factory = runner_factory
         self.handle_signals = handle_signals
         self.window = SnapshotWindow()
+        self.seconds = LatencySeconds()
+        self.guard: AbortGuard | None = None
+        self._thresholds = tuple(parse_thresholds(config.thresholds))
         self.state = "idle"
         self.result: RunResult | None = None
         self.saved_json: str | None = None
@@ -136,6 +144,10 @@ class WebhookLoadApp(App[int]):
                     yield SplitPanel("Orders / disputes", id="split")
                     yield LatencyPanel("Latency", id="latency")
                     yield RatesPanel(id="rates")
+                    with Vertical(id="chart-col"):
+                        yield ThresholdsPanel("Thresholds", id="thresholds")
+                        yield ChartPanel("Latency per second · requests/s", id="chart")
+                    yield EndpointsPanel("Endpoints (whole run)", id="endpoints")
                     yield CodesPanel("Status codes and errors", id="codes")
                 with VerticalScroll(id="summary-view"):
                     yield SummaryPanel(id="summary")
@@ -144,6 +156,7 @@ class WebhookLoadApp(App[int]):
     def on_mount(self) -> None:
         self.sub_title = "payment-webhook load tester"
         self.query_one("#f-target", Input).focus()
+        self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -171,6 +184,9 @@ class WebhookLoadApp(App[int]):
     def on_snapshot(self, delta: Snapshot) -> None:
         """Called by the engine in this event loop; only stores, never renders."""
         self.window.add(delta)
+        self.seconds.add(delta)
+        if self.guard is not None:
+            self.guard.on_snapshot(delta)
         if self.state == "starting":
             self.state = "running"
         self._dirty = True
@@ -180,13 +196,19 @@ class WebhookLoadApp(App[int]):
             return
         self._dirty = False
         state = "not started" if self.state == "idle" and self.failure else self.state
-        data = LiveData.from_window(self.window, self._run_config.duration, state)
+        cfg = self._run_config
+        data = LiveData.from_window(
+            self.window, cfg.duration, state, self.seconds, self._thresholds
+        )
         panels: tuple[type[Panel] | type[RatesPanel], ...] = (
             ProgressPanel,
             CountersPanel,
             SplitPanel,
             LatencyPanel,
             RatesPanel,
+            ThresholdsPanel,
+            ChartPanel,
+            EndpointsPanel,
             CodesPanel,
         )
         for kind in panels:
@@ -229,9 +251,20 @@ class WebhookLoadApp(App[int]):
         if self.result is not None:
             self.action_start()
 
+    @property
+    def abort(self) -> Abort | None:
+        """Why --abort-on-fail stopped the last run, if it did (see the verdict)."""
+        return self.guard.abort if self.guard is not None else None
+
     def _start(self, config: RunConfig) -> None:
         self._run_config = config
         self.window = SnapshotWindow()
+        self.seconds = LatencySeconds()
+        self._thresholds = tuple(parse_thresholds(config.thresholds))
+        self.guard = None
+        if config.abort_on_fail:
+            self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
+        self.query_one(ThresholdsPanel).configure(len(config.thresholds))
         self.result = None
         self.saved_json = None
         self.failure = None
@@ -262,19 +295,24 @@ class WebhookLoadApp(App[int]):
             self.state = "stopping"
             self._runner.stop()
 
+    def _stop_for_thresholds(self) -> None:
+        """--abort-on-fail: the guard recorded why; stop as `x` does."""
+        self.action_stop()
+        self.notify(self.abort.describe() if self.abort else "", severity="error", timeout=10)
+
     def action_leave_form(self) -> None:
         """Focus the view on the right (it scrolls), so single-letter keys act."""
         self.query_one(f"#{self.query_one(ContentSwitcher).current}").focus()
 
     def on_run_finished(self, message: RunFinished) -> None:
         self.result = message.result
-        self.exit_code = exit_code_for(message.result)
+        self.exit_code = exit_code_for(message.result, self.abort)
         self.state = "finished"
         self._dirty = True
         self.refresh_live()
         if self.json_path:
             self._write_json(self.json_path)
-        self.query_one(SummaryPanel).show_result(message.result, self.saved_json)
+        self.query_one(SummaryPanel).show_result(message.result, self.saved_json, self.abort)
         self.query_one(ContentSwitcher).current = "summary-view"
         self.query_one("#summary-view").focus()  # so r / j / q act at once
         self.query_one(RunForm).set_running(False)
@@ -310,7 +348,7 @@ class WebhookLoadApp(App[int]):
                 return
             path = str(Path(RESULTS_DIR) / time.strftime("webhookload-%Y%m%d-%H%M%S.json"))
         if self._write_json(path):
-            self.query_one(SummaryPanel).show_result(self.result, self.saved_json)
+            self.query_one(SummaryPanel).show_result(self.result, self.saved_json, self.abort)
 
     def _write_json(self, path: str) -> bool:
         assert self.result is not None
@@ -319,7 +357,7 @@ class WebhookLoadApp(App[int]):
             self.notify(f"--json must be {problem}, got {path!r}", severity="error")
             return False
         try:
-            write_json(path, result_json(self.result))
+            write_json(path, result_json(self.result, self.abort))
         except OSError as exc:
             self.notify(f"cannot write {path}: {exc}", severity="error")
             return False

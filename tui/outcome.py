@@ -10,6 +10,7 @@ import sys
 from typing import Protocol
 
 from engine.outputs.summary import result_lines
+from engine.outputs.thresholds import Abort
 from engine.run.runner import RunResult
 
 
@@ -25,17 +26,20 @@ class Outcome(Protocol):
     @property
     def failure(self) -> str | None: ...
 
+    @property
+    def abort(self) -> Abort | None: ...
 
-def summary_block(result: RunResult) -> list[str]:
+
+def summary_block(result: RunResult, abort: Abort | None = None) -> list[str]:
     """The lines ``--no-ui`` prints at the end of a run."""
-    return result_lines(result)
+    return result_lines(result, abort)
 
 
 def print_outcome(app: Outcome) -> None:
     """The last run's summary on stdout, or why nothing ran on stderr."""
     try:
         if app.result is not None:
-            print("\n".join(summary_block(app.result)), flush=True)
+            print("\n".join(summary_block(app.result, app.abort)), flush=True)
             if app.saved_json:
                 print(f"JSON summary written to {app.saved_json}", file=sys.stderr, flush=True)
         elif app.failure:

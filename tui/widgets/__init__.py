@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from tui.widgets.chart import ChartPanel
 from tui.widgets.data import LiveData
+from tui.widgets.gates import EndpointsPanel, ThresholdsPanel
 from tui.widgets.panels import (
     CodesPanel,
     CountersPanel,
@@ -11,15 +13,20 @@ from tui.widgets.panels import (
     RatesPanel,
     SplitPanel,
 )
+from tui.widgets.seconds import LatencySeconds
 from tui.widgets.summary import SummaryPanel
 
 __all__ = [
+    "ChartPanel",
     "CodesPanel",
     "CountersPanel",
+    "EndpointsPanel",
     "LatencyPanel",
+    "LatencySeconds",
     "LiveData",
     "ProgressPanel",
     "RatesPanel",
     "SplitPanel",
     "SummaryPanel",
+    "ThresholdsPanel",
 ]

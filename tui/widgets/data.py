@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.metrics.saturation import Saturation, judge
-from engine.metrics.stats import Snapshot
+from engine.metrics.stats import ENDPOINTS, Snapshot
 from engine.metrics.window import SnapshotWindow
+from engine.outputs.thresholds import Threshold, ThresholdResult
+from tui.widgets.seconds import LatencySeconds, SecondPoint
 
 SPARK_SECONDS = 60
 
@@ -28,9 +30,19 @@ class LiveData:
     duration: float
     state: str  # idle | starting | running | stopping | finished
     saturation: Saturation
+    chart: tuple[SecondPoint, ...] = ()  # the last 60 complete seconds
+    thresholds: tuple[ThresholdResult, ...] = ()  # judged on the total so far
+    endpoint_rates: tuple[float, ...] = (0.0, 0.0, 0.0)  # last complete second, by ENDPOINTS
 
     @classmethod
-    def from_window(cls, w: SnapshotWindow, duration: float, state: str) -> LiveData:
+    def from_window(
+        cls,
+        w: SnapshotWindow,
+        duration: float,
+        state: str,
+        seconds: LatencySeconds | None = None,
+        thresholds: tuple[Threshold, ...] = (),
+    ) -> LiveData:
         return cls(
             total=w.total,
             last10=w.last_latency(10.0),
@@ -42,4 +54,9 @@ class LiveData:
             duration=duration,
             state=state,
             saturation=judge(w.last_health(2.0)),
+            chart=seconds.points() if seconds is not None else (),
+            thresholds=tuple(t.evaluate(w.total) for t in thresholds),
+            endpoint_rates=tuple(
+                (w.per_second(name, 1, complete=True) or [0.0])[-1] for name in ENDPOINTS
+            ),
         )

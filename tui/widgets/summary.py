@@ -10,22 +10,29 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.domain.durations import format_duration
-from engine.errors import EXIT_OK, EXIT_UNVERIFIED
+from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
+from engine.outputs.docparts import endpoint_lines
 from engine.outputs.summary import detail_lines, summary_lines, verification_lines
-from engine.outputs.verdict import exit_code_for
+from engine.outputs.thresholds import Abort, threshold_lines
+from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.run.runner import RunResult
 
 
-def headline(result: RunResult) -> tuple[str, str]:
+def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
     """How the run ended, in words that agree with its exit code: "completed"
     only when the process would exit 0 (a failed --verify is no completion)."""
     where = f"against {result.target_url}"
+    if abort is not None:
+        return f"{abort.describe()} (exit code {EXIT_THRESHOLDS})", "bold red"
     if result.stopped:
         planned = result.config.duration
         of = f" of {format_duration(planned)}" if planned else ""
         return f"Run stopped early after {result.elapsed:.1f}s{of} {where}", "bold yellow"
     code = exit_code_for(result)
+    if code == EXIT_THRESHOLDS:
+        failed = sum(not r.passed for r in run_thresholds(result))
+        return f"Run finished {where}, but {failed} threshold(s) failed (exit code 99)", "bold red"
     if code == EXIT_UNVERIFIED:
         return f"Run finished {where}, but --verify found orders not applied", "bold red"
     if code != EXIT_OK:
@@ -42,9 +49,15 @@ class SummaryPanel(Static):
         self.plain = ""
         """What the panel shows, as plain text (for tests and copying)."""
 
-    def show_result(self, result: RunResult, json_path: str | None) -> None:
+    def show_result(
+        self, result: RunResult, json_path: str | None, abort: Abort | None = None
+    ) -> None:
         t = result.total
         block = Text("\n".join(summary_lines(t, result.elapsed)))
+        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed)))
+        checks = Text()
+        for line in threshold_lines(run_thresholds(result)):
+            checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
         outcomes = Text("\n".join(detail_lines(t)[-3:] + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
@@ -57,12 +70,16 @@ class SummaryPanel(Static):
             kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
         kinds.add_row("cancelled", f"{t.cancelled:,}")
         tables.add_row(codes, kinds)
-        head, style = headline(result)
+        head, style = headline(result, abort)
         footer = Text(head, style=style)
         if json_path:
             footer.append(f"\nJSON summary: {json_path}", style="bold")
         footer.append("\nr: run again   j: save JSON   q: quit", style="dim")
-        group = Group(block, outcomes, Text(""), tables, Text(""), footer)
+        parts: list[Text | Table] = [block, endpoints, outcomes, Text(""), tables, Text("")]
+        if checks:
+            checks.rstrip()
+            parts += [checks, Text("")]
+        group = Group(*parts, footer)
         console = Console(width=100, file=io.StringIO(), color_system=None)
         console.print(group)
         self.plain = console.file.getvalue()  # type: ignore[attr-defined]

@@ -1,0 +1,65 @@
+"""The live view's verdict panels: the thresholds as they stand, and the
+numbers per endpoint (a slow chargeback path hides behind fast orders in the
+run-wide figures)."""
+
+from __future__ import annotations
+
+from engine import ENDPOINTS, format_latency
+from tui.widgets.data import LiveData
+from tui.widgets.panels import Panel, compact
+
+
+class ThresholdsPanel(Panel):
+    """Each ``--threshold`` with its value so far; the border turns red (class
+    ``-failing``) while any fails. Hidden when the run has none."""
+
+    def configure(self, count: int) -> None:
+        """Size the panel for a run's ``count`` thresholds (once per run: a
+        height change re-lays out the screen, a refresh must not)."""
+        self.display = count > 0
+        self.styles.height = count + 2
+
+    def lines(self, data: LiveData) -> str:
+        results = data.thresholds
+        width = max((len(r.name) for r in results), default=0)
+        rows = []
+        failing = 0
+        for r in results:
+            value = f"{r.threshold.metric} = {r.measured_text()}"
+            if r.measured is None:
+                rows.append(f"[dim]·  {r.name:<{width}}  waiting for data[/]")
+            elif r.passed:
+                rows.append(f"[bold green]✓[/]  {r.name:<{width}}  [dim]{value}[/]")
+            else:
+                failing += 1
+                rows.append(f"[bold red]✗  {r.name:<{width}}  {value}[/]")
+        self.set_class(failing > 0, "-failing")
+        title = f"Thresholds · {failing} failing" if failing else "Thresholds"
+        if self.border_title != title:
+            self.border_title = title
+        return "\n".join(rows)
+
+
+class EndpointsPanel(Panel):
+    """Per endpoint: requests per second now, then errors and p50/p95/p99 over
+    the run. Narrower, errors lose their share, then p50 goes (the tail matters
+    most); a count is never cut."""
+
+    def lines(self, data: LiveData) -> str:
+        width = self.size.width
+        wide = width >= 9 + 8 + 14 + 3 * 8
+        qs = (50, 95, 99) if wide or width >= 9 + 7 + 7 + 3 * 7 else (95, 99)
+        w_rate, w_err, w_q = (8, 14, 8) if wide else (7, 7, 7)
+        head = f"{'':9}{'now/s':>{w_rate}}{'errors':>{w_err}}"
+        out = ["[b]" + head + "".join(f"{'p' + str(q):>{w_q}}" for q in qs) + "[/]"]
+        for name, rate in zip(ENDPOINTS, data.endpoint_rates, strict=True):
+            ep = data.total.endpoint(name)
+            p = ep.percentiles_s(*qs)
+            errors = compact(ep.errors) if ep.total else "-"
+            if wide and ep.total:
+                errors += f" ({ep.error_pct:.1f}%)"
+            errors = f"{errors:>{w_err}}"
+            row = f"[b]{name:<9}[/]{compact(rate):>{w_rate}}"
+            row += f"[red]{errors}[/]" if ep.errors else errors
+            out.append(row + "".join(f"{format_latency(p[q]):>{w_q}}" for q in qs))
+        return "\n".join(out)
