@@ -7,7 +7,7 @@ import anyio
 
 from engine.config import RunConfig
 from engine.metrics.histogram import bucket_index
-from engine.metrics.stats import Snapshot, merge_all
+from engine.metrics.stats import DISPUTES, ORDERS, Snapshot, Stats, merge_all
 from engine.run.runner import RunResult, SnapshotSink
 
 TICKS = 40  # 10 s of deltas at 4 Hz
@@ -63,17 +63,43 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
     return out
 
 
+def chart_deltas(seconds: int = 75) -> list[Snapshot]:
+    """A picture for the chart: latency building up slowly, a stall every 20 s
+    (p99 jumps, the rate halves), and a dispute path slower than orders."""
+    out = []
+    st = Stats()
+    for i in range(seconds * 4):
+        sec = i // 4
+        stall = sec % 20 == 15
+        base = 1500 + 60 * sec
+        for k in range(50 if stall else 100):
+            us = base * (1 + k % 10 / 10) * (6 if stall and k % 7 == 0 else 1)
+            st.record_response(ORDERS, 202, int(us))
+            if k % 4 == 0:
+                st.record_response(DISPUTES, 503 if stall and k % 3 == 0 else 202, int(us * 2))
+        out.append(st.take((i + 1) * 0.25))
+    return out
+
+
 class ScriptedRunner:
     """Emits the script at once; then finishes (``finish=True``) or waits for stop()."""
 
-    def __init__(self, config: RunConfig, sink: SnapshotSink, *, finish: bool) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        sink: SnapshotSink,
+        *,
+        finish: bool,
+        deltas: list[Snapshot] | None = None,
+    ) -> None:
         self.config = config
         self.sink = sink
         self.finish = finish
+        self.deltas = deltas
         self._stopped = anyio.Event()
 
     async def run(self) -> RunResult:
-        deltas = scripted_deltas()
+        deltas = self.deltas if self.deltas is not None else scripted_deltas()
         for d in deltas:
             self.sink(d)
         if not self.finish:

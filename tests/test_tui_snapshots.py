@@ -11,7 +11,7 @@ from textual.widgets import Input
 
 from engine.config import RunConfig, build_config
 from engine.run.runner import SnapshotSink
-from tests.scripted import TICKS, ScriptedRunner
+from tests.scripted import TICKS, ScriptedRunner, chart_deltas
 from tui.app import WebhookLoadApp
 
 CONFIG = build_config({"target": "http://127.0.0.1:3001", "duration": "30s"})
@@ -85,3 +85,25 @@ def test_live_view_light_theme(snap_compare: Any) -> None:
         await settle(lambda a: a.window.now == TICKS * 0.25)(pilot)
 
     assert snap_compare(make_app(finish=False), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_live_view_with_chart_and_thresholds(snap_compare: Any) -> None:
+    """75 s of a slow build-up with a stall every 20 s: the chart's last 60 s,
+    a failing threshold in red, the chargeback path slower than orders."""
+    deltas = chart_deltas()
+    config = build_config(
+        {
+            "target": "http://127.0.0.1:3001",
+            "duration": "2m",
+            "thresholds": ["p99<50ms", "errors<0.5%", "p95{endpoint=chargebacks}<10ms"],
+        }
+    )
+
+    def factory(config: RunConfig, sink: SnapshotSink) -> ScriptedRunner:
+        return ScriptedRunner(config, sink, finish=False, deltas=deltas)
+
+    app = WebhookLoadApp(config, autostart=True, runner_factory=factory)
+    end = deltas[-1].end
+    assert snap_compare(
+        app, terminal_size=(120, 36), run_before=settle(lambda a: a.window.now == end)
+    )

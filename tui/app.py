@@ -200,19 +200,9 @@ class WebhookLoadApp(App[int]):
         data = LiveData.from_window(
             self.window, cfg.duration, state, self.seconds, self._thresholds
         )
-        panels: tuple[type[Panel] | type[RatesPanel], ...] = (
-            ProgressPanel,
-            CountersPanel,
-            SplitPanel,
-            LatencyPanel,
-            RatesPanel,
-            ThresholdsPanel,
-            ChartPanel,
-            EndpointsPanel,
-            CodesPanel,
-        )
-        for kind in panels:
-            self.query_one(kind).show(data)
+        for panel in self.query("#live .panel").results():
+            if isinstance(panel, Panel | RatesPanel):
+                panel.show(data)
 
     # --- actions -----------------------------------------------------------------
 

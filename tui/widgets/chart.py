@@ -25,7 +25,7 @@ from tui.widgets.data import LiveData
 from tui.widgets.panels import Panel, compact
 from tui.widgets.seconds import CHART_SECONDS, SecondPoint
 
-SERIES_COLORS = ("green", "orange", "red")  # p50, p95, p99; p99 wins a shared cell
+SERIES_COLORS = ("green", "orange", "red")  # p50, p95, p99; the lowest wins a shared cell
 RATE_COLOR = "dodgerblue"
 LABEL_W = 8  # "12.3ms" / "1.02k/s" and the axis
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -43,12 +43,14 @@ def nice_ceiling(value: float) -> float:
 
 
 def _line(grid: dict[tuple[int, int], int], x0: int, y0: int, x1: int, y1: int, s: int) -> None:
-    """Bresenham from (x0, y0) to (x1, y1) in dot coordinates, marking series ``s``."""
+    """Bresenham from (x0, y0) to (x1, y1) in dot coordinates, marking series ``s``
+    (a dot already marked by a lower percentile keeps it: a cell has one colour,
+    and the tail shows where it leaves the others, which is what matters)."""
     dx, dy = abs(x1 - x0), -abs(y1 - y0)
     sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
     err = dx + dy
     while True:
-        grid[(x0, y0)] = max(grid.get((x0, y0), -1), s)
+        grid.setdefault((x0, y0), s)
         if x0 == x1 and y0 == y1:
             return
         e2 = 2 * err
@@ -102,13 +104,13 @@ def chart_lines(points: Sequence[SecondPoint], width: int, height: int) -> list[
     for row in range(lat_h):
         cells = []
         for col in range(plot_w):
-            bits, best = 0, -1
+            bits, best = 0, len(SERIES_COLORS)
             for dx in (0, 1):
                 for dy in range(4):
                     s = grid.get((2 * col + dx, 4 * row + dy), -1)
                     if s >= 0:
                         bits |= _DOT[dx][dy]
-                        best = max(best, s)
+                        best = min(best, s)
             cells.append((chr(0x2800 + bits), SERIES_COLORS[best]) if bits else (" ", ""))
         lines.append(f"[dim]{labels.get(row, ''):>{LABEL_W - 1}}│[/]" + _runs(cells))
     lines += _rate_rows(pts, plot_w, rate_h, xs)

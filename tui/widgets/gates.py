@@ -20,19 +20,19 @@ class ThresholdsPanel(Panel):
         self.styles.height = count + 2
 
     def lines(self, data: LiveData) -> str:
-        results = data.thresholds
-        width = max((len(r.name) for r in results), default=0)
+        """``✓  12.3ms  p99<250ms``: the value first, so a long expression
+        (``p95{endpoint=chargebacks}<50ms``) is what a narrow panel cuts."""
         rows = []
         failing = 0
-        for r in results:
-            value = f"{r.threshold.metric} = {r.measured_text()}"
+        for r in data.thresholds:
+            value = r.measured_text() if r.measured is not None else "waiting"
             if r.measured is None:
-                rows.append(f"[dim]·  {r.name:<{width}}  waiting for data[/]")
+                rows.append(f"[dim]·  {value:>8}  {r.name}[/]")
             elif r.passed:
-                rows.append(f"[bold green]✓[/]  {r.name:<{width}}  [dim]{value}[/]")
+                rows.append(f"[bold green]✓[/]  {value:>8}  [dim]{r.name}[/]")
             else:
                 failing += 1
-                rows.append(f"[bold red]✗  {r.name:<{width}}  {value}[/]")
+                rows.append(f"[bold red]✗  {value:>8}  {r.name}[/]")
         self.set_class(failing > 0, "-failing")
         title = f"Thresholds · {failing} failing" if failing else "Thresholds"
         if self.border_title != title:
