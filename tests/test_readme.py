@@ -60,3 +60,11 @@ def test_shows_an_isolated_install_beside_the_make_commands() -> None:
 
 def test_documents_exit_code_5() -> None:
     assert "`5` no request" in README
+
+
+def test_documents_exit_code_99_and_thresholds() -> None:
+    assert (
+        "`99` a `--threshold`" in README
+        and "When several apply, the first of 130, 99, 5, 4" in README
+    )
+    assert "| `--threshold EXPR` |" in README and "| `--abort-on-fail` |" in README

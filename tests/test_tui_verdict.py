@@ -162,14 +162,15 @@ async def test_the_summary_lists_endpoints_and_thresholds() -> None:
 
 
 def known_seconds(seconds: int) -> list[Snapshot]:
-    """Second ``s`` (4 deltas): 50 answers at A, 45 at 2A, 4 at 5A, 1 at 1 s, with
-    A = (s + 1) ms, one group per delta: only whole seconds give p50 = A,
-    p95 = 2A, p99 = 5A."""
+    """Second ``s`` (4 deltas): 45 answers at 2A, 4 at 5A, 1 at 1 s, then 50 at A,
+    with A = (s + 1) ms, one group per delta: only whole seconds give p50 = A,
+    p95 = 2A, p99 = 5A (the A group ends the second: binned one delta late, a
+    second would get the previous second's A)."""
     st = Stats()
     out = []
     for s in range(seconds):
         a = (s + 1) * 1000
-        for k, (n, us) in enumerate(((50, a), (45, 2 * a), (4, 5 * a), (1, 1_000_000))):
+        for k, (n, us) in enumerate(((45, 2 * a), (4, 5 * a), (1, 1_000_000), (50, a))):
             for _ in range(n):
                 st.record_response(ORDERS, 202, us)
             out.append(st.take(s + (k + 1) * 0.25))

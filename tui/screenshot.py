@@ -1,7 +1,8 @@
 """``python -m tui.screenshot PATH``: an SVG of the real app mid-run.
 
 Runs the app headless at 120x36 against the builtin reference target, lets a
-real run go for a few seconds, and saves what the screen shows (``make
+real run go for 20 s (so the latency chart has a picture), with a threshold
+or two, and saves what the screen shows (``make
 screenshot`` writes ``docs/screenshot.svg``, which the README shows).
 """
 
@@ -17,8 +18,10 @@ from engine.config import build_config
 from tui.app import WebhookLoadApp
 
 
-async def take(path: Path, after_s: float = 6.0) -> None:
-    config = build_config({"target": "builtin", "duration": "20s"})
+async def take(path: Path, after_s: float = 20.0) -> None:
+    config = build_config(
+        {"target": "builtin", "duration": "30s", "thresholds": ["p99<5ms", "errors<1%"]}
+    )
     app = WebhookLoadApp(config, autostart=True)
     async with app.run_test(size=(120, 36)) as pilot:
         for inp in app.query(Input):
