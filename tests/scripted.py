@@ -6,6 +6,7 @@ from __future__ import annotations
 import anyio
 
 from engine.config import RunConfig
+from engine.metrics.health import ShardHealth
 from engine.metrics.histogram import bucket_index
 from engine.metrics.stats import DISPUTES, ORDERS, Snapshot, Stats, merge_all
 from engine.run.runner import RunResult, SnapshotSink
@@ -47,8 +48,7 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
                 latency=lat,
                 latency_sum_us=ok * 1500,
                 latency_max_us=45_000 + i,
-                loop_lag={bucket_index(900): 12},
-                cpu_s=0.1,
+                health={0: ShardHealth({bucket_index(900): 12}, cpu_us=100_000, span_us=250_000)},
                 endpoint_codes=(
                     {202: n_orders, **({503: errs} if errs else {})},
                     {202: ok - n_orders},

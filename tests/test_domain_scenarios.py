@@ -99,7 +99,7 @@ def test_dispute_share_converges_to_ratio_and_only_after_success(ratio: float) -
 
 def test_seed_reproduces_choices_and_vus_differ() -> None:
     def draw(seed: int | None, vu: int) -> list[object]:
-        rng = vu_rng(seed, vu)
+        rng = vu_rng(seed, 0, vu)
         return [
             plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.1) for _ in range(50)
         ]

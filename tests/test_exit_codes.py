@@ -117,7 +117,7 @@ def test_merging_keeps_a_bounded_sample() -> None:
     """Shards or windows merge under the same rule: never more than the bound."""
     many = [
         Snapshot(
-            sample_failures=tuple(
+            failures=tuple(
                 SampleFailure("orders", "http_4xx", 400 + 4 * i + j, f"{i}-{j}") for j in range(4)
             )
         )

@@ -105,9 +105,10 @@ def test_scrape_matches_the_merged_total() -> None:
     assert value(s, "webhookload_vus") == 7
     assert value(s, "webhookload_dropped_arrivals_total") == 3
     assert ("webhookload_arrival_rate", ()) not in s  # no open model in this run
-    assert value(s, "webhookload_generator_saturated") == 1
-    assert value(s, "webhookload_generator_loop_lag_p99_seconds") == pytest.approx(0.04, rel=0.01)
-    assert value(s, "webhookload_generator_cpu_ratio") == pytest.approx(0.4)
+    assert value(s, "webhookload_generator_saturated", shard="0") == 1
+    lag = value(s, "webhookload_generator_loop_lag_p99_seconds", shard="0")
+    assert lag == pytest.approx(0.04, rel=0.01)
+    assert value(s, "webhookload_generator_cpu_ratio", shard="0") == pytest.approx(0.4)
     assert value(s, "webhookload_run_elapsed_seconds") == 3.0
 
 
@@ -116,7 +117,7 @@ def test_an_empty_run_serves_zeros() -> None:
         s = scrape(server.url)
     assert value(s, "webhookload_errors_total", endpoint="orders", kind="timeout") == 0
     assert value(s, "webhookload_request_duration_seconds_count", endpoint="reads") == 0
-    assert value(s, "webhookload_generator_saturated") == 0
+    assert value(s, "webhookload_generator_saturated", shard="0") == 0
     assert value(s, "webhookload_dropped_arrivals_total") == 0
 
 

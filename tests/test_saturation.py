@@ -8,6 +8,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from engine.metrics.health import ShardHealth
 from engine.metrics.histogram import bucket_index
 from engine.metrics.saturation import judge, sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
@@ -20,10 +21,16 @@ def lag_hist(values_us: list[int]) -> dict[int, int]:
     return h
 
 
+def over_10s(lag: dict[int, int], cpu_s: float, shard: int = 0) -> Snapshot:
+    """A 10 s snapshot of one shard's health."""
+    health = ShardHealth(lag, cpu_us=round(cpu_s * 1e6), span_us=10_000_000)
+    return Snapshot(start=0, end=10, health={shard: health})
+
+
 def test_verdicts() -> None:
-    calm = Snapshot(start=0, end=10, loop_lag=lag_hist([200] * 100), cpu_s=3.0)
-    laggy = Snapshot(start=0, end=10, loop_lag=lag_hist([200] * 90 + [25_000] * 10), cpu_s=3.0)
-    busy = Snapshot(start=0, end=10, loop_lag=lag_hist([200] * 100), cpu_s=9.5)
+    calm = over_10s(lag_hist([200] * 100), cpu_s=3.0)
+    laggy = over_10s(lag_hist([200] * 90 + [25_000] * 10), cpu_s=3.0)
+    busy = over_10s(lag_hist([200] * 100), cpu_s=9.5)
     assert not judge(calm).saturated
     assert judge(calm).cpu_pct == pytest.approx(30.0)
     assert judge(laggy).saturated and judge(laggy).loop_lag_p99_ms == pytest.approx(25, rel=0.01)

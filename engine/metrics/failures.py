@@ -3,9 +3,19 @@
 Counting a run's 63,680 errors as ``400`` says that something is wrong, not
 what: the sample keeps a few failures with the first bytes of the response
 body (or the transport's error text), in bounded memory however many fail.
-The runner's :class:`~engine.metrics.stats.Stats` samples as requests fail, each
-snapshot delta carries the failures kept since the last one, and
-:func:`keep_failures` merges deltas (or shards) under the same rule.
+
+The sample is the first :data:`SAMPLE_MAX` of a *pool*: the first
+:data:`SAMPLE_FIRST` distinct failures of the run, plus the first failure of
+each of the first :data:`SAMPLE_MAX` kinds (endpoint, and status or error
+kind), identical failures counted once. "First" is by :attr:`SampleFailure.at`,
+a place in the run that shards share (the start of the delta it fell in, on
+the common time base, then the shard, then its order in the shard). The pool,
+unlike the capped sample, is what merges: ``pool(a ∪ b)`` is a function of
+the union alone, so deltas and shards merge in any order and grouping
+(:func:`merge_failures` is associative and commutative) and still give the
+run's sample. Capping while merging would not: a failure that is 17th in one
+shard can be 6th once another shard's earlier failures displace the first
+few. The pool holds at most ``SAMPLE_FIRST + SAMPLE_MAX`` failures.
 """
 
 from __future__ import annotations
@@ -15,8 +25,12 @@ from dataclasses import dataclass
 SAMPLE_FIRST = 5
 """Distinct failures kept whatever they are: the first few of the run."""
 SAMPLE_MAX = 16
-"""At most this many in all: after the first few, only the first of each kind."""
+"""At most this many shown: after the first few, only the first of each kind."""
 DETAIL_BYTES = 200
+
+Place = tuple[int, int, int]
+"""Where in the run a failure happened: (delta start in µs on the common time
+base, shard, n-th failure of that shard)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +42,17 @@ class SampleFailure:
     kind: str  # an ERROR_KINDS entry
     status: int | None  # None: no HTTP response
     detail: str
+    at: Place = (0, 0, 0)
 
     @property
     def key(self) -> tuple[str, int | str]:
         """What makes a failure of another kind: endpoint, and status or error kind."""
         return (self.endpoint, self.kind if self.status is None else self.status)
+
+    @property
+    def content(self) -> tuple[str, str, int, str]:
+        """What it showed, without where it happened: identical failures are one."""
+        return (self.endpoint, self.kind, -1 if self.status is None else self.status, self.detail)
 
     def describe(self) -> str:
         what = f"{self.endpoint} {self.kind if self.status is None else self.status}"
@@ -48,47 +68,79 @@ class SampleFailure:
 
 
 class FailureSampler:
-    """The sampling rule, in one place: a failure is kept unless it repeats one
-    already kept; after the first :data:`SAMPLE_FIRST`, only if its
-    :attr:`~SampleFailure.key` is new; and never past :data:`SAMPLE_MAX`.
-    Bounded memory however many requests fail."""
+    """The pool's rule as failures arrive in order (one shard's requests): a
+    failure joins unless it repeats one already kept, and it is among the first
+    :data:`SAMPLE_FIRST` or the first of a kind while fewer than
+    :data:`SAMPLE_MAX` kinds are known. In arrival order that is exactly
+    membership of the run's pool, so nothing kept is ever displaced and each
+    delta carries only what it added. Bounded memory however many fail."""
 
-    __slots__ = ("_keys", "_seen", "kept")
+    __slots__ = ("_contents", "_keys", "_n", "kept")
 
-    def __init__(self, kept: tuple[SampleFailure, ...] = ()) -> None:
+    def __init__(self) -> None:
         self.kept: list[SampleFailure] = []
         self._keys: set[tuple[str, int | str]] = set()
-        self._seen: set[SampleFailure] = set()
-        for f in kept:
-            self.offer(f.endpoint, f.kind, f.status, f.detail)
+        self._contents: set[tuple[str, str, int, str]] = set()
+        self._n = 0  # failures offered: the last part of their place
 
     def wants(self, key: tuple[str, int | str]) -> bool:
         """Cheap first test, before the detail is decoded."""
-        n = len(self.kept)
-        return n < SAMPLE_FIRST or (n < SAMPLE_MAX and key not in self._keys)
+        return len(self.kept) < SAMPLE_FIRST or (
+            key not in self._keys and len(self._keys) < SAMPLE_MAX
+        )
 
-    def offer(self, endpoint: str, kind: str, status: int | None, detail: bytes | str) -> None:
+    def offer(
+        self,
+        endpoint: str,
+        kind: str,
+        status: int | None,
+        detail: bytes | str,
+        *,
+        since_us: int = 0,
+        shard: int = 0,
+    ) -> None:
+        """One failure, in arrival order; ``since_us`` and ``shard`` place it in the run."""
+        self._n += 1
         key = (endpoint, kind if status is None else status)
         if not self.wants(key):
             return
         if isinstance(detail, bytes):
             detail = detail[:DETAIL_BYTES].decode("utf-8", errors="replace")
-        failure = SampleFailure(endpoint, kind, status, detail[:DETAIL_BYTES])
-        if failure in self._seen:
+        failure = SampleFailure(
+            endpoint, kind, status, detail[:DETAIL_BYTES], (since_us, shard, self._n)
+        )
+        if failure.content in self._contents:
             return
-        self._seen.add(failure)
+        self._contents.add(failure.content)
         self._keys.add(key)
         self.kept.append(failure)
 
 
-def keep_failures(
-    kept: tuple[SampleFailure, ...], more: tuple[SampleFailure, ...]
+def _order(f: SampleFailure) -> tuple[Place, tuple[str, str, int, str]]:
+    return (f.at, f.content)
+
+
+def failure_pool(failures: list[SampleFailure]) -> tuple[SampleFailure, ...]:
+    """The pool of ``failures`` (see the module docstring), first first."""
+    first: dict[tuple[str, str, int, str], SampleFailure] = {}
+    for f in sorted(failures, key=_order):
+        first.setdefault(f.content, f)  # identical failures: the earliest stands for all
+    keys: set[tuple[str, int | str]] = set()
+    pool = []
+    for i, f in enumerate(first.values()):
+        new_key = f.key not in keys and len(keys) < SAMPLE_MAX
+        if new_key:
+            keys.add(f.key)
+        if i < SAMPLE_FIRST or new_key:
+            pool.append(f)
+    return tuple(pool)
+
+
+def merge_failures(
+    a: tuple[SampleFailure, ...], b: tuple[SampleFailure, ...]
 ) -> tuple[SampleFailure, ...]:
-    """``kept`` plus those of ``more`` the rule keeps (:class:`FailureSampler`):
-    merging deltas in order gives the run's sample."""
-    if not more or len(kept) >= SAMPLE_MAX:
-        return kept
-    sampler = FailureSampler(kept)
-    for f in more:
-        sampler.offer(f.endpoint, f.kind, f.status, f.detail)
-    return tuple(sampler.kept)
+    """The pool of two pools: associative and commutative, so deltas, windows
+    and shards merge in any order to the run's pool."""
+    if not a and not b:
+        return ()
+    return failure_pool([*a, *b])

@@ -4,7 +4,9 @@ The runner records into one mutable :class:`Stats`; about four times a second
 it calls :meth:`Stats.take`, which hands out everything recorded since the
 last call as a frozen :class:`Snapshot` and starts afresh. Snapshots add up
 (``a + b``), so a consumer gets the whole run by summing deltas, a window by
-summing the last few, and shards merge the same way.
+summing the last few, and shards merge the same way: request counters and
+latencies add across shards, while the generator's own health (loop lag, CPU)
+is kept per shard (engine/metrics/health.py), since it does not add up.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TypeVar
 
-from engine.metrics.failures import FailureSampler, SampleFailure, keep_failures
+from engine.metrics.failures import SAMPLE_MAX, FailureSampler, SampleFailure, merge_failures
+from engine.metrics.health import ShardHealth, merge_health, pooled_lag, to_us
 from engine.metrics.histogram import bucket_index, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
@@ -48,6 +51,7 @@ _U = TypeVar("_U")
 _K = TypeVar("_K", int, str)
 _EMPTY: Mapping[int, int] = MappingProxyType({})
 _NO_KINDS: Mapping[str, int] = MappingProxyType({})
+_NO_HEALTH: Mapping[int, ShardHealth] = MappingProxyType({})
 
 
 def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
@@ -59,10 +63,15 @@ def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What happened between ``start`` and ``end`` (seconds since run start).
+    """What happened between ``start`` and ``end`` (seconds since the run's zero,
+    which all shards share: see the Runner's ``epoch``).
 
     A delta when taken from :class:`Stats`; a total or a window when summed.
-    Latencies are microseconds in a sparse log-linear histogram.
+    Latencies are microseconds in a sparse log-linear histogram. ``health`` is
+    the generator's loop lag and CPU per shard index; ``failures`` is the
+    mergeable pool the failure sample is drawn from (engine/metrics/failures.py).
+    ``+`` is associative and commutative, so deltas, windows and shards merge
+    in any order and grouping.
     """
 
     start: float = 0.0
@@ -79,8 +88,7 @@ class Snapshot:
     latency: Mapping[int, int] = field(default_factory=dict)
     latency_sum_us: int = 0
     latency_max_us: int = 0
-    loop_lag: Mapping[int, int] = field(default_factory=dict)
-    cpu_s: float = 0.0
+    health: Mapping[int, ShardHealth] = field(default_factory=lambda: _NO_HEALTH)
     # Per endpoint (indexed like ENDPOINTS): breakdowns of status_codes,
     # errors_by_kind and the latency fields. Stats fills them; a Snapshot built
     # by hand may leave them empty, and then endpoint() views are empty.
@@ -89,7 +97,24 @@ class Snapshot:
     endpoint_latency: tuple[Mapping[int, int], ...] = (_EMPTY, _EMPTY, _EMPTY)
     endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
     endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
-    sample_failures: tuple[SampleFailure, ...] = ()
+    failures: tuple[SampleFailure, ...] = ()
+
+    @property
+    def sample_failures(self) -> tuple[SampleFailure, ...]:
+        """The failures to show: the first :data:`SAMPLE_MAX` of the pool."""
+        return self.failures[:SAMPLE_MAX]
+
+    @property
+    def loop_lag(self) -> Mapping[int, int]:
+        """Loop-lag samples of every shard in one histogram; one shard's own when
+        there is one. Saturation is judged per shard (``health``), never on this."""
+        return pooled_lag(self.health)
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of every shard together (for requests per CPU-second); a
+        share of one core is per shard (``health``), never this over ``elapsed``."""
+        return sum(h.cpu_us for h in self.health.values()) / 1e6
 
     @property
     def total(self) -> int:
@@ -127,7 +152,7 @@ class Snapshot:
     def endpoint(self, name: str) -> Snapshot:
         """One endpoint's share as a Snapshot (``orders``, ``disputes`` alias
         ``chargebacks``, ``reads``): total, errors, codes, kinds and latencies are
-        that endpoint's; scenarios, loop lag and CPU belong to the run, so are empty."""
+        that endpoint's; scenarios and health belong to the run, so are empty."""
         i = ENDPOINT_ALIASES[name]
         n = (self.orders, self.disputes, self.reads)[i]
         kinds = self.endpoint_errors[i]
@@ -171,8 +196,7 @@ class Snapshot:
             latency=merge_counts(self.latency, other.latency),
             latency_sum_us=self.latency_sum_us + other.latency_sum_us,
             latency_max_us=max(self.latency_max_us, other.latency_max_us),
-            loop_lag=merge_counts(self.loop_lag, other.loop_lag),
-            cpu_s=self.cpu_s + other.cpu_s,
+            health=merge_health(self.health, other.health),
             endpoint_codes=_each(merge_counts, self.endpoint_codes, other.endpoint_codes),
             endpoint_errors=_each(_add, self.endpoint_errors, other.endpoint_errors),
             endpoint_latency=_each(merge_counts, self.endpoint_latency, other.endpoint_latency),
@@ -182,7 +206,7 @@ class Snapshot:
             endpoint_latency_max_us=_each(
                 max, self.endpoint_latency_max_us, other.endpoint_latency_max_us
             ),
-            sample_failures=keep_failures(self.sample_failures, other.sample_failures),
+            failures=merge_failures(self.failures, other.failures),
         )
 
 
@@ -192,7 +216,8 @@ def _each(f: Callable[[_T, _T], _U], a: tuple[_T, ...], b: tuple[_T, ...]) -> tu
 
 
 def _plain(v: object) -> object:
-    """A field value with read-only views turned into dicts (also inside tuples)."""
+    """A field value with read-only views turned into dicts (also inside tuples;
+    a ShardHealth inside ``health`` pickles itself)."""
     if isinstance(v, MappingProxyType):
         return dict(v)
     if isinstance(v, tuple):
@@ -214,9 +239,14 @@ def _rebuild(*values: object) -> Snapshot:
 
 
 def merge_all(snaps: list[Snapshot], start: float = 0.0) -> Snapshot:
-    """The sum of ``snaps`` (an empty list gives an empty snapshot at ``start``)."""
-    total = Snapshot(start=start, end=start)
-    for s in snaps:
+    """The sum of ``snaps`` (an empty list gives an empty snapshot at ``start``).
+
+    Spans only the snapshots' own ``[start, end)``: a shard that joined a run
+    after its zero (the Runner's ``epoch``) does not reach back to 0."""
+    if not snaps:
+        return Snapshot(start=start, end=start)
+    total = snaps[0]
+    for s in snaps[1:]:
         total = total + s
     return total
 
@@ -262,12 +292,18 @@ class Stats:
         "_lag",
         "_sampler",
         "_scenarios",
+        "_shard",
         "_since",
+        "_since_us",
         "_success",
     )
 
-    def __init__(self, since: float = 0.0) -> None:
+    def __init__(self, since: float = 0.0, *, shard: int = 0) -> None:
+        """``since``: where the first delta starts on the run's time base;
+        ``shard``: whose health and failures the deltas carry."""
         self._since = since
+        self._since_us = to_us(since)
+        self._shard = shard
         # the failure sample spans the run, not one delta: kept across takes,
         # and each delta carries those kept since the last one
         self._sampler = FailureSampler()
@@ -312,7 +348,9 @@ class Stats:
         self._errors += 1
         kind = "http_4xx" if status < 500 else "http_5xx"
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
-        self._sampler.offer(ENDPOINTS[endpoint], kind, status, body_head)
+        self._sampler.offer(
+            ENDPOINTS[endpoint], kind, status, body_head, since_us=self._since_us, shard=self._shard
+        )
         return False
 
     def record_error(self, endpoint: int, kind: str, detail: str = "") -> None:
@@ -323,7 +361,9 @@ class Stats:
         self._errors += 1
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
-        self._sampler.offer(ENDPOINTS[endpoint], kind, None, detail)
+        self._sampler.offer(
+            ENDPOINTS[endpoint], kind, None, detail, since_us=self._since_us, shard=self._shard
+        )
 
     def record_cancelled(self) -> None:
         """A request in flight when the run ended: neither success nor error."""
@@ -335,8 +375,15 @@ class Stats:
     def take(self, now: float, cpu_s: float = 0.0) -> Snapshot:
         """Everything since the last ``take`` as a frozen delta; then start afresh.
 
-        ``cpu_s`` is the generator's CPU time spent in the same span."""
+        ``cpu_s`` is the generator's CPU time spent in the same span; the delta
+        carries it, the loop lag and the span as this shard's health."""
         eps = self._eps
+        now_us = to_us(now)
+        health = ShardHealth(
+            MappingProxyType(self._lag) if self._lag else _EMPTY,
+            to_us(cpu_s),
+            now_us - self._since_us,  # telescopes: a shard's spans add up to its total
+        )
         orders, disputes, reads = (e.n for e in eps)
         codes = _union([e.codes for e in eps])
         hist = _union([e.hist for e in eps])
@@ -355,9 +402,8 @@ class Stats:
             latency=MappingProxyType(hist) if hist else _EMPTY,
             latency_sum_us=sum(e.lat_sum for e in eps),
             latency_max_us=max(e.lat_max for e in eps),
-            loop_lag=MappingProxyType(self._lag) if self._lag else _EMPTY,
-            cpu_s=cpu_s,
-            sample_failures=tuple(self._sampler.kept[self._failures_taken :]),
+            health=MappingProxyType({self._shard: health}),
+            failures=tuple(self._sampler.kept[self._failures_taken :]),
             endpoint_codes=tuple(MappingProxyType(e.codes) for e in eps),
             endpoint_errors=tuple(MappingProxyType(e.kinds) for e in eps),
             endpoint_latency=tuple(MappingProxyType(e.hist) for e in eps),
@@ -365,6 +411,7 @@ class Stats:
             endpoint_latency_max_us=tuple(e.lat_max for e in eps),
         )
         self._since = now
+        self._since_us = now_us
         self._failures_taken = len(self._sampler.kept)
         self._reset()
         return snap

@@ -3,6 +3,8 @@
 Consumers (the CLI's progress line, the TUI) never reach into the engine;
 they feed every delta here and read the total, the rate over the last
 second, the last 10 s of latencies, or per-second series for sparklines.
+Deltas of several shards may arrive interleaved, each on the run's common time
+base: the window's "now" is the latest end seen, and health stays per shard.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 
+from engine.metrics.health import ShardHealth, merge_health
 from engine.metrics.stats import Snapshot, merge_all
 
 
@@ -29,17 +32,20 @@ class SnapshotWindow:
         self.keep_s = keep_s
         self.total = Snapshot()
         self._recent: deque[Snapshot] = deque()
+        self._now = 0.0
 
     def add(self, delta: Snapshot) -> None:
         self.total = self.total + delta
         self._recent.append(delta)
-        horizon = delta.end - self.keep_s
+        self._now = max(self._now, delta.end)
+        horizon = self._now - self.keep_s
         while self._recent and self._recent[0].end < horizon:
             self._recent.popleft()
 
     @property
     def now(self) -> float:
-        return self._recent[-1].end if self._recent else 0.0
+        """The latest end of any delta (shards' deltas may arrive out of order)."""
+        return self._now if self._recent else 0.0
 
     def _within(self, seconds: float) -> list[Snapshot]:
         cutoff = self.now - seconds - 1e-9
@@ -55,14 +61,14 @@ class SnapshotWindow:
     def rate(self, seconds: float = 1.0) -> float:
         """Completed requests per second over the last ``seconds`` (by delta spans)."""
         ds = self._within(seconds)
-        span = ds[-1].end - ds[0].start if ds else 0.0
+        span = self.now - min(d.start for d in ds) if ds else 0.0
         return sum(d.total for d in ds) / span if span > 0 else 0.0
 
     def last_latency(self, seconds: float) -> Snapshot:
         """Only the latency fields of :meth:`last` (histogram, sum, max)."""
         ds = self._within(seconds)
         return Snapshot(
-            start=ds[0].start if ds else self.now,
+            start=min((d.start for d in ds), default=self.now),
             end=self.now,
             latency=_sum_counts(d.latency for d in ds),
             latency_sum_us=sum(d.latency_sum_us for d in ds),
@@ -70,14 +76,14 @@ class SnapshotWindow:
         )
 
     def last_health(self, seconds: float) -> Snapshot:
-        """Only the generator-health fields of :meth:`last` (loop lag, CPU)."""
+        """Only the generator-health field of :meth:`last`: per shard, added within
+        a shard and kept apart across shards (their CPU shares do not add up)."""
         ds = self._within(seconds)
-        return Snapshot(
-            start=ds[0].start if ds else self.now,
-            end=self.now,
-            loop_lag=_sum_counts(d.loop_lag for d in ds),
-            cpu_s=sum(d.cpu_s for d in ds),
-        )
+        health: Mapping[int, ShardHealth] = {}
+        for d in ds:
+            health = merge_health(health, d.health)
+        start = min((d.start for d in ds), default=self.now)
+        return Snapshot(start=start, end=self.now, health=health)
 
     def per_second(self, attr: str, seconds: int = 60, *, complete: bool = False) -> list[float]:
         """``attr`` (e.g. ``"errors"``, ``"total"``) summed per whole second of the run,

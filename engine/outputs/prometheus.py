@@ -18,8 +18,8 @@ Metrics (all prefixed ``webhookload_``)::
     scenarios_total{outcome}            orders_success, disputes_won, ...
     vus / arrival_rate                  gauges, when the run has them
     dropped_arrivals_total              arrivals the generator could not start
-    generator_saturated                 1 when saturated over the last 5 s
-    generator_loop_lag_p99_seconds, generator_cpu_ratio   (last 5 s)
+    generator_saturated{shard}          1 when that shard is saturated over the last 5 s
+    generator_loop_lag_p99_seconds{shard}, generator_cpu_ratio{shard}   (last 5 s)
     run_elapsed_seconds
 """
 
@@ -41,7 +41,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from engine.config import ConfigError
-from engine.metrics.histogram import bucket_value, percentiles
+from engine.metrics.histogram import bucket_value
 from engine.metrics.saturation import judge
 from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS, Snapshot, merge_all
 
@@ -166,27 +166,45 @@ class LiveMetrics(Collector):
             "Arrivals the generator could not start in time (open model).",
             value=self._dropped() if self._dropped is not None else 0,
         )
-        window = merge_all(list(recent), start=recent[0].start) if recent else Snapshot()
-        sat = judge(window)
-        yield GaugeMetricFamily(
-            PREFIX + "generator_saturated",
-            f"1 when the generator itself is the bottleneck (last {HEALTH_WINDOW_S:g} s).",
-            value=1.0 if sat.saturated else 0.0,
-        )
-        lag = percentiles(window.loop_lag, (99,))[99]
-        yield GaugeMetricFamily(
-            PREFIX + "generator_loop_lag_p99_seconds",
-            f"Event-loop lag p99 of the generator (last {HEALTH_WINDOW_S:g} s).",
-            value=(lag or 0.0) / 1e6,
-        )
-        yield GaugeMetricFamily(
-            PREFIX + "generator_cpu_ratio",
-            f"Generator CPU time per wall second, 1 = one core (last {HEALTH_WINDOW_S:g} s).",
-            value=(sat.cpu_pct or 0.0) / 100,
-        )
+        yield from _shard_health(total, recent)
         yield GaugeMetricFamily(
             PREFIX + "run_elapsed_seconds", "Seconds since the run started.", value=total.end
         )
+
+
+def _shard_health(total: Snapshot, recent: tuple[Snapshot, ...]) -> Iterable[Metric]:
+    """The generator's health per ``shard`` label: each shard's own verdict and
+    figures over the window, never summed across shards (two shards at half a
+    core each are not one saturated core). Every shard that ever reported has
+    its series (zeros when quiet in the window); before any delta, shard 0."""
+    window = merge_all(list(recent), start=recent[0].start) if recent else Snapshot()
+    verdicts = {s.shard: s for s in judge(window).shards}
+    shards = sorted(set(total.health) | set(verdicts)) or [0]
+    last = f"(last {HEALTH_WINDOW_S:g} s, per shard)"
+    saturated = GaugeMetricFamily(
+        PREFIX + "generator_saturated",
+        f"1 when the generator itself is the bottleneck {last}.",
+        labels=["shard"],
+    )
+    lag = GaugeMetricFamily(
+        PREFIX + "generator_loop_lag_p99_seconds",
+        f"Event-loop lag p99 of the generator {last}.",
+        labels=["shard"],
+    )
+    cpu = GaugeMetricFamily(
+        PREFIX + "generator_cpu_ratio",
+        f"Generator CPU time per wall second, 1 = one core {last}.",
+        labels=["shard"],
+    )
+    for shard in shards:
+        v = verdicts.get(shard)
+        label = [str(shard)]
+        saturated.add_metric(label, 1.0 if v is not None and v.saturated else 0.0)
+        lag.add_metric(label, (v.loop_lag_p99_ms or 0.0) / 1e3 if v is not None else 0.0)
+        cpu.add_metric(label, (v.cpu_pct or 0.0) / 100 if v is not None else 0.0)
+    yield saturated
+    yield lag
+    yield cpu
 
 
 class MetricsServer:

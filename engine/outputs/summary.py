@@ -131,6 +131,7 @@ def summary_json(
 ) -> dict[str, Any]:
     """The ``--json`` document. Latencies in milliseconds; ``null`` when empty."""
     p = total.percentiles_s(50, 90, 95, 99)
+    sat = judge(total)
     doc: dict[str, Any] = {
         "duration_s": round(elapsed, 3),
         "stopped_early": stopped,
@@ -159,8 +160,8 @@ def summary_json(
         "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
-        "generator_saturated": judge(total).saturated,
-        "generator": judge(total).as_json(),
+        "generator_saturated": sat.saturated,
+        "generator": sat.as_json(),  # with "shards" when there are several
     }
     if extra:
         doc.update(extra)

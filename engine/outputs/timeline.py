@@ -12,6 +12,8 @@ partial second is written by :meth:`Timeline.finish`.
 
 CSV (when PATH ends in ``.csv``) has the fixed :data:`COLUMNS`; NDJSON rows
 have the same keys plus ``codes``, every status code seen that second.
+``loop_lag_p99_ms`` and ``cpu_pct`` are the highest of any shard's (the
+generator's health is judged per shard; its CPU shares do not add up).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from engine.metrics.histogram import percentiles
+from engine.metrics.saturation import judge
 from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 
 Row = dict[str, Any]
@@ -81,9 +84,11 @@ def make_row(t: int, snap: Snapshot, vus: float | None, arrival_rate: float | No
         row[f"{e}_p99_ms"] = _ms(percentiles(v.latency, (99,))[99])
     row["vus"] = vus
     row["arrival_rate"] = arrival_rate
-    lag = percentiles(snap.loop_lag, (99,))[99]
-    row["loop_lag_p99_ms"] = _ms(lag)
-    row["cpu_pct"] = round(100 * snap.cpu_s / snap.elapsed, 1) if snap.elapsed > 0 else None
+    # the generator's health is per shard: the highest shard's figures, never a sum
+    sat = judge(snap)
+    lag, cpu = sat.loop_lag_p99_ms, sat.cpu_pct
+    row["loop_lag_p99_ms"] = None if lag is None else round(lag, 3)
+    row["cpu_pct"] = None if cpu is None else round(cpu, 1)
     row["codes"] = {str(c): n for c, n in sorted(snap.status_codes.items())}
     return row
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import random
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -39,7 +38,7 @@ from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 from engine.run.builtin_target import builtin_target
 from engine.run.preflight import check_reachable
-from engine.run.verify import OrderSample, Verification, verify_orders
+from engine.run.verify import OrderSample, Verification, sample_rng, verify_orders
 from engine.scenario.journeys import DisputePlan, Journey, plan_journey, vu_rng
 from engine.transports import Transport, TransportError, make_transport
 
@@ -80,6 +79,18 @@ class Runner:
     inject a fake one. ``transport_factory`` replaces the HTTP client.
     ``self.config`` is the run's config with its seed: ``config.seed`` when
     given, else one drawn here.
+
+    ``shard`` is this runner's index among the run's shards (0 alone): its
+    random streams derive from (seed, shard, VU), and its deltas carry its
+    health under that index. ``epoch`` is the run's common zero as a
+    ``wall_clock()`` (``time.time()``) value, given by the coordinator to every
+    shard: snapshots are then stamped from that zero, not from this shard's own
+    start, because merged windows and timelines add deltas of all shards by
+    their ``[start, end)`` and need one time base. A wall time, since shards on
+    other machines share no monotonic clock; it is read once, at the start, and
+    turned into an offset on ``clock``, so a wall-clock step during the run moves
+    nothing. The load starts at the epoch (waiting for it if it lies ahead) and
+    ends at epoch + duration; without an epoch, the zero is this runner's start.
     """
 
     def __init__(
@@ -92,8 +103,14 @@ class Runner:
         cpu_clock: Callable[[], float] = time.process_time,
         transport_factory: Callable[[RunConfig], Transport] | None = None,
         snapshot_interval: float = SNAPSHOT_INTERVAL,
+        shard: int = 0,
+        epoch: float | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config = with_seed(config)
+        self.shard = shard
+        self._epoch = epoch
+        self._wall_clock = wall_clock
         self._on_snapshot = on_snapshot
         self._on_phase = on_phase
         self._clock = clock
@@ -111,7 +128,7 @@ class Runner:
         self._orders_url = ""
         self._chargebacks_url = ""
         self._read_base = ""
-        self._sample = OrderSample(config.verify, random.Random(config.seed))
+        self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
 
     def stop(self) -> None:
         """End the run now: in-flight requests are cancelled, the summary stays."""
@@ -150,10 +167,11 @@ class Runner:
         self._read_base = (self.config.read_api or url) + "/orders/"
         transport = self._transport = self._transport_factory(self.config)
         duration = self.config.duration
-        self._t0 = self._clock()
+        offset = await self._await_epoch()
+        self._t0 = self._clock() - offset
         self._cpu_mark = self._cpu_clock()
-        self._stats = Stats(since=0.0)
-        deadline = anyio.current_time() + duration if duration > 0 else math.inf
+        self._stats = Stats(since=offset, shard=self.shard)
+        deadline = anyio.current_time() + duration - offset if duration > 0 else math.inf
         try:
             with anyio.CancelScope(deadline=deadline) as scope:
                 self._scope = scope
@@ -170,6 +188,20 @@ class Runner:
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    async def _await_epoch(self) -> float:
+        """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
+        short); returns how far past it the load starts (0 without an epoch)."""
+        if self._epoch is None:
+            return 0.0
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._stop_requested:
+                scope.cancel()
+            ahead = self._epoch - self._wall_clock()
+            if ahead > 0:
+                await anyio.sleep(ahead)
+        return max(0.0, self._wall_clock() - self._epoch)
 
     async def _verify(self, result: RunResult) -> RunResult:
         """Read the sampled orders back; :meth:`stop` cuts the wait short."""
@@ -236,7 +268,7 @@ class Runner:
     async def _vu(self, index: int) -> None:
         """Journeys back to back; paced after a rejected step (see the module docstring)."""
         cfg = self.config
-        rng = vu_rng(cfg.seed, index)
+        rng = vu_rng(cfg.seed, self.shard, index)
         think = cfg.think
         while True:
             journey = plan_journey(

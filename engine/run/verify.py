@@ -67,6 +67,14 @@ class Verification:
         return f"{head}; after {self.waited_s:.1f}s {', '.join(parts)} (read API {self.read_api})"
 
 
+def sample_rng(seed: int | None, shard: int) -> random.Random:
+    """The RNG of a shard's ``--verify`` sample: shard 0's is a single-process
+    run's (``Random(seed)``), the others' differ, so shards sample independently."""
+    if seed is None:
+        return random.Random()
+    return random.Random(seed if shard == 0 else f"verify:{seed}:{shard}")
+
+
 class OrderSample:
     """A uniform sample (reservoir) of ``size`` finished orders and their final status."""
 

@@ -116,7 +116,9 @@ class ProgressPanel(Panel):
         else:
             cpu = "-" if sat.cpu_pct is None else f"{sat.cpu_pct:.0f}%"
             lag = "-" if sat.loop_lag_p99_ms is None else f"{sat.loop_lag_p99_ms:.1f}ms"
-            second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}[/]"
+            shards = len(sat.shards)
+            of = f" (highest of {shards} shards)" if shards > 1 else ""
+            second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}{of}[/]"
         return f"{line}\n{second}"
 
 

@@ -1,0 +1,45 @@
+"""How a run's load is shared out among its shards.
+
+Shard ``i`` of ``n`` gets the part of ``[0, total)`` between the boundaries
+``total·i/n`` and ``total·(i+1)/n``:
+
+- integers (VUs): ``floor(total·(i+1)/n) − floor(total·i/n)``, in exact
+  integer arithmetic. The shares add up to ``total`` exactly (the sum
+  telescopes) and differ by at most 1, the larger ones spread evenly rather
+  than piled on the first shards.
+- floats (an arrival rate, fractional allowed): the same boundaries without
+  the floor, ``b_i = total·i/n`` in floating point with ``b_n = total``
+  itself, and share ``i`` is ``b_{i+1} − b_i``. Each subtraction is exact (the
+  boundaries rise monotonically and ``b_i ≤ b_{i+1} ≤ 2·b_i`` from ``i = 1``
+  on, Sterbenz's lemma; ``b_2 = 2·b_1`` exactly), so the shares add up to the
+  total *exactly* when summed exactly (``math.fsum``); a plain left-to-right
+  ``sum()`` may be off by the last bits. Each share is within rounding of
+  ``total / n``.
+"""
+
+from __future__ import annotations
+
+from typing import overload
+
+
+@overload
+def split(total: int, n: int) -> list[int]: ...
+
+
+@overload
+def split(total: float, n: int) -> list[float]: ...
+
+
+def split(total: int | float, n: int) -> list[int] | list[float]:
+    """``total`` shared out among ``n`` shards, shard 0 first (see the module
+    docstring); an ``int`` total gives ``int`` shares."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of shards must be a positive integer, got {n!r}")
+    if isinstance(total, bool) or not isinstance(total, int | float) or not total >= 0:
+        raise ValueError(f"the total to split must be a number >= 0, got {total!r}")
+    if isinstance(total, int):
+        return [total * (i + 1) // n - total * i // n for i in range(n)]
+    if total == float("inf"):
+        raise ValueError("the total to split must be finite, got inf")
+    bounds = [total * i / n for i in range(n)] + [total]
+    return [bounds[i + 1] - bounds[i] for i in range(n)]
