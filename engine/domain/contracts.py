@@ -12,7 +12,8 @@ from typing import Protocol
 
 import orjson
 
-from engine.domain.ids import WallClock, new_uuid
+from engine.domain.clock import WallClock
+from engine.domain.ids import new_uuid
 from engine.domain.statuses import EVIDENCE_DAYS_OPENED, EVIDENCE_DAYS_UPDATED, DisputeStatus
 
 ORDERS_PATH = "/webhooks/payments/orders"
