@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from aiohttp import web
 
+import engine.transports.base
 from engine.config import CLIENTS
-from engine.transports import BODY_PREVIEW, Transport, TransportError, make_transport
+from engine.transports import (
+    BODY_PREVIEW,
+    TRANSPORTS,
+    Transport,
+    TransportError,
+    make_transport,
+    transport_class,
+)
 from engine.transports.framing import eof_ends_body
 from tests.helpers import free_port, raw_server
 
@@ -230,3 +240,27 @@ async def transport_h2() -> AsyncIterator[Transport]:
 def test_eof_ends_only_an_unframed_body(head: bytes, ends: bool) -> None:
     """``fast`` asks this only for responses that close the connection."""
     assert eof_ends_body(head) is ends
+
+
+def test_the_registry_lists_the_clients_and_base_imports_none_of_them() -> None:
+    """``--client``'s choices (config, below the transports) are the registry's
+    names; and the interface module imports no implementation, so there is no
+    cycle between them (base.py used to import each inside make_transport)."""
+    assert tuple(TRANSPORTS) == CLIENTS
+    for name in CLIENTS:
+        cls = transport_class(name)
+        assert cls.__module__.startswith("engine.transports."), cls
+    base = Path(engine.transports.base.__file__).read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(base))
+        if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(ast.parse(base))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not {m for m in imported if m.startswith("engine.transports")}, imported
+    with pytest.raises(ValueError, match="unknown client 'curl'"):
+        transport_class("curl")

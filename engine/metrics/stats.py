@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TypeVar
 
+from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.metrics.failures import FailureSampler, SampleFailure, keep_failures
 from engine.metrics.histogram import bucket_index, merge_counts, percentiles
 
@@ -25,23 +26,9 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
     {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
 )
 
-ERROR_KINDS = ("connect", "timeout", "http_4xx", "http_5xx", "other")
-SCENARIO_KEYS = (
-    "orders_started",
-    "orders_success",
-    "orders_failed",
-    "orders_aborted",
-    "orders_unfinished",
-    "disputes_opened",
-    "disputes_updated",
-    "disputes_won",
-    "disputes_lost",
-    "disputes_aborted",
-    "disputes_unfinished",
-)
-"""Outcomes partition what was begun: ``orders_started`` = success + failed +
-aborted (a step rejected) + unfinished (cut off by the deadline or a stop);
-``disputes_opened`` (disputes begun) = won + lost + aborted + unfinished."""
+ERROR_KINDS = tuple(k.value for k in ErrorKind)
+SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
+"""Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -310,7 +297,7 @@ class Stats:
             self._success += 1
             return True
         self._errors += 1
-        kind = "http_4xx" if status < 500 else "http_5xx"
+        kind = ErrorKind.HTTP_4XX if status < 500 else ErrorKind.HTTP_5XX
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(ENDPOINTS[endpoint], kind, status, body_head)
         return False

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import aiohttp
 
+from engine.domain.outcomes import ErrorKind
 from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -76,16 +77,18 @@ class AiohttpTransport:
                 except TimeoutError:
                     raise
                 except (aiohttp.ClientError, OSError) as exc:
-                    raise TransportError("other", f"response cut short: {_why(exc)}") from None
+                    why = f"response cut short: {_why(exc)}"
+                    raise TransportError(ErrorKind.OTHER, why) from None
                 if closed is not None and closed.done() and closed.exception() is not None:
-                    raise TransportError("other", f"response cut short: {closed.exception()}")
+                    why = f"response cut short: {closed.exception()}"
+                    raise TransportError(ErrorKind.OTHER, why)
                 return resp.status, self._clock(), data[:BODY_PREVIEW]
         except TimeoutError as exc:
-            raise TransportError("timeout", str(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise TransportError("connect", _why(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError("other", _why(exc)) from None
+            raise TransportError(ErrorKind.OTHER, _why(exc)) from None
 
     async def post(self, url: str, body: bytes) -> Reply:
         return await self._do("POST", url, body)

@@ -1,10 +1,14 @@
-"""The transport interface and its factory."""
+"""The transport interface: what every HTTP client behind ``--client`` offers.
+
+Implementations import this module; it imports none of them (the registry in
+:mod:`engine.transports` names them, and loads only the one a run uses).
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Protocol
+
+from engine.domain.outcomes import ErrorKind
 
 Reply = tuple[int, float, bytes]
 """A final response's status code, the transport clock's reading when it was
@@ -28,8 +32,8 @@ class TransportError(Exception):
     A truncated body stays ``other`` rather than a kind of its own, so the set
     of kinds every report and screen shows stays small."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}" if detail else kind)
+    def __init__(self, kind: ErrorKind, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else str(kind))
         self.kind = kind
 
 
@@ -45,31 +49,3 @@ class Transport(Protocol):
     async def get(self, url: str) -> Reply: ...
 
     async def aclose(self) -> None: ...
-
-
-def make_transport(
-    client: str,
-    *,
-    pool_size: int,
-    timeout: float,
-    http2: bool = False,
-    clock: Callable[[], float] = time.perf_counter,
-) -> Transport:
-    """Build the transport for ``--client`` (call inside the running event loop)."""
-    if client == "fast":
-        from engine.transports.fast import FastTransport
-
-        return FastTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "pyreqwest":
-        from engine.transports.pyreqwest_transport import PyreqwestTransport
-
-        return PyreqwestTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "aiohttp":
-        from engine.transports.aiohttp_transport import AiohttpTransport
-
-        return AiohttpTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "httpx":
-        from engine.transports.httpx_transport import HttpxTransport
-
-        return HttpxTransport(pool_size=pool_size, timeout=timeout, http2=http2, clock=clock)
-    raise ValueError(f"unknown client {client!r}")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 
+from engine.domain.outcomes import ErrorKind
 from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -49,23 +50,24 @@ class HttpxTransport:
         try:
             resp = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise TransportError("timeout", _why(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.RemoteProtocolError as exc:
             # httpcore's one structured hint: no byte of a response came back
             # ("Server disconnected without sending a response"); any other
             # protocol error is a malformed answer.
-            kind = "connect" if "without sending a response" in str(exc) else "other"
+            nothing = "without sending a response" in str(exc)
+            kind = ErrorKind.CONNECT if nothing else ErrorKind.OTHER
             raise TransportError(kind, _why(exc)) from None
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
-            raise TransportError("connect", _why(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except httpx.HTTPError as exc:
-            raise TransportError("other", _why(exc)) from None
+            raise TransportError(ErrorKind.OTHER, _why(exc)) from None
         try:
             data = await resp.aread()
         except httpx.TimeoutException as exc:
-            raise TransportError("timeout", _why(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.HTTPError as exc:  # the head arrived, the body did not
-            raise TransportError("other", f"response cut short: {_why(exc)}") from None
+            raise TransportError(ErrorKind.OTHER, f"response cut short: {_why(exc)}") from None
         finally:
             await resp.aclose()
         return resp.status_code, self._clock(), data[:BODY_PREVIEW]

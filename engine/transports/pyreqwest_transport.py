@@ -17,6 +17,7 @@ from datetime import timedelta
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
 
+from engine.domain.outcomes import ErrorKind
 from engine.transports.base import BODY_PREVIEW, Reply, TransportError
 
 _JSON = {"Content-Type": "application/json"}
@@ -63,13 +64,13 @@ class PyreqwestTransport:
             resp = await builder.build().send()  # reads the whole body
             data = await resp.bytes()
         except RequestTimeoutError as exc:
-            raise TransportError("timeout", str(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except ReadError as exc:  # pyreqwest: "network error while reading body"
-            raise TransportError("other", f"response cut short: {exc}") from None
+            raise TransportError(ErrorKind.OTHER, f"response cut short: {exc}") from None
         except NetworkError as exc:
-            raise TransportError("connect", str(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, str(exc)) from None
         except PyreqwestError as exc:
-            raise TransportError("other", str(exc)) from None
+            raise TransportError(ErrorKind.OTHER, str(exc)) from None
         return resp.status, self._clock(), data[:BODY_PREVIEW].to_bytes()
 
     async def post(self, url: str, body: bytes) -> Reply:
