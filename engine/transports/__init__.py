@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, cast
 
-from engine.transports.base import BODY_PREVIEW, Reply, Transport, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, Transport, TransportError
 
 TRANSPORTS: Mapping[str, str] = MappingProxyType(
     {
@@ -67,6 +67,7 @@ def make_transport(
 __all__ = [
     "BODY_PREVIEW",
     "TRANSPORTS",
+    "Headers",
     "Reply",
     "Transport",
     "TransportError",

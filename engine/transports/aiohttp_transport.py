@@ -9,7 +9,7 @@ from collections.abc import Callable
 import aiohttp
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -66,11 +66,14 @@ class AiohttpTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
+    async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
+        sent: dict[str, str] | list[tuple[str, str]] | None = (
+            _JSON_HEADERS if body is not None else None
+        )
+        if headers:
+            sent = [*_JSON_HEADERS.items(), *headers]
         try:
-            async with self._session.request(
-                method, url, data=body, headers=_JSON_HEADERS if body is not None else None
-            ) as resp:
+            async with self._session.request(method, url, data=body, headers=sent) as resp:
                 closed = _watch_close(resp)
                 try:
                     data = await resp.read()
@@ -90,8 +93,8 @@ class AiohttpTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportError(ErrorKind.OTHER, _why(exc)) from None
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._do("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._do("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)

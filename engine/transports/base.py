@@ -6,6 +6,7 @@ Implementations import this module; it imports none of them (the registry in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from engine.domain.outcomes import ErrorKind
@@ -21,6 +22,10 @@ service's. The body preview is what a sample failure shows; more is never kept.
 Interim responses (1xx other than 101) are skipped, never a Reply."""
 
 BODY_PREVIEW = 200
+
+Headers = Sequence[tuple[str, str]]
+"""Extra request headers: ``(name, value)`` pairs, sent as given after the
+transport's own (an event's ``X-Correlation-ID``, later its signature)."""
 
 
 class TransportError(Exception):
@@ -42,9 +47,10 @@ class Transport(Protocol):
 
     ``post``/``get`` return the :data:`Reply` after reading the whole body, or
     raise :class:`TransportError`; cancellation propagates untouched.
+    ``post`` sends ``headers`` too (``()``, the default, costs nothing).
     """
 
-    async def post(self, url: str, body: bytes) -> Reply: ...
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply: ...
 
     async def get(self, url: str) -> Reply: ...
 

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 from engine.transports.framing import eof_ends_body
 
 _SWEEP_S = 0.05
@@ -278,11 +278,15 @@ class FastTransport:
         conn.closed = False  # admitted: from here on, _drop gives its place back
         return conn
 
-    async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
+    async def _request(
+        self, method: str, url: str, body: bytes | None, headers: Headers = ()
+    ) -> Reply:
         if self._closed:
             raise TransportError(ErrorKind.OTHER, "transport closed")
         route = self._routes.get((method, url))
         origin, head = route if route is not None else self._route(method, url)
+        for name, value in headers:  # after the cached head, which stays one per URL
+            head += b"%s: %s\r\n" % (name.encode(), value.encode())
         if body is None:
             data = head + b"\r\n"
         else:
@@ -391,8 +395,8 @@ class FastTransport:
         assert all(not c.closed for c in self._busy)
         assert len(idle) + len(self._busy) <= self._open <= self._pool_size
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._request("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._request("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._request("GET", url, None)

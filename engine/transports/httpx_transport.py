@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -43,10 +43,13 @@ class HttpxTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
-        request = self._client.build_request(
-            method, url, content=body, headers=_JSON_HEADERS if body is not None else None
+    async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
+        sent: dict[str, str] | list[tuple[str, str]] | None = (
+            _JSON_HEADERS if body is not None else None
         )
+        if headers:
+            sent = [*_JSON_HEADERS.items(), *headers]
+        request = self._client.build_request(method, url, content=body, headers=sent)
         try:
             resp = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
@@ -72,8 +75,8 @@ class HttpxTransport:
             await resp.aclose()
         return resp.status_code, self._clock(), data[:BODY_PREVIEW]
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._do("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._do("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)
