@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, OrderRef
+from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Event, OrderRef
 from engine.domain.outcomes import ScenarioKey
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
@@ -103,14 +103,14 @@ class Walker:
         steps = journey.order
         dispute_thinks = len(journey.dispute.statuses) - 1 if journey.dispute is not None else 0
         url = self._endpoints.orders
-        order = OrderRef()
+        order = contract.new_order()
         stats.scenario(_K.ORDERS_STARTED)
         try:
             for step, status in enumerate(steps):
                 if step and think:
                     await self._sleep(think)
-                body = contract.order_event(order, status)
-                if not await self._send(ORDERS, url, body):
+                event = contract.order_event(order, status)
+                if not await self._send(ORDERS, url, event):
                     stats.scenario(_K.ORDERS_ABORTED)
                     return (len(steps) - 1 - step + dispute_thinks) * think
         except anyio.get_cancelled_exc_class():
@@ -139,8 +139,8 @@ class Walker:
                 if step and think:
                     await self._sleep(think)
                 res = plan.resolution if status is DisputeStatus.CLOSED else None
-                body = self._contract.chargeback_event(order, status, res)
-                if not await self._send(DISPUTES, url, body):
+                event = self._contract.chargeback_event(order, status, res)
+                if not await self._send(DISPUTES, url, event):
                     stats.scenario(_K.DISPUTES_ABORTED)
                     return (len(steps) - 1 - step) * think
                 if status is DisputeStatus.UPDATED:
@@ -152,15 +152,16 @@ class Walker:
         stats.scenario(_K.DISPUTES_WON if won else _K.DISPUTES_LOST)
         return None
 
-    async def _send(self, endpoint: int, url: str, body: bytes | None) -> bool:
-        """One request, recorded; True when the service accepted it (< 400)."""
+    async def _send(self, endpoint: int, url: str, event: Event | None) -> bool:
+        """One request (a GET without an event), recorded; True when the service
+        accepted it (< 400)."""
         stats = self._stats
         t0 = self._now()
         try:
-            if body is None:
+            if event is None:
                 status, done, body_head = await self._transport.get(url)
             else:
-                status, done, body_head = await self._transport.post(url, body)
+                status, done, body_head = await self._transport.post(url, event.body, event.headers)
         except TransportError as exc:
             # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
             detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
