@@ -275,9 +275,16 @@ class Stats:
         self._lag[idx] = self._lag.get(idx, 0) + 1
 
     def record_response(
-        self, endpoint: int, status: int, latency_us: int, body_head: bytes = b""
+        self,
+        endpoint: int,
+        status: int,
+        latency_us: int,
+        body_head: bytes = b"",
+        accepted: bool | None = None,
     ) -> bool:
-        """Count one HTTP response; returns True when it is a success (< 400).
+        """Count one HTTP response; returns True when it is a success: when
+        ``accepted``, the verdict of the request's expectation
+        (engine/scenario/expect.py), or without one, when the status is < 400.
 
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
@@ -293,11 +300,20 @@ class Stats:
         ep.lat_sum += latency_us
         if latency_us > ep.lat_max:
             ep.lat_max = latency_us
-        if status < 400:
+        if accepted is None:
+            accepted = status < 400
+        if accepted:
             self._success += 1
             return True
         self._errors += 1
-        kind = ErrorKind.HTTP_4XX if status < 500 else ErrorKind.HTTP_5XX
+        # an unexpected answer below 400 has no HTTP class of its own
+        kind = (
+            ErrorKind.HTTP_5XX
+            if status >= 500
+            else ErrorKind.HTTP_4XX
+            if status >= 400
+            else ErrorKind.OTHER
+        )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(ENDPOINTS[endpoint], kind, status, body_head)
         return False

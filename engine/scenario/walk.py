@@ -5,8 +5,9 @@ step by step, each answer recorded into the run's :class:`Stats`, with the
 think time paused between steps. *When* journeys start is not decided here:
 that is the load model's (:mod:`engine.load`), which calls :meth:`Walker.walk`.
 
-A step the service rejects (an error status or no response) ends the
-journey there. :meth:`Walker.walk` then says how much think time the
+A step whose answer is not one its expectation accepts (see
+:mod:`engine.scenario.expect`: for a first delivery, an error status), or
+that gets no answer at all, is rejected and ends the journey there. :meth:`Walker.walk` then says how much think time the
 journey's remaining steps (its dispute's too) would have taken, so the load
 model can keep a failing service's load no higher than a healthy one's
 (the closed model waits at least that long before the next journey).
@@ -28,10 +29,13 @@ from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Eve
 from engine.domain.outcomes import ScenarioKey
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
+from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.journeys import DisputePlan, Journey
 from engine.transports import Transport, TransportError
 
 _K = ScenarioKey
+_FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
+_READ = ACCEPTS[Expect.READ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,7 @@ class Walker:
                 if step and think:
                     await self._sleep(think)
                 event = contract.order_event(order, status)
-                if not await self._send(ORDERS, url, event):
+                if not await self._send(ORDERS, url, event, _FIRST):
                     stats.scenario(_K.ORDERS_ABORTED)
                     return (len(steps) - 1 - step + dispute_thinks) * think
         except anyio.get_cancelled_exc_class():
@@ -122,7 +126,7 @@ class Walker:
         if self._on_order is not None:
             self._on_order(order.order_id, final.value)
         if journey.read_back:
-            await self._send(READS, self._endpoints.reads + order.order_id, None)
+            await self._send(READS, self._endpoints.reads + order.order_id, None, _READ)
         if journey.dispute is not None:
             return await self._dispute(order, journey.dispute)
         return None
@@ -140,7 +144,7 @@ class Walker:
                     await self._sleep(think)
                 res = plan.resolution if status is DisputeStatus.CLOSED else None
                 event = self._contract.chargeback_event(order, status, res)
-                if not await self._send(DISPUTES, url, event):
+                if not await self._send(DISPUTES, url, event, _FIRST):
                     stats.scenario(_K.DISPUTES_ABORTED)
                     return (len(steps) - 1 - step) * think
                 if status is DisputeStatus.UPDATED:
@@ -152,9 +156,9 @@ class Walker:
         stats.scenario(_K.DISPUTES_WON if won else _K.DISPUTES_LOST)
         return None
 
-    async def _send(self, endpoint: int, url: str, event: Event | None) -> bool:
-        """One request (a GET without an event), recorded; True when the service
-        accepted it (< 400)."""
+    async def _send(self, endpoint: int, url: str, event: Event | None, accepts: Table) -> bool:
+        """One request (a GET without an event), recorded; True when its answer is
+        one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`)."""
         stats = self._stats
         t0 = self._now()
         try:
@@ -170,4 +174,5 @@ class Walker:
         except anyio.get_cancelled_exc_class():
             stats.record_cancelled()
             raise
-        return stats.record_response(endpoint, status, int((done - t0) * 1e6), body_head)
+        latency_us = int((done - t0) * 1e6)
+        return stats.record_response(endpoint, status, latency_us, body_head, accepts[status])
