@@ -42,6 +42,7 @@ from engine.run.builtin_target import BuiltinTargetError
 from engine.run.loop import new_event_loop
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import RunResult, SnapshotSink
+from engine.run.sinks import CallbackSink
 from engine.shards.worker import ProcessRunner, WorkerError
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
@@ -77,7 +78,7 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
     """The engine in its own process: repaints never stall the generator."""
-    return ProcessRunner(config, on_snapshot=sink)
+    return ProcessRunner(config, sinks=[CallbackSink(sink)])
 
 
 class WebhookLoadApp(App[int]):

@@ -115,7 +115,7 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         )
         return EXIT_USAGE
     progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty())
-    runner = Runner(config, on_snapshot=progress.on_snapshot, on_phase=progress.on_phase)
+    runner = Runner(config, sinks=[progress])
     print("\n".join(banner_lines(runner.config)), flush=True)
 
     async def main() -> RunResult:

@@ -6,7 +6,8 @@ cancel scope whose deadline is the run's duration. At the deadline (or on
 :meth:`Runner.stop`) every request in flight is cancelled at once and
 counted as ``cancelled_at_deadline``, so a hanging target never stretches
 the run; the order or dispute it belonged to counts as ``unfinished``.
-A reporter task hands a snapshot delta to ``on_snapshot`` every 250 ms.
+A reporter task hands a snapshot delta to every sink (:mod:`engine.run.sinks`)
+every 250 ms.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -30,27 +31,15 @@ from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
 from engine.run.preflight import check_reachable
+from engine.run.sinks import Phase, PhaseSink, Sink, SnapshotSink
 from engine.run.verify import OrderSample, Verification, verify_orders
 from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
 
-SnapshotSink = Callable[[Snapshot], None]
+__all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
+
 SNAPSHOT_INTERVAL = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    """What the run is doing now, for a consumer that shows it (the engine never
-    prints): ``load`` once the target is up and load starts, ``verifying`` when
-    ``--verify`` reads the sampled orders back after the load."""
-
-    name: str  # "load" | "verifying"
-    orders: int = 0  # verifying: how many sampled orders are read back
-    wait_s: float = 0.0  # verifying: the longest it waits for them
-
-
-PhaseSink = Callable[[Phase], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +57,7 @@ class RunResult:
 class Runner:
     """Runs one load test. ``await runner.run()``; ``runner.stop()`` ends it early.
 
+    ``sinks`` hear every snapshot delta (and phases, those that take them).
     ``clock`` times requests, stamps snapshots, paces the load and sets the
     deadline; tests inject a :class:`~engine.load.clock.FakeClock`.
     ``transport_factory`` replaces the HTTP client (a
@@ -80,8 +70,7 @@ class Runner:
         self,
         config: RunConfig,
         *,
-        on_snapshot: SnapshotSink | None = None,
-        on_phase: PhaseSink | None = None,
+        sinks: Sequence[Sink] = (),
         clock: Clock = SYSTEM_CLOCK,
         cpu_clock: Callable[[], float] = time.process_time,
         transport_factory: Callable[[RunConfig], Transport] | None = None,
@@ -89,8 +78,8 @@ class Runner:
         snapshot_interval: float = SNAPSHOT_INTERVAL,
     ) -> None:
         self.config = config = with_seed(config)
-        self._on_snapshot = on_snapshot
-        self._on_phase = on_phase
+        self._sinks = tuple(sinks)
+        self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._clock = clock
         self._now = clock.now
         self._cpu_clock = cpu_clock
@@ -195,8 +184,8 @@ class Runner:
         return dataclasses.replace(result, stopped=True)
 
     def _phase(self, phase: Phase) -> None:
-        if self._on_phase is not None:
-            self._on_phase(phase)
+        for sink in self._phase_sinks:
+            sink.on_phase(phase)
 
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
@@ -214,8 +203,8 @@ class Runner:
 
     def _emit(self, delta: Snapshot) -> None:
         self._total = self._total + delta
-        if self._on_snapshot is not None:
-            self._on_snapshot(delta)
+        for sink in self._sinks:
+            sink.on_snapshot(delta)
 
     async def _reporter(self) -> None:
         tick = 1

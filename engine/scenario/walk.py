@@ -7,10 +7,11 @@ that is the load model's (:mod:`engine.load`), which calls :meth:`Walker.walk`.
 
 A step whose answer is not one its expectation accepts (see
 :mod:`engine.scenario.expect`: for a first delivery, an error status), or
-that gets no answer at all, is rejected and ends the journey there. :meth:`Walker.walk` then says how much think time the
-journey's remaining steps (its dispute's too) would have taken, so the load
-model can keep a failing service's load no higher than a healthy one's
-(the closed model waits at least that long before the next journey).
+that gets no answer at all, is rejected and ends the journey there.
+:meth:`Walker.walk` then says how much think time the journey's remaining
+steps (its dispute's too) would have taken, so the load model can keep a
+failing service's load no higher than a healthy one's (the closed model
+waits at least that long before the next journey).
 
 Scenario outcomes partition what was begun: an order or dispute cut off by
 the deadline or a stop (the cancellation that reaches a step) is

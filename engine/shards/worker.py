@@ -5,11 +5,12 @@ a third of its throughput and stalled in-flight requests for the length of
 each repaint (inflating their latencies). So the TUI runs the engine here:
 ``python -m engine.shards.worker`` takes the run's settings as JSON on argv, writes
 length-prefixed pickled frames to stdout — ``("snapshot", Snapshot)`` about
-4 times a second, then ``("result", RunResult)`` or ``("error", kind, text)``
-— and stops the run when a byte (or EOF) arrives on stdin.
+4 times a second, ``("phase", Phase)`` as the run moves on, then
+``("result", RunResult)`` or ``("error", kind, text)`` — and stops the run
+when a byte (or EOF) arrives on stdin.
 
-:class:`ProcessRunner` is the parent side, with the same ``run()``/``stop()``
-as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
+:class:`ProcessRunner` is the parent side, with the same ``sinks``, ``run()`` and
+``stop()`` as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
 import orjson
 
 from engine.config import RunConfig
+from engine.metrics.stats import Snapshot
 from engine.run.builtin_target import BuiltinTargetError
 from engine.run.loop import run_main
 from engine.run.preflight import TargetUnreachable
 from engine.run.processes import stop_process
-from engine.run.runner import Runner, RunResult, SnapshotSink
+from engine.run.runner import Runner, RunResult
+from engine.run.sinks import Phase, PhaseSink, Sink
 
 _LEN = struct.Struct("!I")
 
@@ -51,9 +55,10 @@ def _frame(obj: Any) -> bytes:
 class ProcessRunner:
     """Runs a :class:`Runner` in ``python -m engine.shards.worker``; deltas arrive in this loop."""
 
-    def __init__(self, config: RunConfig, *, on_snapshot: SnapshotSink | None = None) -> None:
+    def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
         self.config = config
-        self._on_snapshot = on_snapshot
+        self._sinks = tuple(sinks)
+        self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
         self._stop_event: anyio.Event | None = None
 
@@ -117,8 +122,11 @@ class ProcessRunner:
                 msg = pickle.loads(bytes(buf[_LEN.size : _LEN.size + n]))
                 del buf[: _LEN.size + n]
                 if msg[0] == "snapshot":
-                    if self._on_snapshot is not None:
-                        self._on_snapshot(msg[1])
+                    for sink in self._sinks:
+                        sink.on_snapshot(msg[1])
+                elif msg[0] == "phase":
+                    for phase_sink in self._phase_sinks:
+                        phase_sink.on_phase(msg[1])
                 elif msg[0] == "result":
                     return msg[1]  # type: ignore[no-any-return]
                 elif msg[0] == "error":
@@ -148,6 +156,19 @@ def config_json(config: RunConfig) -> dict[str, Any]:
 # --- the child side -------------------------------------------------------------
 
 
+class _Frames:
+    """The child's sink: every delta and phase, framed to the parent."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        self._send = send
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        self._send(("snapshot", delta))
+
+    def on_phase(self, phase: Phase) -> None:
+        self._send(("phase", phase))
+
+
 def _child(config: RunConfig) -> None:
     # A closed terminal hangs up its whole process group: the parent stops us
     # (stdin) and still wants the result, so the hangup is the parent's alone.
@@ -158,7 +179,7 @@ def _child(config: RunConfig) -> None:
         out.write(_frame(obj))
         out.flush()
 
-    runner = Runner(config, on_snapshot=lambda d: send(("snapshot", d)))
+    runner = Runner(config, sinks=[_Frames(send)])
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
