@@ -110,7 +110,7 @@ class FakeClock:
             return
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._push(self._now + seconds, wake)
-        await wake  # a cancelled sleeper leaves its timer behind; waking it is harmless
+        await wake  # if cancelled, the timer stays behind until the driver drops it
 
     def deadline(self, seconds: float) -> anyio.CancelScope:
         scope = anyio.CancelScope()
@@ -132,6 +132,9 @@ class FakeClock:
             await asyncio.sleep(0)  # let whatever can run, run
             if not _all_blocked(me):
                 continue
+            self._drop_stale()
+            if not self._timers:
+                continue
             at = self._timers[0][0]
             self._now = max(self._now, at)
             while self._timers and self._timers[0][0] <= at:
@@ -140,6 +143,18 @@ class FakeClock:
                     what.cancel()
                 elif not what.done():
                     what.set_result(None)
+
+    def _drop_stale(self) -> None:
+        """Forget timers nobody waits for any more (a cancelled sleeper, a scope
+        already cancelled), so they never move time forward."""
+        timers = self._timers
+        while timers:
+            what = timers[0][2]
+            if isinstance(what, anyio.CancelScope) and not what.cancel_called:
+                return
+            if isinstance(what, asyncio.Future) and not what.done():
+                return
+            heapq.heappop(timers)
 
     async def __aenter__(self) -> FakeClock:
         self._tg = anyio.create_task_group()
