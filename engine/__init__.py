@@ -49,6 +49,7 @@ from engine.run.builtin_target import BuiltinTargetError
 from engine.run.loop import new_event_loop, run_main
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
+from engine.run.sinks import CallbackSink, Sink
 from engine.shards.worker import ProcessRunner, WorkerError
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Abort",
     "AbortGuard",
     "BuiltinTargetError",
+    "CallbackSink",
     "ConfigError",
     "Phase",
     "ProcessRunner",
@@ -74,6 +76,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "Saturation",
+    "Sink",
     "Snapshot",
     "SnapshotSink",
     "SnapshotWindow",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta
 
 import orjson
 import pytest
 
-from engine.domain.contracts import IngestContract, OrderRef, PlanContract
+from engine.domain.contracts import Event, IngestContract, OrderRef, PlanContract
 from engine.domain.ids import new_uuid
 from target.store import Reject, Store, parse_chargeback, parse_order
 
@@ -28,9 +29,9 @@ def test_uuids_are_v4_and_unique() -> None:
 
 def test_ingest_order_payload_fields() -> None:
     c = IngestContract()
-    order = OrderRef()
-    first = orjson.loads(c.order_event(order, "created"))
-    second = orjson.loads(c.order_event(order, "success"))
+    order = c.new_order()
+    first = orjson.loads(c.order_event(order, "created").body)
+    second = orjson.loads(c.order_event(order, "success").body)
     assert set(first) == {
         "provider_event_id",
         "order_id",
@@ -48,12 +49,45 @@ def test_ingest_order_payload_fields() -> None:
     rfc3339(first["created_at"]), rfc3339(second["updated_at"])
 
 
+@pytest.mark.parametrize("contract", [IngestContract, PlanContract])
+def test_builders_return_events_and_change_nothing(contract: type) -> None:
+    """An event is its id, headers and body; building one changes nothing it was
+    given (before, the first ingest event set ``order.created_at`` and the first
+    plan chargeback ``order.dispute_id``), so building again gives the same
+    order fields: an event can be re-delivered or reordered without the builder."""
+    c = contract()
+    order = c.new_order()
+    before = dataclasses.replace(order)
+    events = [
+        c.order_event(order, "created"),
+        c.chargeback_event(order, "opened", None),
+        c.chargeback_event(order, "closed", "won"),
+        c.order_event(order, "success"),
+    ]
+    assert order == before
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        order.created_at = "2026-01-01T00:00:00Z"
+    id_field = "provider_event_id" if c.name == "ingest" else "event_id"
+    for ev in events:
+        assert isinstance(ev, Event) and UUID.match(ev.event_id)
+        assert orjson.loads(ev.body)[id_field] == ev.event_id
+        assert ev.headers == (("X-Correlation-ID", ev.event_id),)
+    assert len({ev.event_id for ev in events}) == 4
+    again = orjson.loads(c.chargeback_event(order, "opened", None).body)
+    first = orjson.loads(events[1].body)
+    same = "order_id" if c.name == "ingest" else "chargeback_id"
+    assert again[same] == first[same] and again[id_field] != first[id_field]
+    if c.name == "ingest":
+        created = orjson.loads(events[0].body)["created_at"]
+        assert created == order.created_at == orjson.loads(events[3].body)["created_at"]
+
+
 def test_ingest_chargeback_payload_fields() -> None:
     c = IngestContract()
-    order = OrderRef()
-    opened = orjson.loads(c.chargeback_event(order, "opened", None))
-    updated = orjson.loads(c.chargeback_event(order, "updated", None))
-    closed = orjson.loads(c.chargeback_event(order, "closed", "won"))
+    order = c.new_order()
+    opened = orjson.loads(c.chargeback_event(order, "opened", None).body)
+    updated = orjson.loads(c.chargeback_event(order, "updated", None).body)
+    closed = orjson.loads(c.chargeback_event(order, "closed", "won").body)
     assert set(opened) == {
         "provider_event_id",
         "order_id",
@@ -83,8 +117,8 @@ def test_ingest_chargeback_payload_fields() -> None:
 
 def test_plan_payload_fields() -> None:
     c = PlanContract()
-    order = OrderRef()
-    o = orjson.loads(c.order_event(order, "created"))
+    order = c.new_order()
+    o = orjson.loads(c.order_event(order, "created").body)
     assert set(o) == {
         "provider_order_id",
         "status",
@@ -95,8 +129,8 @@ def test_plan_payload_fields() -> None:
         "event_id",
     }
     assert o["provider_order_id"] == order.order_id
-    cb1 = orjson.loads(c.chargeback_event(order, "opened", None))
-    cb2 = orjson.loads(c.chargeback_event(order, "closed", "lost"))
+    cb1 = orjson.loads(c.chargeback_event(order, "opened", None).body)
+    cb2 = orjson.loads(c.chargeback_event(order, "closed", "lost").body)
     assert set(cb1) == {
         "chargeback_id",
         "provider_order_id",
@@ -116,14 +150,14 @@ def test_target_accepts_a_full_lifecycle_and_enforces_rules(contract: type) -> N
     c = contract()
     name = c.name
     store = Store()
-    order = OrderRef()
+    order = c.new_order()
 
     def order_ev(status: str) -> None:
-        store.apply_order(parse_order(orjson.loads(c.order_event(order, status)), name))
+        store.apply_order(parse_order(orjson.loads(c.order_event(order, status).body), name))
 
     def cb_ev(status: str, res: str | None = None) -> None:
         store.apply_chargeback(
-            parse_chargeback(orjson.loads(c.chargeback_event(order, status, res)), name)
+            parse_chargeback(orjson.loads(c.chargeback_event(order, status, res).body), name)
         )
 
     def code(fn: object, *args: str) -> int:
@@ -156,7 +190,7 @@ def test_target_accepts_a_full_lifecycle_and_enforces_rules(contract: type) -> N
 def test_idempotency_on_event_id() -> None:
     c = IngestContract()
     store = Store()
-    body = orjson.loads(c.order_event(OrderRef(), "created"))
+    body = orjson.loads(c.order_event(c.new_order(), "created").body)
     store.apply_order(parse_order(body, "ingest"))
     with pytest.raises(Reject) as err:
         store.apply_order(parse_order(body, "ingest"))
@@ -173,7 +207,7 @@ def test_idempotency_on_event_id() -> None:
     ],
 )
 def test_unbindable_bodies_are_400(mutate: object) -> None:
-    body = orjson.loads(IngestContract().order_event(OrderRef(), "created"))
+    body = orjson.loads(IngestContract().order_event(OrderRef(), "created").body)
     mutate(body)  # type: ignore[operator]
     with pytest.raises(Reject) as err:
         parse_order(body, "ingest")

@@ -14,6 +14,7 @@ import pytest
 from engine.config import CLIENTS, RunConfig, build_config
 from engine.metrics.stats import Snapshot
 from engine.run.runner import Runner, RunResult
+from engine.run.sinks import CallbackSink
 from tests.helpers import get_json, raw_server, target_process
 
 pytestmark = pytest.mark.anyio
@@ -46,7 +47,7 @@ async def test_counts_agree_and_no_4xx(contract: str, client: str) -> None:
             }
         )
         deltas: list[Snapshot] = []
-        result = await Runner(cfg, on_snapshot=deltas.append).run()
+        result = await Runner(cfg, sinks=[CallbackSink(deltas.append)]).run()
         stats = get_json(url + "/stats")
     total = result.total
     assert total.total > 50
@@ -167,7 +168,7 @@ async def _stop_once(
         if ready(deltas):
             go.set()
 
-    runner = Runner(cfg, on_snapshot=sink)
+    runner = Runner(cfg, sinks=[CallbackSink(sink)])
 
     async def run() -> None:
         results.append(await runner.run())

@@ -166,7 +166,7 @@ async def test_a_scrape_during_a_real_run_and_after_it_match_the_summary() -> No
         with anyio.fail_after(60):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(scrape_while_running)
-                result = await Runner(cfg, on_snapshot=metrics.on_snapshot).run()
+                result = await Runner(cfg, sinks=[metrics]).run()
         end = await anyio.to_thread.run_sync(scrape, server.url)
     total = result.total
     assert total.total > 0 and total.reads > 0

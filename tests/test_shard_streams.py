@@ -25,6 +25,7 @@ from engine.domain.contracts import CHARGEBACKS_PATH
 from engine.metrics.saturation import judge
 from engine.metrics.stats import Snapshot, merge_all
 from engine.run.runner import Runner, RunResult
+from engine.run.sinks import CallbackSink, Phase
 from engine.run.verify import OrderSample, sample_rng
 from engine.scenario.journeys import plan_journey, vu_rng
 from engine.transports import Transport
@@ -69,6 +70,19 @@ def test_each_shard_samples_its_own_orders_for_verify() -> None:
 
     assert kept(0) == kept(0)
     assert len({tuple(kept(s)) for s in range(4)}) == 4
+
+
+class _PhaseFlag:
+    """Sets an event when the run says it is loading."""
+
+    def __init__(self, event: anyio.Event) -> None:
+        self.event = event
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        pass
+
+    def on_phase(self, phase: Phase) -> None:
+        self.event.set()
 
 
 class RecordingTransport:
@@ -132,7 +146,12 @@ async def recorded_run(
         transports.append(RecordingTransport(limit, runner.stop))
         return transports[0]
 
-    runner = Runner(config(url), on_snapshot=deltas.append, transport_factory=factory, **kwargs)  # type: ignore[arg-type]
+    runner = Runner(
+        config(url),
+        sinks=[CallbackSink(deltas.append)],
+        transport_factory=factory,
+        **kwargs,  # type: ignore[arg-type]
+    )
     result = await runner.run()
     return transports[0].posts[:limit], deltas, result
 
@@ -192,7 +211,7 @@ async def test_a_stop_cuts_short_the_wait_for_a_future_epoch() -> None:
     """Shards wait for a zero that lies ahead; a stop (Ctrl+C) must not wait with them."""
     async with listening() as url:
         loading = anyio.Event()
-        runner = Runner(config(url), epoch=time.time() + 600, on_phase=lambda p: loading.set())
+        runner = Runner(config(url), epoch=time.time() + 600, sinks=[_PhaseFlag(loading)])
         results: list[RunResult] = []
 
         async def run() -> None:

@@ -189,7 +189,7 @@ def test_signed_webhooks_round_trip_against_the_target(
     wrong = make_signer(scheme, other, header)
 
     def deliver(status: str, order: OrderRef, ts_offset: int = 0, sign: object = signer) -> int:
-        body = contract.order_event(order, status)
+        body = contract.order_event(order, status).body
         event_id = orjson.loads(body)["provider_event_id"]
         headers = {}
         if sign is not None:
@@ -199,7 +199,7 @@ def test_signed_webhooks_round_trip_against_the_target(
     with target_with_output("--sign", scheme, *extra, env={SECRET_ENV: secret}) as run:
         with open(f"/proc/{run.pid}/cmdline", "rb") as f:
             assert secret.encode() not in f.read()  # not in a process listing
-        order = OrderRef()
+        order = contract.new_order()
         assert deliver("created", order) == 202  # the right secret
         assert deliver("updated", order, sign=wrong) == 401  # a wrong secret
         assert deliver("updated", order, ts_offset=-301) == 401  # stale

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.domain.contracts import IngestContract, OrderRef
+from engine.domain.contracts import IngestContract
 from engine.domain.statuses import DisputeStatus as D
 from engine.domain.statuses import OrderStatus as O
 from engine.domain.statuses import Verdict, judge_dispute_event, judge_order_event
@@ -41,15 +41,15 @@ class Driver:
     def __init__(self, url: str) -> None:
         self.url = url
         self.contract = IngestContract()
-        self.order = OrderRef()
+        self.order = self.contract.new_order()
 
     def order_body(self, status: str) -> dict[str, Any]:
-        body: dict[str, Any] = orjson.loads(self.contract.order_event(self.order, status))
+        body: dict[str, Any] = orjson.loads(self.contract.order_event(self.order, status).body)
         return body
 
     def cb_body(self, status: str, resolution: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = orjson.loads(
-            self.contract.chargeback_event(self.order, status, resolution)
+            self.contract.chargeback_event(self.order, status, resolution).body
         )
         return body
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from aiohttp import web
 
+import engine.transports.base
 from engine.config import CLIENTS
-from engine.transports import BODY_PREVIEW, Transport, TransportError, make_transport
+from engine.transports import (
+    BODY_PREVIEW,
+    TRANSPORTS,
+    Transport,
+    TransportError,
+    make_transport,
+    transport_class,
+)
 from engine.transports.framing import eof_ends_body
 from tests.helpers import free_port, raw_server
 
@@ -22,6 +32,7 @@ class Recorder:
     def __init__(self) -> None:
         self.peers: set[object] = set()
         self.bodies: list[tuple[bytes, str]] = []
+        self.headers: list[dict[str, str]] = []
 
 
 @asynccontextmanager
@@ -32,6 +43,7 @@ async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
         rec.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
         body = await request.read()
         rec.bodies.append((body, request.headers.get("Content-Type", "")))
+        rec.headers.append(dict(request.headers))
         return web.Response(status=int(request.match_info["code"]), body=b"x" * 10)
 
     async def slow(_: web.Request) -> web.Response:
@@ -85,6 +97,23 @@ async def test_status_codes_and_body_delivery(client: str) -> None:
         assert (await t.get(f"{url}/status/200"))[::2] == (200, b"x" * 10)
     assert rec.bodies[0] == (b'{"n": 202}', "application/json")
     assert rec.bodies[-1][0] == b""
+
+
+async def test_extra_headers_arrive_only_with_their_request(client: str) -> None:
+    """An event's headers (its correlation id, later a signature) reach the
+    server as given, after the transport's own; a request without them carries
+    none (the fast client appends them to its cached head per request)."""
+    extra = (("X-Correlation-ID", "evt-1f2e"), ("X-Webhook-Try", "2"))
+    async with http_server() as (url, rec), transport(client, pool=1) as t:
+        assert (await t.post(f"{url}/status/202", b"{}", extra))[0] == 202
+        assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202
+        assert (await t.post(f"{url}/status/202", b"{}", extra[:1]))[0] == 202
+    with_two, without, with_one = rec.headers
+    assert (with_two["X-Correlation-ID"], with_two["X-Webhook-Try"]) == ("evt-1f2e", "2")
+    assert with_two["Content-Type"] == "application/json"
+    assert "X-Correlation-ID" not in without and "X-Webhook-Try" not in without
+    assert with_one["X-Correlation-ID"] == "evt-1f2e" and "X-Webhook-Try" not in with_one
+    assert [b for b, _ in rec.bodies] == [b"{}"] * 3
 
 
 async def test_keep_alive_reuses_one_connection(client: str) -> None:
@@ -230,3 +259,27 @@ async def transport_h2() -> AsyncIterator[Transport]:
 def test_eof_ends_only_an_unframed_body(head: bytes, ends: bool) -> None:
     """``fast`` asks this only for responses that close the connection."""
     assert eof_ends_body(head) is ends
+
+
+def test_the_registry_lists_the_clients_and_base_imports_none_of_them() -> None:
+    """``--client``'s choices (config, below the transports) are the registry's
+    names; and the interface module imports no implementation, so there is no
+    cycle between them (base.py used to import each inside make_transport)."""
+    assert tuple(TRANSPORTS) == CLIENTS
+    for name in CLIENTS:
+        cls = transport_class(name)
+        assert cls.__module__.startswith("engine.transports."), cls
+    base = Path(engine.transports.base.__file__).read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(base))
+        if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(ast.parse(base))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not {m for m in imported if m.startswith("engine.transports")}, imported
+    with pytest.raises(ValueError, match="unknown client 'curl'"):
+        transport_class("curl")

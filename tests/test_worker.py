@@ -10,6 +10,7 @@ import pytest
 from engine.config import build_config
 from engine.metrics.stats import Snapshot
 from engine.run.preflight import TargetUnreachable
+from engine.run.sinks import CallbackSink
 from engine.shards.worker import ProcessRunner, WorkerError
 from tests.helpers import free_port, get_json, target_process
 
@@ -20,7 +21,7 @@ async def test_deltas_stream_and_add_up_to_the_result() -> None:
     with target_process() as url:
         deltas: list[Snapshot] = []
         cfg = build_config({"target": url, "vus": "3", "duration": "1500ms", "think": "0"})
-        result = await ProcessRunner(cfg, on_snapshot=deltas.append).run()
+        result = await ProcessRunner(cfg, sinks=[CallbackSink(deltas.append)]).run()
         stats = get_json(url + "/stats")
     assert len(deltas) >= 4 and result.total.total > 0
     assert sum(d.total for d in deltas) == result.total.total

@@ -41,6 +41,7 @@ from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import new_event_loop
 from engine.run.runner import RunResult, SnapshotSink
+from engine.run.sinks import CallbackSink
 from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
@@ -80,7 +81,7 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
     """The engine in its own process: repaints never stall the generator."""
-    return ProcessRunner(config, on_snapshot=sink)
+    return ProcessRunner(config, sinks=[CallbackSink(sink)])
 
 
 class WebhookLoadApp(App[int]):

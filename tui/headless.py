@@ -29,6 +29,7 @@ from engine.outputs.thresholds import AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
 from engine.run.runner import Phase, Runner, RunResult
+from engine.run.sinks import Sink
 
 PLAIN_EVERY_S = 5.0
 """Without a terminal, a progress line every this many seconds of the run."""
@@ -114,13 +115,10 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
         return EXIT_USAGE
     progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty())
     guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
-
-    def on_snapshot(delta: Snapshot) -> None:
-        progress.on_snapshot(delta)
-        if config.abort_on_fail:
-            guard.on_snapshot(delta)
-
-    runner = Runner(config, on_snapshot=on_snapshot, on_phase=progress.on_phase)
+    sinks: list[Sink] = [progress]
+    if config.abort_on_fail:
+        sinks.append(guard)
+    runner = Runner(config, sinks=sinks)
     print("\n".join(banner_lines(runner.config)), flush=True)
 
     async def main() -> RunResult:

@@ -3,16 +3,24 @@
 ``ingest`` is the real ingest service's DTOs (CONTRACT.md); ``plan`` is the
 original plan's field names, kept for services built to the plan. Both take
 the same inputs, so the scenarios never know which one they speak.
+
+A builder returns an :class:`Event` (its id, its headers, its body bytes) and
+changes nothing it was given: what an order carries across its events
+(``created_at``, the plan's ``chargeback_id``) is fixed when the contract
+makes the :class:`OrderRef`. So an event can be signed, delivered again with
+the same id, or delivered out of order, without the builders knowing.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
 
-from engine.domain.ids import WallClock, new_uuid
+from engine.domain.clock import WallClock, rfc3339
+from engine.domain.ids import new_uuid
 from engine.domain.statuses import EVIDENCE_DAYS_OPENED, EVIDENCE_DAYS_UPDATED, DisputeStatus
 
 ORDERS_PATH = "/webhooks/payments/orders"
@@ -23,22 +31,46 @@ REASON = "fraudulent"
 _DAY = 86_400.0
 
 
-@dataclass(slots=True)
+CORRELATION_HEADER = "X-Correlation-ID"
+"""Every webhook carries its event id here; the service echoes it on the answer."""
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRef:
-    """What a scenario knows about the order it drives."""
+    """What a scenario knows about the order it drives, fixed at creation.
+
+    Make one with :meth:`Contract.new_order`, which fills what that contract
+    sends on every event of the order (``created_at`` for ``ingest``, the
+    dispute's id for ``plan``); the defaults suit a test that builds one by hand."""
 
     order_id: str = field(default_factory=new_uuid)
     user_id: str = field(default_factory=new_uuid)
-    created_at: str = ""
-    dispute_id: str = ""
+    created_at: str = field(default_factory=lambda: rfc3339(time.time()))
+    dispute_id: str = field(default_factory=new_uuid)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One webhook delivery's content: its id (the payload's event id, also sent
+    as :data:`CORRELATION_HEADER`), its headers, and its body bytes."""
+
+    event_id: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def _event(event_id: str, body: dict[str, object]) -> Event:
+    return Event(event_id, ((CORRELATION_HEADER, event_id),), orjson.dumps(body))
 
 
 class Contract(Protocol):
     name: str
 
-    def order_event(self, order: OrderRef, status: str) -> bytes: ...
+    def new_order(self) -> OrderRef: ...
 
-    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> bytes: ...
+    def order_event(self, order: OrderRef, status: str) -> Event: ...
+
+    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> Event: ...
 
 
 def _evidence_days(status: str) -> int | None:
@@ -57,24 +89,28 @@ class IngestContract:
     def __init__(self, clock: WallClock | None = None) -> None:
         self.clock = clock or WallClock()
 
-    def order_event(self, order: OrderRef, status: str) -> bytes:
-        now = self.clock.stamp()
-        if not order.created_at:
-            order.created_at = now
-        return orjson.dumps(
+    def new_order(self) -> OrderRef:
+        """``created_at`` is stamped now and repeated on every event of the order."""
+        return OrderRef(new_uuid(), new_uuid(), self.clock.stamp(), "")
+
+    def order_event(self, order: OrderRef, status: str) -> Event:
+        event_id = new_uuid()
+        return _event(
+            event_id,
             {
-                "provider_event_id": new_uuid(),
+                "provider_event_id": event_id,
                 "order_id": order.order_id,
                 "user_id": order.user_id,
                 "status": status,
                 "created_at": order.created_at,
-                "updated_at": now,
-            }
+                "updated_at": self.clock.stamp(),
+            },
         )
 
-    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> bytes:
+    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> Event:
+        event_id = new_uuid()
         body: dict[str, object] = {
-            "provider_event_id": new_uuid(),
+            "provider_event_id": event_id,
             "order_id": order.order_id,
             "user_id": order.user_id,
             "status": status,
@@ -88,7 +124,7 @@ class IngestContract:
             body["evidence_due_at"] = self.clock.stamp(days * _DAY)
         if resolution is not None:
             body["meta"] = {"resolution": resolution}
-        return orjson.dumps(body)
+        return _event(event_id, body)
 
 
 class PlanContract:
@@ -99,8 +135,14 @@ class PlanContract:
     def __init__(self, clock: WallClock | None = None) -> None:
         self.clock = clock or WallClock()
 
-    def order_event(self, order: OrderRef, status: str) -> bytes:
-        return orjson.dumps(
+    def new_order(self) -> OrderRef:
+        """The dispute's ``chargeback_id`` is drawn now: every event of it repeats it."""
+        return OrderRef(new_uuid(), new_uuid(), "", new_uuid())
+
+    def order_event(self, order: OrderRef, status: str) -> Event:
+        event_id = new_uuid()
+        return _event(
+            event_id,
             {
                 "provider_order_id": order.order_id,
                 "status": status,
@@ -108,13 +150,12 @@ class PlanContract:
                 "amount": AMOUNT,
                 "currency": CURRENCY,
                 "occurred_at": self.clock.stamp(),
-                "event_id": new_uuid(),
-            }
+                "event_id": event_id,
+            },
         )
 
-    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> bytes:
-        if not order.dispute_id:
-            order.dispute_id = new_uuid()
+    def chargeback_event(self, order: OrderRef, status: str, resolution: str | None) -> Event:
+        event_id = new_uuid()
         body: dict[str, object] = {
             "chargeback_id": order.dispute_id,
             "provider_order_id": order.order_id,
@@ -123,11 +164,11 @@ class PlanContract:
             "amount": AMOUNT,
             "currency": CURRENCY,
             "occurred_at": self.clock.stamp(),
-            "event_id": new_uuid(),
+            "event_id": event_id,
         }
         if resolution is not None:
             body["meta"] = {"resolution": resolution}
-        return orjson.dumps(body)
+        return _event(event_id, body)
 
 
 def make_contract(name: str, clock: WallClock | None = None) -> Contract:

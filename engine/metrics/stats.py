@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TypeVar
 
+from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.metrics.failures import SAMPLE_MAX, FailureSampler, SampleFailure, merge_failures
 from engine.metrics.health import ShardHealth, merge_health, pooled_lag, to_us
 from engine.metrics.histogram import bucket_index, merge_counts, percentiles
@@ -28,23 +29,9 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
     {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
 )
 
-ERROR_KINDS = ("connect", "timeout", "http_4xx", "http_5xx", "other")
-SCENARIO_KEYS = (
-    "orders_started",
-    "orders_success",
-    "orders_failed",
-    "orders_aborted",
-    "orders_unfinished",
-    "disputes_opened",
-    "disputes_updated",
-    "disputes_won",
-    "disputes_lost",
-    "disputes_aborted",
-    "disputes_unfinished",
-)
-"""Outcomes partition what was begun: ``orders_started`` = success + failed +
-aborted (a step rejected) + unfinished (cut off by the deadline or a stop);
-``disputes_opened`` (disputes begun) = won + lost + aborted + unfinished."""
+ERROR_KINDS = tuple(k.value for k in ErrorKind)
+SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
+"""Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -324,9 +311,16 @@ class Stats:
         self._lag[idx] = self._lag.get(idx, 0) + 1
 
     def record_response(
-        self, endpoint: int, status: int, latency_us: int, body_head: bytes = b""
+        self,
+        endpoint: int,
+        status: int,
+        latency_us: int,
+        body_head: bytes = b"",
+        accepted: bool | None = None,
     ) -> bool:
-        """Count one HTTP response; returns True when it is a success (< 400).
+        """Count one HTTP response; returns True when it is a success: when
+        ``accepted``, the verdict of the request's expectation
+        (engine/scenario/expect.py), or without one, when the status is < 400.
 
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
@@ -342,11 +336,20 @@ class Stats:
         ep.lat_sum += latency_us
         if latency_us > ep.lat_max:
             ep.lat_max = latency_us
-        if status < 400:
+        if accepted is None:
+            accepted = status < 400
+        if accepted:
             self._success += 1
             return True
         self._errors += 1
-        kind = "http_4xx" if status < 500 else "http_5xx"
+        # an unexpected answer below 400 has no HTTP class of its own
+        kind = (
+            ErrorKind.HTTP_5XX
+            if status >= 500
+            else ErrorKind.HTTP_4XX
+            if status >= 400
+            else ErrorKind.OTHER
+        )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
             ENDPOINTS[endpoint], kind, status, body_head, since_us=self._since_us, shard=self._shard

@@ -8,8 +8,8 @@ the messages of :mod:`engine.shards.protocol` to stdout — a delta about 4
 times a second, phases, then the result or the error (with its exit code) —
 and stops the run when a byte (or EOF) arrives on stdin.
 
-:class:`ProcessRunner` is the parent side, with the same ``run()``/``stop()``
-as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
+:class:`ProcessRunner` is the parent side, with the same ``sinks``, ``run()`` and
+``stop()`` as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -29,9 +30,11 @@ import orjson
 
 from engine.config import RunConfig
 from engine.errors import WebhookloadError
+from engine.metrics.stats import Snapshot
 from engine.run.loop import run_main
 from engine.run.processes import stop_process
-from engine.run.runner import PhaseSink, Runner, RunResult, SnapshotSink
+from engine.run.runner import Runner, RunResult
+from engine.run.sinks import Phase, PhaseSink, Sink
 from engine.shards.protocol import (
     Decoder,
     DeltaMsg,
@@ -50,16 +53,10 @@ class WorkerError(WebhookloadError):
 class ProcessRunner:
     """Runs a :class:`Runner` in ``python -m engine.shards.worker``; deltas arrive in this loop."""
 
-    def __init__(
-        self,
-        config: RunConfig,
-        *,
-        on_snapshot: SnapshotSink | None = None,
-        on_phase: PhaseSink | None = None,
-    ) -> None:
+    def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
         self.config = config
-        self._on_snapshot = on_snapshot
-        self._on_phase = on_phase
+        self._sinks = tuple(sinks)
+        self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
         self._stop_event: anyio.Event | None = None
 
@@ -123,11 +120,11 @@ class ProcessRunner:
             for msg in messages:
                 match msg:
                     case DeltaMsg(delta):
-                        if self._on_snapshot is not None:
-                            self._on_snapshot(delta)
+                        for sink in self._sinks:
+                            sink.on_snapshot(delta)
                     case PhaseMsg(phase):
-                        if self._on_phase is not None:
-                            self._on_phase(phase)
+                        for phase_sink in self._phase_sinks:
+                            phase_sink.on_phase(phase)
                     case ResultMsg(result):
                         return result
                     case ErrorMsg(error):
@@ -152,6 +149,19 @@ def config_json(config: RunConfig) -> dict[str, Any]:
 # --- the child side -------------------------------------------------------------
 
 
+class _Messages:
+    """The child's sink: every delta and phase, sent to the parent."""
+
+    def __init__(self, send: Callable[[Message], None]) -> None:
+        self._send = send
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        self._send(DeltaMsg(delta))
+
+    def on_phase(self, phase: Phase) -> None:
+        self._send(PhaseMsg(phase))
+
+
 def _child(config: RunConfig) -> None:
     # A closed terminal hangs up its whole process group: the parent stops us
     # (stdin) and still wants the result, so the hangup is the parent's alone.
@@ -162,11 +172,7 @@ def _child(config: RunConfig) -> None:
         out.write(encode(msg))
         out.flush()
 
-    runner = Runner(
-        config,
-        on_snapshot=lambda d: send(DeltaMsg(d)),
-        on_phase=lambda p: send(PhaseMsg(p)),
-    )
+    runner = Runner(config, sinks=[_Messages(send)])
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import aiohttp
 
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.domain.outcomes import ErrorKind
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -65,30 +66,35 @@ class AiohttpTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
+    async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
+        sent: dict[str, str] | list[tuple[str, str]] | None = (
+            _JSON_HEADERS if body is not None else None
+        )
+        if headers:
+            sent = [*_JSON_HEADERS.items(), *headers]
         try:
-            async with self._session.request(
-                method, url, data=body, headers=_JSON_HEADERS if body is not None else None
-            ) as resp:
+            async with self._session.request(method, url, data=body, headers=sent) as resp:
                 closed = _watch_close(resp)
                 try:
                     data = await resp.read()
                 except TimeoutError:
                     raise
                 except (aiohttp.ClientError, OSError) as exc:
-                    raise TransportError("other", f"response cut short: {_why(exc)}") from None
+                    why = f"response cut short: {_why(exc)}"
+                    raise TransportError(ErrorKind.OTHER, why) from None
                 if closed is not None and closed.done() and closed.exception() is not None:
-                    raise TransportError("other", f"response cut short: {closed.exception()}")
+                    why = f"response cut short: {closed.exception()}"
+                    raise TransportError(ErrorKind.OTHER, why)
                 return resp.status, self._clock(), data[:BODY_PREVIEW]
         except TimeoutError as exc:
-            raise TransportError("timeout", str(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise TransportError("connect", _why(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportError("other", _why(exc)) from None
+            raise TransportError(ErrorKind.OTHER, _why(exc)) from None
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._do("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._do("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)

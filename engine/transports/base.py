@@ -1,10 +1,15 @@
-"""The transport interface and its factory."""
+"""The transport interface: what every HTTP client behind ``--client`` offers.
+
+Implementations import this module; it imports none of them (the registry in
+:mod:`engine.transports` names them, and loads only the one a run uses).
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Protocol
+
+from engine.domain.outcomes import ErrorKind
 
 Reply = tuple[int, float, bytes]
 """A final response's status code, the transport clock's reading when it was
@@ -18,6 +23,10 @@ Interim responses (1xx other than 101) are skipped, never a Reply."""
 
 BODY_PREVIEW = 200
 
+Headers = Sequence[tuple[str, str]]
+"""Extra request headers: ``(name, value)`` pairs, sent as given after the
+transport's own (an event's ``X-Correlation-ID``, later its signature)."""
+
 
 class TransportError(Exception):
     """A request that got no complete HTTP response.
@@ -28,8 +37,8 @@ class TransportError(Exception):
     A truncated body stays ``other`` rather than a kind of its own, so the set
     of kinds every report and screen shows stays small."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}" if detail else kind)
+    def __init__(self, kind: ErrorKind, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else str(kind))
         self.kind = kind
 
 
@@ -38,38 +47,11 @@ class Transport(Protocol):
 
     ``post``/``get`` return the :data:`Reply` after reading the whole body, or
     raise :class:`TransportError`; cancellation propagates untouched.
+    ``post`` sends ``headers`` too (``()``, the default, costs nothing).
     """
 
-    async def post(self, url: str, body: bytes) -> Reply: ...
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply: ...
 
     async def get(self, url: str) -> Reply: ...
 
     async def aclose(self) -> None: ...
-
-
-def make_transport(
-    client: str,
-    *,
-    pool_size: int,
-    timeout: float,
-    http2: bool = False,
-    clock: Callable[[], float] = time.perf_counter,
-) -> Transport:
-    """Build the transport for ``--client`` (call inside the running event loop)."""
-    if client == "fast":
-        from engine.transports.fast import FastTransport
-
-        return FastTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "pyreqwest":
-        from engine.transports.pyreqwest_transport import PyreqwestTransport
-
-        return PyreqwestTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "aiohttp":
-        from engine.transports.aiohttp_transport import AiohttpTransport
-
-        return AiohttpTransport(pool_size=pool_size, timeout=timeout, clock=clock)
-    if client == "httpx":
-        from engine.transports.httpx_transport import HttpxTransport
-
-        return HttpxTransport(pool_size=pool_size, timeout=timeout, http2=http2, clock=clock)
-    raise ValueError(f"unknown client {client!r}")

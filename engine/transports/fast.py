@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.domain.outcomes import ErrorKind
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 from engine.transports.framing import eof_ends_body
 
 _SWEEP_S = 0.05
@@ -118,10 +119,10 @@ class _Conn(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # after a 101, which is counted as the answer
-            self._fail(TransportError("other", "the server switched protocols"))
+            self._fail(TransportError(ErrorKind.OTHER, "the server switched protocols"))
             self._abort()
         except httptools.HttpParserError as exc:  # _Stray comes as a callback error
-            self._fail(TransportError("other", f"bad HTTP response: {exc}"))
+            self._fail(TransportError(ErrorKind.OTHER, f"bad HTTP response: {exc}"))
             self._abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -133,12 +134,12 @@ class _Conn(asyncio.Protocol):
         self.waiter = None
         if not self.got_head:
             reason = str(exc) if exc else "server closed the connection"
-            waiter.set_exception(TransportError("connect", reason))
+            waiter.set_exception(TransportError(ErrorKind.CONNECT, reason))
         elif exc is None and self.eof_ends:  # a close-delimited body ends at EOF
             waiter.set_result((self.status, self.pool._clock(), self.body))
         else:
             how = f"connection reset ({exc})" if exc else "connection closed"
-            waiter.set_exception(TransportError("other", f"response cut short: {how}"))
+            waiter.set_exception(TransportError(ErrorKind.OTHER, f"response cut short: {how}"))
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -264,24 +265,28 @@ class FastTransport:
                 self._timeout,
             )
         except TimeoutError:
-            raise TransportError("timeout", f"connect to {host}:{port}") from None
+            raise TransportError(ErrorKind.TIMEOUT, f"connect to {host}:{port}") from None
         except OSError as exc:
-            raise TransportError("connect", exc.strerror or str(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, exc.strerror or str(exc)) from None
         conn.transport = transport  # uvloop may call connection_made a tick later
         if conn.lost or transport.is_closing():  # closed before we could use it
             transport.abort()
-            raise TransportError("connect", "server closed the connection")
+            raise TransportError(ErrorKind.CONNECT, "server closed the connection")
         if self._closed:
             transport.abort()
-            raise TransportError("other", "transport closed")
+            raise TransportError(ErrorKind.OTHER, "transport closed")
         conn.closed = False  # admitted: from here on, _drop gives its place back
         return conn
 
-    async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
+    async def _request(
+        self, method: str, url: str, body: bytes | None, headers: Headers = ()
+    ) -> Reply:
         if self._closed:
-            raise TransportError("other", "transport closed")
+            raise TransportError(ErrorKind.OTHER, "transport closed")
         route = self._routes.get((method, url))
         origin, head = route if route is not None else self._route(method, url)
+        for name, value in headers:  # after the cached head, which stays one per URL
+            head += b"%s: %s\r\n" % (name.encode(), value.encode())
         if body is None:
             data = head + b"\r\n"
         else:
@@ -311,7 +316,7 @@ class FastTransport:
         with pool size = VUs, as the runner sets it, a request never waits.)"""
         while True:
             if self._closed:
-                raise TransportError("other", "transport closed")
+                raise TransportError(ErrorKind.OTHER, "transport closed")
             if origin.idle:
                 return origin.idle.popitem()[0]
             if self._open < self._pool_size or self._evict_idle():
@@ -374,8 +379,10 @@ class FastTransport:
         while True:
             await asyncio.sleep(_SWEEP_S)
             now = time.monotonic()
-            for conn in [c for c in self._busy if c.waiter is not None and c.deadline < now]:
-                conn._fail(TransportError("timeout", f"no response within {self._timeout:g}s"))
+            late = [c for c in self._busy if c.waiter is not None and c.deadline < now]
+            for conn in late:
+                why = f"no response within {self._timeout:g}s"
+                conn._fail(TransportError(ErrorKind.TIMEOUT, why))
                 conn._abort()
 
     def check_invariants(self) -> None:
@@ -388,8 +395,8 @@ class FastTransport:
         assert all(not c.closed for c in self._busy)
         assert len(idle) + len(self._busy) <= self._open <= self._pool_size
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._request("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._request("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._request("GET", url, None)
@@ -399,7 +406,7 @@ class FastTransport:
         self._sweeper.cancel()
         conns = [*self._busy, *(c for o in self._origins.values() for c in o.idle)]
         for conn in conns:
-            conn._fail(TransportError("other", "transport closed"))
+            conn._fail(TransportError(ErrorKind.OTHER, "transport closed"))
             conn._abort()
         while self._waiters:  # each sees the transport closed
             self._wake_one()

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import httpx
 
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.domain.outcomes import ErrorKind
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -42,36 +43,40 @@ class HttpxTransport:
             headers={"User-Agent": "webhookload"},
         )
 
-    async def _do(self, method: str, url: str, body: bytes | None) -> Reply:
-        request = self._client.build_request(
-            method, url, content=body, headers=_JSON_HEADERS if body is not None else None
+    async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
+        sent: dict[str, str] | list[tuple[str, str]] | None = (
+            _JSON_HEADERS if body is not None else None
         )
+        if headers:
+            sent = [*_JSON_HEADERS.items(), *headers]
+        request = self._client.build_request(method, url, content=body, headers=sent)
         try:
             resp = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise TransportError("timeout", _why(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.RemoteProtocolError as exc:
             # httpcore's one structured hint: no byte of a response came back
             # ("Server disconnected without sending a response"); any other
             # protocol error is a malformed answer.
-            kind = "connect" if "without sending a response" in str(exc) else "other"
+            nothing = "without sending a response" in str(exc)
+            kind = ErrorKind.CONNECT if nothing else ErrorKind.OTHER
             raise TransportError(kind, _why(exc)) from None
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
-            raise TransportError("connect", _why(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except httpx.HTTPError as exc:
-            raise TransportError("other", _why(exc)) from None
+            raise TransportError(ErrorKind.OTHER, _why(exc)) from None
         try:
             data = await resp.aread()
         except httpx.TimeoutException as exc:
-            raise TransportError("timeout", _why(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.HTTPError as exc:  # the head arrived, the body did not
-            raise TransportError("other", f"response cut short: {_why(exc)}") from None
+            raise TransportError(ErrorKind.OTHER, f"response cut short: {_why(exc)}") from None
         finally:
             await resp.aclose()
         return resp.status_code, self._clock(), data[:BODY_PREVIEW]
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._do("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._do("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._do("GET", url, None)

@@ -17,7 +17,8 @@ from datetime import timedelta
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
 
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
+from engine.domain.outcomes import ErrorKind
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -46,8 +47,10 @@ class PyreqwestTransport:
             .build()
         )
 
-    async def _send(self, method: str, url: str, body: bytes | None) -> Reply:
-        inner = asyncio.ensure_future(self._request(method, url, body))
+    async def _send(
+        self, method: str, url: str, body: bytes | None, headers: Headers = ()
+    ) -> Reply:
+        inner = asyncio.ensure_future(self._request(method, url, body, headers))
         try:
             return await asyncio.shield(inner)
         except asyncio.CancelledError:
@@ -55,25 +58,29 @@ class PyreqwestTransport:
             inner.cancel()
             raise
 
-    async def _request(self, method: str, url: str, body: bytes | None) -> Reply:
+    async def _request(
+        self, method: str, url: str, body: bytes | None, headers: Headers = ()
+    ) -> Reply:
         builder = self._client.request(method, url)
         if body is not None:
             builder = builder.headers(_JSON).body_bytes(body)
+        for name, value in headers:
+            builder = builder.header(name, value)
         try:
             resp = await builder.build().send()  # reads the whole body
             data = await resp.bytes()
         except RequestTimeoutError as exc:
-            raise TransportError("timeout", str(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except ReadError as exc:  # pyreqwest: "network error while reading body"
-            raise TransportError("other", f"response cut short: {exc}") from None
+            raise TransportError(ErrorKind.OTHER, f"response cut short: {exc}") from None
         except NetworkError as exc:
-            raise TransportError("connect", str(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, str(exc)) from None
         except PyreqwestError as exc:
-            raise TransportError("other", str(exc)) from None
+            raise TransportError(ErrorKind.OTHER, str(exc)) from None
         return resp.status, self._clock(), data[:BODY_PREVIEW].to_bytes()
 
-    async def post(self, url: str, body: bytes) -> Reply:
-        return await self._send("POST", url, body)
+    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+        return await self._send("POST", url, body, headers)
 
     async def get(self, url: str) -> Reply:
         return await self._send("GET", url, None)
