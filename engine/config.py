@@ -22,6 +22,10 @@ from engine.errors import UsageError
 
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"
+DEFAULT_MAX_INFLIGHT = 1000
+"""Journeys in flight at most with ``--rate`` unless ``--max-inflight`` says:
+enough for 5,000 journeys/s of 200 ms each, and within a default
+``ulimit -n`` of 1024 (about one connection per journey in flight)."""
 
 
 class ConfigError(UsageError, ValueError):
@@ -56,6 +60,8 @@ class RunConfig:
     read_api: str = ""  # "" = the target's own URL
     thresholds: tuple[str, ...] = ()  # --threshold, repeatable; judged at the end
     abort_on_fail: bool = False  # end the run as soon as a threshold fails
+    rate: float = 0.0  # --rate: journeys started per second (open model); 0 = --vus
+    max_inflight: int = DEFAULT_MAX_INFLIGHT  # --rate: journeys in flight at most
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
@@ -91,6 +97,19 @@ def _nonneg_int(field: str) -> Callable[[str], int]:
             value = -1
         if value < 0:
             raise ConfigError(field, "a whole number of 0 or more", text)
+        return value
+
+    return parse
+
+
+def _positive_number(field: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            value = 0.0
+        if not 0.0 < value < float("inf"):
+            raise ConfigError(field, "a number greater than 0, like 200 or 0.5", text)
         return value
 
     return parse
@@ -205,6 +224,8 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "verify_wait": _duration("verify-wait", allow_zero=True),
     "read_api": _read_api,
     "thresholds": _thresholds,
+    "rate": _positive_number("rate"),
+    "max_inflight": _positive_int("max-inflight"),
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 
@@ -223,6 +244,11 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         else:
             raise KeyError(name)
     config = RunConfig(**values)
+    if config.rate and raw.get("vus") is not None:
+        # two load models: N looping users, or arrivals at a rate
+        raise ConfigError("rate", "used without --vus (one load model: users or a rate)", "--vus")
+    if raw.get("max_inflight") is not None and not config.rate:
+        raise ConfigError("max-inflight", "used with --rate", "no --rate")
     if config.http2 and config.client != "httpx":
         raise ConfigError("http2", "used with --client httpx", "--client " + config.client)
     if config.target_mode != "sync" and config.target != BUILTIN:

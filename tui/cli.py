@@ -75,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     add = p.add_argument
     add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
+    add(
+        "--rate",
+        help="open model: order journeys started per second, fractional allowed, "
+        "however fast earlier ones finish (instead of --vus)",
+    )
+    add(
+        "--max-inflight",
+        dest="max_inflight",
+        metavar="N",
+        help=f"with --rate: journeys in flight at most; an arrival beyond is dropped "
+        f"and counted, never delayed (default {d.max_inflight})",
+    )
     add("--duration", help="run time, Go-style; 0 = until Ctrl+C (default 30s)")
     add(
         "--dispute-ratio",

@@ -85,6 +85,8 @@ class ProgressLine:
             f"[{format_duration(t.end if at is None else at)}{total}]  requests {t.total}  "
             f"{self.window.rate(rate_s):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
         )
+        if t.dropped:
+            line += f"  ! {t.dropped} arrivals dropped (--max-inflight full)"
         sat = judge(self.window.last_health(2.0))
         if sat.saturated:
             line += f"  ! generator saturated ({sat.describe()})"
@@ -96,11 +98,18 @@ class ProgressLine:
             self.stream.flush()
 
 
+def load_text(config: RunConfig) -> str:
+    """The load model in words: users, or a rate and its cap."""
+    if config.rate:
+        return f"{config.rate:g} journeys/s (max {config.max_inflight} in flight)"
+    return f"{config.vus} VUs"
+
+
 def banner_lines(config: RunConfig) -> list[str]:
     """What the run will do, before it starts; the seed reproduces its choices."""
     duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
     return [
-        f"Starting load test: {config.vus} VUs, {duration}",
+        f"Starting load test: {load_text(config)}, {duration}",
         f"Target: {config.target}",
         f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
         "",

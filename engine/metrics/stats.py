@@ -85,6 +85,10 @@ class Snapshot:
     endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
     endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
     failures: tuple[SampleFailure, ...] = ()
+    # the open model (--rate): journeys started at their arrival, and arrivals
+    # dropped because --max-inflight was full (both 0 in the closed model)
+    arrivals: int = 0
+    dropped: int = 0
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -194,6 +198,8 @@ class Snapshot:
                 max, self.endpoint_latency_max_us, other.endpoint_latency_max_us
             ),
             failures=merge_failures(self.failures, other.failures),
+            arrivals=self.arrivals + other.arrivals,
+            dropped=self.dropped + other.dropped,
         )
 
 
@@ -272,7 +278,9 @@ class Stats:
     """
 
     __slots__ = (
+        "_arrivals",
         "_cancelled",
+        "_dropped",
         "_eps",
         "_errors",
         "_failures_taken",
@@ -301,6 +309,8 @@ class Stats:
         self._success = 0
         self._errors = 0
         self._cancelled = 0
+        self._arrivals = 0
+        self._dropped = 0
         self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
@@ -372,6 +382,14 @@ class Stats:
         """A request in flight when the run ended: neither success nor error."""
         self._cancelled += 1
 
+    def record_arrival(self) -> None:
+        """The open model started a journey at its arrival."""
+        self._arrivals += 1
+
+    def record_dropped(self) -> None:
+        """The open model dropped an arrival: ``--max-inflight`` was full."""
+        self._dropped += 1
+
     def scenario(self, key: str) -> None:
         self._scenarios[key] = self._scenarios.get(key, 0) + 1
 
@@ -412,6 +430,8 @@ class Stats:
             endpoint_latency=tuple(MappingProxyType(e.hist) for e in eps),
             endpoint_latency_sum_us=tuple(e.lat_sum for e in eps),
             endpoint_latency_max_us=tuple(e.lat_max for e in eps),
+            arrivals=self._arrivals,
+            dropped=self._dropped,
         )
         self._since = now
         self._since_us = now_us

@@ -24,8 +24,10 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
+from engine.load.base import LoadModel
 from engine.load.clock import SYSTEM_CLOCK, Clock
 from engine.load.closed import ClosedModel
+from engine.load.open import OpenModel
 from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
@@ -172,8 +174,7 @@ class Runner:
         self._cpu_mark = self._cpu_clock()
         self._stats = Stats(since=offset, shard=self.shard)
         walker = self._walker(url, transport)
-        seed, shard = cfg.seed, self.shard
-        model = ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu))
+        model = self._model()
         try:
             with self._clock.deadline(duration - offset if duration > 0 else math.inf) as scope:
                 self._scope = scope
@@ -189,6 +190,14 @@ class Runner:
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _model(self) -> LoadModel:
+        """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""
+        cfg = self.config
+        seed, shard = cfg.seed, self.shard
+        if cfg.rate:
+            return OpenModel(cfg.rate, cfg.max_inflight, vu_rng(seed, shard, 0), self._stats)
+        return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu))
 
     async def _await_epoch(self) -> float:
         """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
@@ -222,7 +231,7 @@ class Runner:
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
-            pool_size=config.vus,
+            pool_size=config.max_inflight if config.rate else config.vus,
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps
