@@ -5,6 +5,7 @@ are asserted to the nanosecond; nothing here measures real time."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import anyio
 import orjson
@@ -16,6 +17,7 @@ from engine.domain.statuses import OrderStatus as O
 from engine.load.clock import FakeClock
 from engine.load.open import OpenModel
 from engine.metrics.stats import Snapshot, Stats
+from engine.outputs.summary import result_json, result_lines
 from engine.run.runner import Runner
 from engine.scenario.journeys import Journey
 from engine.scenario.walk import Endpoints, Walker
@@ -28,18 +30,20 @@ TWO_STEPS = Journey((O.CREATED, O.SUCCESS), None, False)
 
 
 class SlowService:
-    """A transport on virtual time: each answer takes ``stall(now)`` seconds
-    (a fake server that stalls); notes when each request was sent."""
+    """A transport on virtual time: each answer takes ``stall`` seconds, or
+    ``stall(send time)`` (a fake server that stalls); notes each request's send."""
 
-    def __init__(self, clock: FakeClock, stall: float = 0.0) -> None:
+    def __init__(self, clock: FakeClock, stall: float | Callable[[float], float] = 0.0) -> None:
         self.clock = clock
         self.stall = stall
         self.log: list[tuple[float, str]] = []  # (virtual send time, status)
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
-        self.log.append((self.clock.now(), orjson.loads(body)["status"]))
-        if self.stall:
-            await self.clock.sleep(self.stall)
+        now = self.clock.now()
+        self.log.append((now, orjson.loads(body)["status"]))
+        stall = self.stall(now) if callable(self.stall) else self.stall
+        if stall:
+            await self.clock.sleep(stall)
         return 202, self.clock.now(), b""
 
     async def get(self, url: str) -> Reply:
@@ -53,7 +57,12 @@ class SlowService:
 
 
 async def drive_open(
-    rate: float, until: float, *, stall: float = 0.0, max_inflight: int = 1000, think: float = 0.0
+    rate: float,
+    until: float,
+    *,
+    stall: float | Callable[[float], float] = 0.0,
+    max_inflight: int = 1000,
+    think: float = 0.0,
 ) -> tuple[SlowService, Snapshot]:
     """Arrivals at ``rate`` of a two-step order until virtual time ``until``."""
     stats = Stats()
@@ -146,6 +155,44 @@ async def test_the_runner_drives_the_open_model_with_rate() -> None:
     assert result.elapsed == 10.0
     assert len(service.starts()) == 25
     assert (result.total.arrivals, result.total.dropped) == (25, 0)
+    doc = result_json(result)
+    assert doc["arrivals"] == {"rate": 2.5, "started": 25, "dropped": 0, "achieved_rate": 2.5}
+    assert doc["latency_ms"].keys() == doc["service_time_ms"].keys()
+    lines = result_lines(result)
+    assert "Arrivals: started=25  dropped=0  rate=2.5/s  achieved=2.50/s" in lines
+    assert any(line.startswith("Service time: p50=") for line in lines)
+
+
+async def test_latency_counts_from_the_intended_send_and_service_time_from_the_actual() -> None:
+    """A server that stalls 0.5 s on the first request only; 1 journey/s of two
+    steps, think 0.1 s. Journey 0's second step was due at 0.1 s but went at
+    0.6 s (after the stalled first): answered at once, its service time is 0
+    and its corrected latency 0.5 s. Journey 1 (at 1 s) is unaffected."""
+    service, snap = await drive_open(1, 1.95, stall=lambda at: 0.5 if at == 0 else 0.0, think=0.1)
+    assert service.log == pytest.approx(
+        [(0.0, "created"), (0.6, "success"), (1.0, "created"), (1.1, "success")], abs=EXACT
+    )
+    # microseconds, truncated from float seconds: within 2 us
+    assert snap.latency_sum_us == pytest.approx(1_000_000, abs=2)  # 0.5 + 0.5 + 0 + 0
+    assert snap.latency_max_us == pytest.approx(500_000, abs=2)
+    svc = snap.service_time
+    assert svc.latency_sum_us == pytest.approx(500_000, abs=2)  # only the stalled one
+    assert sum(svc.latency.values()) == sum(snap.latency.values()) == 4
+    p = snap.percentiles_s(75)[75]
+    assert p is not None and p > 0.4  # half the requests waited 0.5 s
+    q = svc.percentiles_s(75)[75]
+    assert q is not None and q < 0.001  # three of four were answered at once
+    merged = snap + snap  # the second histogram merges like the first
+    assert merged.service_sum_us == 2 * snap.service_sum_us
+    assert sum(merged.service.values()) == 8
+
+
+def test_without_an_intended_time_service_time_is_the_latency() -> None:
+    """The closed model records no second histogram: service time is the latency."""
+    stats = Stats()
+    stats.record_response(0, 202, 1500)
+    snap = stats.take(1.0)
+    assert not snap.service and snap.service_time is snap
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ does not depend on it.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterable
 
 import anyio
 
@@ -28,49 +30,61 @@ from engine.load.clock import Clock
 from engine.metrics.stats import Stats
 from engine.scenario.walk import Walker
 
+CATCH_UP_YIELD = 64
+"""When late, yield to the loop after this many arrivals started back to back
+(a transport that never waits must not keep the deadline from the loop)."""
+
 
 class OpenModel:
-    """Arrivals at ``rate`` per second (fractional allowed), at most
-    ``max_inflight`` journeys at once; journeys are drawn from ``rng`` in
-    arrival order (so ``--seed`` repeats them)."""
+    """Arrivals at ``rate`` per second (fractional allowed), or at ``offsets``
+    (seconds from the start, ascending: ramp stages), at most ``max_inflight``
+    journeys at once; journeys are drawn from ``rng`` in arrival order (so
+    ``--seed`` repeats them)."""
 
-    def __init__(self, rate: float, max_inflight: int, rng: random.Random, stats: Stats) -> None:
-        if rate <= 0:
+    def __init__(
+        self,
+        rate: float,
+        max_inflight: int,
+        rng: random.Random,
+        stats: Stats,
+        offsets: Iterable[float] | None = None,
+    ) -> None:
+        if rate <= 0 and offsets is None:
             raise ValueError("rate must be > 0")
         self.rate = rate
         self.max_inflight = max_inflight
         self._rng = rng
         self._stats = stats
+        # journey k is due at k/R from the start, so errors never add up
+        self._offsets = offsets if offsets is not None else (k / rate for k in itertools.count())
         self.inflight = 0
-
-    def intended(self, t0: float, k: int) -> float:
-        """When arrival ``k`` (from 0) is due: from the start, so errors never add up."""
-        return t0 + k / self.rate
 
     async def drive(self, walker: Walker, clock: Clock) -> None:
         now, sleep = clock.now, clock.sleep
         stats = self._stats
-        t0 = now()
-        k = 0
+        t0 = current = now()
+        late = 0
         async with anyio.create_task_group() as tg:
-            while True:
-                due = self.intended(t0, k)
-                ahead = due - now()
-                # the yield a fast transport never made, when already late
-                await sleep(ahead if ahead > 0 else 0)
-                current = now()
-                while due <= current:  # everything due by now starts now
-                    if self.inflight >= self.max_inflight:
-                        stats.record_dropped()
-                    else:
-                        self.inflight += 1
-                        stats.record_arrival()
-                        tg.start_soon(self._journey, walker, due)
-                    k += 1
-                    due = self.intended(t0, k)
+            for offset in self._offsets:
+                due = t0 + offset
+                if due > current:
+                    await sleep(due - current)
+                    current = now()
+                    late = 0
+                else:  # due already: it starts now, with its own intended time
+                    late += 1
+                    if late % CATCH_UP_YIELD == 0:
+                        await sleep(0)
+                        current = now()
+                if self.inflight >= self.max_inflight:
+                    stats.record_dropped()
+                else:
+                    self.inflight += 1
+                    stats.record_arrival()
+                    tg.start_soon(self._journey, walker, due)
 
     async def _journey(self, walker: Walker, intended: float) -> None:
         try:
-            await walker.walk(walker.plan(self._rng))
+            await walker.walk(walker.plan(self._rng), intended)
         finally:
             self.inflight -= 1

@@ -24,6 +24,7 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
+from engine.domain.stages import arrival_offsets, parse_stages, vu_changes
 from engine.load.base import LoadModel
 from engine.load.clock import SYSTEM_CLOCK, Clock
 from engine.load.closed import ClosedModel
@@ -41,6 +42,12 @@ from engine.transports import Transport, make_transport
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
 SNAPSHOT_INTERVAL = 0.25
+
+
+def max_vus(config: RunConfig) -> int:
+    """The most VUs the closed model runs at once (its ramp stages' peak)."""
+    stages = parse_stages(config.stages) if config.stages else ()
+    return max([config.vus, *(int(s.target) for s in stages)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +202,13 @@ class Runner:
         """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""
         cfg = self.config
         seed, shard = cfg.seed, self.shard
+        stages = parse_stages(cfg.stages) if cfg.stages else ()
         if cfg.rate:
-            return OpenModel(cfg.rate, cfg.max_inflight, vu_rng(seed, shard, 0), self._stats)
-        return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu))
+            offsets = arrival_offsets(stages, cfg.rate) if stages else None
+            rng = vu_rng(seed, shard, 0)
+            return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
+        changes = vu_changes(stages, cfg.vus) if stages else ()
+        return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
 
     async def _await_epoch(self) -> float:
         """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
@@ -231,7 +242,7 @@ class Runner:
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
-            pool_size=config.max_inflight if config.rate else config.vus,
+            pool_size=config.max_inflight if config.rate else max_vus(config),
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps

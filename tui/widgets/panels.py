@@ -105,6 +105,8 @@ class ProgressPanel(Panel):
         else:
             line = f"{elapsed} elapsed (until stopped)"
         line += f"  [i]{data.state}[/]"
+        if data.stage:
+            line += f"  {data.stage}"
         sat = data.saturation
         if data.state != "running":
             second = ""
