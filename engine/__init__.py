@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.stages import parse_stages, target_at, total_duration
 from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -96,6 +97,7 @@ __all__ = [
     "judge",
     "new_event_loop",
     "outcome_lines",
+    "parse_stages",
     "parse_thresholds",
     "result_json",
     "result_lines",
@@ -103,7 +105,9 @@ __all__ = [
     "run_thresholds",
     "summary_json",
     "summary_lines",
+    "target_at",
     "threshold_lines",
+    "total_duration",
     "verification_lines",
     "write_json",
 ]

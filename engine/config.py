@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.domain.durations import format_duration, parse_duration
+from engine.domain.stages import EXPECTED as STAGES_EXPECTED
+from engine.domain.stages import format_stages, parse_stages, total_duration
 from engine.domain.statuses import CONTRACTS as CONTRACTS
 from engine.domain.statuses import TARGET_MODES
 from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
@@ -22,6 +24,10 @@ from engine.errors import UsageError
 
 CLIENTS = ("fast", "aiohttp", "httpx", "pyreqwest")
 BUILTIN = "builtin"
+DEFAULT_MAX_INFLIGHT = 1000
+"""Journeys in flight at most with ``--rate`` unless ``--max-inflight`` says:
+enough for 5,000 journeys/s of 200 ms each, and within a default
+``ulimit -n`` of 1024 (about one connection per journey in flight)."""
 
 
 class ConfigError(UsageError, ValueError):
@@ -56,6 +62,9 @@ class RunConfig:
     read_api: str = ""  # "" = the target's own URL
     thresholds: tuple[str, ...] = ()  # --threshold, repeatable; judged at the end
     abort_on_fail: bool = False  # end the run as soon as a threshold fails
+    rate: float = 0.0  # --rate: journeys started per second (open model); 0 = --vus
+    max_inflight: int = DEFAULT_MAX_INFLIGHT  # --rate: journeys in flight at most
+    stages: str = ""  # --stages, canonical text ("" = none): VU or rate targets
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
@@ -94,6 +103,29 @@ def _nonneg_int(field: str) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _positive_number(field: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            value = 0.0
+        if not 0.0 < value < float("inf"):
+            raise ConfigError(field, "a number greater than 0, like 200 or 0.5", text)
+        return value
+
+    return parse
+
+
+def _stages(text: str) -> str:
+    """The canonical text of ``--stages`` ("" for none: the form's empty field)."""
+    if not text.strip():
+        return ""
+    try:
+        return format_stages(parse_stages(text))
+    except ValueError:
+        raise ConfigError("stages", STAGES_EXPECTED, text) from None
 
 
 def _fraction(field: str) -> Callable[[str], float]:
@@ -205,6 +237,9 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "verify_wait": _duration("verify-wait", allow_zero=True),
     "read_api": _read_api,
     "thresholds": _thresholds,
+    "rate": _positive_number("rate"),
+    "max_inflight": _positive_int("max-inflight"),
+    "stages": _stages,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 
@@ -223,6 +258,13 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         else:
             raise KeyError(name)
     config = RunConfig(**values)
+    if config.rate and raw.get("vus") is not None:
+        # two load models: N looping users, or arrivals at a rate
+        raise ConfigError("rate", "used without --vus (one load model: users or a rate)", "--vus")
+    if raw.get("max_inflight") is not None and not config.rate:
+        raise ConfigError("max-inflight", "used with --rate", "no --rate")
+    if config.stages:
+        config = _staged(config, raw)
     if config.http2 and config.client != "httpx":
         raise ConfigError("http2", "used with --client httpx", "--client " + config.client)
     if config.target_mode != "sync" and config.target != BUILTIN:
@@ -238,6 +280,22 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
     return config
+
+
+def _staged(config: RunConfig, raw: Mapping[str, object]) -> RunConfig:
+    """With ``--stages`` the run lasts their sum, and the closed model ramps from
+    ``--vus`` when given, else from 0 (the open model from ``--rate``)."""
+    if raw.get("duration") is not None:
+        raise ConfigError(
+            "duration",
+            "left out with --stages (the run lasts the stages' sum)",
+            str(raw["duration"]),
+        )
+    stages = parse_stages(config.stages)
+    if not config.rate and any(s.target != int(s.target) for s in stages):
+        raise ConfigError("stages", "whole VU counts without --rate, like 30s:10", config.stages)
+    vus = config.vus if raw.get("vus") is not None else 0
+    return dataclasses.replace(config, duration=total_duration(stages), vus=vus)
 
 
 def with_seed(config: RunConfig) -> RunConfig:

@@ -39,7 +39,7 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
     app = WebhookLoadApp(build_config({}))
     async with app.run_test(size=SIZE) as pilot:
         order = []
-        for _ in range(7):
+        for _ in range(8):
             order.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
         assert order == [
@@ -48,9 +48,27 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
             "f-duration",
             "f-dispute_ratio",
             "f-think",
+            "f-stages",
             "f-contract",
             "start",
         ]
+
+
+async def test_the_form_takes_stages_and_they_set_the_duration() -> None:
+    """The Advanced field Stages: checked as you type with --stages' words; a
+    valid one makes the run last the stages' sum."""
+    app = WebhookLoadApp(build_config({}))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        field = app.query_one("#f-stages", Input)
+        field.value = "10s"
+        await pilot.pause()
+        assert "--stages must be stages like 30s:10" in form.errors["stages"]
+        field.value = "10s:5,20s:0"
+        await pilot.pause()
+        assert form.is_valid
+        config = form.config()
+        assert (config.stages, config.duration) == ("10s:5,20s:0", 30.0)
 
 
 async def test_validation_as_you_type_disables_start() -> None:

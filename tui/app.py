@@ -45,6 +45,7 @@ from engine.run.sinks import CallbackSink
 from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
+from tui.headless import stage_text
 from tui.messages import RunFailed, RunFinished
 from tui.outcome import print_outcome
 from tui.widgets import (
@@ -198,8 +199,9 @@ class WebhookLoadApp(App[int]):
         self._dirty = False
         state = "not started" if self.state == "idle" and self.failure else self.state
         cfg = self._run_config
+        stage = stage_text(cfg, self.window.now) if cfg.stages else ""
         data = LiveData.from_window(
-            self.window, cfg.duration, state, self.seconds, self._thresholds
+            self.window, cfg.duration, state, self.seconds, self._thresholds, stage
         )
         for panel in self.query("#live .panel").results():
             if isinstance(panel, Panel | RatesPanel):

@@ -75,6 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     add = p.add_argument
     add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
+    add(
+        "--rate",
+        help="open model: order journeys started per second, fractional allowed, "
+        "however fast earlier ones finish (instead of --vus)",
+    )
+    add(
+        "--max-inflight",
+        dest="max_inflight",
+        metavar="N",
+        help=f"with --rate: journeys in flight at most; an arrival beyond is dropped "
+        f"and counted, never delayed (default {d.max_inflight})",
+    )
+    add(
+        "--stages",
+        metavar="STAGES",
+        help="ramp, e.g. 30s:10,1m:100,30s:0: each stage goes linearly to its target (VUs, "
+        "or journeys/s with --rate) over its duration, from --vus/--rate or 0; the run "
+        "lasts their sum (no --duration)",
+    )
     add("--duration", help="run time, Go-style; 0 = until Ctrl+C (default 30s)")
     add(
         "--dispute-ratio",

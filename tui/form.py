@@ -1,5 +1,5 @@
-"""The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think and
-Contract, validated as you type with the CLI's own validators and words.
+"""The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think,
+Stages and Contract, validated as you type with the CLI's own validators and words.
 
 It scrolls (a short terminal still reaches Start) and is disabled during a
 run, so it never shows settings other than the ones running.
@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig
 from engine.domain.durations import format_duration
+from engine.domain.stages import parse_stages, total_duration
 
 # (config field, label) in Tab order; Contract (a Select) follows them.
 TEXT_FIELDS = (
@@ -26,6 +27,7 @@ TEXT_FIELDS = (
     ("duration", "Duration"),
     ("dispute_ratio", "Dispute ratio"),
     ("think", "Think"),
+    ("stages", "Stages"),  # e.g. 30s:10,1m:50: from VUs, and they replace Duration
 )
 
 
@@ -149,4 +151,6 @@ class RunForm(VerticalScroll, can_focus=False):
         for field, _ in TEXT_FIELDS:
             values[field] = PARSERS[field](self.query_one(f"#f-{field}", Input).value)
         values["contract"] = str(self.query_one("#f-contract", Select).value)
+        if values["stages"]:  # the run lasts the stages' sum, as with --stages
+            values["duration"] = total_duration(parse_stages(values["stages"]))
         return dataclasses.replace(self._config, **values)

@@ -8,6 +8,7 @@ silent. Never imports Textual (a test proves it): CI machines need no terminal U
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ from typing import TextIO
 
 from engine.config import RunConfig
 from engine.domain.durations import format_duration
+from engine.domain.stages import parse_stages, target_at
 from engine.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -41,10 +43,13 @@ class ProgressLine:
     ``live``: one line rewritten in place (a terminal); otherwise a plain line
     every :data:`PLAIN_EVERY_S` seconds of run time (by the snapshots' clock)."""
 
-    def __init__(self, stream: TextIO, duration: float, live: bool) -> None:
+    def __init__(
+        self, stream: TextIO, duration: float, live: bool, config: RunConfig | None = None
+    ) -> None:
         self.stream = stream
         self.duration = duration
         self.live = live
+        self.config = config  # with --stages: the current stage and target are shown
         self.window = SnapshotWindow(keep_s=PLAIN_EVERY_S)
         self._next_plain = PLAIN_EVERY_S
 
@@ -85,6 +90,10 @@ class ProgressLine:
             f"[{format_duration(t.end if at is None else at)}{total}]  requests {t.total}  "
             f"{self.window.rate(rate_s):.1f}/s  errors {t.errors} ({t.error_pct:.2f}%)"
         )
+        if self.config is not None and self.config.stages:
+            line += "  " + stage_text(self.config, t.end if at is None else at)
+        if t.dropped:
+            line += f"  ! {t.dropped} arrivals dropped (--max-inflight full)"
         sat = judge(self.window.last_health(2.0))
         if sat.saturated:
             line += f"  ! generator saturated ({sat.describe()})"
@@ -96,11 +105,30 @@ class ProgressLine:
             self.stream.flush()
 
 
+def stage_text(config: RunConfig, elapsed: float) -> str:
+    """``stage 2/3, target 55 VUs`` (or ``… 120.0/s`` with --rate) at ``elapsed``."""
+    stages = parse_stages(config.stages)
+    start = config.rate if config.rate else float(config.vus)
+    i, target = target_at(stages, start, elapsed)
+    what = f"{target:.1f}/s" if config.rate else f"{math.floor(target + 1e-9)} VUs"
+    return f"stage {i + 1}/{len(stages)}, target {what}"
+
+
+def load_text(config: RunConfig) -> str:
+    """The load model in words: users, or a rate and its cap."""
+    if config.stages:
+        unit = "journeys/s" if config.rate else "VUs"
+        return f"stages {config.stages} ({unit})"
+    if config.rate:
+        return f"{config.rate:g} journeys/s (max {config.max_inflight} in flight)"
+    return f"{config.vus} VUs"
+
+
 def banner_lines(config: RunConfig) -> list[str]:
     """What the run will do, before it starts; the seed reproduces its choices."""
     duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
     return [
-        f"Starting load test: {config.vus} VUs, {duration}",
+        f"Starting load test: {load_text(config)}, {duration}",
         f"Target: {config.target}",
         f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
         "",
@@ -113,7 +141,7 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
             f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
         )
         return EXIT_USAGE
-    progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty())
+    progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty(), config=config)
     guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
     sinks: list[Sink] = [progress]
     if config.abort_on_fail:

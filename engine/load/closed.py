@@ -15,12 +15,17 @@ descriptors, or a fake transport), and a loop that never yields never sees
 its deadline or Ctrl+C. With ``--think`` above 0 every journey already slept
 between its steps; the extra yield costs one event-loop turn per journey,
 not per request.
+
+Ramp stages (``--stages``) move the target number of VUs at the times
+:func:`~engine.domain.stages.vu_changes` lists: a VU whose index is at or
+above the target finishes its journey (and its pause) and parks until the
+target rises past it again; none is cut off mid-journey.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import anyio
 
@@ -29,17 +34,45 @@ from engine.scenario.walk import Walker
 
 
 class ClosedModel:
-    """``vus`` users; user ``i`` draws its journeys from ``rng_for(i)``."""
+    """``vus`` users; user ``i`` draws its journeys from ``rng_for(i)``. With
+    ``changes`` (``(seconds, vus)`` in time order), ``vus`` is the start and the
+    target moves at those times."""
 
-    def __init__(self, vus: int, think: float, rng_for: Callable[[int], random.Random]) -> None:
+    def __init__(
+        self,
+        vus: int,
+        think: float,
+        rng_for: Callable[[int], random.Random],
+        changes: Sequence[tuple[float, int]] = (),
+    ) -> None:
         self.vus = vus
         self.think = think
         self._rng_for = rng_for
+        self._changes = changes
+        self.target = vus  # VUs wanted now
+        self._raised: anyio.Event | None = None  # set and replaced when the target rises
 
     async def drive(self, walker: Walker, clock: Clock) -> None:
+        most = max([self.vus, *(n for _, n in self._changes)])
+        self._raised = anyio.Event()  # made on the loop (anyio needs one)
         async with anyio.create_task_group() as tg:
-            for i in range(self.vus):
+            if self._changes:
+                tg.start_soon(self._ramp, clock)
+            for i in range(most):
                 tg.start_soon(self._vu, walker, clock, i)
+
+    async def _ramp(self, clock: Clock) -> None:
+        """Move the target at its times, from this model's start."""
+        t0 = clock.now()
+        for at, vus in self._changes:
+            ahead = t0 + at - clock.now()
+            if ahead > 0:
+                await clock.sleep(ahead)
+            rose = vus > self.target
+            self.target = vus
+            if rose and self._raised is not None:
+                self._raised.set()
+                self._raised = anyio.Event()
 
     async def _vu(self, walker: Walker, clock: Clock, index: int) -> None:
         """Journeys back to back; paced after a rejected step (see the module docstring)."""
@@ -47,6 +80,8 @@ class ClosedModel:
         think = self.think
         plan, walk, sleep = walker.plan, walker.walk, clock.sleep
         while True:
+            while index >= self.target and self._raised is not None:  # parked
+                await self._raised.wait()
             rest = await walk(plan(rng))
             # paced after a failure; and the yield a transport that never waits never made
             await sleep(0 if rest is None else max(think, rest))

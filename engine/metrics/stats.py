@@ -11,6 +11,7 @@ is kept per shard (engine/metrics/health.py), since it does not add up.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -85,6 +86,28 @@ class Snapshot:
     endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
     endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
     failures: tuple[SampleFailure, ...] = ()
+    # the open model (--rate): journeys started at their arrival, and arrivals
+    # dropped because --max-inflight was full (both 0 in the closed model)
+    arrivals: int = 0
+    dropped: int = 0
+    # service time (from the actual send) when ``latency`` is corrected (from the
+    # intended send, the open model); empty when they are the same (closed model)
+    service: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    service_sum_us: int = 0
+    service_max_us: int = 0
+
+    @property
+    def service_time(self) -> Snapshot:
+        """This snapshot with service times as its latencies: percentiles, mean and
+        max from the actual send, not the intended one (itself when they agree)."""
+        if not self.service:
+            return self
+        return dataclasses.replace(
+            self,
+            latency=self.service,
+            latency_sum_us=self.service_sum_us,
+            latency_max_us=self.service_max_us,
+        )
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -194,6 +217,11 @@ class Snapshot:
                 max, self.endpoint_latency_max_us, other.endpoint_latency_max_us
             ),
             failures=merge_failures(self.failures, other.failures),
+            arrivals=self.arrivals + other.arrivals,
+            dropped=self.dropped + other.dropped,
+            service=merge_counts(self.service, other.service),
+            service_sum_us=self.service_sum_us + other.service_sum_us,
+            service_max_us=max(self.service_max_us, other.service_max_us),
         )
 
 
@@ -241,7 +269,7 @@ def merge_all(snaps: list[Snapshot], start: float = 0.0) -> Snapshot:
 class _Endpoint:
     """One endpoint's mutable counters inside :class:`Stats` (fresh after each take)."""
 
-    __slots__ = ("codes", "hist", "kinds", "lat_max", "lat_sum", "n")
+    __slots__ = ("codes", "hist", "kinds", "lat_max", "lat_sum", "n", "shist", "smax", "ssum")
 
     def __init__(self) -> None:
         self.n = 0
@@ -250,6 +278,9 @@ class _Endpoint:
         self.hist: dict[int, int] = {}
         self.lat_sum = 0
         self.lat_max = 0
+        self.shist: dict[int, int] = {}  # service times, when latencies are corrected
+        self.ssum = 0
+        self.smax = 0
 
 
 def _union(maps: list[dict[_K, int]]) -> dict[_K, int]:
@@ -272,7 +303,9 @@ class Stats:
     """
 
     __slots__ = (
+        "_arrivals",
         "_cancelled",
+        "_dropped",
         "_eps",
         "_errors",
         "_failures_taken",
@@ -301,6 +334,8 @@ class Stats:
         self._success = 0
         self._errors = 0
         self._cancelled = 0
+        self._arrivals = 0
+        self._dropped = 0
         self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
@@ -317,6 +352,7 @@ class Stats:
         latency_us: int,
         body_head: bytes = b"",
         accepted: bool | None = None,
+        service_us: int | None = None,
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
@@ -325,7 +361,8 @@ class Stats:
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
         ``body_head`` (the first bytes of the body) is kept for a failure the
-        sample wants."""
+        sample wants. ``service_us``: the time from the actual send, when
+        ``latency_us`` is from the intended send (the open model)."""
         ep = self._eps[endpoint]
         ep.n += 1
         st = ep.codes
@@ -336,6 +373,13 @@ class Stats:
         ep.lat_sum += latency_us
         if latency_us > ep.lat_max:
             ep.lat_max = latency_us
+        if service_us is not None:
+            idx = bucket_index(service_us)
+            h = ep.shist
+            h[idx] = h.get(idx, 0) + 1
+            ep.ssum += service_us
+            if service_us > ep.smax:
+                ep.smax = service_us
         if accepted is None:
             accepted = status < 400
         if accepted:
@@ -372,6 +416,14 @@ class Stats:
         """A request in flight when the run ended: neither success nor error."""
         self._cancelled += 1
 
+    def record_arrival(self) -> None:
+        """The open model started a journey at its arrival."""
+        self._arrivals += 1
+
+    def record_dropped(self) -> None:
+        """The open model dropped an arrival: ``--max-inflight`` was full."""
+        self._dropped += 1
+
     def scenario(self, key: str) -> None:
         self._scenarios[key] = self._scenarios.get(key, 0) + 1
 
@@ -390,6 +442,7 @@ class Stats:
         orders, disputes, reads = (e.n for e in eps)
         codes = _union([e.codes for e in eps])
         hist = _union([e.hist for e in eps])
+        service = _union([e.shist for e in eps])
         snap = Snapshot(
             start=self._since,
             end=now,
@@ -412,6 +465,11 @@ class Stats:
             endpoint_latency=tuple(MappingProxyType(e.hist) for e in eps),
             endpoint_latency_sum_us=tuple(e.lat_sum for e in eps),
             endpoint_latency_max_us=tuple(e.lat_max for e in eps),
+            arrivals=self._arrivals,
+            dropped=self._dropped,
+            service=MappingProxyType(service) if service else _EMPTY,
+            service_sum_us=sum(e.ssum for e in eps),
+            service_max_us=max(e.smax for e in eps),
         )
         self._since = now
         self._since_us = now_us

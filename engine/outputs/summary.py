@@ -39,9 +39,47 @@ def summary_lines(total: Snapshot, elapsed: float) -> list[str]:
         f"Errors:      {total.errors} ({total.error_pct:.2f}%)",
         "Latency:     "
         f"p50={format_latency(p[50])}  p95={format_latency(p[95])}  p99={format_latency(p[99])}",
-        "==============================",
     ]
+    if total.service:  # the open model: latency above is from the intended send
+        s = total.service_time.percentiles_s(50, 95, 99)
+        lines.append(
+            "Service time: "
+            f"p50={format_latency(s[50])}  p95={format_latency(s[95])}  p99={format_latency(s[99])}"
+            "  (from the actual send; Latency is from the intended one)"
+        )
+    lines.append("==============================")
     return lines
+
+
+def arrival_lines(result: RunResult) -> list[str]:
+    """The open model's arrivals: asked and achieved rate, dropped ones."""
+    arrivals = arrivals_json(result)
+    if arrivals is None:
+        return []
+    line = (
+        f"Arrivals: started={arrivals['started']}  dropped={arrivals['dropped']}"
+        f"  rate={arrivals['rate']:g}/s  achieved={arrivals['achieved_rate']:.2f}/s"
+    )
+    if arrivals["dropped"]:
+        line += "  (! --max-inflight was full: dropped arrivals were not sent)"
+    return [line]
+
+
+def arrivals_json(result: RunResult) -> dict[str, Any] | None:
+    """``arrivals`` in the JSON: the asked ``rate``, journeys ``started``, arrivals
+    ``dropped`` (``--max-inflight`` full) and ``achieved_rate`` (started per
+    second of the run); null in the closed model."""
+    rate = result.config.rate
+    if not rate:
+        return None
+    t = result.total
+    achieved = t.arrivals / result.elapsed if result.elapsed > 0 else 0.0
+    return {
+        "rate": rate,
+        "started": t.arrivals,
+        "dropped": t.dropped,
+        "achieved_rate": round(achieved, 3),
+    }
 
 
 def detail_lines(total: Snapshot) -> list[str]:
@@ -107,6 +145,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     total = result.total
     return (
         summary_lines(total, result.elapsed)
+        + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
         + detail_lines(total)
         + failure_lines(total)
@@ -120,6 +159,18 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
+def _latency_json(total: Snapshot) -> dict[str, float | None]:
+    p = total.percentiles_s(50, 90, 95, 99)
+    return {
+        "p50": _ms(p[50]),
+        "p90": _ms(p[90]),
+        "p95": _ms(p[95]),
+        "p99": _ms(p[99]),
+        "max": _ms(total.max_s),
+        "mean": _ms(total.mean_s),
+    }
+
+
 def summary_json(
     total: Snapshot,
     elapsed: float,
@@ -130,7 +181,6 @@ def summary_json(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``--json`` document. Latencies in milliseconds; ``null`` when empty."""
-    p = total.percentiles_s(50, 90, 95, 99)
     sat = judge(total)
     doc: dict[str, Any] = {
         "duration_s": round(elapsed, 3),
@@ -146,14 +196,10 @@ def summary_json(
             "errors": total.errors,
             "per_second": round(total.total / elapsed, 3) if elapsed > 0 else 0.0,
         },
-        "latency_ms": {
-            "p50": _ms(p[50]),
-            "p90": _ms(p[90]),
-            "p95": _ms(p[95]),
-            "p99": _ms(p[99]),
-            "max": _ms(total.max_s),
-            "mean": _ms(total.mean_s),
-        },
+        # corrected (from the intended send) in the open model; the same as
+        # service_time_ms (from the actual send) in the closed model
+        "latency_ms": _latency_json(total),
+        "service_time_ms": _latency_json(total.service_time),
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         "cancelled_at_deadline": total.cancelled,
@@ -186,6 +232,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
             else None
         ),
         "abort": abort.as_json() if abort is not None else None,
+        "arrivals": arrivals_json(result),
     }
     if v is not None:
         extra["verification"] = v.as_json()

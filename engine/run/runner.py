@@ -24,8 +24,11 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
+from engine.domain.stages import arrival_offsets, parse_stages, vu_changes
+from engine.load.base import LoadModel
 from engine.load.clock import SYSTEM_CLOCK, Clock
 from engine.load.closed import ClosedModel
+from engine.load.open import OpenModel
 from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
@@ -39,6 +42,12 @@ from engine.transports import Transport, make_transport
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
 SNAPSHOT_INTERVAL = 0.25
+
+
+def max_vus(config: RunConfig) -> int:
+    """The most VUs the closed model runs at once (its ramp stages' peak)."""
+    stages = parse_stages(config.stages) if config.stages else ()
+    return max([config.vus, *(int(s.target) for s in stages)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +181,7 @@ class Runner:
         self._cpu_mark = self._cpu_clock()
         self._stats = Stats(since=offset, shard=self.shard)
         walker = self._walker(url, transport)
-        seed, shard = cfg.seed, self.shard
-        model = ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu))
+        model = self._model()
         try:
             with self._clock.deadline(duration - offset if duration > 0 else math.inf) as scope:
                 self._scope = scope
@@ -189,6 +197,18 @@ class Runner:
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _model(self) -> LoadModel:
+        """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""
+        cfg = self.config
+        seed, shard = cfg.seed, self.shard
+        stages = parse_stages(cfg.stages) if cfg.stages else ()
+        if cfg.rate:
+            offsets = arrival_offsets(stages, cfg.rate) if stages else None
+            rng = vu_rng(seed, shard, 0)
+            return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
+        changes = vu_changes(stages, cfg.vus) if stages else ()
+        return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
 
     async def _await_epoch(self) -> float:
         """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
@@ -222,7 +242,7 @@ class Runner:
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
-            pool_size=config.vus,
+            pool_size=config.max_inflight if config.rate else max_vus(config),
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps

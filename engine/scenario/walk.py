@@ -16,6 +16,17 @@ waits at least that long before the next journey).
 Scenario outcomes partition what was begun: an order or dispute cut off by
 the deadline or a stop (the cancellation that reaches a step) is
 ``unfinished``; see :class:`~engine.domain.outcomes.ScenarioKey`.
+
+Corrected latency (the open model): a journey that arrived at its intended
+time ``t`` meant to send its step ``i`` (counting on through the read-back
+and the dispute's steps) at ``t + i * think``, the provider's schedule for
+the order's events. Each request's latency is recorded from that intended
+time, and its service time from its actual send. So every wait before a
+request is in its latency: a busy event loop, a think timer firing late, and
+the earlier steps' answers (a step is sent only once the previous one is
+answered, so a stalled earlier step delays all later ones), as wrk2 and oha's
+``--latency-correction`` count from the schedule, not the send. Without an
+intended time (the closed model), the two are the same.
 """
 
 from __future__ import annotations
@@ -110,10 +121,13 @@ class Walker:
         self._sleep = sleep
         self._on_order = on_order
 
-    async def walk(self, journey: Journey) -> float | None:
+    async def walk(self, journey: Journey, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else it ended at a
         rejected step, and this is the think time its remaining steps (the
-        dispute's too) would have taken (0.0 when none were left)."""
+        dispute's too) would have taken (0.0 when none were left).
+
+        ``intended``: when the journey was meant to start (the open model's
+        arrival); latencies are then corrected (see the module docstring)."""
         stats = self._stats
         contract = self._contract
         think = self._think
@@ -127,7 +141,8 @@ class Walker:
                 if step and think:
                     await self._sleep(think)
                 event = contract.order_event(order, status)
-                if not await self._send(ORDERS, url, event, _FIRST):
+                due = None if intended is None else intended + step * think
+                if not await self._send(ORDERS, url, event, _FIRST, due):
                     stats.scenario(_ORDERS_ABORTED)
                     return (len(steps) - 1 - step + dispute_thinks) * think
         except anyio.get_cancelled_exc_class():
@@ -138,13 +153,17 @@ class Walker:
         stats.scenario(_ORDERS_SUCCESS if success else _ORDERS_FAILED)
         if self._on_order is not None:
             self._on_order(order.order_id, final.value)
+        # the read-back and the dispute follow the last step without a think
+        last = None if intended is None else intended + (len(steps) - 1) * think
         if journey.read_back:
-            await self._send(READS, self._endpoints.reads + order.order_id, None, _READ)
+            await self._send(READS, self._endpoints.reads + order.order_id, None, _READ, last)
         if journey.dispute is not None:
-            return await self._dispute(order, journey.dispute)
+            return await self._dispute(order, journey.dispute, last)
         return None
 
-    async def _dispute(self, order: OrderRef, plan: DisputePlan) -> float | None:
+    async def _dispute(
+        self, order: OrderRef, plan: DisputePlan, intended: float | None
+    ) -> float | None:
         """Like :meth:`walk`, for the dispute that follows an accepted success."""
         stats = self._stats
         think = self._think
@@ -157,7 +176,8 @@ class Walker:
                     await self._sleep(think)
                 res = plan.resolution if status is _CLOSED else None
                 event = self._contract.chargeback_event(order, status, res)
-                if not await self._send(DISPUTES, url, event, _FIRST):
+                due = None if intended is None else intended + step * think
+                if not await self._send(DISPUTES, url, event, _FIRST, due):
                     stats.scenario(_DISPUTES_ABORTED)
                     return (len(steps) - 1 - step) * think
                 if status is _UPDATED:
@@ -169,9 +189,17 @@ class Walker:
         stats.scenario(_DISPUTES_WON if won else _DISPUTES_LOST)
         return None
 
-    async def _send(self, endpoint: int, url: str, event: Event | None, accepts: Table) -> bool:
+    async def _send(
+        self,
+        endpoint: int,
+        url: str,
+        event: Event | None,
+        accepts: Table,
+        due: float | None = None,
+    ) -> bool:
         """One request (a GET without an event), recorded; True when its answer is
-        one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`)."""
+        one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
+        ``due``: its intended send time; its latency is then counted from there."""
         stats = self._stats
         t0 = self._now()
         try:
@@ -188,4 +216,10 @@ class Walker:
             stats.record_cancelled()
             raise
         latency_us = int((done - t0) * 1e6)
-        return stats.record_response(endpoint, status, latency_us, body_head, accepts[status])
+        if due is None:
+            return stats.record_response(endpoint, status, latency_us, body_head, accepts[status])
+        # a due time in the future (the loop woke early) never makes it shorter
+        corrected_us = max(latency_us, int((done - due) * 1e6))
+        return stats.record_response(
+            endpoint, status, corrected_us, body_head, accepts[status], latency_us
+        )

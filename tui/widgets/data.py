@@ -33,6 +33,7 @@ class LiveData:
     chart: tuple[SecondPoint, ...] = ()  # the last 60 complete seconds
     thresholds: tuple[ThresholdResult, ...] = ()  # judged on the total so far
     endpoint_rates: tuple[float, ...] = (0.0, 0.0, 0.0)  # last complete second, by ENDPOINTS
+    stage: str = ""  # with --stages: "stage 2/3, target 55 VUs"
 
     @classmethod
     def from_window(
@@ -42,6 +43,7 @@ class LiveData:
         state: str,
         seconds: LatencySeconds | None = None,
         thresholds: tuple[Threshold, ...] = (),
+        stage: str = "",
     ) -> LiveData:
         return cls(
             total=w.total,
@@ -56,6 +58,7 @@ class LiveData:
             saturation=judge(w.last_health(2.0)),
             chart=seconds.points() if seconds is not None else (),
             thresholds=tuple(t.evaluate(w.total) for t in thresholds),
+            stage=stage,
             endpoint_rates=tuple(
                 (w.per_second(name, 1, complete=True) or [0.0])[-1] for name in ENDPOINTS
             ),

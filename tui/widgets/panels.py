@@ -105,9 +105,15 @@ class ProgressPanel(Panel):
         else:
             line = f"{elapsed} elapsed (until stopped)"
         line += f"  [i]{data.state}[/]"
+        if data.stage:
+            line += f"  {data.stage}"
         sat = data.saturation
         if data.state != "running":
             second = ""
+        elif data.total.dropped:  # the open model could not start every arrival
+            second = (
+                f"[bold yellow]⚠ {data.total.dropped:,} arrivals dropped: --max-inflight full[/]"
+            )
         elif sat.saturated:
             second = f"⚠ generator saturated ({sat.describe()}): latencies include its own queueing"
             if len(second) > self.size.width:  # the figures matter more than the gloss

@@ -1,0 +1,100 @@
+"""Ramp stages (``--stages "30s:10,1m:100,30s:0"``): parsing and their exact schedule.
+
+Each stage ramps linearly from where the previous one ended (the first from
+the start value: ``--rate`` or ``--vus`` when given, else 0) to its target,
+over its duration; the run lasts their sum. The target is a number of VUs
+(the closed model) or an arrival rate per second (the open model, ``--rate``).
+
+Both schedules are computed in closed form, never by sampling a clock, so
+they are exact on virtual time and do not drift on real time:
+:func:`vu_changes` lists when the VU target becomes each whole number (when
+the line reaches it), and :func:`arrival_offsets` solves for when the
+``k``-th arrival is due (the integral of the rate reaches ``k``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.domain.durations import format_duration, parse_duration
+
+EXPECTED = "stages like 30s:10,1m:100,30s:0 (DURATION:TARGET, comma-separated)"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    duration: float  # seconds, > 0
+    target: float  # VUs or arrivals per second, >= 0
+
+
+def parse_stages(text: str) -> tuple[Stage, ...]:
+    """``DURATION:TARGET,...``; raises ValueError (the caller names the flag)."""
+    stages = []
+    for part in text.split(","):
+        duration, sep, target = part.strip().partition(":")
+        if not sep:
+            raise ValueError(text)
+        seconds = parse_duration(duration.strip())
+        value = float(target.strip())
+        if seconds <= 0 or not 0 <= value < math.inf:
+            raise ValueError(text)
+        stages.append(Stage(seconds, value))
+    return tuple(stages)
+
+
+def format_stages(stages: tuple[Stage, ...]) -> str:
+    """The canonical text of ``stages`` (what the config keeps)."""
+    return ",".join(f"{format_duration(s.duration)}:{s.target:g}" for s in stages)
+
+
+def total_duration(stages: tuple[Stage, ...]) -> float:
+    return sum(s.duration for s in stages)
+
+
+def target_at(stages: tuple[Stage, ...], start: float, t: float) -> tuple[int, float]:
+    """Which stage runs at ``t`` seconds (0-based; the last one after the end) and
+    its linear target there (for the live view)."""
+    begin, value = 0.0, start
+    for i, s in enumerate(stages):
+        if t < begin + s.duration:
+            return i, value + (s.target - value) * (t - begin) / s.duration
+        begin, value = begin + s.duration, s.target
+    return max(0, len(stages) - 1), value
+
+
+def vu_changes(stages: tuple[Stage, ...], start: int) -> list[tuple[float, int]]:
+    """When the VU target becomes each whole number: ``(seconds, vus)`` in time
+    order, the line from ``a`` to ``b`` reaching ``n`` at ``(n - a)/(b - a)`` of
+    its stage (down as up). Whole-number targets only (the config checks)."""
+    out: list[tuple[float, int]] = []
+    begin, a = 0.0, start
+    for s in stages:
+        b = int(s.target)
+        step = 1 if b > a else -1
+        for n in range(a + step, b + step, step) if b != a else ():
+            out.append((begin + s.duration * (n - a) / (b - a), n))
+        begin, a = begin + s.duration, b
+    return out
+
+
+def arrival_offsets(stages: tuple[Stage, ...], start: float) -> Iterator[float]:
+    """When arrival k = 0, 1, 2... is due, in seconds from the start: when the
+    integral of the rate reaches k (as the constant rate's k/R; the arrival at 0
+    only when the rate starts above 0). Ends with the last stage."""
+    begin, a, done, k = 0.0, start, 0.0, 0 if start > 0 else 1
+    for s in stages:
+        b, d = s.target, s.duration
+        c = (b - a) / (2 * d)  # the rate's integral over the stage: a*x + c*x^2
+        whole = a * d + c * d * d
+        while k <= done + whole:
+            m = k - done
+            # the root of c*x^2 + a*x - m = 0 in the stable form (no 0/0 when c = 0)
+            root = a + math.sqrt(max(0.0, a * a + 4 * c * m))
+            x = 2 * m / root if root > 0 else 0.0
+            if x >= d:
+                break
+            yield begin + x
+            k += 1
+        begin, a, done = begin + d, b, done + whole
