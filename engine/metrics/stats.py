@@ -29,6 +29,20 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
     {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
 )
 
+DELIVERY_KEYS = (
+    "duplicates_sent",
+    "duplicates_rejected",  # 409
+    "duplicates_accepted",  # 2xx
+    "duplicates_failed",  # any other code, or no answer
+    "early_sent",
+    "early_refused",  # 404 or 422
+    "early_accepted",  # 2xx
+    "early_failed",  # any other code (the public service's 500s), or no answer
+    "retries",
+    "retries_exhausted",
+)
+"""The ``delivery`` counters (JSON keys), in order."""
+
 ERROR_KINDS = tuple(k.value for k in ErrorKind)
 SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
 """Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
@@ -85,6 +99,8 @@ class Snapshot:
     endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
     endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
     failures: tuple[SampleFailure, ...] = ()
+    # deliberate re-deliveries and early events, by what came back (DELIVERY_KEYS)
+    delivery: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -194,6 +210,7 @@ class Snapshot:
                 max, self.endpoint_latency_max_us, other.endpoint_latency_max_us
             ),
             failures=merge_failures(self.failures, other.failures),
+            delivery=_add(self.delivery, other.delivery) if other.delivery else self.delivery,
         )
 
 
@@ -273,6 +290,7 @@ class Stats:
 
     __slots__ = (
         "_cancelled",
+        "_delivery",
         "_eps",
         "_errors",
         "_failures_taken",
@@ -304,6 +322,12 @@ class Stats:
         self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
+        self._delivery: dict[str, int] = {}
+
+    def delivered(self, key: str, n: int = 1) -> None:
+        """One deliberate re-delivery or early event (or a retry), by a DELIVERY_KEYS
+        name; off the first-delivery hot path."""
+        self._delivery[key] = self._delivery.get(key, 0) + n
 
     def record_lag(self, lag_us: int) -> None:
         """One event-loop lag sample (how late a timer fired), microseconds."""
@@ -317,6 +341,7 @@ class Stats:
         latency_us: int,
         body_head: bytes = b"",
         accepted: bool | None = None,
+        correlation_id: str = "",
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
@@ -325,7 +350,7 @@ class Stats:
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
         ``body_head`` (the first bytes of the body) is kept for a failure the
-        sample wants."""
+        sample wants, with the request's ``correlation_id`` (X-Correlation-ID)."""
         ep = self._eps[endpoint]
         ep.n += 1
         st = ep.codes
@@ -352,11 +377,19 @@ class Stats:
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint], kind, status, body_head, since_us=self._since_us, shard=self._shard
+            ENDPOINTS[endpoint],
+            kind,
+            status,
+            body_head,
+            since_us=self._since_us,
+            shard=self._shard,
+            correlation_id=correlation_id,
         )
         return False
 
-    def record_error(self, endpoint: int, kind: str, detail: str = "") -> None:
+    def record_error(
+        self, endpoint: int, kind: str, detail: str = "", correlation_id: str = ""
+    ) -> None:
         """Count a request that got no HTTP response (connect, timeout, other);
         ``detail`` is the error's text, kept for a failure the sample wants."""
         ep = self._eps[endpoint]
@@ -365,7 +398,13 @@ class Stats:
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint], kind, None, detail, since_us=self._since_us, shard=self._shard
+            ENDPOINTS[endpoint],
+            kind,
+            None,
+            detail,
+            since_us=self._since_us,
+            shard=self._shard,
+            correlation_id=correlation_id,
         )
 
     def record_cancelled(self) -> None:
@@ -412,6 +451,7 @@ class Stats:
             endpoint_latency=tuple(MappingProxyType(e.hist) for e in eps),
             endpoint_latency_sum_us=tuple(e.lat_sum for e in eps),
             endpoint_latency_max_us=tuple(e.lat_max for e in eps),
+            delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
         )
         self._since = now
         self._since_us = now_us
