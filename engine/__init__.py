@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -55,6 +56,7 @@ from engine.shards.worker import ProcessRunner, WorkerError
 __all__ = [
     "CLIENTS",
     "CONTRACTS",
+    "DEFAULT_SIGNATURE_HEADER",
     "ENDPOINTS",
     "ERROR_KINDS",
     "EXIT_FAILED",
@@ -65,6 +67,7 @@ __all__ = [
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
     "PARSERS",
+    "SECRET_ENV",
     "Abort",
     "AbortGuard",
     "BuiltinTargetError",
