@@ -145,7 +145,8 @@ def test_signed_runs_right_secret_all_accepted_wrong_secret_all_401(
     assert bad_doc["requests"]["errors"] == sent > 0
     assert set(bad_doc["status_codes"]) == {"401"}
     mismatches = stats_bad["signature_failures"]["mismatch"]
-    assert mismatches == sent
+    # a request cut off at the deadline may have reached the target unanswered
+    assert 0 <= mismatches - sent <= bad_doc["cancelled_at_deadline"], (mismatches, sent)
     assert bad_doc["config"]["secret"] == "set"
     for text in (good.stdout, good.stderr, bad.stdout, bad.stderr, target.stdout, target.stderr):
         assert secret not in text and WRONG[scheme] not in text
