@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.domain.stages import parse_stages, target_at, total_duration
 from engine.errors import (
     EXIT_FAILED,
@@ -56,6 +57,7 @@ from engine.shards.worker import ProcessRunner, WorkerError
 __all__ = [
     "CLIENTS",
     "CONTRACTS",
+    "DEFAULT_SIGNATURE_HEADER",
     "ENDPOINTS",
     "ERROR_KINDS",
     "EXIT_FAILED",
@@ -66,6 +68,7 @@ __all__ = [
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
     "PARSERS",
+    "SECRET_ENV",
     "Abort",
     "AbortGuard",
     "BuiltinTargetError",

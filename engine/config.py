@@ -8,13 +8,15 @@ CLI's error line and the form's inline message use the same words.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.domain.durations import format_duration, parse_duration
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SecretError, make_signer
 from engine.domain.stages import EXPECTED as STAGES_EXPECTED
 from engine.domain.stages import format_stages, parse_stages, total_duration
 from engine.domain.statuses import CONTRACTS as CONTRACTS
@@ -28,6 +30,7 @@ DEFAULT_MAX_INFLIGHT = 1000
 """Journeys in flight at most with ``--rate`` unless ``--max-inflight`` says:
 enough for 5,000 journeys/s of 200 ms each, and within a default
 ``ulimit -n`` of 1024 (about one connection per journey in flight)."""
+READ_MIXES = ("id", "api")
 
 
 class ConfigError(UsageError, ValueError):
@@ -65,10 +68,21 @@ class RunConfig:
     rate: float = 0.0  # --rate: journeys started per second (open model); 0 = --vus
     max_inflight: int = DEFAULT_MAX_INFLIGHT  # --rate: journeys in flight at most
     stages: str = ""  # --stages, canonical text ("" = none): VU or rate targets
+    # delivering like a provider (engine/scenario/delivery.py)
+    sign: str = ""  # "" (unsigned), stripe or standard
+    # never shown: not in repr, "set"/"unset" in as_dict, dropped from the worker's argv
+    secret: str = field(default="", repr=False)
+    signature_header: str = DEFAULT_SIGNATURE_HEADER
+    headers: tuple[str, ...] = ()  # --header 'Name: value', repeatable, on every webhook
+    read_mix: str = "id"  # id: GET /orders/{id}; api: also the read API's lists, in turn
+    duplicate_rate: float = 0.0  # share of accepted webhooks delivered again
+    reorder_rate: float = 0.0  # share of orders/disputes whose 2nd event goes first
+    retries: int = 0  # retries of a webhook on 5xx, 429, timeouts, connection errors
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
         object.__setattr__(self, "thresholds", tuple(self.thresholds))
+        object.__setattr__(self, "headers", tuple(self.headers))
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -76,7 +90,15 @@ class RunConfig:
         d["think"] = format_duration(self.think) if self.think else "0"
         d["timeout"] = format_duration(self.timeout)
         d["verify_wait"] = format_duration(self.verify_wait) if self.verify_wait else "0"
+        d["secret"] = "set" if self.secret else "unset"
+        # a header's value may be a token too: its name only
+        d["headers"] = [h.partition(":")[0] + ": (hidden)" for h in self.headers]
         return d
+
+    def header_pairs(self) -> tuple[tuple[str, str], ...]:
+        """``--header`` values as (name, value) pairs, as transports take them."""
+        pairs = (h.partition(":") for h in self.headers)
+        return tuple((name.strip(), value.strip()) for name, _, value in pairs)
 
 
 def _positive_int(field: str) -> Callable[[str], int]:
@@ -220,6 +242,32 @@ def _thresholds(text: str) -> tuple[str, ...]:
     return tuple(parse_threshold_text(t) for t in text.split(",") if t.strip())
 
 
+_HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n]*")
+
+
+def parse_header_text(text: str) -> str:
+    """One ``--header 'Name: value'`` (RFC 9110 token name, a value on one line)."""
+    value = text.strip()
+    if not _HEADER.fullmatch(value) or not value.partition(":")[2].strip():
+        raise ConfigError("header", "'Name: value', like 'X-Tenant: acme'", text)
+    return value
+
+
+def _headers(text: str | Sequence[str]) -> tuple[str, ...]:
+    items = [text] if isinstance(text, str) else list(text)
+    return tuple(parse_header_text(h) for h in items)
+
+
+HIDDEN = "(hidden)"
+"""What an error line shows in place of a secret."""
+
+
+def _secret(text: str) -> str:
+    if not text:
+        raise ConfigError("secret", "a non-empty signing secret", "")
+    return text
+
+
 PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target": parse_target,
     "vus": _positive_int("vus"),
@@ -240,6 +288,14 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "rate": _positive_number("rate"),
     "max_inflight": _positive_int("max-inflight"),
     "stages": _stages,
+    "sign": _choice("sign", SCHEMES),
+    "secret": _secret,
+    "signature_header": lambda text: text.strip(),
+    "headers": lambda text: (parse_header_text(text),),  # one; build_config takes a list
+    "read_mix": _choice("read-mix", READ_MIXES),
+    "duplicate_rate": _fraction("duplicate-rate"),
+    "reorder_rate": _fraction("reorder-rate"),
+    "retries": _nonneg_int("retries"),
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 
@@ -253,6 +309,8 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             continue
         if isinstance(value, bool):
             values[name] = value
+        elif name == "headers":  # values may hold commas: each one is a header
+            values[name] = _headers(value)
         elif name in PARSERS:
             values[name] = PARSERS[name](value if isinstance(value, str) else ",".join(value))
         else:
@@ -279,6 +337,7 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
     if config.http2 and config.target == "builtin":
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
+    _check_signing(config)
     return config
 
 
@@ -296,6 +355,27 @@ def _staged(config: RunConfig, raw: Mapping[str, object]) -> RunConfig:
         raise ConfigError("stages", "whole VU counts without --rate, like 30s:10", config.stages)
     vus = config.vus if raw.get("vus") is not None else 0
     return dataclasses.replace(config, duration=total_duration(stages), vus=vus)
+
+
+def _check_signing(config: RunConfig) -> None:
+    """--sign needs a usable secret and --secret needs --sign; the error lines name
+    the flags, never the secret's value."""
+    if not config.sign:
+        if config.secret:
+            raise ConfigError("secret", "used with --sign stripe or --sign standard", HIDDEN)
+        return
+    if not config.secret:
+        raise ConfigError(
+            "sign", "used with a secret (set WEBHOOKLOAD_SECRET, or pass --secret)", config.sign
+        )
+    try:
+        make_signer(config.sign, config.secret, config.signature_header)
+    except SecretError as exc:
+        raise ConfigError("secret", str(exc), HIDDEN) from None
+    except ValueError:
+        raise ConfigError(
+            "signature-header", "an HTTP header name", config.signature_header
+        ) from None
 
 
 def with_seed(config: RunConfig) -> RunConfig:

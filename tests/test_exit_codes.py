@@ -50,7 +50,9 @@ def test_a_run_where_every_request_is_rejected_exits_5_and_shows_samples(tmp_pat
         s["endpoint"] == "orders" and s["status"] == 400 and s["kind"] == "http_4xx"
         for s in samples
     )
-    assert set(samples[0]) == {"endpoint", "status", "kind", "detail"}
+    assert set(samples[0]) == {"endpoint", "status", "kind", "detail", "correlation_id"}
+    # the webhook's X-Correlation-ID, to find it in the service's logs
+    assert all(len(s["correlation_id"]) == 36 for s in samples), samples
     # the detail is what the service said: the first bytes of its 400 body
     assert '"message"' in samples[0]["detail"], samples
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
 
 EPILOG = """\
@@ -38,6 +40,8 @@ Durations are Go-style: 500ms, 30s, 2m, 1m30s; --duration 0 runs until Ctrl+C.
 """
 
 _SINGLE_DASH = re.compile(r"^-[a-z][a-z0-9-]+(=.*)?$")
+ALIASES = {"--api": "--read-api"}
+"""Other spellings of a flag (the user's later tool reads with ``-api URL``)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,12 +50,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def normalize_argv(argv: list[str]) -> list[str]:
-    """Accept Go's ``-flag`` spellings by turning them into ``--flag``."""
+    """Accept Go's ``-flag`` spellings by turning them into ``--flag``, and
+    :data:`ALIASES`."""
     out: list[str] = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]
-        out.append("-" + arg if _SINGLE_DASH.match(arg) else arg)
+        arg = "-" + arg if _SINGLE_DASH.match(arg) else arg
+        name, eq, value = arg.partition("=")
+        out.append(ALIASES.get(name, name) + eq + value)
     return out
 
 
@@ -137,7 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-api",
         dest="read_api",
         metavar="URL",
-        help="read API base URL for --verify and --read-ratio (default: the target)",
+        help="read API base URL for --verify and --read-ratio (default: the target); "
+        "--api and -api are aliases",
+    )
+    add(
+        "--read-mix",
+        dest="read_mix",
+        metavar="id|api",
+        help="--read-ratio reads: id = GET /orders/{id}; api = that, /orders?limit=10 and "
+        "/orders/events?limit=10 in turn (default id)",
     )
     add(
         "--threshold",
@@ -154,12 +169,61 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="end the run as soon as a --threshold fails (after 5s; max at once)",
     )
+    _add_delivery_flags(p)
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")
     add("--autostart", action="store_true", help="TUI: start the run at once")
     add("--exit-on-finish", action="store_true", help="TUI: quit shortly after the summary")
     add("--version", action="version", version=f"%(prog)s {package_version()}")
     return p
+
+
+def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
+    """Delivering like a provider: signatures and extra headers (README, "Delivering
+    like a provider")."""
+    g = p.add_argument_group("delivering like a provider")
+    g.add_argument(
+        "--sign",
+        metavar="stripe|standard",
+        help=f"sign every webhook (secret from {SECRET_ENV}, or --secret)",
+    )
+    g.add_argument(
+        "--secret",
+        help=f"signing secret; prefer the {SECRET_ENV} environment variable "
+        "(a flag shows in process listings)",
+    )
+    g.add_argument(
+        "--signature-header",
+        dest="signature_header",
+        metavar="NAME",
+        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER})",
+    )
+    g.add_argument(
+        "--header",
+        dest="headers",
+        metavar="'NAME: VALUE'",
+        action="append",
+        help="an extra header on every webhook, repeatable (an auth token, a tenant)",
+    )
+    g.add_argument(
+        "--duplicate-rate",
+        dest="duplicate_rate",
+        metavar="F",
+        help="share of accepted webhooks delivered again, same id, re-signed (default 0)",
+    )
+    g.add_argument(
+        "--reorder-rate",
+        dest="reorder_rate",
+        metavar="F",
+        help="share of orders and disputes whose second event is delivered before the "
+        "first, then both in order (default 0)",
+    )
+    g.add_argument(
+        "--retries",
+        metavar="N",
+        help="retry a webhook up to N times on 5xx, 429, timeouts and connection errors, "
+        "with exponential backoff and jitter (default 0)",
+    )
 
 
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
@@ -170,6 +234,9 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
     """Parse and validate; a bad value exits 2 with one line naming the flag."""
     parser = build_parser()
     ns = parser.parse_args(normalize_argv(argv))
+    if ns.secret is None and ns.sign is not None:
+        # an inherited WEBHOOKLOAD_SECRET alone does not turn signing on
+        ns.secret = os.environ.get(SECRET_ENV) or None
     try:
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
     except WebhookloadError as exc:

@@ -43,6 +43,9 @@ class SampleFailure:
     status: int | None  # None: no HTTP response
     detail: str
     at: Place = (0, 0, 0)
+    # the request's X-Correlation-ID (its event id): find it in the service's logs.
+    # Not part of ``content``: failures alike but for their id are one.
+    correlation_id: str = ""
 
     @property
     def key(self) -> tuple[str, int | str]:
@@ -56,6 +59,8 @@ class SampleFailure:
 
     def describe(self) -> str:
         what = f"{self.endpoint} {self.kind if self.status is None else self.status}"
+        if self.correlation_id:
+            what += f" [X-Correlation-ID {self.correlation_id}]"
         return f"{what}: {self.detail}" if self.detail else what
 
     def as_json(self) -> dict[str, object]:
@@ -64,6 +69,7 @@ class SampleFailure:
             "status": self.status,
             "kind": self.kind,
             "detail": self.detail,
+            "correlation_id": self.correlation_id or None,
         }
 
 
@@ -98,6 +104,7 @@ class FailureSampler:
         *,
         since_us: int = 0,
         shard: int = 0,
+        correlation_id: str = "",
     ) -> None:
         """One failure, in arrival order; ``since_us`` and ``shard`` place it in the run."""
         self._n += 1
@@ -107,7 +114,12 @@ class FailureSampler:
         if isinstance(detail, bytes):
             detail = detail[:DETAIL_BYTES].decode("utf-8", errors="replace")
         failure = SampleFailure(
-            endpoint, kind, status, detail[:DETAIL_BYTES], (since_us, shard, self._n)
+            endpoint,
+            kind,
+            status,
+            detail[:DETAIL_BYTES],
+            (since_us, shard, self._n),
+            correlation_id,
         )
         if failure.content in self._contents:
             return

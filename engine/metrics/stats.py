@@ -30,6 +30,20 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
     {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
 )
 
+DELIVERY_KEYS = (
+    "duplicates_sent",
+    "duplicates_rejected",  # 409
+    "duplicates_accepted",  # 2xx
+    "duplicates_failed",  # any other code, or no answer
+    "early_sent",
+    "early_refused",  # 404 or 422
+    "early_accepted",  # 2xx
+    "early_failed",  # any other code (the public service's 500s), or no answer
+    "retries",
+    "retries_exhausted",
+)
+"""The ``delivery`` counters (JSON keys), in order."""
+
 ERROR_KINDS = tuple(k.value for k in ErrorKind)
 SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
 """Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
@@ -108,6 +122,9 @@ class Snapshot:
             latency_sum_us=self.service_sum_us,
             latency_max_us=self.service_max_us,
         )
+
+    # deliberate re-deliveries and early events, by what came back (DELIVERY_KEYS)
+    delivery: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -222,6 +239,7 @@ class Snapshot:
             service=merge_counts(self.service, other.service),
             service_sum_us=self.service_sum_us + other.service_sum_us,
             service_max_us=max(self.service_max_us, other.service_max_us),
+            delivery=_add(self.delivery, other.delivery) if other.delivery else self.delivery,
         )
 
 
@@ -305,6 +323,7 @@ class Stats:
     __slots__ = (
         "_arrivals",
         "_cancelled",
+        "_delivery",
         "_dropped",
         "_eps",
         "_errors",
@@ -339,6 +358,12 @@ class Stats:
         self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
+        self._delivery: dict[str, int] = {}
+
+    def delivered(self, key: str, n: int = 1) -> None:
+        """One deliberate re-delivery or early event (or a retry), by a DELIVERY_KEYS
+        name; off the first-delivery hot path."""
+        self._delivery[key] = self._delivery.get(key, 0) + n
 
     def record_lag(self, lag_us: int) -> None:
         """One event-loop lag sample (how late a timer fired), microseconds."""
@@ -353,6 +378,7 @@ class Stats:
         body_head: bytes = b"",
         accepted: bool | None = None,
         service_us: int | None = None,
+        correlation_id: str = "",
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
@@ -361,8 +387,9 @@ class Stats:
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
         ``body_head`` (the first bytes of the body) is kept for a failure the
-        sample wants. ``service_us``: the time from the actual send, when
-        ``latency_us`` is from the intended send (the open model)."""
+        sample wants, with the request's ``correlation_id`` (X-Correlation-ID).
+        ``service_us``: the time from the actual send, when ``latency_us`` is
+        from the intended send (the open model)."""
         ep = self._eps[endpoint]
         ep.n += 1
         st = ep.codes
@@ -396,11 +423,19 @@ class Stats:
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint], kind, status, body_head, since_us=self._since_us, shard=self._shard
+            ENDPOINTS[endpoint],
+            kind,
+            status,
+            body_head,
+            since_us=self._since_us,
+            shard=self._shard,
+            correlation_id=correlation_id,
         )
         return False
 
-    def record_error(self, endpoint: int, kind: str, detail: str = "") -> None:
+    def record_error(
+        self, endpoint: int, kind: str, detail: str = "", correlation_id: str = ""
+    ) -> None:
         """Count a request that got no HTTP response (connect, timeout, other);
         ``detail`` is the error's text, kept for a failure the sample wants."""
         ep = self._eps[endpoint]
@@ -409,7 +444,13 @@ class Stats:
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint], kind, None, detail, since_us=self._since_us, shard=self._shard
+            ENDPOINTS[endpoint],
+            kind,
+            None,
+            detail,
+            since_us=self._since_us,
+            shard=self._shard,
+            correlation_id=correlation_id,
         )
 
     def record_cancelled(self) -> None:
@@ -470,6 +511,7 @@ class Stats:
             service=MappingProxyType(service) if service else _EMPTY,
             service_sum_us=sum(e.ssum for e in eps),
             service_max_us=max(e.smax for e in eps),
+            delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
         )
         self._since = now
         self._since_us = now_us

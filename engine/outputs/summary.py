@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from engine.domain.durations import format_duration, format_latency
 from engine.metrics.saturation import judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+from engine.outputs.delivery import delivery_json, delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoints_json, latency_distribution_json
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
@@ -148,6 +149,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
         + detail_lines(total)
+        + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)
         + threshold_lines(run_thresholds(result))
@@ -233,6 +235,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         ),
         "abort": abort.as_json() if abort is not None else None,
         "arrivals": arrivals_json(result),
+        "delivery": delivery_json(result.total),
     }
     if v is not None:
         extra["verification"] = v.as_json()

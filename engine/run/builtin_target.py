@@ -6,6 +6,7 @@ loop (it would distort the very latencies we measure).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from engine.domain.signing import SECRET_ENV
 from engine.errors import WebhookloadError
 from engine.run.processes import stop_process
 
@@ -25,14 +27,27 @@ class BuiltinTargetError(WebhookloadError):
 
 @asynccontextmanager
 async def builtin_target(
-    *, mode: str = "sync", contract: str = "ingest", extra: Sequence[str] = ()
+    *,
+    mode: str = "sync",
+    contract: str = "ingest",
+    extra: Sequence[str] = (),
+    signing: tuple[str, str, str] | None = None,
 ) -> AsyncIterator[str]:
-    """Start ``python -m target --port 0``; yield its base URL; stop it after."""
+    """Start ``python -m target --port 0``; yield its base URL; stop it after.
+
+    ``signing`` is (scheme, secret, stripe header): the target then checks the
+    run's signatures end to end. The secret goes in its environment, never its
+    argv (which any process listing shows)."""
     cmd = [sys.executable, "-m", "target", "--port", "0", "--mode", mode, "--contract", contract]
     cmd.append("--exit-with-parent")  # stdin is our pipe: EOF means we are gone
+    env = None
+    if signing is not None:
+        scheme, secret, header = signing
+        cmd += ["--sign", scheme, "--signature-header", header]
+        env = {**os.environ, SECRET_ENV: secret}
     cmd += list(extra)
     proc = await anyio.open_process(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
     )
     try:
         url = await _read_ready_line(proc)

@@ -35,6 +35,7 @@ from engine.run.builtin_target import builtin_target
 from engine.run.preflight import check_reachable
 from engine.run.sinks import Phase, PhaseSink, Sink, SnapshotSink
 from engine.run.verify import OrderSample, Verification, sample_rng, verify_orders
+from engine.scenario.delivery import dressing_for
 from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
@@ -140,8 +141,13 @@ class Runner:
         async with AsyncExitStack() as stack:
             url = self.config.target
             if url == BUILTIN:
+                cfg = self.config
                 url = await stack.enter_async_context(
-                    builtin_target(mode=self.config.target_mode, contract=self.config.contract)
+                    builtin_target(
+                        mode=cfg.target_mode,
+                        contract=cfg.contract,
+                        signing=(cfg.sign, cfg.secret, cfg.signature_header) if cfg.sign else None,
+                    )
                 )
             await self._preflight(url)
             self._phase(Phase("load"))
@@ -159,17 +165,22 @@ class Runner:
             transport=transport,
             stats=self._stats,
             contract=self._contract,
-            endpoints=Endpoints.at(url, cfg.read_api),
+            endpoints=Endpoints.at(url, cfg.read_api, cfg.read_mix),
             plan=functools.partial(
                 plan_journey,
                 max_updates=cfg.max_updates,
                 dispute_ratio=cfg.dispute_ratio,
                 read_ratio=cfg.read_ratio,
+                duplicate_rate=cfg.duplicate_rate,
+                reorder_rate=cfg.reorder_rate,
+                retries=cfg.retries,
             ),
             think=cfg.think,
             now=self._now,
             sleep=self._clock.sleep,
             on_order=self._sample.offer,
+            dressing=dressing_for(cfg),
+            retries=cfg.retries,
         )
 
     async def _run_against(self, url: str) -> RunResult:

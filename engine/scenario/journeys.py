@@ -72,25 +72,60 @@ def plan_dispute(rng: random.Random) -> DisputePlan:
 @dataclass(frozen=True, slots=True)
 class Journey:
     """One VU iteration: an order, whether a dispute follows its success, whether
-    its final state is read back."""
+    its final state is read back; and the delivery faults (``--duplicate-rate``,
+    ``--reorder-rate``): ``duplicates`` has bit ``i`` set when webhook ``i``
+    (the order's steps, then the dispute's) is delivered twice once accepted;
+    ``early_order``/``early_dispute``: its second event goes before its first."""
 
     order: tuple[OrderStatus, ...]
     dispute: DisputePlan | None
     read_back: bool
+    duplicates: int = 0
+    early_order: bool = False
+    early_dispute: bool = False
+    retry_seed: int = 0  # seeds the backoff jitter of this journey's retries (--retries)
 
 
 def plan_journey(
-    rng: random.Random, *, max_updates: int, dispute_ratio: float, read_ratio: float
+    rng: random.Random,
+    *,
+    max_updates: int,
+    dispute_ratio: float,
+    read_ratio: float,
+    duplicate_rate: float = 0.0,
+    reorder_rate: float = 0.0,
+    retries: int = 0,
 ) -> Journey:
     """Draw every choice of one iteration. The dispute is sent only if the order's
     ``success`` is accepted, so the share of disputes per accepted success is
-    ``dispute_ratio``."""
+    ``dispute_ratio``. Fault draws come last, and only when asked for, so a
+    ``--seed`` without faults repeats the journeys it always did."""
     order = plan_order(rng, max_updates)
     wants_dispute = rng.random() < dispute_ratio
     dispute = plan_dispute(rng)
     read_back = rng.random() < read_ratio
     use_dispute = wants_dispute and order[-1] is OrderStatus.SUCCESS
-    return Journey(order, dispute if use_dispute else None, read_back)
+    if not (duplicate_rate or reorder_rate or retries):
+        return Journey(order, dispute if use_dispute else None, read_back)
+    duplicates = 0
+    if duplicate_rate:
+        for i in range(len(order) + len(dispute.statuses)):
+            if rng.random() < duplicate_rate:
+                duplicates |= 1 << i
+    early_order = early_dispute = False
+    if reorder_rate:
+        early_order = rng.random() < reorder_rate
+        early_dispute = rng.random() < reorder_rate
+    retry_seed = rng.getrandbits(32) if retries else 0
+    return Journey(
+        order,
+        dispute if use_dispute else None,
+        read_back,
+        duplicates,
+        early_order,
+        early_dispute,
+        retry_seed,
+    )
 
 
 def vu_rng(seed: int | None, shard: int, vu: int) -> random.Random:

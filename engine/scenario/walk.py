@@ -26,7 +26,8 @@ request is in its latency: a busy event loop, a think timer firing late, and
 the earlier steps' answers (a step is sent only once the previous one is
 answered, so a stalled earlier step delays all later ones), as wrk2 and oha's
 ``--latency-correction`` count from the schedule, not the send. Without an
-intended time (the closed model), the two are the same.
+intended time (the closed model), the two are the same. Deliberate faults
+(duplicates, early events, retries) are timed from their actual send.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from dataclasses import dataclass
 import anyio
 
 from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Event, OrderRef
-from engine.domain.outcomes import ScenarioKey
+from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
+from engine.scenario.delivery import Dressing
 from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.journeys import DisputePlan, Journey
 from engine.transports import Transport, TransportError
@@ -60,6 +62,10 @@ _DISPUTES_LOST = ScenarioKey.DISPUTES_LOST
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]
+_RETRY_KINDS = frozenset({ErrorKind.CONNECT.value, ErrorKind.TIMEOUT.value})
+RETRY_BASE_S = 0.1
+"""--retries: the first retry waits about this long, each next one twice as long."""
+RETRY_CAP_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +75,20 @@ class Endpoints:
     orders: str
     chargebacks: str
     reads: str  # + the order id
+    # --read-mix api: the read API's list reads, taken in turn with the order's own
+    lists: tuple[str, ...] = ()
 
     @classmethod
-    def at(cls, target: str, read_api: str | None = None) -> Endpoints:
+    def at(cls, target: str, read_api: str | None = None, read_mix: str = "id") -> Endpoints:
         """The webhook paths on ``target``; reads on ``read_api`` when it is apart."""
-        reads = (read_api or target) + "/orders/"
-        return cls(target + ORDERS_PATH, target + CHARGEBACKS_PATH, reads)
+        base = read_api or target
+        lists = (base + "/orders?limit=10", base + "/orders/events?limit=10")
+        return cls(
+            target + ORDERS_PATH,
+            target + CHARGEBACKS_PATH,
+            base + "/orders/",
+            lists if read_mix == "api" else (),
+        )
 
 
 class Walker:
@@ -83,14 +97,18 @@ class Walker:
     ``now`` times requests (the transport stamps completion on the same
     clock); ``sleep`` pauses the think time; ``plan`` draws a user's next
     journey from that user's RNG; ``on_order`` hears of each order whose every
-    step was accepted, with its final status (the ``--verify`` sample).
+    step was accepted, with its final status (the ``--verify`` sample);
+    ``dressing`` adds the ``--header`` pairs and the signature to every webhook.
     """
 
     __slots__ = (
         "_contract",
+        "_dress",
         "_endpoints",
         "_now",
         "_on_order",
+        "_reads_done",
+        "_retries",
         "_sleep",
         "_stats",
         "_think",
@@ -110,6 +128,8 @@ class Walker:
         now: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         on_order: Callable[[str, str], None] | None = None,
+        dressing: Dressing | None = None,
+        retries: int = 0,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -120,6 +140,9 @@ class Walker:
         self._now = now
         self._sleep = sleep
         self._on_order = on_order
+        self._reads_done = 0
+        self._retries = retries
+        self._dress = dressing.headers if dressing is not None and dressing.needed else None
 
     async def walk(self, journey: Journey, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else it ended at a
@@ -132,19 +155,36 @@ class Walker:
         contract = self._contract
         think = self._think
         steps = journey.order
+        dups = journey.duplicates
         dispute_thinks = len(journey.dispute.statuses) - 1 if journey.dispute is not None else 0
         url = self._endpoints.orders
         order = contract.new_order()
+        ahead: Event | None = None  # sent early; delivered again in its turn
+        retry = _Retry(journey.retry_seed, self._retries) if self._retries else None
         stats.scenario(_ORDERS_STARTED)
         try:
+            if journey.early_order:
+                first = contract.order_event(order, steps[0])
+                ahead = contract.order_event(order, steps[1])
+                ahead_ok = await self._early(ORDERS, url, ahead)
             for step, status in enumerate(steps):
                 if step and think:
                     await self._sleep(think)
-                event = contract.order_event(order, status)
+                if ahead is not None and step == 0:
+                    event = first
+                elif ahead is not None and step == 1:
+                    event = ahead
+                    if ahead_ok:  # it applied early: in its turn it is a re-delivery
+                        await self._again(ORDERS, url, event)
+                        continue
+                else:
+                    event = contract.order_event(order, status)
                 due = None if intended is None else intended + step * think
-                if not await self._send(ORDERS, url, event, _FIRST, due):
+                if not await self._send(ORDERS, url, event, _FIRST, retry, due):
                     stats.scenario(_ORDERS_ABORTED)
                     return (len(steps) - 1 - step + dispute_thinks) * think
+                if dups and (dups >> step) & 1:
+                    await self._again(ORDERS, url, event)
         except anyio.get_cancelled_exc_class():
             stats.scenario(_ORDERS_UNFINISHED)  # cut off by the deadline or a stop
             raise
@@ -156,30 +196,69 @@ class Walker:
         # the read-back and the dispute follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if journey.read_back:
-            await self._send(READS, self._endpoints.reads + order.order_id, None, _READ, last)
+            await self._send(READS, self._read_url(order.order_id), None, _READ, None, last)
         if journey.dispute is not None:
-            return await self._dispute(order, journey.dispute, last)
+            return await self._dispute(
+                order, journey.dispute, dups >> len(steps), journey.early_dispute, retry, last
+            )
         return None
 
+    def _read_url(self, order_id: str) -> str:
+        """``GET /orders/{id}``; with ``--read-mix api``, in turn with the lists."""
+        ends = self._endpoints
+        if not ends.lists:
+            return ends.reads + order_id
+        turn = self._reads_done % (len(ends.lists) + 1)
+        self._reads_done += 1
+        return ends.reads + order_id if turn == 0 else ends.lists[turn - 1]
+
     async def _dispute(
-        self, order: OrderRef, plan: DisputePlan, intended: float | None
+        self,
+        order: OrderRef,
+        plan: DisputePlan,
+        dups: int = 0,
+        early: bool = False,
+        retry: _Retry | None = None,
+        intended: float | None = None,
     ) -> float | None:
         """Like :meth:`walk`, for the dispute that follows an accepted success."""
         stats = self._stats
         think = self._think
         steps = plan.statuses
         url = self._endpoints.chargebacks
+        contract = self._contract
+        ahead: Event | None = None
         stats.scenario(_DISPUTES_OPENED)  # begun; it ends won, lost, aborted or unfinished
         try:
+            if early:
+                first = contract.chargeback_event(order, steps[0], None)
+                res1 = plan.resolution if steps[1] is _CLOSED else None
+                ahead = contract.chargeback_event(order, steps[1], res1)
+                ahead_ok = await self._early(DISPUTES, url, ahead)
             for step, status in enumerate(steps):
                 if step and think:
                     await self._sleep(think)
-                res = plan.resolution if status is _CLOSED else None
-                event = self._contract.chargeback_event(order, status, res)
-                due = None if intended is None else intended + step * think
-                if not await self._send(DISPUTES, url, event, _FIRST, due):
+                if ahead is not None and step == 0:
+                    event = first
+                elif ahead is not None and step == 1:
+                    event = ahead
+                else:
+                    res = plan.resolution if status is _CLOSED else None
+                    event = contract.chargeback_event(order, status, res)
+                if ahead is not None and step == 1 and ahead_ok:
+                    await self._again(DISPUTES, url, event)
+                elif not await self._send(
+                    DISPUTES,
+                    url,
+                    event,
+                    _FIRST,
+                    retry,
+                    None if intended is None else intended + step * think,
+                ):
                     stats.scenario(_DISPUTES_ABORTED)
                     return (len(steps) - 1 - step) * think
+                elif dups and (dups >> step) & 1:
+                    await self._again(DISPUTES, url, event)
                 if status is _UPDATED:
                     stats.scenario(_DISPUTES_UPDATED)
         except anyio.get_cancelled_exc_class():
@@ -189,37 +268,144 @@ class Walker:
         stats.scenario(_DISPUTES_WON if won else _DISPUTES_LOST)
         return None
 
+    async def _again(self, endpoint: int, url: str, event: Event) -> None:
+        """A deliberate duplicate: the same event, re-signed now; never an error,
+        counted by what came back (409 rejected, 2xx accepted, else failed)."""
+        status = await self._fault(endpoint, url, event)
+        stats = self._stats
+        stats.delivered("duplicates_sent")
+        if status is not None and 200 <= status < 300:
+            stats.delivered("duplicates_accepted")
+        elif status == 409:
+            stats.delivered("duplicates_rejected")
+        else:
+            stats.delivered("duplicates_failed")
+
+    async def _early(self, endpoint: int, url: str, event: Event) -> bool:
+        """An event sent before the one it depends on; never an error, counted by
+        what came back (404/422 refused, 2xx accepted, else failed). True when accepted."""
+        status = await self._fault(endpoint, url, event)
+        stats = self._stats
+        stats.delivered("early_sent")
+        if status is not None and 200 <= status < 300:
+            stats.delivered("early_accepted")
+            return True
+        stats.delivered("early_refused" if status in (404, 422) else "early_failed")
+        return False
+
+    async def _fault(self, endpoint: int, url: str, event: Event) -> int | None:
+        """One deliberate fault delivery, recorded as a request that is no error
+        whatever its code (Expect.DUPLICATE and EARLY are judged by what came back,
+        in the ``delivery`` counters); its status, or None without an answer."""
+        stats = self._stats
+        dress = self._dress
+        headers = event.headers if dress is None else dress(event)
+        t0 = self._now()
+        try:
+            status, done, body_head = await self._transport.post(url, event.body, headers)
+        except TransportError as exc:
+            detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
+            stats.record_error(endpoint, exc.kind, detail, event.event_id)
+            return None
+        except anyio.get_cancelled_exc_class():
+            stats.record_cancelled()
+            raise
+        stats.record_response(endpoint, status, int((done - t0) * 1e6), body_head, True)
+        return status
+
     async def _send(
         self,
         endpoint: int,
         url: str,
         event: Event | None,
         accepts: Table,
+        retry: _Retry | None = None,
         due: float | None = None,
     ) -> bool:
         """One request (a GET without an event), recorded; True when its answer is
         one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
-        ``due``: its intended send time; its latency is then counted from there."""
+        ``due``: its intended send time; its latency is then counted from there,
+        and its service time from the actual send.
+
+        With ``retry`` (``--retries``), a 5xx, a 429, a timeout or a connection
+        error is sent again after an exponential backoff with jitter; only the last
+        attempt is recorded as the request, the earlier ones count as ``retries``
+        (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
         stats = self._stats
-        t0 = self._now()
+        dress = self._dress
+        attempt = 0
+        while True:
+            t0 = self._now()
+            try:
+                if event is None:
+                    status, done, body_head = await self._transport.get(url)
+                else:
+                    headers = event.headers if dress is None else dress(event)
+                    status, done, body_head = await self._transport.post(url, event.body, headers)
+            except TransportError as exc:
+                if retry is not None and exc.kind in _RETRY_KINDS:
+                    if attempt < retry.limit:
+                        attempt += 1
+                        await self._backoff(retry, attempt)
+                        continue
+                    if attempt:
+                        stats.delivered("retries_exhausted")
+                # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
+                detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
+                cid = "" if event is None else event.event_id
+                stats.record_error(endpoint, exc.kind, detail, cid)
+                return False
+            except anyio.get_cancelled_exc_class():
+                stats.record_cancelled()
+                raise
+            latency_us = int((done - t0) * 1e6)
+            service_us: int | None = None
+            if due is not None:
+                # a due time in the future (the loop woke early) never makes it shorter
+                service_us = latency_us
+                latency_us = max(latency_us, int((done - due) * 1e6))
+            if accepts[status]:  # the common case: nothing more to pass
+                return stats.record_response(
+                    endpoint, status, latency_us, body_head, True, service_us
+                )
+            if retry is not None and (status >= 500 or status == 429):
+                if attempt < retry.limit:
+                    attempt += 1
+                    await self._backoff(retry, attempt)
+                    continue
+                if attempt:
+                    stats.delivered("retries_exhausted")
+            cid = "" if event is None else event.event_id  # X-Correlation-ID, for the sample
+            return stats.record_response(
+                endpoint, status, latency_us, body_head, False, service_us, cid
+            )
+
+    async def _backoff(self, retry: _Retry, attempt: int) -> None:
+        """Wait before retry number ``attempt`` (counted as sent once the wait is
+        over). A delivery still waiting to be retried when the run ends was in
+        flight: it counts as cancelled at the deadline, as a request would."""
         try:
-            if event is None:
-                status, done, body_head = await self._transport.get(url)
-            else:
-                status, done, body_head = await self._transport.post(url, event.body, event.headers)
-        except TransportError as exc:
-            # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
-            detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
-            stats.record_error(endpoint, exc.kind, detail)
-            return False
+            await self._sleep(retry.delay(attempt))
         except anyio.get_cancelled_exc_class():
-            stats.record_cancelled()
+            self._stats.record_cancelled()
             raise
-        latency_us = int((done - t0) * 1e6)
-        if due is None:
-            return stats.record_response(endpoint, status, latency_us, body_head, accepts[status])
-        # a due time in the future (the loop woke early) never makes it shorter
-        corrected_us = max(latency_us, int((done - due) * 1e6))
-        return stats.record_response(
-            endpoint, status, corrected_us, body_head, accepts[status], latency_us
-        )
+        self._stats.delivered("retries")
+
+
+class _Retry:
+    """One journey's retry policy: ``limit`` retries per delivery, the jitter drawn
+    from an RNG seeded by the journey (itself drawn from the VU's RNG)."""
+
+    __slots__ = ("_rng", "_seed", "limit")
+
+    def __init__(self, seed: int, limit: int) -> None:
+        self._seed = seed
+        self._rng: random.Random | None = None  # made on the first retry only
+        self.limit = limit
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter: uniform in [d/2, d], d = base * 2^(attempt-1)."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        d: float = min(RETRY_CAP_S, RETRY_BASE_S * 2.0 ** (attempt - 1))
+        return d * (0.5 + 0.5 * self._rng.random())

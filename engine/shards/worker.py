@@ -29,6 +29,7 @@ import anyio
 import orjson
 
 from engine.config import RunConfig
+from engine.domain.signing import SECRET_ENV
 from engine.errors import WebhookloadError
 from engine.metrics.stats import Snapshot
 from engine.run.loop import run_main
@@ -80,7 +81,11 @@ class ProcessRunner:
             orjson.dumps(config_json(self.config)).decode(),
         ]
         proc = await anyio.open_process(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=worker_env(self.config),
         )
         self._stop_event = anyio.Event()
         if self._stop_requested:
@@ -142,8 +147,25 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) ->
 
 
 def config_json(config: RunConfig) -> dict[str, Any]:
-    """The settings as JSON-able values, as the worker takes them on its command line."""
-    return dataclasses.asdict(config)
+    """The settings as JSON-able values, as the worker takes them on its command
+    line: without the signing secret, which a process listing would show (it
+    travels in the environment: :func:`worker_env`)."""
+    d = dataclasses.asdict(config)
+    del d["secret"]
+    return d
+
+
+def worker_env(config: RunConfig) -> dict[str, str] | None:
+    """The worker's environment: ours, with the secret when signing (else inherited)."""
+    return {**os.environ, SECRET_ENV: config.secret} if config.secret else None
+
+
+def config_from_argv(text: str) -> RunConfig:
+    """The child's side of :func:`config_json` and :func:`worker_env`."""
+    values = orjson.loads(text)
+    if values.get("sign"):
+        values["secret"] = os.environ.get(SECRET_ENV, "")
+    return RunConfig(**values)
 
 
 # --- the child side -------------------------------------------------------------
@@ -198,4 +220,4 @@ def _child(config: RunConfig) -> None:
 
 
 if __name__ == "__main__":
-    _child(RunConfig(**orjson.loads(sys.argv[1])))
+    _child(config_from_argv(sys.argv[1]))

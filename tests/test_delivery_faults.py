@@ -1,0 +1,136 @@
+"""--duplicate-rate and --reorder-rate against the reference target, both
+profiles: deliberate duplicates and early events are never errors, the tool
+counts them by what came back, and its counts agree with the target's /stats."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from engine.metrics.stats import DELIVERY_KEYS, Snapshot
+from engine.scenario.journeys import plan_journey
+from tests.helpers import get_json, target_process
+
+
+def _run(url: str, json_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", url, "--seed", "11"),
+            *("--duration", "1500ms", "--vus", "2", "--think", "0", "--json", str(json_path)),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "WEBHOOKLOAD_SECRET"},
+    )
+
+
+def _sum(d: dict[str, Any]) -> int:
+    return sum(d.values())
+
+
+@pytest.mark.parametrize("profile", ["strict", "public"])
+def test_duplicates_and_early_events_are_counted_as_the_target_saw_them(
+    profile: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "s.json"
+    with target_process("--profile", profile, "--error-delay", "0") as url:
+        res = _run(url, out, "--duplicate-rate", "0.3", "--reorder-rate", "0.3")
+        stats = get_json(url + "/stats")
+    assert res.returncode == 0, res.stderr
+    doc = orjson.loads(out.read_bytes())
+    d = doc["delivery"]
+    assert set(d) == set(DELIVERY_KEYS)
+    # a deliberate duplicate or early event is never an error, whatever its code
+    assert doc["requests"]["errors"] == 0, doc["sample_failures"]
+    assert d["duplicates_sent"] > 0 and d["early_sent"] > 0, d
+    parts = ("duplicates_rejected", "duplicates_accepted", "duplicates_failed")
+    assert sum(d[k] for k in parts) == d["duplicates_sent"]
+    assert d["early_refused"] + d["early_accepted"] + d["early_failed"] == d["early_sent"]
+    if profile == "strict":  # 409 for a replay, 404 for what does not exist yet
+        assert d["duplicates_rejected"] == d["duplicates_sent"]
+        assert d["early_refused"] == d["early_sent"]
+    else:  # the public service applies replays again (202, or 422/500 at the edges)
+        assert d["duplicates_rejected"] == 0 and d["duplicates_accepted"] > 0
+    # the target counted what the tool did; only a request cut off at the
+    # deadline may have reached it without its answer reaching the tool
+    cut = doc["cancelled_at_deadline"]
+    assert 0 <= _sum(stats["duplicates"]) - d["duplicates_sent"] <= cut, (stats, d, cut)
+    assert 0 <= _sum(stats["early"]) - d["early_sent"] <= cut, (stats, d, cut)
+    # in the ratio asked: about 0.3 of the accepted first deliveries
+    first = doc["requests"]["total"] - d["duplicates_sent"] - d["early_sent"]
+    assert first > 100, doc["requests"]
+    assert 0.15 < d["duplicates_sent"] / first < 0.45, (d, first)
+    assert any(line.startswith("Delivery: duplicates=") for line in res.stdout.splitlines())
+
+
+def test_no_faults_no_delivery_line_and_zero_counters(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    with target_process() as url:
+        res = _run(url, out)
+    assert res.returncode == 0, res.stderr
+    doc = orjson.loads(out.read_bytes())
+    assert doc["delivery"] == dict.fromkeys(DELIVERY_KEYS, 0)
+    assert "Delivery:" not in res.stdout
+
+
+def test_fault_draws_leave_a_seeds_journeys_unchanged() -> None:
+    """Without faults a --seed repeats its old journeys; with them, the same ones
+    plus the fault choices (drawn last, from the same VU stream)."""
+    kw: dict[str, Any] = {"max_updates": 3, "dispute_ratio": 0.5, "read_ratio": 0.1}
+    a, b = random.Random("5:0"), random.Random("5:0")
+    plain = plan_journey(a, **kw)
+    faulty = plan_journey(b, **kw, duplicate_rate=1.0, reorder_rate=1.0)
+    assert (faulty.order, faulty.dispute, faulty.read_back) == (
+        plain.order,
+        plain.dispute,
+        plain.read_back,
+    )
+    steps = len(plain.order)
+    assert faulty.duplicates & ((1 << steps) - 1) == (1 << steps) - 1
+    assert faulty.early_order and faulty.early_dispute
+    assert plain.duplicates == 0 and not plain.early_order
+
+
+def test_delivery_counters_merge_across_deltas() -> None:
+    a = Snapshot(delivery={"duplicates_sent": 2, "retries": 1})
+    b = Snapshot(delivery={"duplicates_sent": 3})
+    assert (a + b).delivery == {"duplicates_sent": 5, "retries": 1}
+    assert (b + a).delivery == (a + b).delivery
+    assert (a + Snapshot()).delivery == a.delivery
+
+
+def test_retries_against_a_target_failing_a_share_of_requests(tmp_path: Path) -> None:
+    """--fail-rate 0.3 answers 503 to 30% of webhooks: each is retried, the retries
+    are counted apart, and the target received first attempts + retries."""
+    out = tmp_path / "s.json"
+    with target_process("--fail-rate", "0.3") as url:
+        res = _run(url, out, "--retries", "4")
+        stats = get_json(url + "/stats")
+    assert res.returncode == 0, res.stderr
+    doc = orjson.loads(out.read_bytes())
+    d, req = doc["delivery"], doc["requests"]
+    webhooks = req["orders"] + req["disputes"]
+    assert d["retries"] > 0.1 * webhooks, (d, req)
+    # only a delivery whose every retry got a 503 is an error
+    assert req["errors"] == d["retries_exhausted"]
+    received = sum(_sum(codes) for codes in stats["received"].values())
+    cut = doc["cancelled_at_deadline"]
+    assert 0 <= received - (webhooks + d["retries"]) <= cut, (stats["received"], d, req, cut)
+
+
+def test_no_retries_by_default_so_503s_are_errors(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    with target_process("--fail-rate", "0.3") as url:
+        _run(url, out)
+    doc = orjson.loads(out.read_bytes())
+    assert doc["delivery"]["retries"] == 0 and doc["requests"]["errors"] > 0
