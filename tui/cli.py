@@ -209,7 +209,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["compare"]:
-        from engine.outputs.compare import main as compare_main
+        from engine import compare_main
 
         return compare_main(args[1:])
     ns, config = parse(args)
