@@ -94,13 +94,15 @@ def test_a_scrape_during_a_no_ui_run_and_after_its_last_delta_match_the_json(
     assert doc["requests"]["reads"] > 0
 
 
-def test_a_port_in_use_exits_2_before_any_load() -> None:
+@pytest.mark.parametrize("mode", [["--no-ui"], []], ids=["no-ui", "tui"])
+def test_a_port_in_use_exits_2_before_any_load(mode: list[str]) -> None:
+    """The TUI binds it before its screen opens, so it fails as --no-ui does."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         res = subprocess.run(
-            [*CMD, "--no-ui", "--target", "builtin", "--metrics-addr", f"127.0.0.1:{port}"],
+            [*CMD, *mode, "--target", "builtin", "--metrics-addr", f"127.0.0.1:{port}"],
             capture_output=True,
             text=True,
             timeout=60,
