@@ -26,7 +26,9 @@ from engine.errors import (
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 from engine.metrics.window import SnapshotWindow
+from engine.outputs.compare import main as compare_main
 from engine.outputs.docparts import endpoint_lines
+from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import (
     detail_lines,
@@ -74,9 +76,12 @@ __all__ = [
     "BuiltinTargetError",
     "CallbackSink",
     "ConfigError",
+    "MetricsEndpoint",
+    "OutputOptions",
     "Phase",
     "ProcessRunner",
     "RunConfig",
+    "RunOutputs",
     "RunResult",
     "Runner",
     "Saturation",
@@ -91,6 +96,7 @@ __all__ = [
     "WorkerError",
     "build_config",
     "check_json_path",
+    "compare_main",
     "detail_lines",
     "endpoint_lines",
     "exit_code_for",
@@ -113,4 +119,5 @@ __all__ = [
     "total_duration",
     "verification_lines",
     "write_json",
+    "write_report_file",
 ]

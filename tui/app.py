@@ -35,6 +35,7 @@ from engine.errors import (
 )
 from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
+from engine.outputs.extras import MetricsEndpoint, OutputOptions
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json
 from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
@@ -48,6 +49,7 @@ from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.headless import stage_text
 from tui.messages import RunFailed, RunFinished
 from tui.outcome import print_outcome
+from tui.results import SessionOutputs
 from tui.widgets import (
     ChartPanel,
     CodesPanel,
@@ -97,6 +99,7 @@ class WebhookLoadApp(App[int]):
         Binding("x", "stop", "Stop", id="stop"),
         Binding("r", "rerun", "Run again", id="rerun"),
         Binding("j", "save_json", "Save JSON", id="save-json"),
+        Binding("h", "save_report", "Save report", id="save-report"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # the form shows it
     ]
@@ -110,8 +113,10 @@ class WebhookLoadApp(App[int]):
         exit_on_finish: bool = False,
         runner_factory: RunnerFactory = default_runner,
         handle_signals: bool = False,
+        outputs: SessionOutputs | None = None,
     ) -> None:
         super().__init__()
+        self.outputs = outputs or SessionOutputs(OutputOptions())  # tui/results.py
         self.config = config
         self.json_path = json_path
         self.autostart = autostart
@@ -187,6 +192,7 @@ class WebhookLoadApp(App[int]):
         """Called by the engine in this event loop; only stores, never renders."""
         self.window.add(delta)
         self.seconds.add(delta)
+        self.outputs.on_snapshot(delta)
         if self.guard is not None:
             self.guard.on_snapshot(delta)
         if self.state == "starting":
@@ -220,7 +226,7 @@ class WebhookLoadApp(App[int]):
             return self.result is not None and not self.running
         if action == "stop":
             return self.running
-        if action == "save_json":
+        if action in ("save_json", "save_report"):
             return self.result is not None and not self.running
         return True
 
@@ -258,6 +264,8 @@ class WebhookLoadApp(App[int]):
         if config.abort_on_fail:
             self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
         self.query_one(ThresholdsPanel).configure(len(config.thresholds))
+        for problem in self.outputs.start(config):
+            self.notify(problem, severity="error", timeout=10)
         self.result = None
         self.saved_json = None
         self.failure = None
@@ -305,6 +313,8 @@ class WebhookLoadApp(App[int]):
         self.refresh_live()
         if self.json_path:
             self._write_json(self.json_path)
+        for line in self.outputs.finish(message.result, self.abort):
+            self.notify(line)
         self.query_one(SummaryPanel).show_result(message.result, self.saved_json, self.abort)
         self.query_one(ContentSwitcher).current = "summary-view"
         self.query_one("#summary-view").focus()  # so r / j / q act at once
@@ -317,6 +327,7 @@ class WebhookLoadApp(App[int]):
 
     def on_run_failed(self, message: RunFailed) -> None:
         self.state = "idle"
+        self.outputs.failed()
         self.failure = message.text
         self.exit_code = message.code
         self._dirty = True
@@ -358,6 +369,19 @@ class WebhookLoadApp(App[int]):
         self.notify(f"JSON summary saved to {path}")
         return True
 
+    async def action_save_report(self) -> None:
+        """`h`: the last run's HTML report into webhookload-results/, as `j` does."""
+        if self.result is None:
+            self.notify("No finished run to report on yet.", severity="warning")
+            return
+        save = self.outputs.save_report
+        try:  # plotly and ~5 MB of page: off the UI's loop
+            path = await asyncio.to_thread(save, RESULTS_DIR, self.result, self.abort)
+        except OSError as exc:
+            self.notify(f"cannot write the report into {RESULTS_DIR}/: {exc}", severity="error")
+            return
+        self.notify(f"HTML report saved to {path}")
+
     async def action_quit(self) -> None:
         """Mid-run: stop the run and quit once its result is in (summary and
         JSON kept); a second quit, or a run that never ends, quits at once."""
@@ -383,6 +407,7 @@ def run_app(
     json_path: str | None = None,
     autostart: bool = False,
     exit_on_finish: bool = False,
+    outputs: OutputOptions | None = None,
 ) -> int:
     """Run the app; then, on the restored terminal, what ``--no-ui`` would print."""
     if json_path is not None and (problem := check_json_path(json_path)):
@@ -390,15 +415,26 @@ def run_app(
             f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
         )
         return EXIT_USAGE
+    options = outputs or OutputOptions()
+    try:  # bound (or refused: exit 2) before the screen opens; tui/results.py says why here
+        metrics = MetricsEndpoint(options.metrics_addr, config) if options.metrics_addr else None
+    except WebhookloadError as exc:
+        print(f"webhookload-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    session = SessionOutputs(options, metrics)
     app = WebhookLoadApp(
         config,
         json_path=json_path,
         autostart=autostart,
         exit_on_finish=exit_on_finish,
         handle_signals=True,
+        outputs=session,
     )
     # The engine runs in its own process (engine/shards/worker.py); this loop only renders.
-    code = app.run(loop=new_event_loop())
+    try:
+        code = app.run(loop=new_event_loop())
+    finally:
+        session.close()
     print_outcome(app)
     if code is None:  # Textual's own exit: a crash (1) or none of ours
         return app.return_code or app.exit_code

@@ -17,6 +17,7 @@ from typing import NoReturn
 from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
+from engine.outputs.extras import OutputOptions
 
 EPILOG = """\
 exit codes:
@@ -30,6 +31,12 @@ exit codes:
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
 
 When several apply: 130, then 99, then 5, then 4.
+
+Compare two --json summaries (a gate between two builds of the service):
+  webhookload-tui compare BASE.json NEW.json [--max-regression 10%]
+prints rate, error rate and p50/p95/p99 (overall and per endpoint) side by
+side; exits 99 when NEW is worse than BASE beyond the tolerance, 0 when not,
+2 on bad input. See: webhookload-tui compare --help
 
 Thresholds: p50|p90|p95|p99|max<DURATION, errors<PERCENT%, rate>NUMBER, each
 optionally for one endpoint: p99{endpoint=chargebacks}<50ms. Repeat --threshold
@@ -74,8 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = RunConfig()
     p = _Parser(
         prog="webhookload-tui",
+        usage="%(prog)s [options]\n"
+        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]",
         description="Load-test a payment-webhook ingest service with realistic order "
-        "lifecycles and chargeback disputes. Opens the TUI unless --no-ui is given.",
+        "lifecycles and chargeback disputes. Opens the TUI unless --no-ui is given. "
+        "The compare subcommand sets two --json summaries side by side.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -171,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_delivery_flags(p)
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
+    _add_output_flags(p)
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")
     add("--autostart", action="store_true", help="TUI: start the run at once")
     add("--exit-on-finish", action="store_true", help="TUI: quit shortly after the summary")
@@ -226,6 +237,42 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
+    """The run's other outputs (engine/outputs/extras.py), not run settings."""
+    p.add_argument(
+        "--timeline",
+        metavar="PATH",
+        help="write one row per second to PATH: NDJSON, or CSV when PATH ends in .csv",
+    )
+    p.add_argument(
+        "--report",
+        metavar="PATH.html",
+        help="write a self-contained HTML report with charts to PATH at the end",
+    )
+    p.add_argument(
+        "--metrics-addr",
+        dest="metrics_addr",
+        metavar="HOST:PORT",
+        help="serve live Prometheus metrics at http://HOST:PORT/metrics during the run",
+    )
+    p.add_argument(
+        "--metrics-linger",
+        dest="metrics_linger",
+        metavar="DURATION",
+        help="--no-ui: keep serving the final metrics this long after the run, so a "
+        "scrape sees them; Ctrl+C ends it (default 0)",
+    )
+
+
+def output_options(ns: argparse.Namespace) -> OutputOptions:
+    return OutputOptions(
+        timeline=ns.timeline,
+        report=ns.report,
+        metrics_addr=ns.metrics_addr,
+        metrics_linger=ns.metrics_linger,
+    )
+
+
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
 """Every run setting is a flag of the same name (dashes for underscores)."""
 
@@ -239,21 +286,31 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         ns.secret = os.environ.get(SECRET_ENV) or None
     try:
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
+        output_options(ns).check()
     except WebhookloadError as exc:
         parser.exit(exc.exit_code, f"{parser.prog}: error: {exc}\n")
     return ns, config
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns, config = parse(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["compare"]:
+        from engine import compare_main
+
+        return compare_main(args[1:])
+    ns, config = parse(args)
     if ns.no_ui:
         from tui.headless import run_headless
 
-        return run_headless(config, json_path=ns.json)
+        return run_headless(config, json_path=ns.json, outputs=output_options(ns))
     from tui.app import run_app
 
     return run_app(
-        config, json_path=ns.json, autostart=ns.autostart, exit_on_finish=ns.exit_on_finish
+        config,
+        json_path=ns.json,
+        autostart=ns.autostart,
+        exit_on_finish=ns.exit_on_finish,
+        outputs=output_options(ns),
     )
 
 

@@ -18,6 +18,7 @@ from engine.config import RunConfig
 from engine.domain.durations import format_duration
 from engine.domain.stages import parse_stages, target_at
 from engine.errors import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     WebhookloadError,
@@ -25,6 +26,7 @@ from engine.errors import (
 from engine.metrics.saturation import judge
 from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
+from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json, result_lines
 from engine.outputs.thresholds import AbortGuard, parse_thresholds
@@ -135,15 +137,50 @@ def banner_lines(config: RunConfig) -> list[str]:
     ]
 
 
-def run_headless(config: RunConfig, json_path: str | None = None) -> int:
+def run_headless(
+    config: RunConfig, json_path: str | None = None, outputs: OutputOptions | None = None
+) -> int:
     if json_path is not None and (problem := check_json_path(json_path)):
         print(
             f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
         )
         return EXIT_USAGE
+    options = outputs or OutputOptions()
+    metrics: MetricsEndpoint | None = None
+    try:  # refused before any load: exit 2, one line
+        options.check()
+        extras = RunOutputs(options, config)
+        if options.metrics_addr is not None:
+            metrics = MetricsEndpoint(options.metrics_addr, config)
+    except WebhookloadError as exc:
+        print(f"webhookload-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        code = _run(config, json_path, extras, metrics)
+        if metrics is not None and (linger := options.linger_s) > 0 and code != EXIT_INTERRUPTED:
+            print(
+                f"Serving the final metrics at {metrics.url} for {format_duration(linger)}"
+                " (Ctrl+C ends it)",
+                file=sys.stderr,
+                flush=True,
+            )
+            metrics.linger(linger)
+        return code
+    finally:
+        extras.close()
+        if metrics is not None:
+            metrics.close()
+
+
+def _run(
+    config: RunConfig, json_path: str | None, extras: RunOutputs, metrics: MetricsEndpoint | None
+) -> int:
     progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty(), config=config)
     guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
-    sinks: list[Sink] = [progress]
+    sinks: list[Sink] = [progress, *extras.sinks]
+    if metrics is not None:
+        sinks.append(metrics.metrics)
+        print(f"Live metrics at {metrics.url}", file=sys.stderr, flush=True)
     if config.abort_on_fail:
         sinks.append(guard)
     runner = Runner(config, sinks=sinks)
@@ -173,4 +210,11 @@ def run_headless(config: RunConfig, json_path: str | None = None) -> int:
     if json_path is not None:
         write_json(json_path, result_json(result, guard.abort))
         print(f"JSON summary written to {json_path}", file=sys.stderr)
-    return exit_code_for(result, guard.abort)
+    code = exit_code_for(result, guard.abort)
+    try:
+        for line in extras.finish(result, guard.abort):
+            print(line, file=sys.stderr)
+    except OSError as exc:  # checked before the run, so rare: the disk filled up
+        print(f"webhookload-tui: cannot write the report: {exc}", file=sys.stderr)
+        return code or EXIT_FAILED
+    return code

@@ -103,6 +103,10 @@ class LiveMetrics(Collector):
     def total(self) -> Snapshot:
         return self._state[0]
 
+    def reset(self) -> None:
+        """Back to zeros, for the next run in the same process (the TUI's "run again")."""
+        self._state = (Snapshot(), ())
+
     def on_snapshot(self, delta: Snapshot) -> None:
         total, recent = self._state
         horizon = delta.end - HEALTH_WINDOW_S

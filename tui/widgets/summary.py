@@ -74,7 +74,7 @@ class SummaryPanel(Static):
         footer = Text(head, style=style)
         if json_path:
             footer.append(f"\nJSON summary: {json_path}", style="bold")
-        footer.append("\nr: run again   j: save JSON   q: quit", style="dim")
+        footer.append("\nr: run again   j: save JSON   h: save HTML report   q: quit", style="dim")
         parts: list[Text | Table] = [block, endpoints, outcomes, Text(""), tables, Text("")]
         if checks:
             checks.rstrip()
