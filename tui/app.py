@@ -42,6 +42,7 @@ from engine.outputs.verdict import exit_code_for
 from engine.run.loop import new_event_loop
 from engine.run.runner import RunResult, SnapshotSink
 from engine.run.sinks import CallbackSink
+from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
@@ -80,7 +81,10 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 
 
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
-    """The engine in its own process: repaints never stall the generator."""
+    """The engine in its own process: repaints never stall the generator
+    (with --workers N, N of them under a coordinator that merges them here)."""
+    if config.workers > 1 or config.backend != "process":
+        return make_runner(config, [CallbackSink(sink)])
     return ProcessRunner(config, sinks=[CallbackSink(sink)])
 
 
