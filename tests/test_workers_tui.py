@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from engine.config import build_config
-from engine.shards.coordinator import Coordinator
+from engine.errors import EXIT_SHARD_LOST
+from engine.metrics.stats import Stats
+from engine.run.runner import RunResult
+from engine.shards.coordinator import Coordinator, ShardLost
 from engine.shards.worker import ProcessRunner
 from tests.test_terminal import Tmux
 from tests.test_tui_pilot import SIZE, summary_text, wait_for
@@ -33,6 +36,30 @@ async def test_the_app_drives_two_shards_against_the_builtin_target() -> None:
         assert set(result.total.health) == {0, 1}  # both shards' deltas reached the app
         assert result.total.total > 0 and result.total.errors == 0
         assert app.window.total.total == result.total.total  # one run, as the sinks saw it
+        assert "Requests:" in summary_text(app)
+        await pilot.press("q")
+
+
+@pytest.mark.anyio
+async def test_a_lost_shard_shows_the_partial_summary_and_exits_6() -> None:
+    stats = Stats(shard=0)
+    stats.record_response(0, 202, 1500)
+    partial = RunResult(build_config({}), "http://127.0.0.1:1", stats.take(1.0), 1.0, True)
+
+    class _Lost:
+        async def run(self) -> RunResult:
+            raise ShardLost("shard 1 of 2 (pid 4242) failed: gone", partial)
+
+        def stop(self) -> None:
+            pass
+
+    app = WebhookLoadApp(
+        build_config({"workers": "2"}), autostart=True, runner_factory=lambda c, s: _Lost()
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.result is not None)
+        assert app.result is partial and app.exit_code == EXIT_SHARD_LOST
+        assert app.failure == "shard 1 of 2 (pid 4242) failed: gone"
         assert "Requests:" in summary_text(app)
         await pilot.press("q")
 
