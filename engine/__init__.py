@@ -17,6 +17,7 @@ from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SHARD_LOST,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
     EXIT_UNVERIFIED,
@@ -54,6 +55,8 @@ from engine.run.loop import new_event_loop, run_main
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
 from engine.run.sinks import CallbackSink, Sink
+from engine.shards.coordinator import Coordinator, ShardLost
+from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner, WorkerError
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_SHARD_LOST",
     "EXIT_THRESHOLDS",
     "EXIT_UNREACHABLE",
     "EXIT_UNVERIFIED",
@@ -76,6 +80,7 @@ __all__ = [
     "BuiltinTargetError",
     "CallbackSink",
     "ConfigError",
+    "Coordinator",
     "MetricsEndpoint",
     "OutputOptions",
     "Phase",
@@ -85,6 +90,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "Saturation",
+    "ShardLost",
     "Sink",
     "Snapshot",
     "SnapshotSink",
@@ -104,6 +110,7 @@ __all__ = [
     "format_duration",
     "format_latency",
     "judge",
+    "make_runner",
     "new_event_loop",
     "outcome_lines",
     "parse_stages",

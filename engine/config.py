@@ -8,6 +8,8 @@ CLI's error line and the form's inline message use the same words.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import os
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +80,9 @@ class RunConfig:
     duplicate_rate: float = 0.0  # share of accepted webhooks delivered again
     reorder_rate: float = 0.0  # share of orders/disputes whose 2nd event goes first
     retries: int = 0  # retries of a webhook on 5xx, 429, timeouts, connection errors
+    workers: int = 1  # engine processes (shards); totals like vus are split among them
+    backend: str = "process"  # where shards run: local processes, or Ray actors
+    ray_address: str = ""  # --backend ray: "" starts a local Ray, else auto or ray://host:port
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
@@ -207,6 +212,38 @@ def parse_target(text: str) -> str:
     return value.rstrip("/")
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a positive integer, or ``auto`` for one per core."""
+    if text.strip() == "auto":
+        return os.cpu_count() or 1
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError("workers", "a positive integer or auto", text)
+    return value
+
+
+BACKENDS = ("process", "ray")
+INSTALL_RAY = "pip install 'webhookload[distributed]'"
+
+
+def _backend(text: str) -> str:
+    """``--backend``: ``ray`` needs the optional extra, said in the one line."""
+    value = _choice("backend", BACKENDS)(text)
+    if value == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("backend", f"process, or ray once installed ({INSTALL_RAY})", text)
+    return value
+
+
+def _ray_address(text: str) -> str:
+    value = text.strip()
+    if value in ("", "auto") or (value.startswith("ray://") and len(value) > len("ray://")):
+        return value
+    raise ConfigError("ray-address", "auto or a Ray client URL like ray://host:10001", text)
+
+
 def _read_api(text: str) -> str:
     """The read API's base URL (the payment manager API; port 3000 in production)."""
     if text.strip() == "":
@@ -296,6 +333,9 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "duplicate_rate": _fraction("duplicate-rate"),
     "reorder_rate": _fraction("reorder-rate"),
     "retries": _nonneg_int("retries"),
+    "workers": _workers,
+    "backend": _backend,
+    "ray_address": _ray_address,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 
@@ -338,6 +378,17 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
     _check_signing(config)
+    if config.ray_address and config.backend != "ray":
+        raise ConfigError("ray-address", "used with --backend ray", config.ray_address)
+    if config.workers > 1 and config.stages:
+        raise ConfigError(
+            "workers",
+            "1 with --stages (ramps are not split across shards yet)",
+            str(config.workers),
+        )
+    if config.workers > 1 and config.workers > config.vus and not config.rate:
+        # every shard runs at least one VU (shares differ by at most one)
+        raise ConfigError("workers", f"at most --vus ({config.vus})", str(config.workers))
     return config
 
 

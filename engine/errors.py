@@ -24,6 +24,8 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_UNVERIFIED = 4
 EXIT_NO_SUCCESS = 5
+EXIT_SHARD_LOST = 6
+"""``--workers``/``--backend ray``: a shard died mid-run; the others were stopped."""
 EXIT_THRESHOLDS = 99
 EXIT_REGRESSION = EXIT_THRESHOLDS
 """``compare --max-regression``: the same gate code as a failed threshold."""

@@ -54,6 +54,7 @@ def test_help_documents_exit_codes() -> None:
         errors.EXIT_UNREACHABLE: "unreachable",
         errors.EXIT_UNVERIFIED: "--verify",
         errors.EXIT_NO_SUCCESS: "no request succeeded",
+        errors.EXIT_SHARD_LOST: "a shard died mid-run",
         errors.EXIT_THRESHOLDS: "a --threshold failed, or --abort-on-fail ended the run",
         errors.EXIT_INTERRUPTED: "interrupted",
     }

@@ -43,6 +43,8 @@ from engine.outputs.verdict import exit_code_for
 from engine.run.loop import new_event_loop
 from engine.run.runner import RunResult, SnapshotSink
 from engine.run.sinks import CallbackSink
+from engine.shards.coordinator import ShardLost
+from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
@@ -83,7 +85,10 @@ RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
 
 
 def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
-    """The engine in its own process: repaints never stall the generator."""
+    """The engine in its own process: repaints never stall the generator
+    (with --workers N, N of them under a coordinator that merges them here)."""
+    if config.workers > 1 or config.backend != "process":
+        return make_runner(config, [CallbackSink(sink)])
     return ProcessRunner(config, sinks=[CallbackSink(sink)])
 
 
@@ -282,6 +287,11 @@ class WebhookLoadApp(App[int]):
     async def _run(self, runner: RunnerLike) -> None:
         try:
             result = await runner.run()
+        except ShardLost as exc:
+            if exc.partial is None:
+                self.post_message(RunFailed(str(exc), exc.exit_code))
+            else:  # what was measured until the shard died, and why the run ended
+                self.post_message(RunFinished(exc.partial, str(exc), exc.exit_code))
         except WebhookloadError as exc:
             self.post_message(RunFailed(str(exc), exc.exit_code))
         except Exception as exc:  # surfaced in the UI rather than killing the app
@@ -308,6 +318,9 @@ class WebhookLoadApp(App[int]):
     def on_run_finished(self, message: RunFinished) -> None:
         self.result = message.result
         self.exit_code = exit_code_for(message.result, self.abort)
+        if message.lost is not None:
+            self.failure, self.exit_code = message.lost, message.code
+            self.notify(message.lost, title="A shard died", severity="error", timeout=10)
         self.state = "finished"
         self._dirty = True
         self.refresh_live()

@@ -27,6 +27,7 @@ exit codes:
   3    target unreachable (checked before any load is sent)
   4    --verify: sampled orders the service did not apply (Kafka mode)
   5    no request succeeded (every one failed, or none completed)
+  6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is still printed)
 
@@ -180,6 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="end the run as soon as a --threshold fails (after 5s; max at once)",
     )
     _add_delivery_flags(p)
+    add(
+        "--workers",
+        metavar="N",
+        help="engine processes (shards), each with its own event loop, sharing the VUs; "
+        "auto = one per core (default 1)",
+    )
+    add(
+        "--backend",
+        help="where the shards run: process (this machine) or ray (Ray actors, spread over "
+        "a cluster; pip install 'webhookload[distributed]') (default process)",
+    )
+    add(
+        "--ray-address",
+        dest="ray_address",
+        metavar="ADDR",
+        help="--backend ray: auto (the running cluster) or ray://host:10001; "
+        "unset = start a local Ray instance",
+    )
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")
     _add_output_flags(p)
     add("--no-ui", action="store_true", help="run headless: progress on stderr, summary on stdout")

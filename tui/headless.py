@@ -32,8 +32,10 @@ from engine.outputs.summary import result_json, result_lines
 from engine.outputs.thresholds import AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
-from engine.run.runner import Phase, Runner, RunResult
+from engine.run.runner import Phase, RunResult
 from engine.run.sinks import Sink
+from engine.shards.coordinator import ShardLost
+from engine.shards.runners import make_runner
 
 PLAIN_EVERY_S = 5.0
 """Without a terminal, a progress line every this many seconds of the run."""
@@ -130,7 +132,8 @@ def banner_lines(config: RunConfig) -> list[str]:
     """What the run will do, before it starts; the seed reproduces its choices."""
     duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
     return [
-        f"Starting load test: {load_text(config)}, {duration}",
+        f"Starting load test: {load_text(config)}, {duration}"
+        + (f", {config.workers} workers" if config.workers > 1 else ""),
         f"Target: {config.target}",
         f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
         "",
@@ -183,7 +186,7 @@ def _run(
         print(f"Live metrics at {metrics.url}", file=sys.stderr, flush=True)
     if config.abort_on_fail:
         sinks.append(guard)
-    runner = Runner(config, sinks=sinks)
+    runner = make_runner(config, sinks=sinks)
     print("\n".join(banner_lines(runner.config)), flush=True)
 
     async def main() -> RunResult:
@@ -203,6 +206,8 @@ def _run(
         result = run_main(main)
     except WebhookloadError as exc:
         progress.clear()
+        if isinstance(exc, ShardLost) and exc.partial is not None:
+            print("\n".join(result_lines(exc.partial, guard.abort)), flush=True)
         print(f"webhookload-tui: {exc}", file=sys.stderr)
         return exc.exit_code
     progress.clear()

@@ -13,11 +13,15 @@ from engine.run.runner import RunResult
 
 
 class RunFinished(Message):
-    """The run ended (deadline, stop, or interrupt) with its result."""
+    """The run ended (deadline, stop, or interrupt) with its result; or a shard
+    died (``lost``: the error's text, ``code``: its exit code) and ``result`` is
+    what was measured until then."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, lost: str | None = None, code: int = EXIT_FAILED) -> None:
         super().__init__()
         self.result = result
+        self.lost = lost
+        self.code = code
 
 
 class RunFailed(Message):

@@ -42,6 +42,8 @@ def print_outcome(app: Outcome) -> None:
             print("\n".join(summary_block(app.result, app.abort)), flush=True)
             if app.saved_json:
                 print(f"JSON summary written to {app.saved_json}", file=sys.stderr, flush=True)
+            if app.failure:  # a shard died: the summary above is what it measured
+                print(f"webhookload-tui: {app.failure}", file=sys.stderr, flush=True)
         elif app.failure:
             print(f"webhookload-tui: {app.failure}", file=sys.stderr, flush=True)
     except OSError:  # the terminal hung up: nobody is left to read it

@@ -54,12 +54,28 @@ class WorkerError(WebhookloadError):
 class ProcessRunner:
     """Runs a :class:`Runner` in ``python -m engine.shards.worker``; deltas arrive in this loop."""
 
-    def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        sinks: Sequence[Sink] = (),
+        shard: int = 0,
+        epoch: float | None = None,
+    ) -> None:
         self.config = config
+        self.shard = shard
+        self.epoch = epoch
+        self.pid: int | None = None
+        """The engine process's pid once started (a dead shard is named by it)."""
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
         self._stop_event: anyio.Event | None = None
+
+    @property
+    def where(self) -> str:
+        """The engine process, for a message naming this shard."""
+        return f"pid {self.pid}" if self.pid is not None else "not started"
 
     def stop(self) -> None:
         """End the run: the worker cancels in-flight requests and still sends the result."""
@@ -79,6 +95,8 @@ class ProcessRunner:
             "-m",
             "engine.shards.worker",
             orjson.dumps(config_json(self.config)).decode(),
+            str(self.shard),
+            "" if self.epoch is None else repr(self.epoch),
         ]
         proc = await anyio.open_process(
             cmd,
@@ -87,6 +105,7 @@ class ProcessRunner:
             stderr=subprocess.PIPE,
             env=worker_env(self.config),
         )
+        self.pid = proc.pid
         self._stop_event = anyio.Event()
         if self._stop_requested:
             self._stop_event.set()
@@ -102,6 +121,10 @@ class ProcessRunner:
                     failure = exc
                 tg.cancel_scope.cancel()
             if isinstance(failure, WorkerError):
+                with anyio.move_on_after(2):  # how it ended: an exit code, or a signal
+                    await proc.wait()
+                if proc.returncode is not None:
+                    failure = WorkerError(f"{failure} ({_exit_status(proc.returncode)})")
                 tail = bytes(stderr).decode(errors="replace").strip()[-800:]
                 raise WorkerError(f"{failure}: {tail}" if tail else str(failure))
             if failure is not None:
@@ -134,6 +157,16 @@ class ProcessRunner:
                         return result
                     case ErrorMsg(error):
                         raise error
+
+
+def _exit_status(code: int) -> str:
+    """``exit code 1``, or ``killed by SIGKILL`` (a negative code is a signal)."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
 
 
 async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) -> None:
@@ -184,17 +217,19 @@ class _Messages:
         self._send(PhaseMsg(phase))
 
 
-def _child(config: RunConfig) -> None:
-    # A closed terminal hangs up its whole process group: the parent stops us
-    # (stdin) and still wants the result, so the hangup is the parent's alone.
+def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> None:
+    # A closed terminal hangs up its whole process group, and Ctrl+C interrupts
+    # it: the parent stops us (stdin) and still wants the result, so the hangup
+    # and the interrupt are the parent's alone.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer
 
     def send(msg: Message) -> None:
         out.write(encode(msg))
         out.flush()
 
-    runner = Runner(config, sinks=[_Messages(send)])
+    runner = Runner(config, sinks=[_Messages(send)], shard=shard, epoch=epoch)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -220,4 +255,5 @@ def _child(config: RunConfig) -> None:
 
 
 if __name__ == "__main__":
-    _child(config_from_argv(sys.argv[1]))
+    _args = [*sys.argv[1:], "0", ""][:3]  # config JSON, shard index, epoch ("" = none)
+    _child(config_from_argv(_args[0]), int(_args[1]), float(_args[2]) if _args[2] else None)

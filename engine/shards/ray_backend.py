@@ -1,0 +1,178 @@
+"""``--backend ray``: each shard a Ray actor running the same engine.
+
+An async actor runs a :class:`~engine.run.runner.Runner` on the actor's event
+loop; its ``run`` method is a streaming generator (Ray's documented
+generator-method API: each ``yield`` reaches the caller at once) that yields the
+messages of :mod:`engine.shards.protocol`, as a worker process writes them on
+its pipe. The driver side, :class:`RayShard`, has the shard interface of
+:mod:`engine.shards.coordinator`, so the merge path is the coordinator's, the
+same as for processes. Actors are placed with the ``SPREAD`` strategy, one core
+each, so the shards of a cluster land on as many nodes as possible.
+
+Ray is an optional extra (``pip install 'webhookload[distributed]'``): this
+module is imported only for ``--backend ray``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import ray
+
+from engine.config import RunConfig
+from engine.errors import WebhookloadError
+from engine.run.runner import Runner, RunResult
+from engine.run.sinks import PhaseSink, Sink
+from engine.shards.coordinator import Coordinator
+from engine.shards.protocol import DeltaMsg, ErrorMsg, Message, PhaseMsg, ResultMsg
+from engine.shards.worker import _Messages
+
+RAY_START_DELAY_S = 8.0
+"""The common start lies this far ahead: an actor's worker process must start
+and import the engine first (slower than a plain process, more so on a cluster)."""
+OBJECT_STORE_BYTES = 100 * 1024 * 1024
+"""A local Ray instance's object store: deltas are small, and CI machines too."""
+
+
+class RayShardError(WebhookloadError):
+    """A Ray actor died or failed; ``str()`` says how."""
+
+
+class _ShardActor:
+    """One shard on a Ray worker: the engine on the actor's event loop."""
+
+    def __init__(self) -> None:
+        self._runner: Runner | None = None
+        self._stop_requested = False
+
+    async def where(self) -> str:
+        return f"Ray actor on {socket.gethostname()}, pid {os.getpid()}"
+
+    async def run(self, config: dict[str, Any], shard: int, epoch: float) -> AsyncIterator[Message]:
+        """Run the shard, yielding each delta and phase, then the result or error."""
+        queue: asyncio.Queue[Message] = asyncio.Queue()
+        runner = Runner(
+            RunConfig(**config), sinks=[_Messages(queue.put_nowait)], shard=shard, epoch=epoch
+        )
+        self._runner = runner
+        if self._stop_requested:
+            runner.stop()
+
+        async def main() -> None:
+            try:
+                queue.put_nowait(ResultMsg(await runner.run()))
+            except WebhookloadError as exc:
+                queue.put_nowait(ErrorMsg(exc))
+            except Exception as exc:  # crossed to the driver as a shard failure
+                queue.put_nowait(ErrorMsg(RayShardError(f"the shard failed: {exc!r}")))
+
+        task = asyncio.ensure_future(main())
+        try:
+            while True:
+                msg = await queue.get()
+                yield msg
+                if isinstance(msg, ResultMsg | ErrorMsg):
+                    return
+        finally:
+            runner.stop()
+            await asyncio.wait([task], timeout=5)
+
+    async def stop(self) -> None:
+        """Async, so it runs on the actor's event loop, where the runner runs."""
+        self._stop_requested = True
+        if self._runner is not None:
+            self._runner.stop()
+
+
+_RemoteActor: Any = None
+
+
+def _remote_actor() -> Any:
+    """The actor class, made remote once (after ``ray.init``, as Ray allows either way)."""
+    global _RemoteActor
+    if _RemoteActor is None:
+        _RemoteActor = ray.remote(num_cpus=1, max_restarts=0)(_ShardActor)
+    return _RemoteActor
+
+
+class RayShard:
+    """The driver's side of one actor: the coordinator's shard interface."""
+
+    def __init__(self, config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> None:
+        self.config = config
+        self.shard = shard
+        self.epoch = epoch
+        self._sinks = tuple(sinks)
+        self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
+        self._where = f"Ray actor {shard}"
+        self._actor = _remote_actor().options(scheduling_strategy="SPREAD").remote()
+
+    @property
+    def where(self) -> str:
+        return self._where
+
+    def stop(self) -> None:
+        self._actor.stop.remote()
+
+    async def run(self) -> RunResult:
+        try:
+            self._where = await self._actor.where.remote()
+            gen = self._actor.run.remote(dataclasses.asdict(self.config), self.shard, self.epoch)
+            async for ref in gen:
+                msg = await ref
+                match msg:
+                    case DeltaMsg(delta):
+                        for sink in self._sinks:
+                            sink.on_snapshot(delta)
+                    case PhaseMsg(phase):
+                        for phase_sink in self._phase_sinks:
+                            phase_sink.on_phase(phase)
+                    case ResultMsg(result):
+                        return result
+                    case ErrorMsg(error):
+                        raise error
+        except ray.exceptions.RayError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise RayShardError(f"the Ray actor failed ({type(exc).__name__}: {first})") from None
+        finally:
+            ray.kill(self._actor, no_restart=True)
+        raise RayShardError("the Ray actor ended without a result")
+
+
+@contextmanager
+def ray_session(address: str, workers: int) -> Iterator[None]:
+    """Connect to ``address`` (``auto``, ``ray://host:10001``), or start a local
+    instance when it is empty, capped to fit a small machine; disconnect after."""
+    if ray.is_initialized():  # the caller's own session (a notebook, a test)
+        yield
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(
+            num_cpus=max(workers, os.cpu_count() or 1),
+            object_store_memory=OBJECT_STORE_BYTES,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+class RayCoordinator(Coordinator):
+    """The coordinator with Ray actors for shards, inside a Ray session."""
+
+    def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
+        super().__init__(config, sinks=sinks, shard_factory=RayShard, start_delay=RAY_START_DELAY_S)
+
+    async def run(self) -> RunResult:
+        with ray_session(self.config.ray_address, self.config.workers):
+            return await super().run()

@@ -1,0 +1,65 @@
+"""``--backend ray``: two shards as Ray actors on a local Ray instance (the Ray
+test: marked ``ray``; Ray comes with ``make install``, the ``distributed`` extra)."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+
+from engine.config import ConfigError, build_config
+from engine.metrics.stats import Snapshot
+from engine.run.sinks import CallbackSink
+from engine.shards.ray_backend import RayCoordinator
+from engine.shards.runners import make_runner
+from tests.helpers import get_json, target_process
+from tests.test_engine_live import assert_counts_agree
+
+
+@pytest.mark.ray
+@pytest.mark.anyio
+async def test_two_ray_shards_agree_with_the_targets_own_counts() -> None:
+    with target_process() as url:
+        cfg = build_config(
+            {
+                "target": url,
+                "vus": "4",
+                "duration": "2s",
+                "think": "0",
+                "workers": "2",
+                "backend": "ray",
+                "dispute_ratio": "0.5",
+            }
+        )
+        deltas: list[Snapshot] = []
+        runner = make_runner(cfg, [CallbackSink(deltas.append)])
+        assert isinstance(runner, RayCoordinator)
+        result = await runner.run()
+        stats = get_json(url + "/stats")
+    total = result.total
+    assert total.total > 20 and total.errors == 0  # distinct streams: no invalid sequence
+    assert_counts_agree(total, stats)
+    assert set(total.health) == {0, 1}  # both actors ran, their health kept apart
+    assert sum(d.total for d in deltas) == total.total
+
+
+def test_backend_ray_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "ray" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ConfigError, match=r"pip install 'webhookload\[distributed\]'"):
+        build_config({"backend": "ray"})
+
+
+def test_ray_address_values() -> None:
+    assert build_config({"backend": "ray", "ray_address": "auto"}).ray_address == "auto"
+    cfg = build_config({"backend": "ray", "ray_address": "ray://10.0.0.5:10001"})
+    assert cfg.ray_address == "ray://10.0.0.5:10001"
+    with pytest.raises(ConfigError, match="--ray-address must be auto or a Ray client URL"):
+        build_config({"backend": "ray", "ray_address": "http://x"})
+    with pytest.raises(ConfigError, match="--ray-address must be used with --backend ray"):
+        build_config({"ray_address": "auto"})

@@ -1,0 +1,94 @@
+"""``--workers`` under the TUI: the app drives the real coordinator (Pilot), and
+the real app in a real terminal (tmux) runs two shards to their summary."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.config import build_config
+from engine.errors import EXIT_SHARD_LOST
+from engine.metrics.stats import Stats
+from engine.run.runner import RunResult
+from engine.shards.coordinator import Coordinator, ShardLost
+from engine.shards.worker import ProcessRunner
+from tests.test_terminal import Tmux
+from tests.test_tui_pilot import SIZE, summary_text, wait_for
+from tui.app import WebhookLoadApp, default_runner
+
+
+@pytest.mark.anyio
+async def test_the_app_drives_two_shards_against_the_builtin_target() -> None:
+    cfg = build_config(
+        {"target": "builtin", "workers": "2", "vus": "4", "duration": "2s", "think": "0"}
+    )
+    app = WebhookLoadApp(cfg, autostart=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == "finished" or app.failure is not None, 60)
+        assert app.failure is None, app.failure
+        result = app.result
+        assert result is not None
+        assert set(result.total.health) == {0, 1}  # both shards' deltas reached the app
+        assert result.total.total > 0 and result.total.errors == 0
+        assert app.window.total.total == result.total.total  # one run, as the sinks saw it
+        assert "Requests:" in summary_text(app)
+        await pilot.press("q")
+
+
+@pytest.mark.anyio
+async def test_a_lost_shard_shows_the_partial_summary_and_exits_6() -> None:
+    stats = Stats(shard=0)
+    stats.record_response(0, 202, 1500)
+    partial = RunResult(build_config({}), "http://127.0.0.1:1", stats.take(1.0), 1.0, True)
+
+    class _Lost:
+        async def run(self) -> RunResult:
+            raise ShardLost("shard 1 of 2 (pid 4242) failed: gone", partial)
+
+        def stop(self) -> None:
+            pass
+
+    app = WebhookLoadApp(
+        build_config({"workers": "2"}), autostart=True, runner_factory=lambda c, s: _Lost()
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.result is not None)
+        assert app.result is partial and app.exit_code == EXIT_SHARD_LOST
+        assert app.failure == "shard 1 of 2 (pid 4242) failed: gone"
+        assert "Requests:" in summary_text(app)
+        await pilot.press("q")
+
+
+def test_one_worker_keeps_the_single_engine_process() -> None:
+    assert isinstance(default_runner(build_config({}), lambda d: None), ProcessRunner)
+    two = default_runner(build_config({"workers": "2"}), lambda d: None)
+    assert isinstance(two, Coordinator)
+
+
+@pytest.mark.terminal
+def test_two_workers_in_a_real_terminal_reach_the_summary(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "webhookload-tui"
+    rc_file = tmp_path / "rc"
+    tmux = Tmux(f"webhookload-workers-{tmp_path.name}")
+    cmd = (
+        f"unset COLUMNS LINES; {exe} --target builtin --autostart --duration 3s --workers 2 "
+        f"--vus 4; echo $? > {rc_file}; sleep 30"
+    )
+    tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "36", cmd)
+    try:
+        summary = tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        m = re.search(r"Requests:\s+(\d+) \(", summary)
+        assert m and int(m.group(1)) > 0, summary
+        assert "Errors:      0 (0.00%)" in summary
+        tmux("send-keys", "-t", "main", "q")
+        deadline = time.monotonic() + 20
+        while not rc_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rc_file.read_text().strip() == "0"
+    finally:
+        subprocess.run([*tmux.base, "kill-server"], capture_output=True, timeout=10)
