@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from engine.errors import (
 )
 from engine.metrics.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.outputs.jsonfile import write_json
 from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
@@ -128,3 +130,37 @@ def test_merging_keeps_a_bounded_sample() -> None:
     total = merge_all(many)
     assert len(total.sample_failures) == SAMPLE_MAX
     assert [f.detail for f in total.sample_failures[:5]] == ["0-0", "0-1", "0-2", "0-3", "1-0"]
+
+
+def test_a_json_summary_that_cannot_be_written_after_the_run_is_one_line_exit_1(
+    tmp_path: Path,
+) -> None:
+    """/proc passes the up-front checks (a directory, writable by root) but takes
+    no new file: the run's summary is still printed, then one line, exit 1."""
+    res = subprocess.run(
+        [
+            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", "builtin"),
+            *("--duration", "500ms", "--vus", "1", "--json", "/proc/webhookload.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "========== SUMMARY ==========" in res.stdout
+    assert "Traceback" not in res.stderr, res.stderr
+    assert res.returncode == 1, res.stderr
+    assert "--json could not be written to '/proc/webhookload.json'" in res.stderr
+
+
+def test_the_json_summary_is_readable_by_others(tmp_path: Path) -> None:
+    """A CI artifact step may run as another user: not a temporary file's 0600."""
+    out = tmp_path / "s.json"
+    write_json(str(out), {"ok": True})
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -375,8 +375,8 @@ class WebhookLoadApp(App[int]):
             return False
         try:
             write_json(path, result_json(self.result, self.abort))
-        except OSError as exc:
-            self.notify(f"cannot write {path}: {exc}", severity="error")
+        except WebhookloadError as exc:
+            self.notify(str(exc), severity="error")
             return False
         self.saved_json = path
         self.notify(f"JSON summary saved to {path}")

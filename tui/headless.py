@@ -213,7 +213,11 @@ def _run(
     progress.clear()
     print("\n".join(result_lines(result, guard.abort)), flush=True)
     if json_path is not None:
-        write_json(json_path, result_json(result, guard.abort))
+        try:
+            write_json(json_path, result_json(result, guard.abort))
+        except WebhookloadError as exc:
+            print(f"webhookload-tui: {exc}", file=sys.stderr)
+            return exc.exit_code
         print(f"JSON summary written to {json_path}", file=sys.stderr)
     code = exit_code_for(result, guard.abort)
     try:
