@@ -22,7 +22,7 @@ from engine.outputs.jsonfile import write_json
 from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
-from tests.helpers import target_process
+from tests.helpers import free_port, target_process
 
 
 def test_a_run_where_every_request_is_rejected_exits_5_and_shows_samples(tmp_path: Path) -> None:
@@ -164,3 +164,22 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_an_unreachable_read_api_is_refused_before_any_load() -> None:
+    """--verify reads through --read-api after the run: a typo there used to cost
+    the whole run first, then exit 4; now it is checked with the target."""
+    res = subprocess.run(
+        [
+            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", "builtin"),
+            *("--duration", "30s", "--verify", "5"),
+            *("--read-api", f"http://127.0.0.1:{free_port()}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 3, res.stderr
+    assert "cannot reach the read API (--read-api) at http://127.0.0.1:" in res.stderr
+    assert "SUMMARY" not in res.stdout  # no load was sent

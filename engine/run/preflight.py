@@ -14,13 +14,17 @@ class TargetUnreachable(WebhookloadError):
 
     default_exit_code = EXIT_UNREACHABLE
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, *, what: str = "") -> None:
         self.target = target
         self.reason = reason
-        super().__init__(
-            f"cannot reach target {target} ({reason}). Start the ingest service there, "
-            "or use --target builtin to run against the embedded reference target."
-        )
+        if what:  # another service the run needs, e.g. the read API
+            message = f"cannot reach {what} at {target} ({reason})"
+        else:
+            message = (
+                f"cannot reach target {target} ({reason}). Start the ingest service there, "
+                "or use --target builtin to run against the embedded reference target."
+            )
+        super().__init__(message)
 
 
 def host_port(url: str) -> tuple[str, int]:

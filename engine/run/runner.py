@@ -32,7 +32,7 @@ from engine.load.open import OpenModel
 from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
-from engine.run.preflight import check_reachable
+from engine.run.preflight import TargetUnreachable, check_reachable
 from engine.run.sinks import Phase, PhaseSink, Sink, SnapshotSink
 from engine.run.verify import OrderSample, Verification, sample_rng, verify_orders
 from engine.scenario.delivery import dressing_for
@@ -150,6 +150,7 @@ class Runner:
                     )
                 )
             await self._preflight(url)
+            await self._preflight_read_api(url)
             self._phase(Phase("load"))
             result = await self._run_against(url)
             if self.config.verify and self._sample.items and not self._stop_requested:
@@ -220,6 +221,20 @@ class Runner:
             return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
         changes = vu_changes(stages, cfg.vus) if stages else ()
         return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
+
+    async def _preflight_read_api(self, url: str) -> None:
+        """A read API of its own (``--read-api``) that ``--verify`` or reads use is
+        checked before any load too: a typo must not cost the whole run first."""
+        cfg = self.config
+        read_api = cfg.read_api
+        if not read_api or read_api == url or not (cfg.verify or cfg.read_ratio):
+            return
+        try:
+            await self._preflight(read_api)
+        except TargetUnreachable as exc:
+            raise TargetUnreachable(
+                read_api, exc.reason, what="the read API (--read-api)"
+            ) from None
 
     async def _await_epoch(self) -> float:
         """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
