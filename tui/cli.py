@@ -24,7 +24,7 @@ exit codes:
   0    the run completed
   1    the run could not be carried out (e.g. the builtin target failed to start)
   2    bad arguments (one line names the flag and what is expected)
-  3    target unreachable (checked before any load is sent)
+  3    target (or --read-api) unreachable (checked before any load is sent)
   4    --verify: sampled orders the service did not apply (Kafka mode)
   5    no request succeeded (every one failed, or none completed)
   6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
