@@ -182,7 +182,7 @@ def _run(
     guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
     sinks: list[Sink] = [progress, *extras.sinks]
     if metrics is not None:
-        sinks.append(metrics.metrics)
+        sinks.append(metrics)
         print(f"Live metrics at {metrics.url}", file=sys.stderr, flush=True)
     if config.abort_on_fail:
         sinks.append(guard)

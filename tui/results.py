@@ -48,7 +48,7 @@ class SessionOutputs:
             for sink in self.run.sinks:
                 sink.on_snapshot(delta)
         if self.metrics is not None:
-            self.metrics.metrics.on_snapshot(delta)
+            self.metrics.on_snapshot(delta)
 
     def failed(self) -> None:
         if self.run is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import ConfigError, RunConfig
 from engine.domain.durations import parse_duration
+from engine.domain.stages import parse_stages, target_at
 from engine.metrics.stats import Snapshot
 from engine.outputs.jsonfile import check_json_path
 from engine.outputs.prometheus import LiveMetrics, MetricsServer, parse_metrics_addr
@@ -65,17 +66,43 @@ class OutputOptions:
             )
 
 
+class LoadGauges:
+    """What the load model aims at now: VUs (closed model) or arrivals per second
+    (``--rate``), following ``--stages`` when given. A sink placed before the
+    others keeps the latest delta's end as "now", so the gauges only read numbers
+    (the metrics server calls them from its own thread)."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self._open = config.rate > 0
+        self._start = float(config.rate if self._open else config.vus)
+        self._stages = parse_stages(config.stages) if config.stages else ()
+        self._now = 0.0
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        self._now = delta.end
+
+    def _target(self) -> float:
+        if not self._stages:
+            return self._start
+        return target_at(self._stages, self._start, self._now)[1]
+
+    def vus(self) -> float | None:
+        return None if self._open else self._target()
+
+    def arrival_rate(self) -> float | None:
+        return self._target() if self._open else None
+
+
 def vus_gauge(config: RunConfig) -> Callable[[], float | None]:
-    """The closed model runs ``config.vus`` users all along: read a number only."""
-    vus = float(config.vus)
-    return lambda: vus
+    """The VUs gauge alone (see :class:`LoadGauges`)."""
+    return LoadGauges(config).vus
 
 
 class _Rows:
     """The timeline in memory only: the report's charts when no ``--timeline``."""
 
-    def __init__(self, vus: Callable[[], float | None]) -> None:
-        self._timeline = Timeline(vus=vus)
+    def __init__(self, gauges: LoadGauges) -> None:
+        self._timeline = Timeline(vus=gauges.vus, arrival_rate=gauges.arrival_rate)
         self.rows: list[Row] = []
         self._closed = False
 
@@ -99,22 +126,24 @@ class RunOutputs:
         """``keep_rows``: keep the timeline in memory even without --timeline or
         --report (the TUI, whose report key may ask for it after the run)."""
         self.options = options
-        vus = vus_gauge(config)
+        self._gauges = gauges = LoadGauges(config)
         self._timeline: TimelineWriter | _Rows | None = None
         if options.timeline is not None:
             try:
-                self._timeline = TimelineWriter(options.timeline, vus=vus)
+                self._timeline = TimelineWriter(
+                    options.timeline, vus=gauges.vus, arrival_rate=gauges.arrival_rate
+                )
             except OSError as exc:
                 reason = exc.strerror or str(exc)
                 raise ConfigError(
                     "timeline", f"a file that can be written ({reason})", options.timeline
                 ) from None
         elif options.report is not None or keep_rows:
-            self._timeline = _Rows(vus)
+            self._timeline = _Rows(gauges)
 
     @property
     def sinks(self) -> list[Sink]:
-        return [] if self._timeline is None else [self._timeline]
+        return [] if self._timeline is None else [self._gauges, self._timeline]
 
     @property
     def rows(self) -> list[Row]:
@@ -153,16 +182,25 @@ class MetricsEndpoint:
     start — Prometheus reads a counter that restarts from zero as a reset."""
 
     def __init__(self, addr: str, config: RunConfig) -> None:
-        self._vus = float(config.vus)
-        self.metrics = LiveMetrics(vus=lambda: self._vus)
+        self._gauges = LoadGauges(config)
+        self.metrics = LiveMetrics(
+            vus=lambda: self._gauges.vus(),
+            arrival_rate=lambda: self._gauges.arrival_rate(),
+            dropped=lambda: self.metrics.total.dropped,
+        )
         self.server = MetricsServer(self.metrics, addr)  # ConfigError: exit 2
 
     @property
     def url(self) -> str:
         return self.server.url
 
+    def on_snapshot(self, delta: Snapshot) -> None:
+        """The sink: the gauges' "now", then the metrics' totals."""
+        self._gauges.on_snapshot(delta)
+        self.metrics.on_snapshot(delta)
+
     def start_run(self, config: RunConfig) -> None:
-        self._vus = float(config.vus)
+        self._gauges = LoadGauges(config)
         self.metrics.reset()
 
     def linger(self, seconds: float) -> None:
