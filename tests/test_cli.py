@@ -69,6 +69,8 @@ def test_help_documents_exit_codes() -> None:
     ("args", "message"),
     [
         (["--vus", "-1"], "--vus must be a positive integer, got '-1'"),
+        (["--duration", "-1s"], "--duration must be a duration like"),
+        (["-think", "-5ms"], "--think must be a duration like"),
         (["-vus", "0"], "--vus must be a positive integer, got '0'"),
         (["--duration", "forever"], "--duration must be a duration like"),
         (["-dispute-ratio", "2"], "--dispute-ratio must be a number from 0 to 1, got '2'"),

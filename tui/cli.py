@@ -47,6 +47,7 @@ The plan's single-dash spellings work too: -target, -vus, -duration, -dispute-ra
 Durations are Go-style: 500ms, 30s, 2m, 1m30s; --duration 0 runs until Ctrl+C.
 """
 
+_NEGATIVE = re.compile(r"^-\.?\d")
 _SINGLE_DASH = re.compile(r"^-[a-z][a-z0-9-]+(=.*)?$")
 ALIASES = {"--api": "--read-api"}
 """Other spellings of a flag (the user's later tool reads with ``-api URL``)."""
@@ -66,6 +67,11 @@ def normalize_argv(argv: list[str]) -> list[str]:
             return out + argv[i:]
         arg = "-" + arg if _SINGLE_DASH.match(arg) else arg
         name, eq, value = arg.partition("=")
+        if out and _NEGATIVE.match(arg) and out[-1].startswith("--") and "=" not in out[-1]:
+            # argparse takes "-1s" for an option and answers "expected one argument";
+            # joined, the flag's own validator says what is expected instead
+            out[-1] += "=" + arg
+            continue
         out.append(ALIASES.get(name, name) + eq + value)
     return out
 
