@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import pickle
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.errors import WebhookloadError
 from engine.metrics.stats import Snapshot
 from engine.run.runner import Phase, RunResult
+from engine.run.sinks import PhaseSink, Sink
 
 _LEN = struct.Struct("!I")
 
@@ -48,6 +50,25 @@ class ErrorMsg:
 
 
 Message = DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg
+
+
+def deliver(
+    msg: Message, sinks: Sequence[Sink], phase_sinks: Sequence[PhaseSink]
+) -> RunResult | None:
+    """The receiving end of a shard, whatever carried the message (a pipe, Ray):
+    deltas and phases to the sinks, the result returned, the error raised."""
+    match msg:
+        case DeltaMsg(delta):
+            for sink in sinks:
+                sink.on_snapshot(delta)
+        case PhaseMsg(phase):
+            for phase_sink in phase_sinks:
+                phase_sink.on_phase(phase)
+        case ResultMsg(result):
+            return result
+        case ErrorMsg(error):
+            raise error
+    return None
 
 
 def encode(msg: Message) -> bytes:

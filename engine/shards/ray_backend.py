@@ -30,7 +30,7 @@ from engine.errors import WebhookloadError
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
-from engine.shards.protocol import DeltaMsg, ErrorMsg, Message, PhaseMsg, ResultMsg
+from engine.shards.protocol import ErrorMsg, Message, ResultMsg, deliver
 from engine.shards.worker import _Messages
 
 RAY_START_DELAY_S = 8.0
@@ -126,17 +126,9 @@ class RayShard:
             gen = self._actor.run.remote(dataclasses.asdict(self.config), self.shard, self.epoch)
             async for ref in gen:
                 msg = await ref
-                match msg:
-                    case DeltaMsg(delta):
-                        for sink in self._sinks:
-                            sink.on_snapshot(delta)
-                    case PhaseMsg(phase):
-                        for phase_sink in self._phase_sinks:
-                            phase_sink.on_phase(phase)
-                    case ResultMsg(result):
-                        return result
-                    case ErrorMsg(error):
-                        raise error
+                result = deliver(msg, self._sinks, self._phase_sinks)
+                if result is not None:
+                    return result
         except ray.exceptions.RayError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise RayShardError(f"the Ray actor failed ({type(exc).__name__}: {first})") from None

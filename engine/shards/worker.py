@@ -43,6 +43,7 @@ from engine.shards.protocol import (
     Message,
     PhaseMsg,
     ResultMsg,
+    deliver,
     encode,
 )
 
@@ -146,17 +147,9 @@ class ProcessRunner:
             except Exception as exc:
                 raise WorkerError(f"the engine process sent nonsense ({exc})") from None
             for msg in messages:
-                match msg:
-                    case DeltaMsg(delta):
-                        for sink in self._sinks:
-                            sink.on_snapshot(delta)
-                    case PhaseMsg(phase):
-                        for phase_sink in self._phase_sinks:
-                            phase_sink.on_phase(phase)
-                    case ResultMsg(result):
-                        return result
-                    case ErrorMsg(error):
-                        raise error
+                result = deliver(msg, self._sinks, self._phase_sinks)
+                if result is not None:
+                    return result
 
 
 def _exit_status(code: int) -> str:
