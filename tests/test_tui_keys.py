@@ -410,3 +410,13 @@ async def test_a_short_form_scrolls_to_what_has_focus() -> None:
             await pilot.press("tab")
         await pilot.pause()
         assert app.focused is app.query_one("#start") and on_screen(app, "#start")
+
+
+def test_the_rates_panel_skips_a_refresh_before_its_sparklines_exist() -> None:
+    """The 4 Hz refresh once fired while the panel had no children (mounting, or
+    the app tearing down) and raised NoMatches in a full run: it draws nothing then."""
+    from engine.metrics.window import SnapshotWindow
+    from tui.widgets import RatesPanel
+    from tui.widgets.data import LiveData
+
+    RatesPanel(id="rates").show(LiveData.from_window(SnapshotWindow(), 30.0, "running"))

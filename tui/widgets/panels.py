@@ -273,11 +273,16 @@ class RatesPanel(Vertical):
         yield Sparkline([], id="spark-requests")
 
     def show(self, data: LiveData) -> None:
+        sparks = {s.id: s for s in self.query(Sparkline)}
+        if len(sparks) < 2:
+            # the 4 Hz refresh can fire before the children are mounted or while
+            # the app tears them down (seen once in a full run): nothing to draw
+            return
         for sel, series in (
-            ("#spark-errors", data.errors_per_s),
-            ("#spark-requests", data.requests_per_s),
+            ("spark-errors", data.errors_per_s),
+            ("spark-requests", data.requests_per_s),
         ):
-            spark = self.query_one(sel, Sparkline)
+            spark = sparks[sel]
             if list(spark.data or []) != series:
                 spark.data = series or [0.0]
         peak_err = max(data.errors_per_s, default=0.0)
