@@ -1,0 +1,36 @@
+"""--retries: which failed deliveries are sent again, and how long to wait first.
+
+A journey's :class:`Retry` draws its jitter from an RNG seeded by the journey
+(itself drawn from the VU's RNG), so a seed's retries wait the same each run.
+"""
+
+from __future__ import annotations
+
+import random
+
+from engine.domain.outcomes import ErrorKind
+
+RETRY_KINDS = frozenset({ErrorKind.CONNECT.value, ErrorKind.TIMEOUT.value})
+"""Errors without an answer that are retried (besides 5xx and 429 answers)."""
+RETRY_BASE_S = 0.1
+"""--retries: the first retry waits about this long, each next one twice as long."""
+RETRY_CAP_S = 10.0
+
+
+class Retry:
+    """One journey's retry policy: ``limit`` retries per delivery, the jitter drawn
+    from an RNG seeded by the journey (itself drawn from the VU's RNG)."""
+
+    __slots__ = ("_rng", "_seed", "limit")
+
+    def __init__(self, seed: int, limit: int) -> None:
+        self._seed = seed
+        self._rng: random.Random | None = None  # made on the first retry only
+        self.limit = limit
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter: uniform in [d/2, d], d = base * 2^(attempt-1)."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        d: float = min(RETRY_CAP_S, RETRY_BASE_S * 2.0 ** (attempt - 1))
+        return d * (0.5 + 0.5 * self._rng.random())
