@@ -50,7 +50,7 @@ from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.faults import Faults
 from engine.scenario.journeys import DisputePlan, Journey
 from engine.scenario.retry import RETRY_KINDS, Retry
-from engine.transports import Transport, TransportError
+from engine.transports import Transport, TransportError, retry_after
 
 # module globals: a global lookup is cheaper than an enum class attribute's
 _ORDERS_STARTED = ScenarioKey.ORDERS_STARTED
@@ -286,7 +286,8 @@ class Walker:
         and its service time from the actual send.
 
         With ``retry`` (``--retries``), a 5xx, a 429, a timeout or a connection
-        error is sent again after an exponential backoff with jitter; only the last
+        error is sent again after an exponential backoff with jitter (or the
+        answer's Retry-After when longer); only the last
         attempt is recorded as the request, the earlier ones count as ``retries``
         (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
         stats = self._stats
@@ -296,10 +297,11 @@ class Walker:
             t0 = self._now()
             try:
                 if event is None:
-                    status, done, body_head = await self._transport.get(url)
+                    reply = await self._transport.get(url)
                 else:
                     headers = event.headers if dress is None else dress(event)
-                    status, done, body_head = await self._transport.post(url, event.body, headers)
+                    reply = await self._transport.post(url, event.body, headers)
+                status, done, body_head = reply
             except TransportError as exc:
                 if retry is not None and exc.kind in RETRY_KINDS:
                     if attempt < retry.limit:
@@ -329,7 +331,7 @@ class Walker:
             if retry is not None and (status >= 500 or status == 429):
                 if attempt < retry.limit:
                     attempt += 1
-                    await self._backoff(retry, attempt)
+                    await self._backoff(retry, attempt, retry_after(reply))
                     continue
                 if attempt:
                     stats.delivered("retries_exhausted")
@@ -338,12 +340,13 @@ class Walker:
                 endpoint, status, latency_us, body_head, False, service_us, cid
             )
 
-    async def _backoff(self, retry: Retry, attempt: int) -> None:
-        """Wait before retry number ``attempt`` (counted as sent once the wait is
-        over). A delivery still waiting to be retried when the run ends was in
+    async def _backoff(self, retry: Retry, attempt: int, after: float | None = None) -> None:
+        """Wait before retry number ``attempt``, at least ``after`` (the answer's
+        Retry-After, capped; :meth:`Retry.wait`), counted as sent once it is
+        over. A delivery still waiting to be retried when the run ends was in
         flight: it counts as cancelled at the deadline, as a request would."""
         try:
-            await self._sleep(retry.delay(attempt))
+            await self._sleep(retry.wait(attempt, after))
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise

@@ -16,8 +16,8 @@ from typing import Protocol
 import httptools
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Reply, TransportError
-from engine.transports.framing import eof_ends_body
+from engine.transports.base import BODY_PREVIEW, Reply, RetryReply, TransportError
+from engine.transports.framing import eof_ends_body, retry_after_in
 
 
 class Pool(Protocol):
@@ -62,6 +62,7 @@ class Conn(asyncio.Protocol):
         close-delimited body from a cut one when the head asks to close."""
 
     __slots__ = (
+        "after",
         "body",
         "closed",
         "deadline",
@@ -95,6 +96,7 @@ class Conn(asyncio.Protocol):
         self.closed = True  # until admitted to the pool
         self.lost = False
         self.deadline = 0.0
+        self.after: float | None = None  # the answer's Retry-After (429 and 5xx only)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -126,7 +128,7 @@ class Conn(asyncio.Protocol):
             reason = str(exc) if exc else "server closed the connection"
             waiter.set_exception(TransportError(ErrorKind.CONNECT, reason))
         elif exc is None and self.eof_ends:  # a close-delimited body ends at EOF
-            waiter.set_result((self.status, self.pool._clock(), self.body))
+            waiter.set_result(self._reply(self.pool._clock()))
         else:
             how = f"connection reset ({exc})" if exc else "connection closed"
             waiter.set_exception(TransportError(ErrorKind.OTHER, f"response cut short: {how}"))
@@ -146,6 +148,8 @@ class Conn(asyncio.Protocol):
         self.keep = self.parser.should_keep_alive()
         if not self.keep and status not in (204, 304):  # rare: does EOF end this body?
             self.eof_ends = eof_ends_body(b"".join(self.head_chunks))
+        if status >= 500 or status == 429:  # may say when to retry; a 2xx never pays
+            self.after = retry_after_in(b"".join(self.head_chunks))
         self.head_chunks.clear()
 
     def on_body(self, body: bytes) -> None:
@@ -167,10 +171,24 @@ class Conn(asyncio.Protocol):
             self.pool._release(self)
         else:
             self._abort()
-        if not waiter.done():
-            waiter.set_result((self.status, done, self.body))
+        if self.after is None:  # the hot path: no Retry-After to hand on
+            if not waiter.done():
+                waiter.set_result((self.status, done, self.body))
+        else:
+            reply = self._reply(done)
+            if not waiter.done():
+                waiter.set_result(reply)
 
     # own
+    def _reply(self, done: float) -> Reply:
+        """The answer as a Reply; the Retry-After, if any, is handed on once (it is
+        reset only when set, so a 2xx costs nothing more)."""
+        after = self.after
+        if after is None:
+            return self.status, done, self.body
+        self.after = None
+        return RetryReply(self.status, done, self.body, after)
+
     def _fail(self, err: TransportError) -> None:
         waiter = self.waiter
         self.waiter = None
