@@ -19,6 +19,7 @@ from engine.domain.signing import (
     StandardVerifier,
     StripeSigner,
     StripeVerifier,
+    _Sha256Hmac,
     make_signer,
     make_verifier,
     standard_key,
@@ -216,3 +217,27 @@ def test_signed_webhooks_round_trip_against_the_target(
     assert 'ingest_signature_failures_total{reason="stale"} 2' in metrics
     for text in (stats_text, metrics, run.stdout, run.stderr):
         assert secret not in text and secret.removeprefix("whsec_") not in text
+
+
+@pytest.mark.parametrize("size", [1, 32, 63, 64, 65, 200])
+def test_the_signers_hmac_equals_the_stdlib_one(size: int) -> None:
+    """The signers' precomputed HMAC (the hot path's) against ``hmac.new``, for
+    keys shorter than, as long as and longer than SHA-256's 64-byte block."""
+    key = bytes(range(7, 7 + size % 250)) * (size // 250 + 1)
+    key = key[:size]
+    mac = _Sha256Hmac(key)
+    for msg in (b"", b"1790000000.{}", bytes(range(256)) * 5):
+        assert mac.hexdigest(msg) == hmac.new(key, msg, hashlib.sha256).hexdigest()
+        assert mac.digest(msg) == hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def test_a_stripe_signature_made_in_one_second_differs_in_the_next() -> None:
+    """The per-second prefix cache never reuses a previous second's prefix."""
+    signer = StripeSigner("sk-1")
+    verifier = StripeVerifier("sk-1")
+    for ts in (1_790_000_000, 1_790_000_000, 1_790_000_001, 1_789_999_999):
+        ((name, value),) = signer.headers(b'{"a":1}', "evt", ts)
+        assert value.startswith(f"t={ts},v1=")
+        assert verifier.verify({name: value}, b'{"a":1}', ts) is None
+        block = signer.header_block(b'{"a":1}', "evt", ts)
+        assert block == f"{name}: {value}\r\n".encode()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import pytest
@@ -20,6 +23,7 @@ from engine.transports import (
     Transport,
     TransportError,
     make_transport,
+    retry_after,
     transport_class,
 )
 from engine.transports.framing import eof_ends_body
@@ -60,8 +64,16 @@ async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
         await resp.write_eof()
         return resp
 
+    async def after(request: web.Request) -> web.Response:
+        """The status asked for, with the Retry-After asked for (if any)."""
+        await request.read()
+        hint = request.query.get("after")
+        headers = {"Retry-After": hint} if hint is not None else {}
+        return web.Response(status=int(request.match_info["code"]), body=b"wait", headers=headers)
+
     app = web.Application()
     app.router.add_route("*", "/status/{code}", status)
+    app.router.add_route("*", "/after/{code}", after)
     app.router.add_route("*", "/slow", slow)
     app.router.add_get("/chunked", chunked)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
@@ -97,6 +109,24 @@ async def test_status_codes_and_body_delivery(client: str) -> None:
         assert (await t.get(f"{url}/status/200"))[::2] == (200, b"x" * 10)
     assert rec.bodies[0] == (b'{"n": 202}', "application/json")
     assert rec.bodies[-1][0] == b""
+
+
+async def test_retry_after_is_surfaced_on_429_and_5xx_only(client: str) -> None:
+    """Both forms (delta-seconds and an HTTP-date) on a 429 or any 5xx; a 2xx's
+    is not read (the hot path), and a hint never sticks to the next answer on
+    the same kept-alive connection."""
+    soon = formatdate(time.time() + 120, usegmt=True)
+    async with http_server() as (url, _), transport(client, pool=1) as t:
+        reply = await t.post(f"{url}/after/429?after=7", b"{}")
+        assert (reply[0], reply[2], retry_after(reply)) == (429, b"wait", 7.0)
+        assert retry_after(await t.post(f"{url}/after/500?after=3", b"{}")) == 3.0
+        dated = retry_after(await t.post(f"{url}/after/503?after={quote(soon)}", b"{}"))
+        assert dated is not None and 100.0 < dated <= 121.0, dated
+        assert retry_after(await t.post(f"{url}/after/503", b"{}")) is None
+        assert retry_after(await t.get(f"{url}/after/503?after=bogus")) is None
+        ok = await t.post(f"{url}/after/202?after=9", b"{}")
+        assert ok[::2] == (202, b"wait") and retry_after(ok) is None
+        assert type(ok) is tuple  # a plain Reply: nothing was made for it
 
 
 async def test_extra_headers_arrive_only_with_their_request(client: str) -> None:

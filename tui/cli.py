@@ -258,7 +258,8 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         "--retries",
         metavar="N",
         help="retry a webhook up to N times on 5xx, 429, timeouts and connection errors, "
-        "with exponential backoff and jitter (default 0)",
+        "with exponential backoff and jitter, or the answer's Retry-After when longer "
+        "(up to 60 s) (default 0)",
     )
 
 

@@ -1,287 +1,52 @@
-"""Per-run counters and the immutable snapshot deltas the engine emits.
+"""The per-run accumulator that records results (:class:`Stats`).
 
 The runner records into one mutable :class:`Stats`; about four times a second
 it calls :meth:`Stats.take`, which hands out everything recorded since the
-last call as a frozen :class:`Snapshot` and starts afresh. Snapshots add up
-(``a + b``), so a consumer gets the whole run by summing deltas, a window by
-summing the last few, and shards merge the same way: request counters and
-latencies add across shards, while the generator's own health (loop lag, CPU)
-is kept per shard (engine/metrics/health.py), since it does not add up.
+last call as a frozen :class:`~engine.metrics.snapshot.Snapshot` and starts
+afresh. The snapshot, its merge and the endpoint/counter names live in
+engine/metrics/snapshot.py and are re-exported here, where importers found them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
-from engine.domain.outcomes import ErrorKind, ScenarioKey
-from engine.metrics.failures import SAMPLE_MAX, FailureSampler, SampleFailure, merge_failures
-from engine.metrics.health import ShardHealth, merge_health, pooled_lag, to_us
-from engine.metrics.histogram import bucket_index, merge_counts, percentiles
-
-ORDERS, DISPUTES, READS = 0, 1, 2
-ENDPOINTS = ("orders", "disputes", "reads")
-"""Endpoint names by index (``ORDERS``...); ``disputes`` is the chargebacks path."""
-ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
-    {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
+from engine.domain.outcomes import ErrorKind
+from engine.metrics.failures import FailureSampler
+from engine.metrics.health import ShardHealth, to_us
+from engine.metrics.histogram import bucket_index
+from engine.metrics.snapshot import (
+    DELIVERY_KEYS,
+    DISPUTES,
+    ENDPOINT_ALIASES,
+    ENDPOINTS,
+    ERROR_KINDS,
+    ORDERS,
+    READS,
+    SCENARIO_KEYS,
+    Snapshot,
+    merge_all,
 )
 
-DELIVERY_KEYS = (
-    "duplicates_sent",
-    "duplicates_rejected",  # 409
-    "duplicates_accepted",  # 2xx
-    "duplicates_failed",  # any other code, or no answer
-    "early_sent",
-    "early_refused",  # 404 or 422
-    "early_accepted",  # 2xx
-    "early_failed",  # any other code (the public service's 500s), or no answer
-    "retries",
-    "retries_exhausted",
-)
-"""The ``delivery`` counters (JSON keys), in order."""
+__all__ = [
+    "DELIVERY_KEYS",
+    "DISPUTES",
+    "ENDPOINTS",
+    "ENDPOINT_ALIASES",
+    "ERROR_KINDS",
+    "ORDERS",
+    "READS",
+    "SCENARIO_KEYS",
+    "Snapshot",
+    "Stats",
+    "merge_all",
+]
 
-ERROR_KINDS = tuple(k.value for k in ErrorKind)
-SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
-"""Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
-
-_T = TypeVar("_T")
-_U = TypeVar("_U")
 _K = TypeVar("_K", int, str)
 _EMPTY: Mapping[int, int] = MappingProxyType({})
 _NO_KINDS: Mapping[str, int] = MappingProxyType({})
-_NO_HEALTH: Mapping[int, ShardHealth] = MappingProxyType({})
-
-
-def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out.get(k, 0) + v
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What happened between ``start`` and ``end`` (seconds since the run's zero,
-    which all shards share: see the Runner's ``epoch``).
-
-    A delta when taken from :class:`Stats`; a total or a window when summed.
-    Latencies are microseconds in a sparse log-linear histogram. ``health`` is
-    the generator's loop lag and CPU per shard index; ``failures`` is the
-    mergeable pool the failure sample is drawn from (engine/metrics/failures.py).
-    ``+`` is associative and commutative, so deltas, windows and shards merge
-    in any order and grouping.
-    """
-
-    start: float = 0.0
-    end: float = 0.0
-    orders: int = 0
-    disputes: int = 0
-    reads: int = 0
-    success: int = 0
-    errors: int = 0
-    cancelled: int = 0
-    status_codes: Mapping[int, int] = field(default_factory=dict)
-    errors_by_kind: Mapping[str, int] = field(default_factory=dict)
-    scenarios: Mapping[str, int] = field(default_factory=dict)
-    latency: Mapping[int, int] = field(default_factory=dict)
-    latency_sum_us: int = 0
-    latency_max_us: int = 0
-    health: Mapping[int, ShardHealth] = field(default_factory=lambda: _NO_HEALTH)
-    # Per endpoint (indexed like ENDPOINTS): breakdowns of status_codes,
-    # errors_by_kind and the latency fields. Stats fills them; a Snapshot built
-    # by hand may leave them empty, and then endpoint() views are empty.
-    endpoint_codes: tuple[Mapping[int, int], ...] = (_EMPTY, _EMPTY, _EMPTY)
-    endpoint_errors: tuple[Mapping[str, int], ...] = (_NO_KINDS, _NO_KINDS, _NO_KINDS)
-    endpoint_latency: tuple[Mapping[int, int], ...] = (_EMPTY, _EMPTY, _EMPTY)
-    endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
-    endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
-    failures: tuple[SampleFailure, ...] = ()
-    # the open model (--rate): journeys started at their arrival, and arrivals
-    # dropped because --max-inflight was full (both 0 in the closed model)
-    arrivals: int = 0
-    dropped: int = 0
-    # service time (from the actual send) when ``latency`` is corrected (from the
-    # intended send, the open model); empty when they are the same (closed model)
-    service: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
-    service_sum_us: int = 0
-    service_max_us: int = 0
-
-    @property
-    def service_time(self) -> Snapshot:
-        """This snapshot with service times as its latencies: percentiles, mean and
-        max from the actual send, not the intended one (itself when they agree)."""
-        if not self.service:
-            return self
-        return dataclasses.replace(
-            self,
-            latency=self.service,
-            latency_sum_us=self.service_sum_us,
-            latency_max_us=self.service_max_us,
-        )
-
-    # deliberate re-deliveries and early events, by what came back (DELIVERY_KEYS)
-    delivery: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
-
-    @property
-    def sample_failures(self) -> tuple[SampleFailure, ...]:
-        """The failures to show: the first :data:`SAMPLE_MAX` of the pool."""
-        return self.failures[:SAMPLE_MAX]
-
-    @property
-    def loop_lag(self) -> Mapping[int, int]:
-        """Loop-lag samples of every shard in one histogram; one shard's own when
-        there is one. Saturation is judged per shard (``health``), never on this."""
-        return pooled_lag(self.health)
-
-    @property
-    def cpu_s(self) -> float:
-        """CPU seconds of every shard together (for requests per CPU-second); a
-        share of one core is per shard (``health``), never this over ``elapsed``."""
-        return sum(h.cpu_us for h in self.health.values()) / 1e6
-
-    @property
-    def total(self) -> int:
-        """Completed requests (a response or an error); cancelled ones are not."""
-        return self.orders + self.disputes + self.reads
-
-    @property
-    def elapsed(self) -> float:
-        return max(0.0, self.end - self.start)
-
-    @property
-    def rate(self) -> float:
-        """Completed requests per second over this snapshot's span."""
-        return self.total / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def error_pct(self) -> float:
-        return 100.0 * self.errors / self.total if self.total else 0.0
-
-    def percentiles_s(self, *qs: float) -> dict[float, float | None]:
-        """Latency percentiles in seconds (``None`` when nothing completed)."""
-        return {
-            q: (None if v is None else v / 1e6) for q, v in percentiles(self.latency, qs).items()
-        }
-
-    @property
-    def mean_s(self) -> float | None:
-        n = sum(self.latency.values())
-        return self.latency_sum_us / n / 1e6 if n else None
-
-    @property
-    def max_s(self) -> float | None:
-        return self.latency_max_us / 1e6 if self.latency else None
-
-    def endpoint(self, name: str) -> Snapshot:
-        """One endpoint's share as a Snapshot (``orders``, ``disputes`` alias
-        ``chargebacks``, ``reads``): total, errors, codes, kinds and latencies are
-        that endpoint's; scenarios and health belong to the run, so are empty."""
-        i = ENDPOINT_ALIASES[name]
-        n = (self.orders, self.disputes, self.reads)[i]
-        kinds = self.endpoint_errors[i]
-        errors = sum(kinds.values())
-        return Snapshot(
-            start=self.start,
-            end=self.end,
-            orders=n if i == ORDERS else 0,
-            disputes=n if i == DISPUTES else 0,
-            reads=n if i == READS else 0,
-            success=n - errors,
-            errors=errors,
-            status_codes=self.endpoint_codes[i],
-            errors_by_kind=kinds,
-            latency=self.endpoint_latency[i],
-            latency_sum_us=self.endpoint_latency_sum_us[i],
-            latency_max_us=self.endpoint_latency_max_us[i],
-        )
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Pickle as plain values (read-only mapping views do not pickle), so deltas
-        can cross a process boundary (engine/shards/worker.py, shards)."""
-        values = tuple(_plain(getattr(self, f.name)) for f in fields(self))
-        return (_rebuild, values)
-
-    def __add__(self, other: Snapshot) -> Snapshot:
-        if not isinstance(other, Snapshot):
-            return NotImplemented
-        return Snapshot(
-            start=min(self.start, other.start),
-            end=max(self.end, other.end),
-            orders=self.orders + other.orders,
-            disputes=self.disputes + other.disputes,
-            reads=self.reads + other.reads,
-            success=self.success + other.success,
-            errors=self.errors + other.errors,
-            cancelled=self.cancelled + other.cancelled,
-            status_codes=merge_counts(self.status_codes, other.status_codes),
-            errors_by_kind=_add(self.errors_by_kind, other.errors_by_kind),
-            scenarios=_add(self.scenarios, other.scenarios),
-            latency=merge_counts(self.latency, other.latency),
-            latency_sum_us=self.latency_sum_us + other.latency_sum_us,
-            latency_max_us=max(self.latency_max_us, other.latency_max_us),
-            health=merge_health(self.health, other.health),
-            endpoint_codes=_each(merge_counts, self.endpoint_codes, other.endpoint_codes),
-            endpoint_errors=_each(_add, self.endpoint_errors, other.endpoint_errors),
-            endpoint_latency=_each(merge_counts, self.endpoint_latency, other.endpoint_latency),
-            endpoint_latency_sum_us=_each(
-                operator.add, self.endpoint_latency_sum_us, other.endpoint_latency_sum_us
-            ),
-            endpoint_latency_max_us=_each(
-                max, self.endpoint_latency_max_us, other.endpoint_latency_max_us
-            ),
-            failures=merge_failures(self.failures, other.failures),
-            arrivals=self.arrivals + other.arrivals,
-            dropped=self.dropped + other.dropped,
-            service=merge_counts(self.service, other.service),
-            service_sum_us=self.service_sum_us + other.service_sum_us,
-            service_max_us=max(self.service_max_us, other.service_max_us),
-            delivery=_add(self.delivery, other.delivery) if other.delivery else self.delivery,
-        )
-
-
-def _each(f: Callable[[_T, _T], _U], a: tuple[_T, ...], b: tuple[_T, ...]) -> tuple[_U, ...]:
-    """``f`` applied pairwise: how per-endpoint tuples add up."""
-    return tuple(map(f, a, b))
-
-
-def _plain(v: object) -> object:
-    """A field value with read-only views turned into dicts (also inside tuples;
-    a ShardHealth inside ``health`` pickles itself)."""
-    if isinstance(v, MappingProxyType):
-        return dict(v)
-    if isinstance(v, tuple):
-        return tuple(_plain(x) for x in v)
-    return v
-
-
-def _frozen(v: object) -> object:
-    """The inverse of :func:`_plain`: dicts become read-only views again."""
-    if isinstance(v, dict):
-        return MappingProxyType(v)
-    if isinstance(v, tuple):
-        return tuple(_frozen(x) for x in v)
-    return v
-
-
-def _rebuild(*values: object) -> Snapshot:
-    return Snapshot(*(_frozen(v) for v in values))  # type: ignore[arg-type]
-
-
-def merge_all(snaps: list[Snapshot], start: float = 0.0) -> Snapshot:
-    """The sum of ``snaps`` (an empty list gives an empty snapshot at ``start``).
-
-    Spans only the snapshots' own ``[start, end)``: a shard that joined a run
-    after its zero (the Runner's ``epoch``) does not reach back to 0."""
-    if not snaps:
-        return Snapshot(start=start, end=start)
-    total = snaps[0]
-    for s in snaps[1:]:
-        total = total + s
-    return total
 
 
 class _Endpoint:

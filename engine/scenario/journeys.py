@@ -55,15 +55,31 @@ class DisputePlan:
     resolution: Resolution
 
 
+def _dispute_options(current: DisputeStatus | None, updated: bool) -> tuple[DisputeStatus, ...]:
+    """The statuses a dispute in ``current`` may move to, in the enum's order,
+    ``updated`` left out once it was sent (the lifecycle is the domain's)."""
+    return tuple(
+        s
+        for s in DisputeStatus
+        if can_dispute_move_to(current, s) and not (updated and s is DisputeStatus.UPDATED)
+    )
+
+
+# every (status, updated yet) pair, once: planning runs per journey, on the hot path
+_DISPUTE_OPTIONS = {
+    (c, u): _dispute_options(c, u) for c in (None, *DisputeStatus) for u in (False, True)
+}
+
+
 def plan_dispute(rng: random.Random) -> DisputePlan:
     """Walk the domain's dispute lifecycle (as orders walk theirs), with at most
     one ``updated``; a draw only where the lifecycle leaves a choice."""
     statuses: list[DisputeStatus] = []
     current: DisputeStatus | None = None
-    while options := tuple(s for s in DisputeStatus if can_dispute_move_to(current, s)):
-        if DisputeStatus.UPDATED in statuses:
-            options = tuple(s for s in options if s is not DisputeStatus.UPDATED)
+    updated = False
+    while options := _DISPUTE_OPTIONS[current, updated]:
         current = options[int(rng.random() * len(options))] if len(options) > 1 else options[0]
+        updated = updated or current is DisputeStatus.UPDATED
         statuses.append(current)
     resolution = Resolution.WON if rng.random() < 0.5 else Resolution.LOST
     return DisputePlan(tuple(statuses), resolution)

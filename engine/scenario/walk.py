@@ -28,6 +28,9 @@ answered, so a stalled earlier step delays all later ones), as wrk2 and oha's
 ``--latency-correction`` count from the schedule, not the send. Without an
 intended time (the closed model), the two are the same. Deliberate faults
 (duplicates, early events, retries) are timed from their actual send.
+
+The faults themselves are sent by engine/scenario/faults.py, and --retries'
+policy is engine/scenario/retry.py.
 """
 
 from __future__ import annotations
@@ -39,13 +42,15 @@ from dataclasses import dataclass
 import anyio
 
 from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Event, OrderRef
-from engine.domain.outcomes import ErrorKind, ScenarioKey
+from engine.domain.outcomes import ScenarioKey
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
 from engine.scenario.expect import ACCEPTS, Expect, Table
+from engine.scenario.faults import Faults
 from engine.scenario.journeys import DisputePlan, Journey
-from engine.transports import Transport, TransportError
+from engine.scenario.retry import RETRY_KINDS, Retry
+from engine.transports import Transport, TransportError, retry_after
 
 # module globals: a global lookup is cheaper than an enum class attribute's
 _ORDERS_STARTED = ScenarioKey.ORDERS_STARTED
@@ -62,10 +67,6 @@ _DISPUTES_LOST = ScenarioKey.DISPUTES_LOST
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]
-_RETRY_KINDS = frozenset({ErrorKind.CONNECT.value, ErrorKind.TIMEOUT.value})
-RETRY_BASE_S = 0.1
-"""--retries: the first retry waits about this long, each next one twice as long."""
-RETRY_CAP_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class Walker:
         "_contract",
         "_dress",
         "_endpoints",
+        "_faults",
         "_now",
         "_on_order",
         "_reads_done",
@@ -143,6 +145,7 @@ class Walker:
         self._reads_done = 0
         self._retries = retries
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
+        self._faults = Faults(transport, stats, now, self._dress)
 
     async def walk(self, journey: Journey, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else it ended at a
@@ -160,13 +163,13 @@ class Walker:
         url = self._endpoints.orders
         order = contract.new_order()
         ahead: Event | None = None  # sent early; delivered again in its turn
-        retry = _Retry(journey.retry_seed, self._retries) if self._retries else None
+        retry = Retry(journey.retry_seed, self._retries) if self._retries else None
         stats.scenario(_ORDERS_STARTED)
         try:
             if journey.early_order:
                 first = contract.order_event(order, steps[0])
                 ahead = contract.order_event(order, steps[1])
-                ahead_ok = await self._early(ORDERS, url, ahead)
+                ahead_ok = await self._faults.early(ORDERS, url, ahead)
             for step, status in enumerate(steps):
                 if step and think:
                     await self._sleep(think)
@@ -175,7 +178,7 @@ class Walker:
                 elif ahead is not None and step == 1:
                     event = ahead
                     if ahead_ok:  # it applied early: in its turn it is a re-delivery
-                        await self._again(ORDERS, url, event)
+                        await self._faults.again(ORDERS, url, event)
                         continue
                 else:
                     event = contract.order_event(order, status)
@@ -184,7 +187,7 @@ class Walker:
                     stats.scenario(_ORDERS_ABORTED)
                     return (len(steps) - 1 - step + dispute_thinks) * think
                 if dups and (dups >> step) & 1:
-                    await self._again(ORDERS, url, event)
+                    await self._faults.again(ORDERS, url, event)
         except anyio.get_cancelled_exc_class():
             stats.scenario(_ORDERS_UNFINISHED)  # cut off by the deadline or a stop
             raise
@@ -218,7 +221,7 @@ class Walker:
         plan: DisputePlan,
         dups: int = 0,
         early: bool = False,
-        retry: _Retry | None = None,
+        retry: Retry | None = None,
         intended: float | None = None,
     ) -> float | None:
         """Like :meth:`walk`, for the dispute that follows an accepted success."""
@@ -234,7 +237,7 @@ class Walker:
                 first = contract.chargeback_event(order, steps[0], None)
                 res1 = plan.resolution if steps[1] is _CLOSED else None
                 ahead = contract.chargeback_event(order, steps[1], res1)
-                ahead_ok = await self._early(DISPUTES, url, ahead)
+                ahead_ok = await self._faults.early(DISPUTES, url, ahead)
             for step, status in enumerate(steps):
                 if step and think:
                     await self._sleep(think)
@@ -246,7 +249,7 @@ class Walker:
                     res = plan.resolution if status is _CLOSED else None
                     event = contract.chargeback_event(order, status, res)
                 if ahead is not None and step == 1 and ahead_ok:
-                    await self._again(DISPUTES, url, event)
+                    await self._faults.again(DISPUTES, url, event)
                 elif not await self._send(
                     DISPUTES,
                     url,
@@ -258,7 +261,7 @@ class Walker:
                     stats.scenario(_DISPUTES_ABORTED)
                     return (len(steps) - 1 - step) * think
                 elif dups and (dups >> step) & 1:
-                    await self._again(DISPUTES, url, event)
+                    await self._faults.again(DISPUTES, url, event)
                 if status is _UPDATED:
                     stats.scenario(_DISPUTES_UPDATED)
         except anyio.get_cancelled_exc_class():
@@ -268,58 +271,13 @@ class Walker:
         stats.scenario(_DISPUTES_WON if won else _DISPUTES_LOST)
         return None
 
-    async def _again(self, endpoint: int, url: str, event: Event) -> None:
-        """A deliberate duplicate: the same event, re-signed now; never an error,
-        counted by what came back (409 rejected, 2xx accepted, else failed)."""
-        status = await self._fault(endpoint, url, event)
-        stats = self._stats
-        stats.delivered("duplicates_sent")
-        if status is not None and 200 <= status < 300:
-            stats.delivered("duplicates_accepted")
-        elif status == 409:
-            stats.delivered("duplicates_rejected")
-        else:
-            stats.delivered("duplicates_failed")
-
-    async def _early(self, endpoint: int, url: str, event: Event) -> bool:
-        """An event sent before the one it depends on; never an error, counted by
-        what came back (404/422 refused, 2xx accepted, else failed). True when accepted."""
-        status = await self._fault(endpoint, url, event)
-        stats = self._stats
-        stats.delivered("early_sent")
-        if status is not None and 200 <= status < 300:
-            stats.delivered("early_accepted")
-            return True
-        stats.delivered("early_refused" if status in (404, 422) else "early_failed")
-        return False
-
-    async def _fault(self, endpoint: int, url: str, event: Event) -> int | None:
-        """One deliberate fault delivery, recorded as a request that is no error
-        whatever its code (Expect.DUPLICATE and EARLY are judged by what came back,
-        in the ``delivery`` counters); its status, or None without an answer."""
-        stats = self._stats
-        dress = self._dress
-        headers = event.headers if dress is None else dress(event)
-        t0 = self._now()
-        try:
-            status, done, body_head = await self._transport.post(url, event.body, headers)
-        except TransportError as exc:
-            detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
-            stats.record_error(endpoint, exc.kind, detail, event.event_id)
-            return None
-        except anyio.get_cancelled_exc_class():
-            stats.record_cancelled()
-            raise
-        stats.record_response(endpoint, status, int((done - t0) * 1e6), body_head, True)
-        return status
-
     async def _send(
         self,
         endpoint: int,
         url: str,
         event: Event | None,
         accepts: Table,
-        retry: _Retry | None = None,
+        retry: Retry | None = None,
         due: float | None = None,
     ) -> bool:
         """One request (a GET without an event), recorded; True when its answer is
@@ -328,7 +286,8 @@ class Walker:
         and its service time from the actual send.
 
         With ``retry`` (``--retries``), a 5xx, a 429, a timeout or a connection
-        error is sent again after an exponential backoff with jitter; only the last
+        error is sent again after an exponential backoff with jitter (or the
+        answer's Retry-After when longer); only the last
         attempt is recorded as the request, the earlier ones count as ``retries``
         (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
         stats = self._stats
@@ -338,12 +297,13 @@ class Walker:
             t0 = self._now()
             try:
                 if event is None:
-                    status, done, body_head = await self._transport.get(url)
+                    reply = await self._transport.get(url)
                 else:
                     headers = event.headers if dress is None else dress(event)
-                    status, done, body_head = await self._transport.post(url, event.body, headers)
+                    reply = await self._transport.post(url, event.body, headers)
+                status, done, body_head = reply
             except TransportError as exc:
-                if retry is not None and exc.kind in _RETRY_KINDS:
+                if retry is not None and exc.kind in RETRY_KINDS:
                     if attempt < retry.limit:
                         attempt += 1
                         await self._backoff(retry, attempt)
@@ -371,7 +331,7 @@ class Walker:
             if retry is not None and (status >= 500 or status == 429):
                 if attempt < retry.limit:
                     attempt += 1
-                    await self._backoff(retry, attempt)
+                    await self._backoff(retry, attempt, retry_after(reply))
                     continue
                 if attempt:
                     stats.delivered("retries_exhausted")
@@ -380,32 +340,14 @@ class Walker:
                 endpoint, status, latency_us, body_head, False, service_us, cid
             )
 
-    async def _backoff(self, retry: _Retry, attempt: int) -> None:
-        """Wait before retry number ``attempt`` (counted as sent once the wait is
-        over). A delivery still waiting to be retried when the run ends was in
+    async def _backoff(self, retry: Retry, attempt: int, after: float | None = None) -> None:
+        """Wait before retry number ``attempt``, at least ``after`` (the answer's
+        Retry-After, capped; :meth:`Retry.wait`), counted as sent once it is
+        over. A delivery still waiting to be retried when the run ends was in
         flight: it counts as cancelled at the deadline, as a request would."""
         try:
-            await self._sleep(retry.delay(attempt))
+            await self._sleep(retry.wait(attempt, after))
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise
         self._stats.delivered("retries")
-
-
-class _Retry:
-    """One journey's retry policy: ``limit`` retries per delivery, the jitter drawn
-    from an RNG seeded by the journey (itself drawn from the VU's RNG)."""
-
-    __slots__ = ("_rng", "_seed", "limit")
-
-    def __init__(self, seed: int, limit: int) -> None:
-        self._seed = seed
-        self._rng: random.Random | None = None  # made on the first retry only
-        self.limit = limit
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter: uniform in [d/2, d], d = base * 2^(attempt-1)."""
-        if self._rng is None:
-            self._rng = random.Random(self._seed)
-        d: float = min(RETRY_CAP_S, RETRY_BASE_S * 2.0 ** (attempt - 1))
-        return d * (0.5 + 0.5 * self._rng.random())

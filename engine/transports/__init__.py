@@ -22,7 +22,15 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, cast
 
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, Transport, TransportError
+from engine.transports.base import (
+    BODY_PREVIEW,
+    Headers,
+    Reply,
+    RetryReply,
+    Transport,
+    TransportError,
+    retry_after,
+)
 
 TRANSPORTS: Mapping[str, str] = MappingProxyType(
     {
@@ -69,8 +77,10 @@ __all__ = [
     "TRANSPORTS",
     "Headers",
     "Reply",
+    "RetryReply",
     "Transport",
     "TransportError",
     "make_transport",
+    "retry_after",
     "transport_class",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import aiohttp
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -85,7 +85,11 @@ class AiohttpTransport:
                 if closed is not None and closed.done() and closed.exception() is not None:
                     why = f"response cut short: {closed.exception()}"
                     raise TransportError(ErrorKind.OTHER, why)
-                return resp.status, self._clock(), data[:BODY_PREVIEW]
+                status = resp.status
+                if status >= 500 or status == 429:  # may say when to retry
+                    header = resp.headers.get("Retry-After")
+                    return reply_with(status, self._clock(), data[:BODY_PREVIEW], header)
+                return status, self._clock(), data[:BODY_PREVIEW]
         except TimeoutError as exc:
             raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:

@@ -6,7 +6,10 @@ Implementations import this module; it imports none of them (the registry in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from engine.domain.outcomes import ErrorKind
@@ -19,9 +22,57 @@ Transports stamp completion themselves, as early as they can see it: a task
 may resume well after its response arrived (a burst of responses is parsed
 before any waiting task runs), and that wait is the generator's, not the
 service's. The body preview is what a sample failure shows; more is never kept.
-Interim responses (1xx other than 101) are skipped, never a Reply."""
+Interim responses (1xx other than 101) are skipped, never a Reply.
+
+A 429 or 5xx answer that says when to try again (``Retry-After``) comes as a
+:class:`RetryReply`, the same three values with the wait on top; read it with
+:func:`retry_after`. Transports look for the header only on those statuses, so
+a 2xx costs nothing more."""
 
 BODY_PREVIEW = 200
+
+
+class RetryReply(tuple[int, float, bytes]):
+    """A :data:`Reply` whose answer asked to wait ``retry_after`` seconds (from
+    when it was received) before trying again. Still a 3-tuple, so everything
+    that unpacks a Reply reads it unchanged; rare, so it may be slow to make."""
+
+    retry_after: float
+
+    def __new__(cls, status: int, done: float, body: bytes, retry_after: float) -> RetryReply:
+        self = super().__new__(cls, (status, done, body))
+        self.retry_after = retry_after
+        return self
+
+
+def retry_after(reply: Reply) -> float | None:
+    """The seconds a reply's ``Retry-After`` asked to wait; None when it did not
+    (or when the status was not one that is looked at: 429 and 5xx)."""
+    return reply.retry_after if type(reply) is RetryReply else None
+
+
+def reply_with(status: int, done: float, body: bytes, header: str | None) -> Reply:
+    """A Reply carrying the ``Retry-After`` ``header`` (its raw value) when it
+    parses; for the library transports, which ask for it only on a 429 or 5xx."""
+    after = None if header is None else parse_retry_after(header, time.time())
+    return (status, done, body) if after is None else RetryReply(status, done, body, after)
+
+
+def parse_retry_after(value: str, now: float) -> float | None:
+    """A ``Retry-After`` value in seconds from ``now`` (unix seconds): either
+    delta-seconds (``120``) or an HTTP-date (``Wed, 21 Oct 2026 07:28:00 GMT``,
+    RFC 9110 section 10.2.3); a date in the past is 0. None when it is neither."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # asctime() form: no zone, and an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
 
 Headers = Sequence[tuple[str, str]]
 """Extra request headers: ``(name, value)`` pairs, sent as given after the

@@ -1,7 +1,8 @@
 """A transport without a network, for tests (as httpx's ``MockTransport``).
 
 ``FakeTransport(handler)`` answers each request with what ``handler`` says:
-a status, or a status and a body; a handler that raises
+a status, or a status and a body, or those and response headers (of which,
+as the real transports, it reads ``Retry-After`` on a 429 or 5xx); a handler that raises
 :class:`~engine.transports.base.TransportError` is a request that got no
 answer. With a :class:`~engine.load.clock.FakeClock` it makes pacing, stages
 and arrivals testable exactly, without sockets or sleeps.
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.transports.base import BODY_PREVIEW, Headers, Reply
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, reply_with
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class FakeRequest:
     body: bytes  # b"" for a GET
 
 
-Handler = Callable[[FakeRequest], int | tuple[int, bytes]]
+Handler = Callable[[FakeRequest], int | tuple[int, bytes] | tuple[int, bytes, Headers]]
 
 
 class FakeTransport:
@@ -47,7 +48,12 @@ class FakeTransport:
 
     def _answer(self, request: FakeRequest) -> Reply:
         answer = self._handler(request)
-        status, body = answer if isinstance(answer, tuple) else (answer, b"")
+        if not isinstance(answer, tuple):
+            return answer, self._clock(), b""
+        status, body = answer[0], answer[1]
+        if len(answer) == 3 and (status >= 500 or status == 429):
+            header = next((v for k, v in answer[2] if k.lower() == "retry-after"), None)
+            return reply_with(status, self._clock(), body[:BODY_PREVIEW], header)
         return status, self._clock(), body[:BODY_PREVIEW]
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:

@@ -12,7 +12,8 @@ the first :data:`BODY_PREVIEW` bytes are kept.
 One request is in flight per connection (no pipelining). Connections are
 pooled by origin (scheme, host, port): an idle connection only ever carries
 requests for the origin it was opened to. Timeouts are enforced by one sweeper
-task (every 50 ms) rather than a timer per request.
+task (every 50 ms) rather than a timer per request. One connection (the
+asyncio protocol and its framing) is engine/transports/fast_conn.py.
 
 A connection answers exactly the request written on it: bytes that nobody
 asked for (a second answer, or anything arriving while it is idle) close it,
@@ -31,182 +32,12 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import httptools
-
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
-from engine.transports.framing import eof_ends_body
+from engine.transports.base import Headers, Reply, TransportError
+from engine.transports.fast_conn import Conn, Origin
 
 _SWEEP_S = 0.05
 _ROUTES_MAX = 1024  # (method, URL) heads cached; read URLs carry ids, so the cache is bounded
-
-
-class _Stray(Exception):
-    """Raised inside the parser to stop it at a response nobody waits for."""
-
-
-class _Origin:
-    """One (scheme, host, port): how to connect, and its idle connections.
-
-    ``idle`` is a dict used as an ordered set: a connection is in it at most
-    once, ``popitem()`` hands out the most recently idled (LIFO, warm), and
-    removal is O(1) however many connections come and go."""
-
-    __slots__ = ("ctx", "host", "idle", "port")
-
-    def __init__(self, host: str, port: int, ctx: ssl.SSLContext | None) -> None:
-        self.host = host
-        self.port = port
-        self.ctx = ctx
-        self.idle: dict[_Conn, None] = {}
-
-
-class _Conn(asyncio.Protocol):
-    """One keep-alive connection; ``waiter`` is the pending response's future.
-
-        States: busy (``waiter`` set), idle (in its origin's ``idle``), closed
-    (out of the pool; also before :meth:`FastTransport._connect` admits it).
-    ``lost`` is set once the socket is gone.
-        ``got_head`` is the final response's head (1xx interim ones are skipped);
-        ``head_chunks`` keeps the bytes read until then, needed only to tell a
-        close-delimited body from a cut one when the head asks to close."""
-
-    __slots__ = (
-        "body",
-        "closed",
-        "deadline",
-        "eof_ends",
-        "got_head",
-        "head_chunks",
-        "interim",
-        "keep",
-        "lost",
-        "origin",
-        "parser",
-        "pool",
-        "status",
-        "transport",
-        "waiter",
-    )
-
-    def __init__(self, pool: FastTransport, origin: _Origin) -> None:
-        self.pool = pool
-        self.origin = origin
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[Reply] | None = None
-        self.body = b""
-        self.status = 0
-        self.got_head = False
-        self.head_chunks: list[bytes] = []
-        self.interim = False
-        self.keep = False
-        self.eof_ends = False
-        self.closed = True  # until admitted to the pool
-        self.lost = False
-        self.deadline = 0.0
-
-    # asyncio.Protocol
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-
-    def data_received(self, data: bytes) -> None:
-        if self.waiter is None:  # nobody asked: a stray answer on an idle connection
-            self._abort()
-            return
-        if not self.got_head:
-            self.head_chunks.append(data)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:  # after a 101, which is counted as the answer
-            self._fail(TransportError(ErrorKind.OTHER, "the server switched protocols"))
-            self._abort()
-        except httptools.HttpParserError as exc:  # _Stray comes as a callback error
-            self._fail(TransportError(ErrorKind.OTHER, f"bad HTTP response: {exc}"))
-            self._abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        self._drop()
-        waiter = self.waiter
-        if waiter is None or waiter.done():
-            return
-        self.waiter = None
-        if not self.got_head:
-            reason = str(exc) if exc else "server closed the connection"
-            waiter.set_exception(TransportError(ErrorKind.CONNECT, reason))
-        elif exc is None and self.eof_ends:  # a close-delimited body ends at EOF
-            waiter.set_result((self.status, self.pool._clock(), self.body))
-        else:
-            how = f"connection reset ({exc})" if exc else "connection closed"
-            waiter.set_exception(TransportError(ErrorKind.OTHER, f"response cut short: {how}"))
-
-    # httptools callbacks
-    def on_message_begin(self) -> None:
-        if self.waiter is None:  # a second answer, in the bytes that held the first
-            raise _Stray
-
-    def on_headers_complete(self) -> None:
-        status = self.parser.get_status_code()
-        if status < 200 and status != 101:  # 100 Continue, 103 Early Hints: not the answer
-            self.interim = True
-            return
-        self.got_head = True
-        self.status = status
-        self.keep = self.parser.should_keep_alive()
-        if not self.keep and status not in (204, 304):  # rare: does EOF end this body?
-            self.eof_ends = eof_ends_body(b"".join(self.head_chunks))
-        self.head_chunks.clear()
-
-    def on_body(self, body: bytes) -> None:
-        """Keep the first BODY_PREVIEW bytes; a small body is kept by reference."""
-        have = len(self.body)
-        if have < BODY_PREVIEW:
-            self.body = body[:BODY_PREVIEW] if not have else self.body + body[: BODY_PREVIEW - have]
-
-    def on_message_complete(self) -> None:
-        if self.interim:
-            self.interim = False
-            return
-        done = self.pool._clock()  # stamped here, before any task resumes
-        waiter = self.waiter
-        if waiter is None:
-            raise _Stray
-        self.waiter = None
-        if self.keep:
-            self.pool._release(self)
-        else:
-            self._abort()
-        if not waiter.done():
-            waiter.set_result((self.status, done, self.body))
-
-    # own
-    def _fail(self, err: TransportError) -> None:
-        waiter = self.waiter
-        self.waiter = None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(err)
-
-    def _drop(self) -> None:
-        """Leave the pool, once."""
-        if not self.closed:
-            self.closed = True
-            self.pool._forget(self)
-
-    def _abort(self) -> None:
-        self._drop()
-        if self.transport is not None:
-            self.transport.abort()
-
-    def send(self, data: bytes, waiter: asyncio.Future[Reply], deadline: float) -> None:
-        assert self.transport is not None
-        self.waiter = waiter
-        self.got_head = False
-        self.interim = False
-        self.eof_ends = False
-        self.body = b""
-        self.deadline = deadline
-        self.transport.write(data)
 
 
 class FastTransport:
@@ -226,16 +57,16 @@ class FastTransport:
         self._clock = clock
         self._pool_size = pool_size
         self._timeout = timeout
-        self._origins: dict[tuple[str, str, int], _Origin] = {}
-        self._routes: dict[tuple[str, str], tuple[_Origin, bytes]] = {}
-        self._busy: set[_Conn] = set()
+        self._origins: dict[tuple[str, str, int], Origin] = {}
+        self._routes: dict[tuple[str, str], tuple[Origin, bytes]] = {}
+        self._busy: set[Conn] = set()
         self._open = 0  # connections open or opening: what pool_size bounds
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._loop = asyncio.get_running_loop()
         self._sweeper = self._loop.create_task(self._sweep())
         self._closed = False
 
-    def _route(self, method: str, url: str) -> tuple[_Origin, bytes]:
+    def _route(self, method: str, url: str) -> tuple[Origin, bytes]:
         """The URL's origin and the request head up to Content-Length."""
         parts = urlsplit(url)
         tls = parts.scheme == "https"
@@ -244,7 +75,7 @@ class FastTransport:
         origin = self._origins.get((parts.scheme, host, port))
         if origin is None:
             ctx = ssl.create_default_context() if tls else None
-            origin = self._origins[parts.scheme, host, port] = _Origin(host, port, ctx)
+            origin = self._origins[parts.scheme, host, port] = Origin(host, port, ctx)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         head = (
             f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
@@ -255,12 +86,12 @@ class FastTransport:
         self._routes[method, url] = (origin, head)
         return origin, head
 
-    async def _connect(self, origin: _Origin) -> _Conn:
+    async def _connect(self, origin: Origin) -> Conn:
         host, port = origin.host, origin.port
         try:
             transport, conn = await asyncio.wait_for(
                 self._loop.create_connection(
-                    lambda: _Conn(self, origin), host, port, ssl=origin.ctx
+                    lambda: Conn(self, origin), host, port, ssl=origin.ctx
                 ),
                 self._timeout,
             )
@@ -295,7 +126,7 @@ class FastTransport:
                 len(body),
                 body,
             )
-        conn: _Conn | None = None
+        conn: Conn | None = None
         try:
             idle = origin.idle
             conn = idle.popitem()[0] if idle else await self._acquire(origin)
@@ -308,7 +139,7 @@ class FastTransport:
                 conn._abort()  # cancelled or failed mid-request: its state is unknown
             raise
 
-    async def _acquire(self, origin: _Origin) -> _Conn:
+    async def _acquire(self, origin: Origin) -> Conn:
         """An idle connection to ``origin``, a new one while the pool has room
         (made by closing another origin's idle one if need be), or wait.
 
@@ -358,7 +189,7 @@ class FastTransport:
                 waiter.set_result(None)
                 return
 
-    def _release(self, conn: _Conn) -> None:
+    def _release(self, conn: Conn) -> None:
         self._busy.discard(conn)
         if self._closed or conn.closed:
             conn._abort()
@@ -367,7 +198,7 @@ class FastTransport:
         if self._waiters:
             self._wake_one()
 
-    def _forget(self, conn: _Conn) -> None:
+    def _forget(self, conn: Conn) -> None:
         """``conn`` closed: it leaves the pool and frees its place (called once per conn)."""
         self._busy.discard(conn)
         conn.origin.idle.pop(conn, None)

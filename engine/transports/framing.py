@@ -1,15 +1,21 @@
-"""Does EOF end this response's body? The one framing question llhttp leaves open.
+"""Does EOF end this response's body? The one framing question llhttp leaves open;
+and the one header the ``fast`` transport reads besides, ``Retry-After``.
 
 llhttp tells us a response will not keep the connection alive, but not why:
 ``Connection: close`` on a framed body (Content-Length or chunked), where an
 EOF before the end cuts the body short, or a body with no framing at all,
 which EOF ends. Asking per header would cost a Python call per header on
-every response; this reads the head again only for the responses that close.
+every response; this reads the head again only for the responses that close,
+and for those that may say when to retry (429 and 5xx: :func:`retry_after_in`).
 """
 
 from __future__ import annotations
 
+import time
+
 import httptools
+
+from engine.transports.base import parse_retry_after
 
 
 class _Final(Exception):
@@ -23,10 +29,12 @@ class _Head:
         self.parser = httptools.HttpResponseParser(self)
         self.length = False
         self.coding: bytes | None = None
+        self.retry_after: bytes | None = None
 
     def on_message_begin(self) -> None:
         self.length = False
         self.coding = None
+        self.retry_after = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -34,10 +42,33 @@ class _Head:
             self.length = True
         elif name == b"transfer-encoding":
             self.coding = value
+        elif name == b"retry-after":
+            self.retry_after = value
 
     def on_headers_complete(self) -> None:
         if self.parser.get_status_code() >= 200:  # 1xx heads come first; skip them
             raise _Final
+
+
+def _final_head(raw: bytes) -> _Head | None:
+    """The final response head in ``raw`` (after any 1xx heads), or None."""
+    head = _Head()
+    try:
+        head.parser.feed_data(raw)
+    except httptools.HttpParserCallbackError as exc:
+        return head if isinstance(exc.__context__, _Final) else None
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+        return None
+    return None  # no final head in raw
+
+
+def retry_after_in(raw: bytes) -> float | None:
+    """The seconds the final response head in ``raw`` asks to wait before a
+    retry (``Retry-After``, either form), or None without one."""
+    head = _final_head(raw)
+    if head is None or head.retry_after is None:
+        return None
+    return parse_retry_after(head.retry_after.decode("latin-1"), time.time())
 
 
 def eof_ends_body(raw: bytes) -> bool:
@@ -46,16 +77,9 @@ def eof_ends_body(raw: bytes) -> bool:
     body with neither Content-Length nor a chunked Transfer-Encoding (RFC 9112
     section 6.3; Transfer-Encoding wins over Content-Length). When in doubt,
     False: a cut body is an error, never a success."""
-    head = _Head()
-    try:
-        head.parser.feed_data(raw)
-    except httptools.HttpParserCallbackError as exc:
-        if not isinstance(exc.__context__, _Final):
-            return False
-    except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+    head = _final_head(raw)
+    if head is None:
         return False
-    else:
-        return False  # no final head in raw
     if head.coding is not None:
         return not head.coding.rstrip().lower().endswith(b"chunked")
     return not head.length

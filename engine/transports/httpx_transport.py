@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -73,7 +73,11 @@ class HttpxTransport:
             raise TransportError(ErrorKind.OTHER, f"response cut short: {_why(exc)}") from None
         finally:
             await resp.aclose()
-        return resp.status_code, self._clock(), data[:BODY_PREVIEW]
+        status = resp.status_code
+        if status >= 500 or status == 429:  # may say when to retry
+            header = resp.headers.get("Retry-After")
+            return reply_with(status, self._clock(), data[:BODY_PREVIEW], header)
+        return status, self._clock(), data[:BODY_PREVIEW]
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
         return await self._do("POST", url, body, headers)

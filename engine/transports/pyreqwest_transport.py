@@ -18,7 +18,7 @@ from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError
+from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -77,7 +77,11 @@ class PyreqwestTransport:
             raise TransportError(ErrorKind.CONNECT, str(exc)) from None
         except PyreqwestError as exc:
             raise TransportError(ErrorKind.OTHER, str(exc)) from None
-        return resp.status, self._clock(), data[:BODY_PREVIEW].to_bytes()
+        status = resp.status
+        if status >= 500 or status == 429:  # may say when to retry
+            header = resp.get_header("Retry-After")
+            return reply_with(status, self._clock(), data[:BODY_PREVIEW].to_bytes(), header)
+        return status, self._clock(), data[:BODY_PREVIEW].to_bytes()
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
         return await self._send("POST", url, body, headers)
