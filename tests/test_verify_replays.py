@@ -105,6 +105,30 @@ async def test_replays_move_nothing_on_the_reference_target(profile: str) -> Non
         assert delivery["duplicates_accepted"] > 0
 
 
+async def test_nothing_is_flagged_that_a_queue_mode_target_applies_late() -> None:
+    """Queue mode answers 202 and applies 1 s later; with 400 ms between an
+    order's steps, the orders finished last are read half applied (``created``
+    or ``updated``: behind, not terminal) or not at all (404) when the check
+    starts: read again until they catch up, never reported."""
+    with target_process("--mode", "queue", "--lag", "1s", "--profile", "public") as url:
+        cfg = build_config(
+            _config(
+                url,
+                vus="20",
+                think="400ms",
+                duration="2s",
+                dispute_ratio="1",
+                verify="200",
+                verify_wait="10s",
+            )
+        )
+        result = await Runner(cfg).run()
+    v = result.verification
+    assert v is not None
+    assert v.ok, v.lines()
+    assert v.sampled > 0 and v.disputes.sampled > 0 and v.mismatches == ()
+
+
 class FlipDisputes:
     """When verifying starts, every closed dispute is reopened and closed again
     with the other resolution (the public service does no state check): a change
