@@ -11,7 +11,8 @@ When several apply to a finished run, the first of: interrupted (130; the
 user chose to end it), a ``--threshold`` failed (99, k6's code, which CI
 scripts already know; also when ``--abort-on-fail`` ended the run, which is
 the thresholds' verdict, not an interrupt), no request succeeded (5; nothing
-else about the run means much then), ``--verify`` found orders not applied (4).
+else about the run means much then), ``--verify`` found sampled orders or
+disputes not in the status the run drove them to (4).
 """
 
 from __future__ import annotations

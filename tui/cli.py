@@ -25,7 +25,7 @@ exit codes:
   1    the run could not be carried out (e.g. the builtin target failed to start)
   2    bad arguments (one line names the flag and what is expected)
   3    target (or --read-api) unreachable (checked before any load is sent)
-  4    --verify: sampled orders the service did not apply (Kafka mode)
+  4    --verify: sampled orders or disputes not in the status the run drove them to
   5    no request succeeded (every one failed, or none completed)
   6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)

@@ -250,6 +250,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
 
 
 def verification_lines(result: RunResult) -> list[str]:
-    """``Verified: ...`` after the details, when ``--verify`` ran."""
+    """``Verified: ...`` after the details, when ``--verify`` ran: orders,
+    disputes, and the mismatches kept (which one, expected vs found, its last event)."""
     v = result.verification
-    return [] if v is None else [f"Verified: {v.describe()}"]
+    return [] if v is None else v.lines()

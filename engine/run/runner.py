@@ -34,7 +34,13 @@ from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
 from engine.run.preflight import TargetUnreachable, check_reachable
 from engine.run.sinks import Phase, PhaseSink, Sink, SnapshotSink
-from engine.run.verify import OrderSample, Verification, sample_rng, verify_orders
+from engine.run.verify import (
+    DisputeSample,
+    OrderSample,
+    Verification,
+    sample_rng,
+    verify_orders,
+)
 from engine.scenario.delivery import dressing_for
 from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.walk import Endpoints, Walker
@@ -121,6 +127,7 @@ class Runner:
         self._total = Snapshot()
         self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
+        self._disputes = DisputeSample(config.verify, sample_rng(config.seed, shard, "disputes"))
 
     def stop(self) -> None:
         """End the run now: in-flight requests are cancelled, the summary stays."""
@@ -180,6 +187,7 @@ class Runner:
             now=self._now,
             sleep=self._clock.sleep,
             on_order=self._sample.offer,
+            on_dispute=self._disputes.offer,
             dressing=dressing_for(cfg),
             retries=cfg.retries,
         )
@@ -251,15 +259,26 @@ class Runner:
         return max(0.0, self._wall_clock() - self._epoch)
 
     async def _verify(self, result: RunResult) -> RunResult:
-        """Read the sampled orders back; :meth:`stop` cuts the wait short."""
+        """Read the sampled orders and disputes back; :meth:`stop` cuts the wait short."""
         read_api = self.config.read_api or result.target_url
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._stop_requested:
                 scope.cancel()
-            checked = await verify_orders(read_api, self._sample.items, self.config.verify_wait)
+            checked = await verify_orders(
+                read_api,
+                self._sample.items,
+                self.config.verify_wait,
+                disputes=self._disputes.items,
+                event_ids=self._event_id,
+            )
             return dataclasses.replace(result, verification=checked)
         return dataclasses.replace(result, stopped=True)
+
+    def _event_id(self, kind: str, order_id: str) -> str:
+        """The last event the run had accepted for a sampled order or dispute."""
+        sample = self._sample if kind == "order" else self._disputes
+        return sample.event_ids.get(order_id, "")
 
     def _phase(self, phase: Phase) -> None:
         for sink in self._phase_sinks:

@@ -1,13 +1,22 @@
-"""After the run: did the service apply what it accepted?
+"""After the run: is every sampled order and dispute where the run left it?
 
 In Kafka mode the ingest service answers 202 as soon as an event is
 published; validation happens later in a consumer, and rejected events go to
 a dead-letter topic. A load test then sees no 4xx at all, and only the final
 state read back through the read API can tell whether the events were
-applied (docs/CONTRACT.md). ``--verify N`` keeps a uniform sample of N orders
-whose every step was accepted, and after the run polls ``GET
-/orders/{id}`` on the read API until each order shows the status the run
-drove it to, or ``--verify-wait`` runs out.
+applied (docs/CONTRACT.md). And a receiver that re-applies a replayed event
+(``--duplicate-rate``; the public service does, for orders) may move an order
+or a dispute away from the status the run drove it to: only the read API
+shows that too.
+
+``--verify N`` keeps a uniform sample of N orders whose every step was
+accepted, and of N disputes likewise, each with the status the run drove it
+to (the last event the run had accepted for it) and that event's id (its
+``X-Correlation-ID``). After the run it polls ``GET /orders/{id}`` and
+``GET /disputes`` until each shows that status, or ``--verify-wait`` runs
+out: a service that applies late (queue or inbox mode) is waited for. One
+found in another *terminal* status is settled at once (nothing the run sent
+can move it on from there); every other one is classified by its last read.
 
 The check uses httpx, not the load transport: the transports return no
 bodies (they do not need them), and a few hundred reads need no speed.
@@ -15,147 +24,197 @@ bodies (they do not need them), and a few hundred reads need no speed.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import anyio
 import httpx
 
+from engine.run.verify_result import MISSING, UNREADABLE, Mismatch, Tally, Verification, merge
+
+__all__ = [
+    "DisputeSample",
+    "Mismatch",
+    "OrderSample",
+    "Verification",
+    "merge",
+    "sample_rng",
+    "verify_orders",
+]
+
 POLL_S = 0.2
 CONCURRENCY = 10
 READ_TIMEOUT_S = 5.0
+TERMINAL_ORDER = frozenset({"success", "failed"})
+TERMINAL_DISPUTE = frozenset({"won", "lost", "closed"})
+"""The read API's statuses a dispute keeps once closed (``closed``: no resolution)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """What the read API showed for the sampled orders when the check ended."""
-
-    read_api: str
-    sampled: int
-    applied: int  # in the status the run drove them to
-    missing: int  # 404: never applied (dead-lettered, or still queued)
-    other_status: int  # found, in another status
-    errors: int  # the read API failed to answer
-    waited_s: float  # until every order was applied, or the whole wait
-
-    @property
-    def ok(self) -> bool:
-        return self.sampled > 0 and self.applied == self.sampled
-
-    def as_json(self) -> dict[str, object]:
-        doc: dict[str, object] = dataclasses.asdict(self)
-        doc["waited_s"] = round(self.waited_s, 3)
-        doc["ok"] = self.ok
-        return doc
-
-    def describe(self) -> str:
-        head = f"{self.applied} of {self.sampled} sampled orders applied"
-        if self.ok:
-            return f"{head} (after {self.waited_s:.1f}s, read API {self.read_api})"
-        parts = [
-            f"{n} {what}"
-            for n, what in (
-                (self.missing, "missing"),
-                (self.other_status, "in another status"),
-                (self.errors, "unreadable"),
-            )
-            if n
-        ]
-        return f"{head}; after {self.waited_s:.1f}s {', '.join(parts)} (read API {self.read_api})"
-
-
-def sample_rng(seed: int | None, shard: int) -> random.Random:
-    """The RNG of a shard's ``--verify`` sample: shard 0's is a single-process
-    run's (``Random(seed)``), the others' differ, so shards sample independently."""
+def sample_rng(seed: int | None, shard: int, kind: str = "orders") -> random.Random:
+    """The RNG of a shard's ``--verify`` sample: shard 0's order sample is a
+    single-process run's (``Random(seed)``), the others' differ, so shards (and
+    the dispute sample) sample independently."""
     if seed is None:
         return random.Random()
-    return random.Random(seed if shard == 0 else f"verify:{seed}:{shard}")
+    if kind == "orders":
+        return random.Random(seed if shard == 0 else f"verify:{seed}:{shard}")
+    return random.Random(f"verify:{kind}:{seed}:{shard}")
 
 
 class OrderSample:
-    """A uniform sample (reservoir) of ``size`` finished orders and their final status."""
+    """A uniform sample (reservoir) of ``size`` finished orders and their final
+    status, with the id of the last event the run had accepted for each."""
 
     def __init__(self, size: int, rng: random.Random) -> None:
         self.size = size
         self.rng = rng
         self.seen = 0
         self.items: list[tuple[str, str]] = []
+        self.event_ids: dict[str, str] = {}
 
-    def offer(self, order_id: str, status: str) -> None:
+    def offer(self, key: str, status: str, event_id: str = "") -> None:
         if self.size <= 0:
             return
         self.seen += 1
         if len(self.items) < self.size:
-            self.items.append((order_id, status))
+            self.items.append((key, status))
+            self.event_ids[key] = event_id
             return
         j = self.rng.randrange(self.seen)
         if j < self.size:
-            self.items[j] = (order_id, status)
+            self.event_ids.pop(self.items[j][0], None)
+            self.items[j] = (key, status)
+            self.event_ids[key] = event_id
+
+
+class DisputeSample(OrderSample):
+    """The same, for disputes: keyed by their order's id (one dispute per order),
+    offered with the resolution that closed them (the status the read API shows)."""
 
 
 async def verify_orders(
     read_api: str,
-    sample: list[tuple[str, str]],
+    sample: Sequence[tuple[str, str]],
     wait_s: float,
     *,
+    disputes: Sequence[tuple[str, str]] = (),
+    event_ids: Callable[[str, str], str] = lambda kind, key: "",
     clock: Callable[[], float] = time.monotonic,
 ) -> Verification:
-    """Poll the read API until every sampled order shows its final status, or
-    ``wait_s`` has passed; classify what is left by its last answer."""
-    pending = dict(sample)
-    last: dict[str, str] = {}  # order id -> "missing" | "other" | "error"
+    """Poll the read API until every sampled order and dispute shows its final
+    status (or is settled in another terminal one), or ``wait_s`` has passed;
+    classify what is left by its last answer. ``event_ids(kind, key)`` gives
+    the id of the last event the run had accepted for it, for the report."""
+    pending = {"order": dict(sample), "dispute": dict(disputes)}
+    found: dict[tuple[str, str], str] = {}  # (kind, key) -> last status read, or a sentinel
+    settled: dict[tuple[str, str], str] = {}  # (kind, key) -> expected; not read again
     started = clock()
     waited = wait_s
     limit = anyio.Semaphore(CONCURRENCY)
+
+    def judge(kind: str, key: str, status: str | None) -> None:
+        """One read: applied (done), in a terminal status other than the expected
+        one (settled: nothing the run sent moves it on), or not there yet."""
+        expected = pending[kind][key]
+        if status == expected:
+            del pending[kind][key]
+            found.pop((kind, key), None)
+            return
+        found[kind, key] = UNREADABLE if status is None else status
+        if status in (TERMINAL_ORDER if kind == "order" else TERMINAL_DISPUTE):
+            settled[kind, key] = pending[kind].pop(key)
+
     async with httpx.AsyncClient(timeout=READ_TIMEOUT_S) as client:
 
-        async def check(order_id: str, expected: str) -> None:
+        async def check_order(order_id: str) -> None:
             async with limit:
                 try:
                     resp = await client.get(f"{read_api}/orders/{order_id}")
                 except httpx.HTTPError:
-                    last[order_id] = "error"
+                    found["order", order_id] = UNREADABLE
                     return
             if resp.status_code == 404:
-                last[order_id] = "missing"
+                found["order", order_id] = MISSING
             elif resp.status_code != 200:
-                last[order_id] = "error"
-            elif _status_of(resp) == expected:
-                del pending[order_id]
+                found["order", order_id] = UNREADABLE
             else:
-                last[order_id] = "other"
+                judge("order", order_id, _order_status(resp))
+
+        async def check_disputes() -> None:
+            async with limit:
+                try:
+                    shown = _dispute_statuses(await client.get(f"{read_api}/disputes"))
+                except httpx.HTTPError:
+                    shown = None
+            for order_id in list(pending["dispute"]):
+                if shown is None:
+                    found["dispute", order_id] = UNREADABLE
+                elif order_id not in shown:
+                    found["dispute", order_id] = MISSING
+                else:
+                    judge("dispute", order_id, shown[order_id])
 
         # a read API that hangs must not stretch the run past the wait either
         with anyio.move_on_after(wait_s + 1):
             while True:
                 async with anyio.create_task_group() as tg:
-                    for order_id, expected in list(pending.items()):
-                        tg.start_soon(check, order_id, expected)
-                if not pending:
+                    for order_id in list(pending["order"]):
+                        tg.start_soon(check_order, order_id)
+                    if pending["dispute"]:
+                        tg.start_soon(check_disputes)
+                if not pending["order"] and not pending["dispute"]:
                     waited = clock() - started
                     break
                 if clock() - started >= wait_s:
                     break
                 await anyio.sleep(POLL_S)
-    left = [last.get(order_id, "error") for order_id in pending]
+    left = [(kind, key, exp) for kind, keys in pending.items() for key, exp in keys.items()]
+    left += [(kind, key, exp) for (kind, key), exp in settled.items()]
+    mismatches = [
+        Mismatch(kind, key, exp, found.get((kind, key), UNREADABLE), event_ids(kind, key))
+        for kind, key, exp in left
+    ]
+    orders = Tally.of(len(sample), [m for m in mismatches if m.kind == "order"])
     return Verification(
-        read_api=read_api,
-        sampled=len(sample),
-        applied=len(sample) - len(pending),
-        missing=left.count("missing"),
-        other_status=left.count("other"),
-        errors=left.count("error"),
-        waited_s=waited,
-    )
+        read_api,
+        orders.sampled,
+        orders.applied,
+        orders.missing,
+        orders.other_status,
+        orders.errors,
+        waited,
+        disputes=Tally.of(len(disputes), [m for m in mismatches if m.kind == "dispute"]),
+        mismatches=tuple(mismatches),
+    ).bounded()
 
 
-def _status_of(resp: httpx.Response) -> str | None:
+def _order_status(resp: httpx.Response) -> str | None:
     try:
         body = resp.json()
     except ValueError:
         return None
     status = body.get("status") if isinstance(body, dict) else None
     return status if isinstance(status, str) else None
+
+
+def _dispute_statuses(resp: httpx.Response) -> dict[str, str] | None:
+    """``GET /disputes`` as order id -> status, from either shape: the public
+    service's bare array, or the strict reference target's ``{"disputes": [...]}``."""
+    if resp.status_code != 200:
+        return None
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        body = body.get("disputes")
+    if not isinstance(body, list):
+        return None
+    shown: dict[str, str] = {}
+    for item in body:
+        if isinstance(item, dict):
+            order_id, status = item.get("order_id"), item.get("status")
+            if isinstance(order_id, str) and isinstance(status, str):
+                shown[order_id] = status
+    return shown

@@ -98,7 +98,9 @@ class Walker:
     ``now`` times requests (the transport stamps completion on the same
     clock); ``sleep`` pauses the think time; ``plan`` draws a user's next
     journey from that user's RNG; ``on_order`` hears of each order whose every
-    step was accepted, with its final status (the ``--verify`` sample);
+    step was accepted, with its final status and last event's id (the
+    ``--verify`` sample), ``on_dispute`` likewise of each dispute, with its
+    resolution (the status the read API shows once it is closed);
     ``dressing`` adds the ``--header`` pairs and the signature to every webhook.
     """
 
@@ -108,6 +110,7 @@ class Walker:
         "_endpoints",
         "_faults",
         "_now",
+        "_on_dispute",
         "_on_order",
         "_reads_done",
         "_retries",
@@ -129,7 +132,8 @@ class Walker:
         think: float,
         now: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
-        on_order: Callable[[str, str], None] | None = None,
+        on_order: Callable[[str, str, str], None] | None = None,
+        on_dispute: Callable[[str, str, str], None] | None = None,
         dressing: Dressing | None = None,
         retries: int = 0,
     ) -> None:
@@ -142,6 +146,7 @@ class Walker:
         self._now = now
         self._sleep = sleep
         self._on_order = on_order
+        self._on_dispute = on_dispute
         self._reads_done = 0
         self._retries = retries
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
@@ -195,7 +200,7 @@ class Walker:
         success = final is OrderStatus.SUCCESS
         stats.scenario(_ORDERS_SUCCESS if success else _ORDERS_FAILED)
         if self._on_order is not None:
-            self._on_order(order.order_id, final.value)
+            self._on_order(order.order_id, final.value, event.event_id)
         # the read-back and the dispute follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if journey.read_back:
@@ -269,6 +274,8 @@ class Walker:
             raise
         won = plan.resolution is Resolution.WON
         stats.scenario(_DISPUTES_WON if won else _DISPUTES_LOST)
+        if self._on_dispute is not None:
+            self._on_dispute(order.order_id, plan.resolution.value, event.event_id)
         return None
 
     async def _send(

@@ -33,7 +33,7 @@ from engine.run.builtin_target import builtin_target
 from engine.run.preflight import check_reachable
 from engine.run.runner import RunResult
 from engine.run.sinks import Phase, PhaseSink, Sink
-from engine.run.verify import Verification
+from engine.run.verify import Verification, merge
 from engine.shards.plan import split
 from engine.shards.worker import ProcessRunner, WorkerError
 
@@ -216,16 +216,6 @@ class Coordinator:
 
 
 def merge_verifications(parts: Sequence[Verification | None]) -> Verification | None:
-    """The shards' ``--verify`` checks as one: counts add, the wait is the longest."""
-    done = [v for v in parts if v is not None]
-    if not done:
-        return None
-    return Verification(
-        read_api=done[0].read_api,
-        sampled=sum(v.sampled for v in done),
-        applied=sum(v.applied for v in done),
-        missing=sum(v.missing for v in done),
-        other_status=sum(v.other_status for v in done),
-        errors=sum(v.errors for v in done),
-        waited_s=max(v.waited_s for v in done),
-    )
+    """The shards' ``--verify`` checks as one: counts add, the wait is the longest
+    (:func:`engine.run.verify.merge`)."""
+    return merge(parts)
