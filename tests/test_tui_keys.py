@@ -406,7 +406,7 @@ async def test_a_short_form_scrolls_to_what_has_focus() -> None:
     app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
     async with app.run_test(size=(80, 16)) as pilot:
         assert not on_screen(app, "#start")
-        for _ in range(7):  # Target -> ... -> Stages -> Contract -> Start
+        for _ in range(8):  # Target -> ... -> Workers -> Stages -> Contract -> Start
             await pilot.press("tab")
         await pilot.pause()
         assert app.focused is app.query_one("#start") and on_screen(app, "#start")

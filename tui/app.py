@@ -46,6 +46,7 @@ from tui.widgets import (
     ChartPanel,
     CodesPanel,
     CountersPanel,
+    DeliveryPanel,
     EndpointsPanel,
     LatencyPanel,
     LatencySeconds,
@@ -57,6 +58,9 @@ from tui.widgets import (
     ThresholdsPanel,
 )
 from tui.widgets.panels import Panel
+
+# the runner names stay importable from here (tests and older callers use them)
+__all__ = ["RunnerFactory", "RunnerLike", "WebhookLoadApp", "default_runner"]
 
 REFRESH_S = 0.25
 WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
@@ -129,6 +133,7 @@ class WebhookLoadApp(SavingApp):
                     yield LatencyPanel("Latency", id="latency")
                     yield RatesPanel(id="rates")
                     with Vertical(id="chart-col"):
+                        yield DeliveryPanel("Delivery", id="delivery")
                         yield ThresholdsPanel("Thresholds", id="thresholds")
                         yield ChartPanel("Latency per second · requests/s", id="chart")
                     yield EndpointsPanel("Endpoints (whole run)", id="endpoints")
@@ -141,6 +146,7 @@ class WebhookLoadApp(SavingApp):
         self.sub_title = "payment-webhook load tester"
         self.query_one("#f-target", Input).focus()
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
+        self.query_one(DeliveryPanel).configure(self.config)
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -241,6 +247,7 @@ class WebhookLoadApp(SavingApp):
         if config.abort_on_fail:
             self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
         self.query_one(ThresholdsPanel).configure(len(config.thresholds))
+        self.query_one(DeliveryPanel).configure(config)
         for problem in self.outputs.start(config):
             self.notify(problem, severity="error", timeout=10)
         self.result = None
