@@ -4,6 +4,9 @@ delivery faults."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from textual.content import Content
 
@@ -11,6 +14,7 @@ from engine.config import build_config
 from engine.metrics.stats import DELIVERY_KEYS
 from tests.scripted import ScriptedRunner
 from tests.test_tui_pilot import SIZE, wait_for
+from tests.tmux import TmuxApp
 from tui.app import WebhookLoadApp
 from tui.widgets import DeliveryPanel
 from tui.widgets.delivery import delivery_markup
@@ -72,3 +76,18 @@ def test_no_count_is_cut_and_narrow_panels_get_compact_counts(width: int) -> Non
     assert ("1.23M" in lines[1]) != wide_enough
     if width >= 39:  # the panel's width at 120x36; narrower ones may overflow
         assert all(len(line) <= width for line in lines), lines
+
+
+@pytest.mark.terminal
+def test_the_panel_in_a_real_terminal(tmp_path: Path) -> None:
+    app = TmuxApp(tmp_path, "--target builtin --autostart --duration 3s --duplicate-rate 0.5")
+    try:
+        live = app.tmux.wait_screen(
+            lambda s: "running" in s and re.search(r"duplicates\s+[1-9]", s) is not None
+        )
+        assert "Delivery" in live and re.search(r"sent\s+refused\s+2xx\s+other", live), live
+        app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        app.keys("q")
+        assert app.exit_code(limit_s=20) == 0
+    finally:
+        app.close()

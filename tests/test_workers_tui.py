@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +16,8 @@ from engine.metrics.stats import Stats
 from engine.run.runner import RunResult
 from engine.shards.coordinator import Coordinator, ShardLost
 from engine.shards.worker import ProcessRunner
-from tests.test_terminal import Tmux
 from tests.test_tui_pilot import SIZE, summary_text, wait_for
+from tests.tmux import TmuxApp
 from tui.app import WebhookLoadApp, default_runner
 from tui.form import RunForm
 from tui.widgets import ProgressPanel
@@ -76,26 +73,16 @@ def test_one_worker_keeps_the_single_engine_process() -> None:
 
 @pytest.mark.terminal
 def test_two_workers_in_a_real_terminal_reach_the_summary(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "webhookload-tui"
-    rc_file = tmp_path / "rc"
-    tmux = Tmux(f"webhookload-workers-{tmp_path.name}")
-    cmd = (
-        f"unset COLUMNS LINES; {exe} --target builtin --autostart --duration 3s --workers 2 "
-        f"--vus 4; echo $? > {rc_file}; sleep 30"
-    )
-    tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "36", cmd)
+    app = TmuxApp(tmp_path, "--target builtin --autostart --duration 3s --workers 2 --vus 4")
     try:
-        summary = tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        summary = app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
         m = re.search(r"Requests:\s+(\d+) \(", summary)
         assert m and int(m.group(1)) > 0, summary
         assert "Errors:      0 (0.00%)" in summary
-        tmux("send-keys", "-t", "main", "q")
-        deadline = time.monotonic() + 20
-        while not rc_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert rc_file.read_text().strip() == "0"
+        app.keys("q")
+        assert app.exit_code(limit_s=20) == 0
     finally:
-        subprocess.run([*tmux.base, "kill-server"], capture_output=True, timeout=10)
+        app.close()
 
 
 @pytest.mark.anyio
