@@ -12,7 +12,7 @@ from textual.content import Content
 
 from engine.config import build_config
 from engine.metrics.stats import DELIVERY_KEYS
-from tests.scripted import ScriptedRunner
+from tests.scripted import ScriptedRunner, delivery_deltas
 from tests.test_tui_pilot import SIZE, wait_for
 from tests.tmux import TmuxApp
 from tui.app import WebhookLoadApp
@@ -91,3 +91,24 @@ def test_the_panel_in_a_real_terminal(tmp_path: Path) -> None:
         assert app.exit_code(limit_s=20) == 0
     finally:
         app.close()
+
+
+async def test_at_80x24_the_panel_scrolls_into_view_whole() -> None:
+    """One column: the panel sits under the sparklines, reached by scrolling
+    the live view, and no line is wider than the panel."""
+    config = build_config({"duration": "30s", "retries": "1"})
+    app = WebhookLoadApp(
+        config,
+        autostart=True,
+        runner_factory=lambda c, s: ScriptedRunner(c, s, finish=False, deltas=delivery_deltas()),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one(DeliveryPanel)
+        await wait_for(pilot, lambda: app.state == "running" and counts(panel)["retries"] > 0)
+        assert counts(panel) == {k: app.window.total.delivery.get(k, 0) for k in DELIVERY_KEYS}
+        assert all(len(line.rstrip()) <= panel.size.width for line in panel.plain.splitlines())
+        panel.scroll_visible(animate=False)
+        await pilot.pause()
+        assert app.query_one("#live").region.contains_region(panel.region)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.state == "finished")
