@@ -3,6 +3,8 @@ fixed clock, so TUI snapshots are byte-for-byte stable."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import anyio
 
 from engine.config import RunConfig
@@ -60,6 +62,26 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
                 endpoint_latency_max_us=(45_000 + i, 2100 + 60 * (ok // 50 - 1), 0),
             )
         )
+    return out
+
+
+def delivery_deltas(ticks: int = TICKS) -> list[Snapshot]:
+    """:func:`scripted_deltas` with deliberate duplicates, early events and
+    retries, as a run with --duplicate-rate, --reorder-rate and --retries has."""
+    out = []
+    for i, d in enumerate(scripted_deltas(ticks)):
+        delivery = {
+            "duplicates_sent": 30,
+            "duplicates_rejected": 27,
+            "duplicates_accepted": 2 + i % 2,
+            "duplicates_failed": 1 - i % 2,
+            "early_sent": 12,
+            "early_refused": 11,
+            "early_accepted": 1,
+            "retries": 3 if 20 <= i < 24 else 0,
+            "retries_exhausted": 1 if i == 22 else 0,
+        }
+        out.append(dataclasses.replace(d, delivery={k: n for k, n in delivery.items() if n}))
     return out
 
 

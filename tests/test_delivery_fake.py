@@ -130,9 +130,22 @@ async def test_read_mix_api_takes_the_three_reads_in_turn() -> None:
     assert all(u.startswith("http://127.0.0.1:8/orders") for u in seen)
 
 
-def test_codes_panel_shows_the_delivery_counters_only_when_any() -> None:
-    from tui.widgets.panels import delivery_text
+def test_delivery_panel_shows_the_counters_only_when_the_run_has_a_fault() -> None:
+    """The TUI's Delivery panel (it replaced three lines the codes panel's fixed
+    height never showed); the live panel itself is tested in test_tui_delivery.py."""
+    from textual.content import Content
 
-    assert delivery_text({}) == ""
-    text = delivery_text({"duplicates_sent": 7, "duplicates_rejected": 7, "retries": 2})
-    assert "dupes [/] 7" in text and "409[/] 7" in text and "retry [/] 2" in text
+    from engine.config import build_config
+    from tui.widgets.delivery import delivers, delivery_markup
+
+    assert not delivers(build_config({}))
+    for flag in ("duplicate_rate", "reorder_rate", "retries"):
+        assert delivers(build_config({flag: "1"}))
+    text = Content.from_markup(
+        delivery_markup({"duplicates_sent": 7, "duplicates_rejected": 7, "retries": 2}, 60)
+    ).plain
+    rows = [line.split() for line in text.splitlines()]
+    assert rows[0] == ["sent", "refused", "2xx", "other"]
+    assert rows[1] == ["duplicates", "7", "7", "0", "0"]
+    assert rows[2] == ["early", "0", "0", "0", "0"]
+    assert rows[3] == ["retries", "2", "0", "exhausted"]

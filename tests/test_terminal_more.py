@@ -3,77 +3,21 @@ SIGHUP, and what is left on the terminal (and the exit code) once it closes."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shlex
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import free_port
-from tests.test_terminal import Tmux
+from tests.tmux import TmuxApp
 
 pytestmark = pytest.mark.terminal
-EXE = Path(sys.executable).parent / "webhookload-tui"
 MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
 LIVE = re.compile(r"Requests\s+Rate.*\n.*\b[1-9][\d,]*\b")
-
-
-class App:
-    """The TUI in a private tmux server; its pid and exit code land in files."""
-
-    def __init__(self, tmp: Path, args: str, size: tuple[int, int] = (120, 36)) -> None:
-        self.tmux = Tmux(f"webhookload-more-{tmp.name}")
-        self.pid_file, self.rc_file = tmp / "pid", tmp / "rc"
-        # pytest's process may carry COLUMNS=80 LINES=24 in its C environment
-        # (readline sets them), and Textual would then never see the real size
-        inner = f"unset COLUMNS LINES; echo $$ > {self.pid_file}; exec {EXE} {args}"
-        cmd = f"sh -c {shlex.quote(inner)}; echo $? > {self.rc_file}; sleep 60"
-        x, y = size
-        self.tmux("new-session", "-d", "-s", "main", "-x", str(x), "-y", str(y), cmd)
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.tmux("send-keys", "-t", "main", key)
-            time.sleep(0.4)  # so Esc is not read as Alt with the next key
-
-    def resize(self, x: int, y: int) -> None:
-        self.tmux("resize-window", "-t", "main", "-x", str(x), "-y", str(y))
-
-    def modes(self) -> str:
-        """Alternate screen and any-event mouse tracking: "1 1" while the app is up."""
-        return self.tmux("display", "-p", "-t", "main", "#{alternate_on} #{mouse_any_flag}").strip()
-
-    def pid(self) -> int:
-        return int(self.pid_file.read_text())
-
-    def exit_code(self, limit_s: float = 30) -> int:
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            if self.rc_file.exists() and self.rc_file.read_text().strip():
-                return int(self.rc_file.read_text())
-            time.sleep(0.1)
-        raise AssertionError("the app did not exit:\n" + self.tmux.screen())
-
-    def close(self) -> None:
-        """End the app if a failed test left it running (a hung-up app may
-        outlive its tmux server), then the server."""
-        if self.pid_file.exists() and not self.rc_file.exists():
-            for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid(), sig)
-                deadline = time.monotonic() + wait_s
-                while not self.rc_file.exists() and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                if self.rc_file.exists():
-                    break
-        subprocess.run([*self.tmux.base, "kill-server"], capture_output=True, timeout=10)
 
 
 def side_by_side(screen: str) -> bool:
@@ -90,7 +34,7 @@ def stacked(screen: str) -> bool:
     )
 
 
-def assert_summary_left_on_terminal(app: App) -> None:
+def assert_summary_left_on_terminal(app: TmuxApp) -> None:
     screen = app.tmux.wait_screen(lambda s: "Generator:" in s, limit_s=10)
     assert "========== SUMMARY ==========" in screen and "Requests:" in screen, screen
     assert app.modes() == "0 0", "terminal left in the alternate screen or mouse mode"
@@ -98,7 +42,7 @@ def assert_summary_left_on_terminal(app: App) -> None:
 
 def test_esc_then_keys_resize_both_ways_then_quit_mid_run(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
-    app = App(tmp_path, f"--target builtin --duration 60s --json {out}", size=(200, 50))
+    app = TmuxApp(tmp_path, f"--target builtin --duration 60s --json {out}", size=(200, 50))
     try:
         # a field has focus: the footer offers the keys that work there
         app.tmux.wait_screen(lambda s: "Leave form" in s and "Quit" in s)
@@ -123,7 +67,7 @@ def test_esc_then_keys_resize_both_ways_then_quit_mid_run(tmp_path: Path) -> Non
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_signal_acts_like_q_and_restores_the_terminal(tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "run.json"
-    app = App(tmp_path, f"--target builtin --autostart --duration 60s --json {out}")
+    app = TmuxApp(tmp_path, f"--target builtin --autostart --duration 60s --json {out}")
     try:
         app.tmux.wait_screen(lambda s: "running" in s and LIVE.search(s) is not None)
         assert app.modes() == "1 1"
@@ -139,7 +83,7 @@ def test_a_closed_terminal_still_keeps_the_run(tmp_path: Path) -> None:
     """A real hangup (the pane goes away): the whole process group, the engine's
     worker included, gets SIGHUP; the stopped run's JSON must still be written."""
     out = tmp_path / "run.json"
-    app = App(tmp_path, f"--target builtin --autostart --duration 60s --json {out}")
+    app = TmuxApp(tmp_path, f"--target builtin --autostart --duration 60s --json {out}")
     try:
         app.tmux.wait_screen(lambda s: "running" in s and LIVE.search(s) is not None)
         pid = app.pid()
@@ -170,7 +114,7 @@ def record_command() -> str:
 def test_the_recorded_run_ends_on_its_summary(tmp_path: Path) -> None:
     args = record_command()
     assert "--exit-on-finish" in args and "--autostart" in args
-    app = App(tmp_path, f"{args} --duration 2s")  # the last --duration wins
+    app = TmuxApp(tmp_path, f"{args} --duration 2s")  # the last --duration wins
     try:
         assert app.exit_code(limit_s=60) == 0
         assert_summary_left_on_terminal(app)
@@ -182,7 +126,7 @@ def test_the_recorded_run_ends_on_its_summary(tmp_path: Path) -> None:
 
 def test_unreachable_target_with_exit_on_finish_exits_3(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    app = App(tmp_path, f"--target {url} --autostart --exit-on-finish")
+    app = TmuxApp(tmp_path, f"--target {url} --autostart --exit-on-finish")
     try:
         assert app.exit_code() == 3
         screen = app.tmux.wait_screen(lambda s: "cannot reach target" in s, limit_s=10)

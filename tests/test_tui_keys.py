@@ -1,6 +1,6 @@
-"""The TUI's keys, layout and endings through Textual's Pilot, on scripted runners
+"""The TUI's keys and endings through Textual's Pilot, on scripted runners
 (no sockets): Esc, the footer in a field, quitting mid-run, `r`, the disabled
-form, a resize both ways, counts that fit, and the exit codes of ``--no-ui``."""
+form, `j`, and the exit codes of ``--no-ui`` (the layout: test_tui_layout.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Select
 
 from engine.config import RunConfig, build_config
 from engine.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE, EXIT_UNVERIFIED
-from engine.metrics.stats import Snapshot, merge_all
+from engine.metrics.stats import merge_all
 from engine.outputs.docparts import endpoint_lines
 from engine.outputs.summary import detail_lines, summary_lines, verification_lines
 from engine.run.preflight import TargetUnreachable
@@ -27,8 +27,7 @@ from tests.scripted import ScriptedRunner, scripted_deltas
 from tui.app import RunnerFactory, WebhookLoadApp
 from tui.form import FormInput, RunForm
 from tui.outcome import print_outcome
-from tui.widgets import CountersPanel, ProgressPanel, SplitPanel, SummaryPanel
-from tui.widgets.panels import Panel
+from tui.widgets import ProgressPanel, SummaryPanel
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
@@ -74,38 +73,6 @@ class UnverifiedRunner(ScriptedRunner):
         result = await super().run()
         check = Verification(URL, 10, 7, 3, 0, 0, 10.0)
         return dataclasses.replace(result, verification=check)
-
-
-BIG = Snapshot(
-    start=0.0,
-    end=1.0,
-    orders=1_234_567,
-    disputes=345_678,
-    success=1_456_789,
-    errors=123_456,
-    status_codes={202: 1_456_789, 503: 123_456},
-    errors_by_kind={"http_5xx": 123_456},
-    scenarios={
-        "orders_success": 1_234_567,
-        "orders_failed": 234_567,
-        "orders_aborted": 34_567,
-        "disputes_opened": 123_456,
-        "disputes_won": 61_728,
-        "disputes_lost": 61_728,
-    },
-)
-
-
-class BigRunner(ScriptedRunner):
-    """One second of a big run (seven-digit counts, aborted orders), then waits."""
-
-    def __init__(self, config: RunConfig, sink: SnapshotSink) -> None:
-        super().__init__(config, sink, finish=False)
-
-    async def run(self) -> RunResult:
-        self.sink(BIG)
-        await self._stopped.wait()
-        return RunResult(self.config, URL, BIG, 1.0, stopped=True)
 
 
 def shown_bindings(app: WebhookLoadApp) -> dict[str, tuple[str, bool]]:
@@ -339,84 +306,3 @@ async def test_j_saves_into_a_results_folder(
     files = list((tmp_path / "webhookload-results").glob("webhookload-*.json"))
     assert len(files) == 1
     assert json.loads(files[0].read_text())["requests"]["total"] == SCRIPTED_TOTAL
-
-
-# --- 15: layout ----------------------------------------------------------------------
-
-
-def side_by_side(app: WebhookLoadApp) -> bool:
-    split, latency = app.query_one("#split").region, app.query_one("#latency").region
-    return split.y == latency.y and latency.x > split.right
-
-
-async def test_layout_follows_a_resize_both_ways() -> None:
-    app = WebhookLoadApp(CONFIG, autostart=True, runner_factory=scripted(finish=False))
-    async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.state == "running")
-        assert side_by_side(app)
-        await pilot.resize_terminal(80, 24)
-        await wait_for(pilot, lambda: app.size == (80, 24))
-        await pilot.pause(0.1)
-        assert not side_by_side(app)
-        await pilot.resize_terminal(200, 50)
-        await wait_for(pilot, lambda: app.size == (200, 50))
-        await pilot.pause(0.1)
-        assert side_by_side(app)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: app.state == "finished")
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 36), (140, 40), (200, 50)])
-async def test_no_count_is_cut_off_even_after_a_resize(size: tuple[int, int]) -> None:
-    app = WebhookLoadApp(CONFIG, autostart=True, runner_factory=lambda c, s: BigRunner(c, s))
-    async with app.run_test(size=(250, 50)) as pilot:
-        await wait_for(pilot, lambda: app.state == "running")
-        await pilot.pause(0.3)
-        app.refresh_live()  # drawn at 250 columns; no new data after this
-        await pilot.resize_terminal(*size)
-        await wait_for(pilot, lambda: app.size == size)
-        await pilot.pause(0.1)
-        for kind in (CountersPanel, SplitPanel):
-            panel: Panel = app.query_one(kind)
-            width = panel.size.width
-            for line in panel.plain.splitlines():
-                assert len(line.rstrip()) <= width, (size, kind.__name__, line, width)
-        assert "aborted" in app.query_one(SplitPanel).plain
-        await pilot.press("x")
-        await wait_for(pilot, lambda: app.state == "finished")
-
-
-def on_screen(app: WebhookLoadApp, selector: str) -> bool:
-    """The widget is drawn, whole, inside the form's visible area."""
-    form = app.query_one(RunForm)
-    region = app.query_one(selector).region
-    return bool(region) and form.region.contains_region(region)
-
-
-async def test_at_80x24_an_inline_error_leaves_contract_and_start_on_screen() -> None:
-    app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.query_one("#f-vus", Input).value = "-1"
-        await pilot.pause()
-        assert app.query_one("#e-vus").display
-        assert on_screen(app, "#f-contract") and on_screen(app, "#start")
-
-
-async def test_a_short_form_scrolls_to_what_has_focus() -> None:
-    app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
-    async with app.run_test(size=(80, 16)) as pilot:
-        assert not on_screen(app, "#start")
-        for _ in range(7):  # Target -> ... -> Stages -> Contract -> Start
-            await pilot.press("tab")
-        await pilot.pause()
-        assert app.focused is app.query_one("#start") and on_screen(app, "#start")
-
-
-def test_the_rates_panel_skips_a_refresh_before_its_sparklines_exist() -> None:
-    """The 4 Hz refresh once fired while the panel had no children (mounting, or
-    the app tearing down) and raised NoMatches in a full run: it draws nothing then."""
-    from engine.metrics.window import SnapshotWindow
-    from tui.widgets import RatesPanel
-    from tui.widgets.data import LiveData
-
-    RatesPanel(id="rates").show(LiveData.from_window(SnapshotWindow(), 30.0, "running"))

@@ -39,7 +39,7 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
     app = WebhookLoadApp(build_config({}))
     async with app.run_test(size=SIZE) as pilot:
         order = []
-        for _ in range(8):
+        for _ in range(9):
             order.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
         assert order == [
@@ -48,6 +48,7 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
             "f-duration",
             "f-dispute_ratio",
             "f-think",
+            "f-workers",
             "f-stages",
             "f-contract",
             "start",

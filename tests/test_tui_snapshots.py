@@ -11,7 +11,7 @@ from textual.widgets import Input
 
 from engine.config import RunConfig, build_config
 from engine.run.runner import SnapshotSink
-from tests.scripted import TICKS, ScriptedRunner, chart_deltas
+from tests.scripted import TICKS, ScriptedRunner, chart_deltas, delivery_deltas
 from tui.app import WebhookLoadApp
 
 CONFIG = build_config({"target": "http://127.0.0.1:3001", "duration": "30s"})
@@ -106,4 +106,26 @@ def test_live_view_with_chart_and_thresholds(snap_compare: Any) -> None:
     end = deltas[-1].end
     assert snap_compare(
         app, terminal_size=(120, 36), run_before=settle(lambda a: a.window.now == end)
+    )
+
+
+def test_live_view_with_delivery(snap_compare: Any) -> None:
+    """A run with delivery faults: the Delivery panel above the chart, its
+    "other" and "exhausted" counts in red."""
+    config = build_config(
+        {
+            "target": "http://127.0.0.1:3001",
+            "duration": "30s",
+            "duplicate_rate": "0.1",
+            "reorder_rate": "0.05",
+            "retries": "2",
+        }
+    )
+
+    def factory(config: RunConfig, sink: SnapshotSink) -> ScriptedRunner:
+        return ScriptedRunner(config, sink, finish=False, deltas=delivery_deltas())
+
+    app = WebhookLoadApp(config, autostart=True, runner_factory=factory)
+    assert snap_compare(
+        app, terminal_size=(120, 36), run_before=settle(lambda a: a.window.now == TICKS * 0.25)
     )

@@ -3,13 +3,12 @@ the real app in a real terminal (tmux) runs two shards to their summary."""
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from textual.widgets import Button, Input
 
 from engine.config import build_config
 from engine.errors import EXIT_SHARD_LOST
@@ -17,9 +16,11 @@ from engine.metrics.stats import Stats
 from engine.run.runner import RunResult
 from engine.shards.coordinator import Coordinator, ShardLost
 from engine.shards.worker import ProcessRunner
-from tests.test_terminal import Tmux
 from tests.test_tui_pilot import SIZE, summary_text, wait_for
+from tests.tmux import TmuxApp
 from tui.app import WebhookLoadApp, default_runner
+from tui.form import RunForm
+from tui.widgets import ProgressPanel
 
 
 @pytest.mark.anyio
@@ -72,23 +73,61 @@ def test_one_worker_keeps_the_single_engine_process() -> None:
 
 @pytest.mark.terminal
 def test_two_workers_in_a_real_terminal_reach_the_summary(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "webhookload-tui"
-    rc_file = tmp_path / "rc"
-    tmux = Tmux(f"webhookload-workers-{tmp_path.name}")
-    cmd = (
-        f"unset COLUMNS LINES; {exe} --target builtin --autostart --duration 3s --workers 2 "
-        f"--vus 4; echo $? > {rc_file}; sleep 30"
-    )
-    tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "36", cmd)
+    app = TmuxApp(tmp_path, "--target builtin --autostart --duration 3s --workers 2 --vus 4")
     try:
-        summary = tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        summary = app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
         m = re.search(r"Requests:\s+(\d+) \(", summary)
         assert m and int(m.group(1)) > 0, summary
         assert "Errors:      0 (0.00%)" in summary
-        tmux("send-keys", "-t", "main", "q")
-        deadline = time.monotonic() + 20
-        while not rc_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert rc_file.read_text().strip() == "0"
+        app.keys("q")
+        assert app.exit_code(limit_s=20) == 0
     finally:
-        subprocess.run([*tmux.base, "kill-server"], capture_output=True, timeout=10)
+        app.close()
+
+
+@pytest.mark.anyio
+async def test_the_form_takes_workers_checked_as_the_flag_is() -> None:
+    """Workers: N >= 1 or auto, in --workers' own words, and at most VUs
+    (every shard runs one VU at least), shown under the field as typed."""
+    app = WebhookLoadApp(build_config({"vus": "2"}))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        field = app.query_one("#f-workers", Input)
+        assert field.value == "1" and form.is_valid
+        for bad in ("0", "-2", "two", ""):
+            field.value = bad
+            await pilot.pause()
+            assert form.errors == {
+                "workers": f"--workers must be a positive integer or auto, got {bad!r}"
+            }
+            assert app.query_one("#start", Button).disabled
+        field.value = "3"
+        await pilot.pause()
+        assert form.errors == {"workers": "--workers must be at most --vus (2), got '3'"}
+        app.query_one("#f-vus", Input).value = "3"  # fixing VUs settles Workers
+        await pilot.pause()
+        assert form.is_valid and not app.query_one("#e-workers").display
+        assert form.config().workers == 3
+        field.value = "auto"
+        await pilot.pause()
+        assert form.is_valid and form.config().workers == (os.cpu_count() or 1)
+
+
+@pytest.mark.anyio
+async def test_a_form_run_with_two_workers_shows_the_shards() -> None:
+    app = WebhookLoadApp(build_config({"vus": "4", "duration": "3s", "think": "0"}))
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#f-target", Input).value = "builtin"
+        app.query_one("#f-workers", Input).value = "2"
+        await pilot.pause()
+        await pilot.click("#start")
+        progress = app.query_one(ProgressPanel)
+        # the generator line speaks of shards only when there are several
+        await wait_for(pilot, lambda: "shard" in progress.plain, 60)
+        assert re.search(r"of 2 shards|shard [01]:", progress.plain), progress.plain
+        await wait_for(pilot, lambda: app.state == "finished" or app.failure is not None, 60)
+        assert app.failure is None, app.failure
+        assert app.result is not None and app.result.config.workers == 2
+        assert set(app.result.total.health) == {0, 1}
+        assert app.result.total.total > 0 and app.result.total.errors == 0
+        await pilot.press("q")

@@ -5,7 +5,7 @@ The engine runs in an exclusive async worker; its snapshot deltas land in a
 costs the same at 100 or 100,000 requests per second.
 
 Quitting (``q``, Ctrl+C, SIGTERM, SIGHUP) mid-run stops the run and keeps its
-result; once the terminal is restored, :func:`run_app` prints the same summary
+result; once the terminal is restored, :func:`tui.launch.run_app` prints the same summary
 block as ``--no-ui`` and exits with the same code (``engine/errors.py``).
 """
 
@@ -14,13 +14,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Header, Input
@@ -30,32 +26,27 @@ from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     WebhookloadError,
 )
 from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
-from engine.outputs.extras import MetricsEndpoint, OutputOptions
-from engine.outputs.jsonfile import check_json_path, write_json
-from engine.outputs.summary import result_json
+from engine.outputs.extras import OutputOptions
 from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
-from engine.run.loop import new_event_loop
-from engine.run.runner import RunResult, SnapshotSink
-from engine.run.sinks import CallbackSink
+from engine.run.runner import RunResult
 from engine.shards.coordinator import ShardLost
-from engine.shards.runners import make_runner
-from engine.shards.worker import ProcessRunner
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, terminal_gone
 from tui.headless import stage_text
 from tui.messages import RunFailed, RunFinished
-from tui.outcome import print_outcome
 from tui.results import SessionOutputs
+from tui.runners import RunnerFactory, RunnerLike, default_runner
+from tui.saving import SavingApp
 from tui.widgets import (
     ChartPanel,
     CodesPanel,
     CountersPanel,
+    DeliveryPanel,
     EndpointsPanel,
     LatencyPanel,
     LatencySeconds,
@@ -68,31 +59,16 @@ from tui.widgets import (
 )
 from tui.widgets.panels import Panel
 
+# the runner names stay importable from here (tests and older callers use them)
+__all__ = ["RunnerFactory", "RunnerLike", "WebhookLoadApp", "default_runner"]
+
 REFRESH_S = 0.25
 WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
 QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
-RESULTS_DIR = "webhookload-results"  # where `j` saves without --json (git-ignored)
 
 
-class RunnerLike(Protocol):
-    async def run(self) -> RunResult: ...
-
-    def stop(self) -> None: ...
-
-
-RunnerFactory = Callable[[RunConfig, SnapshotSink], RunnerLike]
-
-
-def default_runner(config: RunConfig, sink: SnapshotSink) -> RunnerLike:
-    """The engine in its own process: repaints never stall the generator
-    (with --workers N, N of them under a coordinator that merges them here)."""
-    if config.workers > 1 or config.backend != "process":
-        return make_runner(config, [CallbackSink(sink)])
-    return ProcessRunner(config, sinks=[CallbackSink(sink)])
-
-
-class WebhookLoadApp(App[int]):
+class WebhookLoadApp(SavingApp):
     CSS_PATH = "app.tcss"
     TITLE = "webhookload"
     # Textual sets these classes on the screen at every resize (app.tcss). No
@@ -157,6 +133,7 @@ class WebhookLoadApp(App[int]):
                     yield LatencyPanel("Latency", id="latency")
                     yield RatesPanel(id="rates")
                     with Vertical(id="chart-col"):
+                        yield DeliveryPanel("Delivery", id="delivery")
                         yield ThresholdsPanel("Thresholds", id="thresholds")
                         yield ChartPanel("Latency per second · requests/s", id="chart")
                     yield EndpointsPanel("Endpoints (whole run)", id="endpoints")
@@ -169,6 +146,7 @@ class WebhookLoadApp(App[int]):
         self.sub_title = "payment-webhook load tester"
         self.query_one("#f-target", Input).focus()
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
+        self.query_one(DeliveryPanel).configure(self.config)
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -269,6 +247,7 @@ class WebhookLoadApp(App[int]):
         if config.abort_on_fail:
             self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
         self.query_one(ThresholdsPanel).configure(len(config.thresholds))
+        self.query_one(DeliveryPanel).configure(config)
         for problem in self.outputs.start(config):
             self.notify(problem, severity="error", timeout=10)
         self.result = None
@@ -352,49 +331,6 @@ class WebhookLoadApp(App[int]):
             return
         self.notify(message.text, title="Nothing started", severity="error", timeout=10)
 
-    def action_save_json(self) -> None:
-        if self.result is None:
-            self.notify("No finished run to save yet.", severity="warning")
-            return
-        path = self.json_path
-        if path is None:
-            try:
-                Path(RESULTS_DIR).mkdir(exist_ok=True)
-            except OSError as exc:
-                self.notify(f"cannot create {RESULTS_DIR}/: {exc}", severity="error")
-                return
-            path = str(Path(RESULTS_DIR) / time.strftime("webhookload-%Y%m%d-%H%M%S.json"))
-        if self._write_json(path):
-            self.query_one(SummaryPanel).show_result(self.result, self.saved_json, self.abort)
-
-    def _write_json(self, path: str) -> bool:
-        assert self.result is not None
-        problem = check_json_path(path)
-        if problem:
-            self.notify(f"--json must be {problem}, got {path!r}", severity="error")
-            return False
-        try:
-            write_json(path, result_json(self.result, self.abort))
-        except WebhookloadError as exc:
-            self.notify(str(exc), severity="error")
-            return False
-        self.saved_json = path
-        self.notify(f"JSON summary saved to {path}")
-        return True
-
-    async def action_save_report(self) -> None:
-        """`h`: the last run's HTML report into webhookload-results/, as `j` does."""
-        if self.result is None:
-            self.notify("No finished run to report on yet.", severity="warning")
-            return
-        save = self.outputs.save_report
-        try:  # plotly and ~5 MB of page: off the UI's loop
-            path = await asyncio.to_thread(save, RESULTS_DIR, self.result, self.abort)
-        except OSError as exc:
-            self.notify(f"cannot write the report into {RESULTS_DIR}/: {exc}", severity="error")
-            return
-        self.notify(f"HTML report saved to {path}")
-
     async def action_quit(self) -> None:
         """Mid-run: stop the run and quit once its result is in (summary and
         JSON kept); a second quit, or a run that never ends, quits at once."""
@@ -412,43 +348,3 @@ class WebhookLoadApp(App[int]):
         if self._hung_up:  # no terminal to restore or print to (tui/hangup.py)
             os._exit(self.exit_code)
         self.exit(self.exit_code)
-
-
-def run_app(
-    config: RunConfig,
-    *,
-    json_path: str | None = None,
-    autostart: bool = False,
-    exit_on_finish: bool = False,
-    outputs: OutputOptions | None = None,
-) -> int:
-    """Run the app; then, on the restored terminal, what ``--no-ui`` would print."""
-    if json_path is not None and (problem := check_json_path(json_path)):
-        print(
-            f"webhookload-tui: error: --json must be {problem}, got {json_path!r}", file=sys.stderr
-        )
-        return EXIT_USAGE
-    options = outputs or OutputOptions()
-    try:  # bound (or refused: exit 2) before the screen opens; tui/results.py says why here
-        metrics = MetricsEndpoint(options.metrics_addr, config) if options.metrics_addr else None
-    except WebhookloadError as exc:
-        print(f"webhookload-tui: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    session = SessionOutputs(options, metrics)
-    app = WebhookLoadApp(
-        config,
-        json_path=json_path,
-        autostart=autostart,
-        exit_on_finish=exit_on_finish,
-        handle_signals=True,
-        outputs=session,
-    )
-    # The engine runs in its own process (engine/shards/worker.py); this loop only renders.
-    try:
-        code = app.run(loop=new_event_loop())
-    finally:
-        session.close()
-    print_outcome(app)
-    if code is None:  # Textual's own exit: a crash (1) or none of ours
-        return app.return_code or app.exit_code
-    return code

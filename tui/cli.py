@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.headless import run_headless
 
         return run_headless(config, json_path=ns.json, outputs=output_options(ns))
-    from tui.app import run_app
+    from tui.launch import run_app
 
     return run_app(
         config,

@@ -1,5 +1,6 @@
 """The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think,
-Stages and Contract, validated as you type with the CLI's own validators and words.
+Workers, Stages and Contract, validated as you type with the CLI's own
+validators and words (and, for Workers, its rules against VUs and Stages).
 
 It scrolls (a short terminal still reaches Start) and is disabled during a
 run, so it never shows settings other than the ones running.
@@ -12,11 +13,11 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig
+from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration
 from engine.domain.stages import parse_stages, total_duration
 
@@ -27,8 +28,12 @@ TEXT_FIELDS = (
     ("duration", "Duration"),
     ("dispute_ratio", "Dispute ratio"),
     ("think", "Think"),
+    ("workers", "Workers"),  # --workers: N engine processes, or auto (one per core)
     ("stages", "Stages"),  # e.g. 30s:10,1m:50: from VUs, and they replace Duration
 )
+
+PAIR = ("think", "workers")  # one row: short values, and at 80x24 Start stays on screen
+CROSS = ("vus", "stages", "workers")  # checked together, as build_config does
 
 
 def _initial(config: RunConfig, field: str) -> str:
@@ -36,6 +41,15 @@ def _initial(config: RunConfig, field: str) -> str:
     if field in ("duration", "think"):
         return format_duration(value) if value else "0"
     return str(value)
+
+
+def _problem(field: str, text: str) -> str | None:
+    """The field's one-line error (the CLI's words), or None when valid."""
+    try:
+        PARSERS[field](text)
+    except ConfigError as exc:
+        return str(exc)
+    return None
 
 
 class FormInput(Input):
@@ -71,14 +85,21 @@ class RunForm(VerticalScroll, can_focus=False):
         self._run_active = False
 
     def compose(self) -> ComposeResult:
+        labels = dict(TEXT_FIELDS)
         for field, label in TEXT_FIELDS:
-            if field == "think":
+            if field == PAIR[0]:
                 yield Static("Advanced", classes="form-section")
-            yield Label(label, classes="form-label")
-            yield FormInput(
-                _initial(self._config, field), id=f"f-{field}", compact=True, select_on_focus=False
-            )
-            yield Static("", id=f"e-{field}", classes="form-error")
+                with Horizontal(classes="form-pair"):
+                    for half in PAIR:
+                        with Vertical():
+                            yield Label(labels[half], classes="form-label")
+                            yield self._input(half)
+                for half in PAIR:  # the errors below, full width
+                    yield Static("", id=f"e-{half}", classes="form-error")
+            elif field not in PAIR:
+                yield Label(label, classes="form-label")
+                yield self._input(field)
+                yield Static("", id=f"e-{field}", classes="form-error")
         yield Label("Contract", classes="form-label")
         yield Select(
             [(c, c) for c in CONTRACTS],
@@ -89,6 +110,10 @@ class RunForm(VerticalScroll, can_focus=False):
         )
         yield Button("Start", id="start", variant="success")
 
+    def _input(self, field: str) -> FormInput:
+        text = _initial(self._config, field)
+        return FormInput(text, id=f"f-{field}", compact=True, select_on_focus=False)
+
     def on_mount(self) -> None:
         self.border_title = "Run"
         for field, _ in TEXT_FIELDS:
@@ -96,19 +121,37 @@ class RunForm(VerticalScroll, can_focus=False):
         self._sync_start()
 
     def _validate(self, field: str, text: str) -> None:
-        err = self.query_one(f"#e-{field}", Static)
+        if field not in CROSS:
+            self._show(field, _problem(field, text))
+            return
+        for f in CROSS:  # a change to one may settle or raise the others' problem
+            self._show(f, _problem(f, self.query_one(f"#f-{f}", Input).value))
+        if not self._errors.keys() & set(CROSS):
+            self._check_together()
+
+    def _check_together(self) -> None:
+        """VUs, Stages and Workers, each valid, by the CLI's own rules across
+        them (build_config): e.g. Workers at most VUs. The problem shows on the
+        field it names."""
+        raw = {f: self.query_one(f"#f-{f}", Input).value for f in CROSS}
+        if self._config.rate:  # the open model: VUs play no part
+            del raw["vus"]
+            raw["rate"] = repr(self._config.rate)
         try:
-            PARSERS[field](text)
+            build_config(raw)
         except ConfigError as exc:
-            self._errors[field] = str(exc)
-            err.update(str(exc))
-            err.display = True
-            self.query_one(f"#f-{field}", Input).add_class("-invalid-field")
-        else:
+            field = exc.field.replace("-", "_")
+            self._show(field if field in CROSS else "workers", str(exc))
+
+    def _show(self, field: str, problem: str | None) -> None:
+        err = self.query_one(f"#e-{field}", Static)
+        if problem is None:
             self._errors.pop(field, None)
-            err.update("")
-            err.display = False
-            self.query_one(f"#f-{field}", Input).remove_class("-invalid-field")
+        else:
+            self._errors[field] = problem
+        err.update(problem or "")
+        err.display = problem is not None
+        self.query_one(f"#f-{field}", Input).set_class(problem is not None, "-invalid-field")
 
     def _sync_start(self) -> None:
         self.query_one("#start", Button).disabled = bool(self._errors) or self._run_active

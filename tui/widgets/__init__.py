@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tui.widgets.chart import ChartPanel
 from tui.widgets.data import LiveData
+from tui.widgets.delivery import DeliveryPanel
 from tui.widgets.gates import EndpointsPanel, ThresholdsPanel
 from tui.widgets.panels import (
     CodesPanel,
@@ -20,6 +21,7 @@ __all__ = [
     "ChartPanel",
     "CodesPanel",
     "CountersPanel",
+    "DeliveryPanel",
     "EndpointsPanel",
     "LatencyPanel",
     "LatencySeconds",

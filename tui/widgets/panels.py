@@ -11,8 +11,6 @@ machine with the engine (docs/PERFORMANCE.md, section 3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -237,26 +235,7 @@ class CodesPanel(Panel):
             + ("  ".join(codes) or "-")
             + "\n[dim]errors[/] "
             + ("  ".join(kinds) or "none")
-            + delivery_text(t.delivery)
         )
-
-
-def delivery_text(d: Mapping[str, int]) -> str:
-    """The ``delivery`` counters (duplicates, early events, retries) as more lines
-    of the codes panel, by what came back; nothing when the run delivered none."""
-    if not d:
-        return ""
-
-    def n(key: str) -> str:
-        return f"{d.get(key, 0):,}"
-
-    return (
-        f"\n[dim]dupes [/] {n('duplicates_sent')}  [dim]409[/] {n('duplicates_rejected')}"
-        f"  [dim]2xx[/] {n('duplicates_accepted')}  [dim]other[/] {n('duplicates_failed')}"
-        f"\n[dim]early [/] {n('early_sent')}  [dim]refused[/] {n('early_refused')}"
-        f"  [dim]2xx[/] {n('early_accepted')}  [dim]other[/] {n('early_failed')}"
-        f"\n[dim]retry [/] {n('retries')}  [dim]exhausted[/] {n('retries_exhausted')}"
-    )
 
 
 class RatesPanel(Vertical):

@@ -1,0 +1,74 @@
+"""The Delivery panel (issue 10): deliberate duplicates, early events and
+retries, counted by what came back, live from the snapshot's ``delivery``.
+
+Shown only when the run asks for a delivery fault (``--duplicate-rate``,
+``--reorder-rate``, ``--retries``): a run without one would show a table of
+zeros in room the chart can use instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.config import RunConfig
+from tui.widgets.data import LiveData
+from tui.widgets.panels import Panel, compact
+
+HEAD = ("sent", "refused", "2xx", "other")
+ROWS = (
+    ("duplicates", ("duplicates_sent", "duplicates_rejected", "duplicates_accepted")),
+    ("early", ("early_sent", "early_refused", "early_accepted")),
+)
+FAILED = {"duplicates": "duplicates_failed", "early": "early_failed"}
+LABEL_W = 11  # "duplicates "
+LEGEND = "refused: 409 duplicates, 404/422 early"
+
+
+def delivers(config: RunConfig) -> bool:
+    """Whether the run uses any delivery fault, so the panel has anything to say."""
+    return config.duplicate_rate > 0 or config.reorder_rate > 0 or config.retries > 0
+
+
+def delivery_markup(d: Mapping[str, int], width: int) -> str:
+    """A header, a row each for duplicates and early events, then retries.
+
+    Full counts while the four columns fit ``width``, else compact ones
+    (12.3k): a count is never cut."""
+    for fmt in (lambda n: f"{n:,}", compact):
+        cells = [[fmt(d.get(k, 0)) for k in (*keys, FAILED[name])] for name, keys in ROWS]
+        widths = [max(len(h), *(len(row[i]) for row in cells)) + 1 for i, h in enumerate(HEAD)]
+        if LABEL_W + sum(widths) <= width:
+            break
+    out = [
+        "[b]"
+        + " " * LABEL_W
+        + "".join(f"{h:>{w}}" for h, w in zip(HEAD, widths, strict=True))
+        + "[/]"
+    ]
+    for (name, _), row in zip(ROWS, cells, strict=True):
+        line = f"[b]{name:<{LABEL_W}}[/]" + "".join(
+            f"{v:>{w}}" for v, w in zip(row[:3], widths[:3], strict=True)
+        )
+        other = f"{row[3]:>{widths[3]}}"
+        out.append(line + (f"[red]{other}[/]" if row[3] != "0" else other))
+    retries, exhausted = d.get("retries", 0), d.get("retries_exhausted", 0)
+    tail = f"{fmt(exhausted)} exhausted"
+    out.append(
+        f"[b]{'retries':<{LABEL_W}}[/]{fmt(retries):>{widths[0]}}  "
+        + (f"[red]{tail}[/]" if exhausted else f"[dim]{tail}[/]")
+    )
+    return "\n".join(out)
+
+
+class DeliveryPanel(Panel):
+    """Duplicates and early events by what came back, and retries; hidden
+    (no room taken) when the run has no delivery fault."""
+
+    def configure(self, config: RunConfig) -> None:
+        """Shown or hidden once per run (a display change re-lays out the
+        screen; a refresh must not)."""
+        self.display = delivers(config)
+        self.border_subtitle = LEGEND
+
+    def lines(self, data: LiveData) -> str:
+        return delivery_markup(data.total.delivery, self.size.width)
