@@ -224,7 +224,7 @@ async def test_failed_verification_is_not_called_completed_and_exits_4() -> None
         await wait_for(pilot, lambda: app.state == "finished")
         text = app.query_one(SummaryPanel).plain
         assert "Run completed" not in text
-        assert "--verify found orders not applied" in text
+        assert "--verify found 3 orders in the wrong status" in text
         await wait_for(pilot, lambda: app.return_value is not None)
     assert app.return_value == EXIT_UNVERIFIED
 

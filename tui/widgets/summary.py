@@ -34,10 +34,26 @@ def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
         failed = sum(not r.passed for r in run_thresholds(result))
         return f"Run finished {where}, but {failed} threshold(s) failed (exit code 99)", "bold red"
     if code == EXIT_UNVERIFIED:
-        return f"Run finished {where}, but --verify found orders not applied", "bold red"
+        return f"Run finished {where}, but --verify found {_unverified(result)}", "bold red"
     if code != EXIT_OK:
         return f"Run finished {where} with problems (exit code {code})", "bold red"
     return f"Run completed {where}", "dim"
+
+
+def _unverified(result: RunResult) -> str:
+    """What --verify found wrong, orders and disputes named apart (exit code 4)."""
+    v = result.verification
+    if v is None:
+        return "a mismatch"
+    parts = [
+        f"{n} {what}{'' if n == 1 else 's'}"
+        for n, what in (
+            (v.sampled - v.applied, "order"),
+            (v.disputes.sampled - v.disputes.applied, "dispute"),
+        )
+        if n
+    ]
+    return f"{' and '.join(parts) or 'a mismatch'} in the wrong status"
 
 
 class SummaryPanel(Static):
