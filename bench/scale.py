@@ -1,0 +1,312 @@
+"""`make bench`, scale sections (issue 9): 3,000 connections against a delayed
+nginx beside wrk, `--workers 2` against `--workers 1` per CPU-second with every
+process counted, and the open model's rate accuracy. Each section runs, then
+says its part of docs/BENCHMARKS.md as ratios measured in the same run, with
+the goal and whether it is met.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools import (
+    ROOT,
+    VENV_BIN,
+    WORK,
+    Sample,
+    from_summary,
+    max_mode_command,
+    summary_path,
+    timed,
+    webhookload,
+    wrk,
+)
+
+CONNS = 3000
+RATE = 5000
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def raise_nofile(want: int = 65536) -> tuple[int, int]:
+    """Raise this process's open-file limit (soft, up to the hard one), which the
+    generators and nginx inherit: 3,000 connections need 3,000+ descriptors on
+    each side. Returns the (soft, hard) limits now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def nginx_connections(template: str) -> int:
+    """``worker_connections`` in an nginx template (it must allow 3,000+)."""
+    for line in (ROOT / "bench" / template).read_text().splitlines():
+        if "worker_connections" in line:
+            return int(line.split("worker_connections")[1].strip(" ;}\t"))
+    return 512  # nginx's default
+
+
+def shard_saturation(doc: dict[str, Any]) -> str:
+    """The generator's own verdict, per shard: lag p99 and CPU, and which saturated."""
+    gen = doc["generator"]
+    shards = gen.get("shards") or [dict(gen, shard=0, saturated=doc["generator_saturated"])]
+    return "; ".join(
+        f"shard {s['shard']}: {'**saturated**' if s['saturated'] else 'ok'} "
+        f"(lag p99 {s['loop_lag_p99_ms']:.1f} ms, CPU {s['cpu_pct']:.0f} %)"
+        for s in shards
+    )
+
+
+# -- 1. 3,000 connections against nginx answering after 20 ms -----------------
+
+
+@dataclass
+class C3000:
+    rounds: list[tuple[Sample, Sample, dict[str, Any]]]  # webhookload, wrk, its JSON
+    nofile: tuple[int, int]
+    nginx_conns: int
+    secs: int
+
+
+def c3000(url: str, secs: int, rounds: int) -> C3000:
+    """webhookload and wrk at 3,000 connections, in alternating order per round."""
+    label = f"{CONNS} VUs, --workers auto"
+    got = []
+    for i in range(rounds):
+
+        def wl() -> Sample:
+            return webhookload(url, secs, CONNS, "fast", ("--workers", "auto"), label=label)
+
+        def wr() -> Sample:
+            return wrk(url, secs, CONNS, threads=2)
+
+        a, b = (wl(), wr()) if i % 2 == 0 else (wr(), wl())
+        w, k = (a, b) if i % 2 == 0 else (b, a)
+        doc = json.loads(summary_path("fast", label).read_text())
+        got.append((w, k, doc))
+        print(
+            f"[c3000 {i + 1}/{rounds}] webhookload {w.rate:,.0f} req/s p99 {w.p99_ms} ms, "
+            f"wrk {k.rate:,.0f} req/s p99 {k.p99_ms} ms; {shard_saturation(doc)}",
+            flush=True,
+        )
+    conns = nginx_connections("nginx-delay.conf.in")
+    return C3000(got, resource.getrlimit(resource.RLIMIT_NOFILE), conns, secs)
+
+
+def c3000_lines(r: C3000) -> list[str]:
+    lines = [
+        f"## Scale: {CONNS:,} connections against nginx answering after 20 ms",
+        "",
+        f"nginx (one worker, `echo_sleep 0.02`, `worker_connections {r.nginx_conns}`); open-file "
+        f"limit for every process {r.nofile[0]:,} (hard {r.nofile[1]:,}). webhookload "
+        f"`--no-ui --vus {CONNS} --think 0 --workers auto` ({os.cpu_count()} shards here) "
+        f"against wrk `-t2 -c{CONNS}`: two threads, as many as webhookload's shards, so both "
+        f"spread over the same {os.cpu_count()} cores, each thread holding {CONNS // 2:,} "
+        f"connections, same Lua body as above. {r.secs} s each, {len(r.rounds)} rounds in "
+        "alternating order; the ratios are the median of the rounds' paired ratios.",
+        "",
+        "| round | generator | req/s | p50 ms | p99 ms | errors | CPU-s | generator saturation |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for i, (w, k, doc) in enumerate(r.rounds, 1):
+        for s, sat in ((w, shard_saturation(doc)), (k, "-")):
+            lines.append(
+                f"| {i} | {s.tool} | {s.rate:,.0f} | {_f(s.p50_ms)} | {_f(s.p99_ms)} | "
+                f"{s.errors:,} | {s.cpu_s:.1f} | {sat} |"
+            )
+    ratio = statistics.median(w.rate / k.rate for w, k, _ in r.rounds)
+    d99 = statistics.median((w.p99_ms or 0.0) - (k.p99_ms or 0.0) for w, k, _ in r.rounds)
+    saturated = [
+        f"round {i}: {doc['generator'].get('saturated_shards') or 'yes'}"
+        for i, (_, _, doc) in enumerate(r.rounds, 1)
+        if doc["generator_saturated"]
+    ]
+    lines += [
+        "",
+        "| goal | value | target | |",
+        "|---|---:|---|---|",
+        f"| webhookload / wrk, req/s at {CONNS:,} connections | {ratio:.2f}× | ≥ 0.5× "
+        f"| {mark(ratio >= 0.5)} |",
+        f"| webhookload p99 − wrk p99 | {d99:+.2f} ms | within ± 5 ms | {mark(abs(d99) <= 5)} |",
+        f"| generator saturated (any shard, any round) | {'; '.join(saturated) or 'no'} | no "
+        f"| {mark(not saturated)} |",
+        "",
+    ]
+    return lines
+
+
+def _f(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+# -- 2. --workers 2 against --workers 1, per CPU-second, all processes --------
+
+
+def _tree(root: int, seen: dict[tuple[int, int], float], parent_of: dict[int, int]) -> None:
+    """Add the CPU ticks (user + sys) of ``root``'s descendants to ``seen``,
+    keyed by (pid, start time) so a reused pid is another process."""
+    stats: dict[int, list[str]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                raw = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            stats[int(name)] = raw.rsplit(")", 1)[1].split()
+    for pid, f in stats.items():
+        parent_of.setdefault(pid, int(f[1]))
+    for pid, f in stats.items():
+        p = pid
+        while p in parent_of and p != root and p > 1:
+            p = parent_of[p]
+        if p == root and pid != root:
+            key = (pid, int(f[19]))
+            seen[key] = max(seen.get(key, 0.0), float(f[11]) + float(f[12]))
+
+
+def timed_tree(cmd: list[str], tag: str) -> tuple[float, float, int]:
+    """Run ``cmd`` under GNU time and watch its process tree in /proc every 0.1 s:
+    (GNU time's user + sys, the /proc sum over every descendant, processes seen).
+    The /proc sum is a lower bound (the last tenth of a second of each process
+    is missed), an independent check that GNU time counts the shards."""
+    tfile = WORK / f"time-{tag}.txt"
+    seen: dict[tuple[int, int], float] = {}
+    parent_of: dict[int, int] = {}
+    with open(WORK / f"out-{tag}.txt", "w") as log:
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", str(tfile), *cmd],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        while proc.poll() is None:
+            _tree(proc.pid, seen, parent_of)
+            time.sleep(0.1)
+    if proc.returncode:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}), see {log.name}")
+    user, sys_, _ = tfile.read_text().split()[-3:]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return float(user) + float(sys_), sum(seen.values()) / ticks, len(seen)
+
+
+@dataclass
+class WorkerRun:
+    sample: Sample
+    proc_cpu_s: float
+    processes: int
+
+
+def workers_run(url: str, secs: int, vus: int, n: int) -> WorkerRun:
+    out = summary_path("fast", f"workers {n}")
+    cmd = [*max_mode_command(url, secs, vus, out), "--no-ui", "--workers", str(n)]
+    gnu, procs, count = timed_tree(cmd, f"workers{n}")
+    s = from_summary(f"webhookload --no-ui (fast, --workers {n})", out, gnu, 0.0, cmd)
+    return WorkerRun(s, procs, count)
+
+
+def workers(url: str, secs: int, vus: int, pairs: int) -> list[tuple[WorkerRun, WorkerRun]]:
+    """``pairs`` adjacent (--workers 1, --workers 2) runs, the order alternating."""
+    got = []
+    for i in range(pairs):
+        if i % 2:
+            two, one = workers_run(url, secs, vus, 2), workers_run(url, secs, vus, 1)
+        else:
+            one, two = workers_run(url, secs, vus, 1), workers_run(url, secs, vus, 2)
+        got.append((one, two))
+        print(
+            f"[workers {i + 1}/{pairs}] 1: {one.sample.per_cpu_s:,.0f} req/CPU-s, "
+            f"2: {two.sample.per_cpu_s:,.0f} req/CPU-s "
+            f"(/proc/GNU CPU {two.proc_cpu_s / two.sample.cpu_s:.0%})",
+            flush=True,
+        )
+    return got
+
+
+def workers_lines(got: list[tuple[WorkerRun, WorkerRun]], secs: int, vus: int) -> list[str]:
+    lines = [
+        "## Scale: `--workers 2` against `--workers 1`, per CPU-second",
+        "",
+        f"nginx `return 202` as in the max-mode table, `--no-ui --vus {vus} --think 0`, {secs} s, "
+        f"{len(got)} adjacent pairs in alternating order. CPU = user + sys from GNU time, which "
+        "counts the process and every descendant it waited for (wait4's rusage): with "
+        "`--workers 2` the parent and both shard processes. Cross-check: the CPU of every "
+        "descendant read from /proc every 0.1 s (a lower bound: the last tenth of a second of "
+        "each process is missed); without the shards GNU time's figure would be a fraction of it.",
+        "",
+        "| pair | workers | req/s | req per CPU-s | CPU-s (GNU time) | CPU-s (/proc, processes) "
+        "| /proc ÷ GNU time |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, pair in enumerate(got, 1):
+        for n, run in enumerate(pair, 1):
+            s = run.sample
+            lines.append(
+                f"| {i} | {n} | {s.rate:,.0f} | {s.per_cpu_s:,.0f} | {s.cpu_s:.2f} | "
+                f"{run.proc_cpu_s:.2f} ({run.processes}) | {run.proc_cpu_s / s.cpu_s:.0%} |"
+            )
+    ratios = sorted(two.sample.per_cpu_s / one.sample.per_cpu_s for one, two in got)
+    ratio = statistics.median(ratios)
+    rounds = ", ".join(f"{x:.2f}" for x in ratios)
+    lines += [
+        "",
+        "| goal | value | target | |",
+        "|---|---:|---|---|",
+        f"| `--workers 2` / `--workers 1`, req per CPU-s, all processes (median of pairs: "
+        f"{rounds}) | {ratio:.2f}× | ≥ 0.85× | {mark(ratio >= 0.85)} |",
+        "",
+    ]
+    return lines
+
+
+# -- 3. the open model's rate accuracy ----------------------------------------
+
+
+def rate_run(url: str, secs: int, max_inflight: int = 1000) -> tuple[Sample, dict[str, Any]]:
+    out = summary_path("fast", f"rate {RATE}")
+    cmd = [str(VENV_BIN / "webhookload-tui"), "--no-ui", "--target", url, "--rate", str(RATE)]
+    cmd += ["--max-inflight", str(max_inflight), "--think", "0", "--duration", f"{secs}s"]
+    _, cpu, rss = timed([*cmd, "--json", str(out)], tag="rate")
+    s = from_summary(f"webhookload --no-ui (fast, --rate {RATE})", out, cpu, rss, cmd)
+    doc = json.loads(out.read_text())
+    arr = doc["arrivals"]
+    print(
+        f"[rate] asked {RATE}/s, achieved {arr['achieved_rate']:.1f}/s, dropped {arr['dropped']}",
+        flush=True,
+    )
+    return s, doc
+
+
+def rate_lines(s: Sample, doc: dict[str, Any], secs: int) -> list[str]:
+    arr, inflight = doc["arrivals"], doc["config"]["max_inflight"]
+    err = (arr["achieved_rate"] - RATE) / RATE
+    return [
+        "## Scale: the open model's arrival rate",
+        "",
+        f"`--no-ui --rate {RATE} --max-inflight {inflight} --think 0 --duration {secs}s` against "
+        f"nginx `return 202` (one shard): {RATE:,} order journeys started per second (each "
+        f"about 2.9 requests), at most {inflight:,} in flight: far more than journeys of "
+        "sub-millisecond answers need, so only a stalled generator would drop arrivals.",
+        "",
+        "| asked journeys/s | achieved | error | started | dropped | req/s | corrected p99 ms "
+        "| service p99 ms | generator |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| {RATE:,} | {arr['achieved_rate']:,.1f} | {err:+.2%} | {arr['started']:,} | "
+        f"{arr['dropped']:,} | {s.rate:,.0f} | {doc['latency_ms']['p99']:.2f} | "
+        f"{doc['service_time_ms']['p99']:.2f} | {shard_saturation(doc)} |",
+        "",
+        "| goal | value | target | |",
+        "|---|---:|---|---|",
+        f"| achieved / asked arrival rate | {err:+.2%} | within ± 1 % | {mark(abs(err) <= 0.01)} |",
+        "",
+    ]
