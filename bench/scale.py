@@ -11,12 +11,11 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from procs import target_cpu_s, timed_tree
 from tools import (
     ROOT,
     VENV_BIN,
@@ -74,6 +73,7 @@ def shard_saturation(doc: dict[str, Any]) -> str:
 @dataclass
 class C3000:
     rounds: list[tuple[Sample, Sample, dict[str, Any]]]  # webhookload, wrk, its JSON
+    nginx_cpu: dict[int, float]  # id(sample) -> nginx's CPU % of a core during it
     nofile: tuple[int, int]
     nginx_conns: int
     secs: int
@@ -83,13 +83,23 @@ def c3000(url: str, secs: int, rounds: int) -> C3000:
     """webhookload and wrk at 3,000 connections, in alternating order per round."""
     label = f"{CONNS} VUs, --workers auto"
     got = []
+    pidfile = WORK / "nginx-delay" / "nginx.pid"
+    nginx_cpu: dict[int, float] = {}
+
+    def on_nginx(run: Callable[[], Sample]) -> Sample:
+        c0 = target_cpu_s(pidfile)
+        s = run()
+        nginx_cpu[id(s)] = 100 * (target_cpu_s(pidfile) - c0) / s.seconds
+        return s
+
     for i in range(rounds):
 
         def wl() -> Sample:
-            return webhookload(url, secs, CONNS, "fast", ("--workers", "auto"), label=label)
+            extra = ("--workers", "auto")
+            return on_nginx(lambda: webhookload(url, secs, CONNS, "fast", extra, label=label))
 
         def wr() -> Sample:
-            return wrk(url, secs, CONNS, threads=2)
+            return on_nginx(lambda: wrk(url, secs, CONNS, threads=2))
 
         a, b = (wl(), wr()) if i % 2 == 0 else (wr(), wl())
         w, k = (a, b) if i % 2 == 0 else (b, a)
@@ -101,7 +111,7 @@ def c3000(url: str, secs: int, rounds: int) -> C3000:
             flush=True,
         )
     conns = nginx_connections("nginx-delay.conf.in")
-    return C3000(got, resource.getrlimit(resource.RLIMIT_NOFILE), conns, secs)
+    return C3000(got, nginx_cpu, resource.getrlimit(resource.RLIMIT_NOFILE), conns, secs)
 
 
 def c3000_lines(r: C3000) -> list[str]:
@@ -114,16 +124,19 @@ def c3000_lines(r: C3000) -> list[str]:
         f"against wrk `-t2 -c{CONNS}`: two threads, as many as webhookload's shards, so both "
         f"spread over the same {os.cpu_count()} cores, each thread holding {CONNS // 2:,} "
         f"connections, same Lua body as above. {r.secs} s each, {len(r.rounds)} rounds in "
-        "alternating order; the ratios are the median of the rounds' paired ratios.",
+        "alternating order; the ratios are the median of the rounds' paired ratios. nginx "
+        "CPU = its CPU time during the run over the run's length (100 % = one core: the "
+        "target, not the generator, sets the pace; a p50 well above 20 ms says the same).",
         "",
-        "| round | generator | req/s | p50 ms | p99 ms | errors | CPU-s | generator saturation |",
-        "|---:|---|---:|---:|---:|---:|---:|---|",
+        "| round | generator | req/s | p50 ms | p99 ms | errors | CPU-s | nginx CPU "
+        "| generator saturation |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for i, (w, k, doc) in enumerate(r.rounds, 1):
         for s, sat in ((w, shard_saturation(doc)), (k, "-")):
             lines.append(
                 f"| {i} | {s.tool} | {s.rate:,.0f} | {_f(s.p50_ms)} | {_f(s.p99_ms)} | "
-                f"{s.errors:,} | {s.cpu_s:.1f} | {sat} |"
+                f"{s.errors:,} | {s.cpu_s:.1f} | {r.nginx_cpu.get(id(s), 0):.0f} % | {sat} |"
             )
     ratio = statistics.median(w.rate / k.rate for w, k, _ in r.rounds)
     d99 = statistics.median((w.p99_ms or 0.0) - (k.p99_ms or 0.0) for w, k, _ in r.rounds)
@@ -153,66 +166,20 @@ def _f(v: float | None) -> str:
 # -- 2. --workers 2 against --workers 1, per CPU-second, all processes --------
 
 
-def _tree(root: int, seen: dict[tuple[int, int], float], parent_of: dict[int, int]) -> None:
-    """Add the CPU ticks (user + sys) of ``root``'s descendants to ``seen``,
-    keyed by (pid, start time) so a reused pid is another process."""
-    stats: dict[int, list[str]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                raw = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            stats[int(name)] = raw.rsplit(")", 1)[1].split()
-    for pid, f in stats.items():
-        parent_of.setdefault(pid, int(f[1]))
-    for pid, f in stats.items():
-        p = pid
-        while p in parent_of and p != root and p > 1:
-            p = parent_of[p]
-        if p == root and pid != root:
-            key = (pid, int(f[19]))
-            seen[key] = max(seen.get(key, 0.0), float(f[11]) + float(f[12]))
-
-
-def timed_tree(cmd: list[str], tag: str) -> tuple[float, float, int]:
-    """Run ``cmd`` under GNU time and watch its process tree in /proc every 0.1 s:
-    (GNU time's user + sys, the /proc sum over every descendant, processes seen).
-    The /proc sum is a lower bound (the last tenth of a second of each process
-    is missed), an independent check that GNU time counts the shards."""
-    tfile = WORK / f"time-{tag}.txt"
-    seen: dict[tuple[int, int], float] = {}
-    parent_of: dict[int, int] = {}
-    with open(WORK / f"out-{tag}.txt", "w") as log:
-        proc = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%U %S %M", "-o", str(tfile), *cmd],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        while proc.poll() is None:
-            _tree(proc.pid, seen, parent_of)
-            time.sleep(0.1)
-    if proc.returncode:
-        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}), see {log.name}")
-    user, sys_, _ = tfile.read_text().split()[-3:]
-    ticks = os.sysconf("SC_CLK_TCK")
-    return float(user) + float(sys_), sum(seen.values()) / ticks, len(seen)
-
-
 @dataclass
 class WorkerRun:
     sample: Sample
     proc_cpu_s: float
+    parent_cpu_s: float
     processes: int
 
 
 def workers_run(url: str, secs: int, vus: int, n: int) -> WorkerRun:
     out = summary_path("fast", f"workers {n}")
     cmd = [*max_mode_command(url, secs, vus, out), "--no-ui", "--workers", str(n)]
-    gnu, procs, count = timed_tree(cmd, f"workers{n}")
+    gnu, procs, parent, count = timed_tree(cmd, f"workers{n}")
     s = from_summary(f"webhookload --no-ui (fast, --workers {n})", out, gnu, 0.0, cmd)
-    return WorkerRun(s, procs, count)
+    return WorkerRun(s, procs, parent, count)
 
 
 def workers(url: str, secs: int, vus: int, pairs: int) -> list[tuple[WorkerRun, WorkerRun]]:
@@ -245,15 +212,16 @@ def workers_lines(got: list[tuple[WorkerRun, WorkerRun]], secs: int, vus: int) -
         "each process is missed); without the shards GNU time's figure would be a fraction of it.",
         "",
         "| pair | workers | req/s | req per CPU-s | CPU-s (GNU time) | CPU-s (/proc, processes) "
-        "| /proc ÷ GNU time |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| of which the parent | /proc ÷ GNU time |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for i, pair in enumerate(got, 1):
         for n, run in enumerate(pair, 1):
             s = run.sample
             lines.append(
                 f"| {i} | {n} | {s.rate:,.0f} | {s.per_cpu_s:,.0f} | {s.cpu_s:.2f} | "
-                f"{run.proc_cpu_s:.2f} ({run.processes}) | {run.proc_cpu_s / s.cpu_s:.0%} |"
+                f"{run.proc_cpu_s:.2f} ({run.processes}) | {run.parent_cpu_s:.2f} | "
+                f"{run.proc_cpu_s / s.cpu_s:.0%} |"
             )
     ratios = sorted(two.sample.per_cpu_s / one.sample.per_cpu_s for one, two in got)
     ratio = statistics.median(ratios)
