@@ -176,8 +176,13 @@ def fidelity_lines(fid: dict[str, tuple[int, dict[str, Sample]]], secs: int) -> 
                 f"| {label} | {conns} | {s.tool} | {s.rate:,.0f} | {fmt(s.p50_ms)} | "
                 f"{fmt(s.p99_ms)} | {d50} | {d99} |"
             )
-    lines.append("")
-    lines.append("Goals: p50 within 1 ms, p99 within 3 ms of wrk's.")
+    lines += ["", "Goals: p50 within 1 ms, p99 within 3 ms of wrk's."]
+    for label, (_, pair) in fid.items():
+        wl, base = pair["wl"], pair["wrk"]
+        if None not in (wl.p50_ms, wl.p99_ms, base.p50_ms, base.p99_ms):
+            ok = abs((wl.p50_ms or 0) - (base.p50_ms or 0)) <= 1
+            ok = ok and abs((wl.p99_ms or 0) - (base.p99_ms or 0)) <= 3
+            lines.append(f"{label}: {mark(ok)}.")
     return lines
 
 
