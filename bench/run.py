@@ -242,7 +242,7 @@ def main() -> int:
         with section("c3000"), nginx("nginx-delay.conf.in") as slow:
             c = scale.c3000(slow, secs, a.scale_rounds)
         lines += scale.c3000_lines(c)
-        samples += [c.rounds[0][0], c.rounds[0][1]]
+        samples += [c.rounds[0].wl, c.rounds[0].wrk]
     lines += tail
     if "stall" in run:
         with section("stall"):

@@ -31,6 +31,7 @@ from tools import (
 
 CONNS = 3000
 RATE = 5000
+CORES = os.cpu_count() or 1  # --workers auto's shards, and wrk's threads beside them
 
 
 def mark(ok: bool) -> str:
@@ -71,9 +72,16 @@ def shard_saturation(doc: dict[str, Any]) -> str:
 
 
 @dataclass
+class Round:
+    wl: Sample
+    wrk: Sample
+    doc: dict[str, Any]  # webhookload's JSON summary
+    nginx_pct: tuple[float, float]  # nginx's CPU (% of a core) during each
+
+
+@dataclass
 class C3000:
-    rounds: list[tuple[Sample, Sample, dict[str, Any]]]  # webhookload, wrk, its JSON
-    nginx_cpu: dict[int, float]  # id(sample) -> nginx's CPU % of a core during it
+    rounds: list[Round]
     nofile: tuple[int, int]
     nginx_conns: int
     secs: int
@@ -82,36 +90,36 @@ class C3000:
 def c3000(url: str, secs: int, rounds: int) -> C3000:
     """webhookload and wrk at 3,000 connections, in alternating order per round."""
     label = f"{CONNS} VUs, --workers auto"
-    got = []
     pidfile = WORK / "nginx-delay" / "nginx.pid"
-    nginx_cpu: dict[int, float] = {}
 
-    def on_nginx(run: Callable[[], Sample]) -> Sample:
+    def on_nginx(run: Callable[[], Sample]) -> tuple[Sample, float]:
+        """The run, and nginx's CPU during it (% of one core)."""
         c0 = target_cpu_s(pidfile)
         s = run()
-        nginx_cpu[id(s)] = 100 * (target_cpu_s(pidfile) - c0) / s.seconds
-        return s
+        return s, 100 * (target_cpu_s(pidfile) - c0) / s.seconds
 
+    def wl() -> tuple[Sample, float]:
+        extra = ("--workers", "auto")
+        return on_nginx(lambda: webhookload(url, secs, CONNS, "fast", extra, label=label))
+
+    def wr() -> tuple[Sample, float]:
+        return on_nginx(lambda: wrk(url, secs, CONNS, threads=CORES))
+
+    got = []
     for i in range(rounds):
-
-        def wl() -> Sample:
-            extra = ("--workers", "auto")
-            return on_nginx(lambda: webhookload(url, secs, CONNS, "fast", extra, label=label))
-
-        def wr() -> Sample:
-            return on_nginx(lambda: wrk(url, secs, CONNS, threads=2))
-
-        a, b = (wl(), wr()) if i % 2 == 0 else (wr(), wl())
-        w, k = (a, b) if i % 2 == 0 else (b, a)
+        if i % 2:
+            (k, kpct), (w, wpct) = wr(), wl()
+        else:
+            (w, wpct), (k, kpct) = wl(), wr()
         doc = json.loads(summary_path("fast", label).read_text())
-        got.append((w, k, doc))
+        got.append(Round(w, k, doc, (wpct, kpct)))
         print(
             f"[c3000 {i + 1}/{rounds}] webhookload {w.rate:,.0f} req/s p99 {w.p99_ms} ms, "
             f"wrk {k.rate:,.0f} req/s p99 {k.p99_ms} ms; {shard_saturation(doc)}",
             flush=True,
         )
     conns = nginx_connections("nginx-delay.conf.in")
-    return C3000(got, nginx_cpu, resource.getrlimit(resource.RLIMIT_NOFILE), conns, secs)
+    return C3000(got, resource.getrlimit(resource.RLIMIT_NOFILE), conns, secs)
 
 
 def c3000_lines(r: C3000) -> list[str]:
@@ -120,30 +128,33 @@ def c3000_lines(r: C3000) -> list[str]:
         "",
         f"nginx (one worker, `echo_sleep 0.02`, `worker_connections {r.nginx_conns}`); open-file "
         f"limit for every process {r.nofile[0]:,} (hard {r.nofile[1]:,}). webhookload "
-        f"`--no-ui --vus {CONNS} --think 0 --workers auto` ({os.cpu_count()} shards here) "
-        f"against wrk `-t2 -c{CONNS}`: two threads, as many as webhookload's shards, so both "
-        f"spread over the same {os.cpu_count()} cores, each thread holding {CONNS // 2:,} "
-        f"connections, same Lua body as above. {r.secs} s each, {len(r.rounds)} rounds in "
-        "alternating order; the ratios are the median of the rounds' paired ratios. nginx "
-        "CPU = its CPU time during the run over the run's length (100 % = one core: the "
-        "target, not the generator, sets the pace; a p50 well above 20 ms says the same).",
+        f"`--no-ui --vus {CONNS} --think 0 --workers auto` ({CORES} shards here) against wrk "
+        f"`-t{CORES} -c{CONNS}`: as many threads as webhookload has shards, so both spread "
+        f"over the same {CORES} cores, each thread holding {CONNS // CORES:,} connections, "
+        f"the Lua body above. {r.secs} s each, {len(r.rounds)} rounds in alternating order; "
+        "the ratios are the median of the rounds' paired ratios. nginx CPU = its CPU time "
+        "during the run over the run's length: near 100 % (one core), the target rather "
+        "than the generator sets the pace, and a p50 well above 20 ms says so too.",
         "",
         "| round | generator | req/s | p50 ms | p99 ms | errors | CPU-s | nginx CPU "
         "| generator saturation |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for i, (w, k, doc) in enumerate(r.rounds, 1):
-        for s, sat in ((w, shard_saturation(doc)), (k, "-")):
+    for i, rd in enumerate(r.rounds, 1):
+        for s, pct, sat in (
+            (rd.wl, rd.nginx_pct[0], shard_saturation(rd.doc)),
+            (rd.wrk, rd.nginx_pct[1], "-"),
+        ):
             lines.append(
                 f"| {i} | {s.tool} | {s.rate:,.0f} | {_f(s.p50_ms)} | {_f(s.p99_ms)} | "
-                f"{s.errors:,} | {s.cpu_s:.1f} | {r.nginx_cpu.get(id(s), 0):.0f} % | {sat} |"
+                f"{s.errors:,} | {s.cpu_s:.1f} | {pct:.0f} % | {sat} |"
             )
-    ratio = statistics.median(w.rate / k.rate for w, k, _ in r.rounds)
-    d99 = statistics.median((w.p99_ms or 0.0) - (k.p99_ms or 0.0) for w, k, _ in r.rounds)
+    ratio = statistics.median(rd.wl.rate / rd.wrk.rate for rd in r.rounds)
+    d99 = statistics.median((rd.wl.p99_ms or 0.0) - (rd.wrk.p99_ms or 0.0) for rd in r.rounds)
     saturated = [
-        f"round {i}: {doc['generator'].get('saturated_shards') or 'yes'}"
-        for i, (_, _, doc) in enumerate(r.rounds, 1)
-        if doc["generator_saturated"]
+        f"round {i}: shard {', '.join(map(str, rd.doc['generator'].get('saturated_shards', [0])))}"
+        for i, rd in enumerate(r.rounds, 1)
+        if rd.doc["generator_saturated"]
     ]
     lines += [
         "",
