@@ -2,18 +2,18 @@
 
 nginx (one worker) is the fast target; every generator gets 10 connections
 and the same duration, one after the other, three times; the table reports
-medians and ratios, never single timings. Then a 70 s memory run and a
-latency-fidelity run against the reference target with a fixed 20 ms delay.
-Writes docs/BENCHMARKS.md.
+medians and ratios, never single timings (webhookload signed with
+`--sign stripe` among them). Then a 70 s memory run, a latency-fidelity run
+against targets with a fixed 20 ms delay, and the scale sections (bench/scale.py:
+3,000 connections beside wrk, `--workers 2` against 1, `--rate` accuracy) and
+coordinated omission against a stalling server (bench/stall.py).
+Writes docs/BENCHMARKS.md (or `--out`); `--only SECTION[,SECTION]` runs a part.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -22,8 +22,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report
+import scale
+import stall
+from scale import raise_nofile
 from tools import (
     ROOT,
+    SECRET_ENV,
     VENV_BIN,
     WORK,
     Sample,
@@ -35,6 +40,8 @@ from tools import (
     webhookload_tui,
     wrk,
 )
+
+SIGN = ("--sign", "stripe")  # the secret goes in the environment, never on a command line
 
 
 def free_port() -> int:
@@ -88,32 +95,6 @@ def median_sample(samples: list[Sample]) -> Sample:
     """The run with the median requests per CPU-second (a real run, not a blend)."""
     ordered = sorted(samples, key=lambda s: s.per_cpu_s)
     return ordered[len(ordered) // 2]
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = (
-        int(
-            next(
-                ln.split()[1]
-                for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal")
-            )
-        )
-        / 1024
-        / 1024
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Linux {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
 
 
 def memory_run(url: str, secs: int) -> tuple[float, float, int]:
@@ -170,166 +151,150 @@ def tui_pairs(url: str, secs: int, vus: int, n: int) -> list[tuple[Sample, Sampl
     return pairs
 
 
-def fmt(v: float | None, spec: str = ".2f") -> str:
-    return "-" if v is None else format(v, spec)
+SECTIONS = ("maxmode", "tui", "memory", "fidelity", "c3000", "workers", "rate", "stall")
+GROUPS = {"scale": ("c3000", "workers", "rate")}
+
+
+def parse_only(text: str) -> list[str]:
+    """``--only maxmode,scale`` -> the sections, in the order the report has them."""
+    asked: set[str] = set()
+    for name in filter(None, (x.strip() for x in text.split(","))):
+        if name not in SECTIONS and name not in GROUPS:
+            names = ", ".join([*SECTIONS, *GROUPS])
+            raise argparse.ArgumentTypeError(f"unknown section {name!r} (expected: {names})")
+        asked.update(GROUPS.get(name, (name,)))
+    if not asked:
+        raise argparse.ArgumentTypeError("expected one or more sections, comma-separated")
+    return [x for x in SECTIONS if x in asked]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description="make bench: webhookload beside its peers")
     ap.add_argument("--secs", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--mem-secs", type=int, default=70)
     ap.add_argument(
         "--tui-pairs", type=int, default=6, help="extra TUI/--no-ui pairs, in alternating order"
     )
-    ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    ap.add_argument("--scale-rounds", type=int, default=2, help="3,000-connection rounds")
+    ap.add_argument("--workers-pairs", type=int, default=3, help="--workers 1/2 pairs")
+    ap.add_argument("--stall-secs", type=int, default=12, help="each stall run (two stalls)")
+    ap.add_argument(
+        "--only",
+        type=parse_only,
+        metavar="SECTION[,SECTION]",
+        help=f"run only these sections: {', '.join([*SECTIONS, *GROUPS])} (scale = "
+        f"{', '.join(GROUPS['scale'])})",
+    )
+    ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"), help="report path")
     a = ap.parse_args()
+    run = set(a.only or SECTIONS)
     WORK.mkdir(parents=True, exist_ok=True)
+    raise_nofile()
     secs, vus = a.secs, 10
-    have_go = (WORK / "seed-go").exists()
+    lines = report.header_lines(a.only)
+    samples: list[Sample] = []
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def section(name: str) -> Iterator[None]:
+        t0 = time.monotonic()
+        yield
+        timings[name] = time.monotonic() - t0
+        print(f"[{name}] {timings[name]:.0f} s", flush=True)
+
+    tail: list[str] = []  # sections run later but reported after the max-mode ones
     with nginx() as url:
-        runs: list[tuple[str, Callable[[], Sample]]] = [
-            ("fast", lambda: webhookload(url, secs, vus, "fast")),
-            ("tui", lambda: webhookload_tui(url, secs, vus)),
-            ("aiohttp", lambda: webhookload(url, secs, vus, "aiohttp")),
-            ("pyreqwest", lambda: webhookload(url, secs, vus, "pyreqwest")),
-            ("httpx", lambda: webhookload(url, secs, vus, "httpx")),
-            ("locust", lambda: locust(url, secs, vus)),
-            ("hey", lambda: hey(url, secs, vus)),
-            ("wrk", lambda: wrk(url, secs, vus)),
-        ]
-        if have_go:
-            runs.insert(6, ("go", lambda: seed_go(url, secs, vus)))
-        got = run_rows(url, runs, a.repeats)
-        pairs = [(t, n) for t, n in zip(got["tui"], got["fast"], strict=True)]
-        pairs += tui_pairs(url, secs, vus, a.tui_pairs)
-        mem15, mem_end, mem_reqs = memory_run(url, a.mem_secs)
-    fidelity: dict[str, tuple[int, dict[str, Sample]]] = {}
+        pairs: list[tuple[Sample, Sample]] = []
+        if "maxmode" in run:
+            with section("maxmode"):
+                got = maxmode(url, secs, vus, a.repeats)
+            med = {k: median_sample(v) for k, v in got.items()}
+            samples += med.values()
+            pairs = [(t, n) for t, n in zip(got["tui"], got["fast"], strict=True)]
+        if "tui" in run:
+            with section("tui"):
+                pairs += tui_pairs(url, secs, vus, a.tui_pairs)
+        if "maxmode" in run:
+            lines += report.maxmode_lines(med, got, secs, pairs)
+        elif "tui" in run:
+            lines += report.tui_only_lines(pairs, secs)
+        if "memory" in run:
+            with section("memory"):
+                lines += report.memory_lines((*memory_run(url, a.mem_secs), a.mem_secs))
+        if "workers" in run:
+            with section("workers"):
+                wgot = scale.workers(url, secs, vus, a.workers_pairs)
+            tail += scale.workers_lines(wgot, secs, vus)
+            samples += [wgot[0][0].sample, wgot[0][1].sample]
+        if "rate" in run:
+            with section("rate"):
+                rs, rdoc = scale.rate_run(url, secs)
+            tail += scale.rate_lines(rs, rdoc, secs)
+            samples.append(rs)
+    if "fidelity" in run:
+        with section("fidelity"):
+            fid = fidelity(secs)
+        lines += report.fidelity_lines(fid, secs)
+        samples += [x for _, pair in fid.values() for x in pair.values()]
+    lines.append("")
+    if "c3000" in run:
+        with section("c3000"), nginx("nginx-delay.conf.in") as slow:
+            c = scale.c3000(slow, secs, a.scale_rounds)
+        lines += scale.c3000_lines(c)
+        samples += [c.rounds[0].wl, c.rounds[0].wrk]
+    lines += tail
+    if "stall" in run:
+        with section("stall"):
+            sruns = stall.stall(a.stall_secs)
+        lines += stall.stall_lines(sruns, a.stall_secs)
+        samples += [r.sample for r in sruns]
+    lines += report.commands_lines(samples)
+    report.write(Path(a.out), lines)
+    print(f"wrote {a.out} ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
+    return 0
+
+
+def maxmode(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sample]]:
+    """Every generator at 10 connections, ``repeats`` rounds of one run each."""
+    runs: list[tuple[str, Callable[[], Sample]]] = [
+        ("fast", lambda: webhookload(url, secs, vus, "fast")),
+        (
+            "signed",
+            lambda: webhookload(
+                url, secs, vus, "fast", SIGN, label="--sign stripe", env=SECRET_ENV
+            ),
+        ),
+        ("tui", lambda: webhookload_tui(url, secs, vus)),
+        ("aiohttp", lambda: webhookload(url, secs, vus, "aiohttp")),
+        ("pyreqwest", lambda: webhookload(url, secs, vus, "pyreqwest")),
+        ("httpx", lambda: webhookload(url, secs, vus, "httpx")),
+        ("locust", lambda: locust(url, secs, vus)),
+        ("hey", lambda: hey(url, secs, vus)),
+        ("wrk", lambda: wrk(url, secs, vus)),
+    ]
+    if (WORK / "seed-go").exists():
+        runs.insert(7, ("go", lambda: seed_go(url, secs, vus)))
+    return run_rows(url, runs, repeats)
+
+
+def fidelity(secs: int) -> dict[str, tuple[int, dict[str, Sample]]]:
+    fid: dict[str, tuple[int, dict[str, Sample]]] = {}
     with reference_target("--delay", "20ms") as ref:
         rows = run_rows(
             ref,
             [("wl", lambda: webhookload(ref, secs, 10)), ("wrk", lambda: wrk(ref, secs, 10))],
             1,
         )
-        fidelity["the reference target, `--delay 20ms`"] = (10, {k: v[0] for k, v in rows.items()})
+        fid["the reference target, `--delay 20ms`"] = (10, {k: v[0] for k, v in rows.items()})
     with nginx("nginx-delay.conf.in") as slow:
         rows = run_rows(
             slow,
             [("wl", lambda: webhookload(slow, secs, 200)), ("wrk", lambda: wrk(slow, secs, 200))],
             1,
         )
-        fidelity["nginx, `echo_sleep 0.02`"] = (200, {k: v[0] for k, v in rows.items()})
-    med = {k: median_sample(v) for k, v in got.items()}
-    write_report(
-        Path(a.out),
-        med,
-        got,
-        pairs,
-        secs,
-        (mem15, mem_end, mem_reqs, a.mem_secs),
-        fidelity,
-    )
-    print(f"wrote {a.out}")
-    return 0
-
-
-def write_report(
-    path: Path,
-    med: dict[str, Sample],
-    got: dict[str, list[Sample]],
-    pairs: list[tuple[Sample, Sample]],
-    secs: int,
-    mem: tuple[float, float, int, int],
-    fid: dict[str, tuple[int, dict[str, Sample]]],
-) -> None:
-    fast = med["fast"]
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        f"Machine: {machine()}. Shared and noisy: read the ratios, not the absolute numbers.",
-        "",
-        "## Max mode against nginx",
-        "",
-        f"nginx (one worker) answers `202` with an empty body on loopback. Each generator: 10 "
-        f"connections, {secs} s, no think time, one after another, {len(got['fast'])} rounds; "
-        "each row is the round with the median requests per CPU-second. webhookload runs its "
-        "full scenarios (order lifecycles, disputes, stats, snapshots); the peers POST one JSON "
-        "body (Locust and wrk with fresh UUIDs, hey a static one). CPU = user + sys of the "
-        "generator process (start-up included for every tool), from GNU time.",
-        "",
-        "| generator | req/s | req per CPU-s | p50 ms | p99 ms | peak RSS MB "
-        "| all rounds (req/CPU-s) |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for k, s in med.items():
-        rounds = ", ".join(f"{x.per_cpu_s:,.0f}" for x in got[k])
-        lines.append(
-            f"| {s.tool} | {s.rate:,.0f} | {s.per_cpu_s:,.0f} | {fmt(s.p50_ms)} | "
-            f"{fmt(s.p99_ms)} | {s.rss_mb:.0f} | {rounds} |"
-        )
-    lines += ["", "### Ratios (same run)", "", "| ratio | value | goal |", "|---|---:|---|"]
-    lines.append(
-        f"| webhookload / Locust FastHttpUser, req per CPU-s | "
-        f"{fast.per_cpu_s / med['locust'].per_cpu_s:.2f}× | ≥ 2.0× |"
-    )
-    if "go" in med:
-        lines.append(
-            f"| webhookload / plan's Go tester, req per CPU-s | "
-            f"{fast.per_cpu_s / med['go'].per_cpu_s:.2f}× | ≥ 0.6× |"
-        )
-    # Each TUI run is paired with a --no-ui run next to it, so the machine's
-    # drift cancels; report the median of the paired ratios.
-    paired = sorted(t.rate / n.rate for t, n in pairs)
-    rounds = ", ".join(f"{r:.0%}" for r in paired)
-    lines.append(
-        f"| TUI / `--no-ui`, req/s (median of {len(paired)} adjacent pairs: {rounds}) | "
-        f"{statistics.median(paired):.1%} | ≥ 95 % |"
-    )
-    for k in ("aiohttp", "pyreqwest", "httpx"):
-        lines.append(
-            f"| `fast` / `{k}` transport, req per CPU-s | "
-            f"{fast.per_cpu_s / med[k].per_cpu_s:.2f}× | (choice of default) |"
-        )
-    m15, mend, mreqs, msecs = mem
-    lines += [
-        "",
-        "## Memory at max rate",
-        "",
-        f"webhookload `--no-ui --vus 20 --think 0 --duration {msecs}s` against nginx "
-        f"({mreqs:,} requests): resident memory {m15:.1f} MB at 15 s, {mend:.1f} MB at "
-        f"{msecs - 5} s, growth **{mend - m15:+.1f} MB** (goal ≤ 10 MB).",
-        "",
-        "## Latency fidelity",
-        "",
-        "A target with a fixed 20 ms delay, webhookload (`--think 0`, `fast`) and wrk with "
-        f"the same concurrency for {secs} s each. The reference target (Python, one core) "
-        "saturates near 1,300 req/s with a delay, so it runs at 10 connections; nginx with "
-        "`echo_sleep` runs at 200, about half of webhookload's max-mode capacity. wrk "
-        "(C) is the yardstick for the true latency.",
-        "",
-        "| target | connections | generator | req/s | p50 ms | p99 ms | p50 − wrk | p99 − wrk |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for label, (conns, pair) in fid.items():
-        base = pair["wrk"]
-        for s in pair.values():
-            d50 = d99 = "-"
-            if s.p50_ms is not None and base.p50_ms is not None:
-                d50 = f"{s.p50_ms - base.p50_ms:+.2f}"
-            if s.p99_ms is not None and base.p99_ms is not None:
-                d99 = f"{s.p99_ms - base.p99_ms:+.2f}"
-            lines.append(
-                f"| {label} | {conns} | {s.tool} | {s.rate:,.0f} | {fmt(s.p50_ms)} | "
-                f"{fmt(s.p99_ms)} | {d50} | {d99} |"
-            )
-    lines.append("")
-    lines.append("Goals: p50 within 1 ms, p99 within 3 ms of wrk's.")
-    lines += ["", "## Commands", ""]
-    for s in [*med.values(), *(x for _, pair in fid.values() for x in pair.values())]:
-        lines.append(f"- {s.tool}: `{s.command}`")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+        fid["nginx, `echo_sleep 0.02`"] = (200, {k: v[0] for k, v in rows.items()})
+    return fid
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ class Sample:
     p99_ms: float | None
     rss_mb: float
     command: str
+    errors: int = 0  # failed requests (webhookload) or socket errors + non-2xx (wrk)
 
     @property
     def rate(self) -> float:
@@ -37,8 +39,14 @@ class Sample:
         return self.requests / self.cpu_s if self.cpu_s else 0.0
 
 
-def timed(cmd: list[str], *, tag: str) -> tuple[str, float, float]:
-    """Run ``cmd`` under GNU time: (stdout, cpu seconds, peak RSS in MB)."""
+def timed(
+    cmd: list[str], *, tag: str, env: dict[str, str] | None = None
+) -> tuple[str, float, float]:
+    """Run ``cmd`` under GNU time: (stdout, cpu seconds, peak RSS in MB).
+
+    The CPU is the process's and its waited-for descendants' (wait4's rusage),
+    so webhookload's ``--workers`` shard processes are in it (bench/scale.py
+    checks that against /proc); peak RSS is the largest single process's."""
     tfile = WORK / f"time-{tag}.txt"
     res = subprocess.run(
         ["/usr/bin/time", "-f", "%U %S %M", "-o", str(tfile), *cmd],
@@ -46,6 +54,7 @@ def timed(cmd: list[str], *, tag: str) -> tuple[str, float, float]:
         text=True,
         timeout=600,
         stdin=subprocess.DEVNULL,
+        env=None if env is None else {**os.environ, **env},
     )
     if res.returncode not in (0,):
         raise RuntimeError(f"{cmd[0]} failed ({res.returncode}): {res.stderr[-800:]}")
@@ -78,7 +87,7 @@ def max_mode_command(url: str, secs: int, vus: int, out: Path) -> list[str]:
     ]
 
 
-def _from_summary(tool: str, out: Path, cpu: float, rss: float, cmd: list[str]) -> Sample:
+def from_summary(tool: str, out: Path, cpu: float, rss: float, cmd: list[str]) -> Sample:
     doc = json.loads(out.read_text())
     lat = doc["latency_ms"]
     return Sample(
@@ -93,13 +102,31 @@ def _from_summary(tool: str, out: Path, cpu: float, rss: float, cmd: list[str]) 
     )
 
 
+def summary_path(client: str, label: str = "") -> Path:
+    """Where :func:`webhookload` leaves a run's JSON summary (read it for more fields)."""
+    return WORK / f"wl-{re.sub(r'[^A-Za-z0-9]+', '-', label or client).strip('-')}.json"
+
+
+SECRET_ENV = {"WEBHOOKLOAD_SECRET": "bench-signing-secret"}
+"""The signing secret, passed in the environment (never on a command line)."""
+
+
 def webhookload(
-    url: str, secs: int, vus: int, client: str = "fast", extra: tuple[str, ...] = ()
+    url: str,
+    secs: int,
+    vus: int,
+    client: str = "fast",
+    extra: tuple[str, ...] = (),
+    *,
+    label: str = "",
+    env: dict[str, str] | None = None,
 ) -> Sample:
-    out = WORK / f"wl-{client}.json"
+    """A ``--no-ui`` run; its JSON summary stays at ``summary_path(client, label)``."""
+    out = summary_path(client, label)
     cmd = [*max_mode_command(url, secs, vus, out), "--no-ui", "--client", client, *extra]
-    _, cpu, rss = timed(cmd, tag="wl")
-    return _from_summary(f"webhookload --no-ui ({client})", out, cpu, rss, cmd)
+    _, cpu, rss = timed(cmd, tag="wl", env=env)
+    name = f"{client}, {label}" if label else client
+    return from_summary(f"webhookload --no-ui ({name})", out, cpu, rss, cmd)
 
 
 def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
@@ -124,7 +151,7 @@ def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
     user, sys_, rss_kb = tfile.read_text().split()[-3:]
     cpu, rss = float(user) + float(sys_), int(rss_kb) / 1024
-    return _from_summary("webhookload TUI (fast, tmux 120x36)", out, cpu, rss, app)
+    return from_summary("webhookload TUI (fast, tmux 120x36)", out, cpu, rss, app)
 
 
 def locust(url: str, secs: int, vus: int) -> Sample:
@@ -192,11 +219,11 @@ def seed_go(url: str, secs: int, vus: int) -> Sample:
     )
 
 
-def wrk(url: str, secs: int, conns: int) -> Sample:
+def wrk(url: str, secs: int, conns: int, threads: int = 1) -> Sample:
     cmd = [
         "wrk",
         "-t",
-        "1",
+        str(threads),
         "-c",
         str(conns),
         "-d",
@@ -211,8 +238,11 @@ def wrk(url: str, secs: int, conns: int) -> Sample:
     assert n, out
     secs_run = float(n.group(2)) / (1000 if n.group(3) == "ms" else 1)
     dist = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = sum(map(int, sock.groups())) if sock else 0
     return Sample(
-        "wrk (1 thread, Lua body)",
+        f"wrk ({threads} thread{'s' if threads > 1 else ''}, Lua body)",
         int(n.group(1)),
         secs_run,
         cpu,
@@ -220,6 +250,7 @@ def wrk(url: str, secs: int, conns: int) -> Sample:
         go_ms(dist["99"].replace("us", "µs")),
         rss,
         " ".join(cmd).replace(str(ROOT) + "/", ""),
+        errors + (int(non2xx.group(1)) if non2xx else 0),
     )
 
 
