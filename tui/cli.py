@@ -18,6 +18,7 @@ from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
 from engine.outputs.extras import OutputOptions
+from engine.run.fdlimit import fd_warning, raise_nofile_limit
 
 EPILOG = """\
 exit codes:
@@ -324,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return compare_main(args[1:])
     ns, config = parse(args)
+    # every connection is a file: raise the soft limit first (shards and the
+    # builtin target inherit it), and say so when the run needs still more
+    if warning := fd_warning(config, raise_nofile_limit()):
+        print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
     if ns.no_ui:
         from tui.headless import run_headless
 
