@@ -5,20 +5,26 @@ ended by the user, and open-file limits."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
+import anyio
 import pytest
 
 from engine.config import build_config
 from engine.errors import EXIT_INTERRUPTED
+from engine.load.clock import SYSTEM_CLOCK
+from engine.load.closed import START_BATCH, ClosedModel
 from engine.metrics.stats import Stats
 from engine.outputs.summary import result_json, result_lines
 from engine.run.fdlimit import fd_warning
 from engine.run.runner import RunResult
+from engine.scenario.walk import Walker
 
 CMD = [sys.executable, "-m", "tui.cli"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +199,39 @@ def test_the_open_file_warning_names_the_flag_of_the_load_model() -> None:
     assert "--stages (peak 3000 VUs) needs about 1564 open files per worker process" in text
     assert fd_warning(build_config({"vus": "900"}), 1024) is None
     assert fd_warning(build_config({"vus": "1800", "workers": "2"}), 1024) is None
+
+
+class _CountingWalker:
+    """Each VU's journeys: none sent; the ``stop_at``-th walk stops the run, as a
+    deadline or Ctrl+C arriving while thousands of VUs are still starting."""
+
+    def __init__(self, scope: anyio.CancelScope, stop_at: int) -> None:
+        self.scope, self.stop_at = scope, stop_at
+        self.walks = 0
+        self.vus: set[int] = set()
+
+    def plan(self, rng: random.Random) -> random.Random:
+        return rng
+
+    async def walk(self, rng: random.Random) -> float | None:
+        self.walks += 1
+        self.vus.add(id(rng))
+        if self.walks == self.stop_at:
+            self.scope.cancel()
+        return None
+
+
+@pytest.mark.anyio
+async def test_a_stop_while_thousands_of_vus_start_stops_the_starting() -> None:
+    """All VUs used to start in one turn of the event loop (16,000 VUs: over 5 s
+    in which neither the deadline nor Ctrl+C could act): a stop then reached
+    every VU only after each had begun its first journey. In batches, it ends
+    the starting within a batch or two."""
+    vus = 20 * START_BATCH
+    rngs = [random.Random(i) for i in range(vus)]
+    with anyio.CancelScope() as scope:
+        walker = _CountingWalker(scope, stop_at=START_BATCH + 10)
+        model = ClosedModel(vus, 0.0, rngs.__getitem__)
+        await model.drive(cast(Walker, walker), SYSTEM_CLOCK)
+    assert scope.cancelled_caught
+    assert len(walker.vus) <= 3 * START_BATCH < vus, len(walker.vus)
