@@ -12,10 +12,11 @@ import pytest
 from engine.config import ConfigError, build_config
 from engine.domain.stages import format_stages, parse_stages, target_at, vu_changes
 from engine.metrics.stats import Snapshot
+from engine.run.builtin_target import builtin_target
 from engine.run.sinks import CallbackSink
 from engine.shards.coordinator import Coordinator
 from engine.shards.plan import split_stages
-from tests.helpers import get_json, target_process
+from tests.helpers import get_json
 from tests.test_engine_live import assert_counts_agree
 from tui.headless import ProgressLine
 
@@ -104,10 +105,10 @@ def test_workers_with_stages_need_a_vu_per_shard_at_the_peak() -> None:
 
 @pytest.mark.anyio
 async def test_a_staged_two_worker_run_agrees_with_the_targets_counts() -> None:
-    """Real shard processes ramping against the reference target: the merged
+    """Real shard processes ramping against the builtin target: the merged
     counts equal what it received, both shards ran, and the headless progress
     line shows the current stage of the merged run."""
-    with target_process() as url:
+    async with builtin_target() as url:  # what --target builtin starts
         cfg = build_config(
             {"target": url, "stages": "500ms:4,1s:4", "think": "0", "workers": "2", "seed": "9"}
         )
@@ -123,3 +124,15 @@ async def test_a_staged_two_worker_run_agrees_with_the_targets_counts() -> None:
     assert set(total.health) == {0, 1}
     assert sum(d.total for d in deltas) == total.total
     assert "stage 2/2, target 4 VUs" in progress.render()
+
+
+def test_the_ray_backend_splits_stages_on_the_same_path() -> None:
+    pytest.importorskip("ray")
+    from engine.shards.ray_backend import RayCoordinator
+
+    cfg = build_config(
+        {"target": URL, "stages": "1s:5,1s:1", "workers": "2", "backend": "ray", "seed": "3"}
+    )
+    ray_shards = RayCoordinator(cfg).shard_configs(URL)
+    assert [_targets(s.stages) for s in ray_shards] == [[2, 0], [3, 1]]
+    assert ray_shards == Coordinator(cfg).shard_configs(URL)
