@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import re
 
 import pytest
 
@@ -136,3 +137,35 @@ def test_the_ray_backend_splits_stages_on_the_same_path() -> None:
     ray_shards = RayCoordinator(cfg).shard_configs(URL)
     assert [_targets(s.stages) for s in ray_shards] == [[2, 0], [3, 1]]
     assert ray_shards == Coordinator(cfg).shard_configs(URL)
+
+
+@pytest.mark.anyio
+async def test_the_tui_shows_the_stage_of_a_staged_two_worker_run() -> None:
+    from tests.test_tui_pilot import SIZE, wait_for
+    from tui.app import WebhookLoadApp
+    from tui.widgets.panels import ProgressPanel
+
+    cfg = build_config(
+        {
+            "target": "builtin",
+            "workers": "2",
+            "vus": "2",  # the form refuses 0 VUs, a staged run's default start
+            "stages": "1s:2,2s:4",
+            "think": "0",
+            "seed": "2",
+        }
+    )
+    app = WebhookLoadApp(cfg, autostart=True)
+    seen: list[str] = []
+
+    def stage_shown() -> bool:
+        text = app.query_one(ProgressPanel).plain
+        seen.extend(re.findall(r"stage \d/2, target \d+ VUs", text))
+        return app.state == "finished" or app.failure is not None
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, stage_shown, 60)
+        assert app.failure is None, app.failure
+        assert app.result is not None and set(app.result.total.health) == {0, 1}
+        await pilot.press("q")
+    assert seen and all(s.startswith(("stage 1/2", "stage 2/2")) for s in seen), seen
