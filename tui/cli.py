@@ -30,8 +30,7 @@ exit codes:
   5    no request succeeded (every one failed, or none completed)
   6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
-  130  interrupted (Ctrl+C; the summary of what ran is still printed; a second
-       Ctrl+C exits at once, with the summary of what was measured until then)
+  130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
 
 When several apply: 130, then 99, then 5, then 4.
 
