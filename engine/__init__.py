@@ -9,7 +9,7 @@ below are the engine's public API: the CLI, the headless printer and the TUI
 
 from __future__ import annotations
 
-from engine.config import CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
+from engine.config import BUILTIN, CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.domain.stages import parse_stages, target_at, total_duration
@@ -51,6 +51,7 @@ from engine.outputs.thresholds import (
 )
 from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.run.builtin_target import BuiltinTargetError
+from engine.run.fdlimit import fd_warning, raise_nofile_limit
 from engine.run.loop import new_event_loop, run_main
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
@@ -60,6 +61,7 @@ from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner, WorkerError
 
 __all__ = [
+    "BUILTIN",
     "CLIENTS",
     "CONTRACTS",
     "DEFAULT_SIGNATURE_HEADER",
@@ -107,6 +109,7 @@ __all__ = [
     "endpoint_lines",
     "exit_code_for",
     "failure_lines",
+    "fd_warning",
     "format_duration",
     "format_latency",
     "judge",
@@ -115,6 +118,7 @@ __all__ = [
     "outcome_lines",
     "parse_stages",
     "parse_thresholds",
+    "raise_nofile_limit",
     "result_json",
     "result_lines",
     "run_main",

@@ -176,8 +176,3 @@ def test_the_open_models_rate_and_cap_are_split_across_shards() -> None:
     assert sum(s.rate for s in shards) == 7.5
     assert sorted(s.max_inflight for s in shards) == [4, 5]
     assert all(s.workers == 1 for s in shards)
-
-
-def test_stages_with_several_workers_are_refused() -> None:
-    with pytest.raises(ConfigError, match="--workers must be 1 with --stages"):
-        build_config({"target": "builtin", "stages": "1s:2", "workers": "2"})

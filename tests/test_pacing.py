@@ -86,8 +86,9 @@ async def test_an_outage_is_not_hammered() -> None:
 
 
 def _few_file_descriptors() -> None:
+    # the hard limit too: the CLI raises the soft limit to the hard one
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(64, hard), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(64, hard), min(64, hard)))
 
 
 def test_aiohttp_out_of_file_descriptors_still_ends() -> None:

@@ -51,4 +51,11 @@ async def test_every_sink_hears_every_delta_and_phase_sinks_the_phases(kind: str
     assert result.verification is not None and result.verification.ok
     assert len(full.deltas) >= 3 and full.deltas == other.deltas == plain
     assert sum(d.total for d in plain) == result.total.total > 0
-    assert full.phases == other.phases == [Phase("load"), Phase("verifying", 3, cfg.verify_wait)]
+    assert (
+        full.phases
+        == other.phases
+        == [
+            Phase("load", target_url=url),  # where the load goes (--target builtin's port)
+            Phase("verifying", 3, cfg.verify_wait),
+        ]
+    )

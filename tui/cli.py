@@ -18,6 +18,7 @@ from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
 from engine.outputs.extras import OutputOptions
+from engine.run.fdlimit import fd_warning, raise_nofile_limit
 
 EPILOG = """\
 exit codes:
@@ -29,7 +30,7 @@ exit codes:
   5    no request succeeded (every one failed, or none completed)
   6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
-  130  interrupted (Ctrl+C; the summary of what ran is still printed)
+  130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
 
 When several apply: 130, then 99, then 5, then 4.
 
@@ -325,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return compare_main(args[1:])
     ns, config = parse(args)
+    # every connection is a file: raise the soft limit first (shards and the
+    # builtin target inherit it), and say so when the run needs still more
+    if warning := fd_warning(config, raise_nofile_limit()):
+        print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
     if ns.no_ui:
         from tui.headless import run_headless
 

@@ -12,9 +12,9 @@ import math
 import os
 import signal
 import sys
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from engine.config import RunConfig
+from engine.config import BUILTIN, RunConfig
 from engine.domain.durations import format_duration
 from engine.domain.stages import parse_stages, target_at
 from engine.errors import (
@@ -109,6 +109,49 @@ class ProgressLine:
             self.stream.flush()
 
 
+INTERRUPTED_AGAIN = (
+    "interrupted again: exiting without waiting for the run to end"
+    " (the summary above is what was measured until now)"
+)
+
+
+def exit_interrupted_again(progress: ProgressLine, config: RunConfig, target_url: str) -> NoReturn:
+    """A second Ctrl+C: the first one's stop is taking too long (thousands of
+    requests to cancel, a shard slow to answer). Exit at once (130), but end the
+    progress line, print what was measured so far and say what happened, rather
+    than leave the cursor mid-line with no word."""
+    progress.clear()
+    total = progress.window.total
+    partial = RunResult(config, target_url or config.target, total, total.end, stopped=True)
+    print("\n".join(result_lines(partial)), flush=True)
+    print(f"webhookload-tui: {INTERRUPTED_AGAIN}", file=sys.stderr, flush=True)
+    os._exit(EXIT_INTERRUPTED)
+
+
+class Banner:
+    """Prints :func:`banner_lines` once: at once for a target of the user's own,
+    when load starts for ``--target builtin`` (whose port is known only then)."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.shown = False
+        self.target_url = ""
+        """The URL load goes to, once the load phase says (the builtin's port)."""
+
+    def show(self, target_url: str = "") -> None:
+        self.target_url = self.target_url or target_url
+        if not self.shown:
+            self.shown = True
+            print("\n".join(banner_lines(self.config, target_url)), flush=True)
+
+    def on_snapshot(self, delta: Snapshot) -> None:
+        """Nothing: only the load phase matters here."""
+
+    def on_phase(self, phase: Phase) -> None:
+        if phase.name == "load":
+            self.show(phase.target_url)
+
+
 def stage_text(config: RunConfig, elapsed: float) -> str:
     """``stage 2/3, target 55 VUs`` (or ``… 120.0/s`` with --rate) at ``elapsed``."""
     stages = parse_stages(config.stages)
@@ -128,13 +171,18 @@ def load_text(config: RunConfig) -> str:
     return f"{config.vus} VUs"
 
 
-def banner_lines(config: RunConfig) -> list[str]:
-    """What the run will do, before it starts; the seed reproduces its choices."""
+def banner_lines(config: RunConfig, target_url: str = "") -> list[str]:
+    """What the run will do, before it starts; the seed reproduces its choices.
+    ``--target builtin`` is named by its real URL once it listens (``target_url``):
+    a user pointing curl at it, or reading a log, needs the port."""
     duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
+    target = config.target
+    if target == BUILTIN and target_url:
+        target = f"{target_url} (the builtin reference target)"
     return [
         f"Starting load test: {load_text(config)}, {duration}"
         + (f", {config.workers} workers" if config.workers > 1 else ""),
-        f"Target: {config.target}",
+        f"Target: {target}",
         f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
         "",
     ]
@@ -186,8 +234,11 @@ def _run(
         print(f"Live metrics at {metrics.url}", file=sys.stderr, flush=True)
     if config.abort_on_fail:
         sinks.append(guard)
-    runner = make_runner(config, sinks=sinks)
-    print("\n".join(banner_lines(runner.config)), flush=True)
+    banner = Banner(config)
+    runner = make_runner(config, sinks=[banner, *sinks])
+    banner.config = runner.config  # with the run's seed
+    if config.target != BUILTIN:
+        banner.show()
 
     async def main() -> RunResult:
         interrupts = 0
@@ -196,7 +247,7 @@ def _run(
             nonlocal interrupts
             interrupts += 1
             if interrupts > 1:
-                os._exit(EXIT_INTERRUPTED)
+                exit_interrupted_again(progress, runner.config, banner.target_url)
             runner.stop()
 
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_sigint)

@@ -46,7 +46,16 @@ def parse_stages(text: str) -> tuple[Stage, ...]:
 
 def format_stages(stages: tuple[Stage, ...]) -> str:
     """The canonical text of ``stages`` (what the config keeps)."""
-    return ",".join(f"{format_duration(s.duration)}:{s.target:g}" for s in stages)
+    return ",".join(f"{format_duration(s.duration)}:{format_target(s.target)}" for s in stages)
+
+
+def format_target(value: float) -> str:
+    """A stage target as text that parses back to the same number (``100``,
+    ``7.5``, ``1234567``; ``:g`` rounded to six digits: 1234567 became 1.23457e+06)."""
+    if isinstance(value, int):
+        return str(value)
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def total_duration(stages: tuple[Stage, ...]) -> float:

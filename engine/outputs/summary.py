@@ -83,8 +83,10 @@ def arrivals_json(result: RunResult) -> dict[str, Any] | None:
     }
 
 
-def detail_lines(total: Snapshot) -> list[str]:
-    """What the plan's block leaves out: codes, error kinds, cancellations, outcomes."""
+def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
+    """What the plan's block leaves out: codes, error kinds, cancellations, outcomes.
+    Requests in flight at the end are cancelled whether the deadline or a stop
+    (Ctrl+C, ``x``, ``--abort-on-fail``) ended the run: ``stopped`` names which."""
     codes = "  ".join(f"{c}={n}" for c, n in sorted(total.status_codes.items())) or "-"
     kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
     sc = total.scenarios
@@ -97,7 +99,7 @@ def detail_lines(total: Snapshot) -> list[str]:
     return [
         f"Status codes:  {codes}",
         f"Error kinds:   {kinds}",
-        f"Cancelled at deadline: {total.cancelled}",
+        f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
         f"Orders:   started={sc.get('orders_started', 0)}  success={sc.get('orders_success', 0)}"
         f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}"
         f"  unfinished={sc.get('orders_unfinished', 0)}",
@@ -148,7 +150,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         summary_lines(total, result.elapsed)
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
-        + detail_lines(total)
+        + detail_lines(total, result.stopped)
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)
@@ -204,7 +206,11 @@ def summary_json(
         "service_time_ms": _latency_json(total.service_time),
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
+        # in flight when the run ended, by its deadline or a stop (``cancelled_at``);
+        # the old key keeps its name and value for the scripts that read it
         "cancelled_at_deadline": total.cancelled,
+        "cancelled_in_flight": total.cancelled,
+        "cancelled_at": "stop" if stopped else "deadline",
         "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,

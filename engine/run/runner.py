@@ -158,7 +158,7 @@ class Runner:
                 )
             await self._preflight(url)
             await self._preflight_read_api(url)
-            self._phase(Phase("load"))
+            self._phase(Phase("load", target_url=url))
             result = await self._run_against(url)
             if self.config.verify and self._sample.items and not self._stop_requested:
                 self._phase(Phase("verifying", len(self._sample.items), self.config.verify_wait))

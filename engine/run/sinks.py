@@ -29,6 +29,7 @@ class Phase:
     name: str  # "load" | "verifying"
     orders: int = 0  # verifying: how many sampled orders are read back
     wait_s: float = 0.0  # verifying: the longest it waits for them
+    target_url: str = ""  # load: the URL load goes to (--target builtin's own port)
 
 
 class Sink(Protocol):

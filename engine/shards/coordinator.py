@@ -6,7 +6,9 @@ the reachability check, once), shares out the totals with
 verifies its own share of orders and the counts add), gives every shard the
 same seed (their random streams differ by shard index) and one common start
 (``epoch``, a wall time a moment ahead, so that slow-starting processes do not
-skew the start). Every shard's deltas go straight to the coordinator's sinks:
+skew the start). Ramp stages are split stage by stage
+(:func:`engine.shards.plan.split_stages`), so the shards' ramps add up to the
+asked one from that common start. Every shard's deltas go straight to the coordinator's sinks:
 snapshots add (histograms too, so percentiles stay exact), and shards' deltas
 share one time base, so the summary, JSON, TUI and thresholds see one run.
 
@@ -34,7 +36,7 @@ from engine.run.preflight import check_reachable
 from engine.run.runner import RunResult
 from engine.run.sinks import Phase, PhaseSink, Sink
 from engine.run.verify import Verification, merge
-from engine.shards.plan import split
+from engine.shards.plan import split, split_stages
 from engine.shards.worker import ProcessRunner, WorkerError
 
 START_DELAY_S = 1.5
@@ -146,6 +148,8 @@ class Coordinator:
         # the open model: the arrival rate and the in-flight cap are totals too
         rate = split(cfg.rate, n) if cfg.rate else [0.0] * n
         inflight = split(cfg.max_inflight, n) if cfg.rate else [cfg.max_inflight] * n
+        # ramp stages: each stage's target split too, from the shard's share of the start
+        stages = split_stages(cfg.stages, n, whole=not cfg.rate) if cfg.stages else [""] * n
         return [
             dataclasses.replace(
                 cfg,
@@ -154,6 +158,7 @@ class Coordinator:
                 verify=verify[i],
                 rate=rate[i],
                 max_inflight=max(1, inflight[i]),
+                stages=stages[i],
                 workers=1,
             )
             for i in range(n)

@@ -15,11 +15,20 @@ Shard ``i`` of ``n`` gets the part of ``[0, total)`` between the boundaries
   total *exactly* when summed exactly (``math.fsum``); a plain left-to-right
   ``sum()`` may be off by the last bits. Each share is within rounding of
   ``total / n``.
+
+Ramp stages (``--stages``) are split the same way, stage by stage: every
+shard keeps every stage's duration and gets its share of each stage's target
+(and of the start, ``--vus`` or ``--rate``), so at every stage boundary the
+shards' targets add up to the asked one, and between boundaries too (each is
+a straight line, and lines add). All shards start at one epoch, so the merged
+run follows the asked ramp.
 """
 
 from __future__ import annotations
 
 from typing import overload
+
+from engine.domain.stages import format_target, parse_stages
 
 
 @overload
@@ -43,3 +52,17 @@ def split(total: int | float, n: int) -> list[int] | list[float]:
         raise ValueError("the total to split must be finite, got inf")
     bounds = [total * i / n for i in range(n)] + [total]
     return [bounds[i + 1] - bounds[i] for i in range(n)]
+
+
+def split_stages(text: str, n: int, *, whole: bool) -> list[str]:
+    """``--stages`` text shared out among ``n`` shards, shard 0 first: each stage's
+    target split with :func:`split` (as whole VUs when ``whole``, else as a rate),
+    durations kept as written. Rates are written with ``repr``, so a shard reads
+    back exactly its share."""
+    stages = parse_stages(text)
+    durations = [part.partition(":")[0].strip() for part in text.split(",")]
+    shares = [split(int(s.target), n) if whole else split(float(s.target), n) for s in stages]
+    return [
+        ",".join(f"{d}:{format_target(shares[k][i])}" for k, d in enumerate(durations))
+        for i in range(n)
+    ]

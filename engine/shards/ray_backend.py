@@ -27,6 +27,7 @@ import ray
 
 from engine.config import RunConfig
 from engine.errors import WebhookloadError
+from engine.run.fdlimit import raise_nofile_limit
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
@@ -56,6 +57,7 @@ class _ShardActor:
 
     async def run(self, config: dict[str, Any], shard: int, epoch: float) -> AsyncIterator[Message]:
         """Run the shard, yielding each delta and phase, then the result or error."""
+        raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
         runner = Runner(
             RunConfig(**config), sinks=[_Messages(queue.put_nowait)], shard=shard, epoch=epoch
