@@ -72,6 +72,24 @@ async def test_the_form_takes_stages_and_they_set_the_duration() -> None:
         assert (config.stages, config.duration) == ("10s:5,20s:0", 30.0)
 
 
+async def test_stages_without_vus_start_from_zero_and_autostart() -> None:
+    """``--stages`` without ``--vus`` ramps from 0 VUs: the form shows VUs 0, and
+    that is valid while Stages is set (it was refused, so --autostart never ran);
+    without Stages, 0 is refused again."""
+    config = build_config({"stages": "10s:4,5s:0"})
+    app = WebhookLoadApp(config)
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        await pilot.pause()
+        assert app.query_one("#f-vus", Input).value == "0"
+        assert form.is_valid, form.errors
+        assert (form.config().vus, form.config().stages) == (0, "10s:4,5s:0")
+        app.query_one("#f-stages", Input).value = ""
+        await pilot.pause()
+        assert "--vus must be a positive integer, got '0'" in form.errors["vus"]
+        assert not form.is_valid
+
+
 async def test_validation_as_you_type_disables_start() -> None:
     app = WebhookLoadApp(build_config({}))
     async with app.run_test(size=SIZE) as pilot:

@@ -125,7 +125,8 @@ class RunForm(VerticalScroll, can_focus=False):
             self._show(field, _problem(field, text))
             return
         for f in CROSS:  # a change to one may settle or raise the others' problem
-            self._show(f, _problem(f, self.query_one(f"#f-{f}", Input).value))
+            ok = f == "vus" and self._ramp_from_zero()
+            self._show(f, None if ok else _problem(f, self.query_one(f"#f-{f}", Input).value))
         if not self._errors.keys() & set(CROSS):
             self._check_together()
 
@@ -137,11 +138,19 @@ class RunForm(VerticalScroll, can_focus=False):
         if self._config.rate:  # the open model: VUs play no part
             del raw["vus"]
             raw["rate"] = repr(self._config.rate)
+        elif self._ramp_from_zero():  # as --stages without --vus
+            del raw["vus"]
         try:
             build_config(raw)
         except ConfigError as exc:
             field = exc.field.replace("-", "_")
             self._show(field if field in CROSS else "workers", str(exc))
+
+    def _ramp_from_zero(self) -> bool:
+        """VUs 0 with Stages: the ramp starts from no users, as ``--stages``
+        without ``--vus`` does on the command line (the form shows that as 0)."""
+        vus = self.query_one("#f-vus", Input).value.strip()
+        return vus == "0" and bool(self.query_one("#f-stages", Input).value.strip())
 
     def _show(self, field: str, problem: str | None) -> None:
         err = self.query_one(f"#e-{field}", Static)
@@ -192,6 +201,9 @@ class RunForm(VerticalScroll, can_focus=False):
         """The base config with the form's values (call only when valid)."""
         values: dict[str, Any] = {}
         for field, _ in TEXT_FIELDS:
+            if field == "vus" and self._ramp_from_zero():
+                values[field] = 0
+                continue
             values[field] = PARSERS[field](self.query_one(f"#f-{field}", Input).value)
         values["contract"] = str(self.query_one("#f-contract", Select).value)
         if values["stages"]:  # the run lasts the stages' sum, as with --stages
