@@ -20,10 +20,11 @@ from engine.run.builtin_target import READY_PREFIX
 
 
 @contextmanager
-def target_process(*args: str) -> Iterator[str]:
-    """``python -m target --port 0 ARGS`` on a free loopback port; yields its URL."""
+def target_process(*args: str, module: str = "target") -> Iterator[str]:
+    """``python -m target --port 0 ARGS`` on a free loopback port; yields its URL
+    (``module``: a variant of the target with the same command line)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "target", "--port", "0", *args],
+        [sys.executable, "-m", module, "--port", "0", *args],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,6 @@ import pytest
 from engine.config import build_config
 from engine.domain.contracts import OrderRef, make_contract
 from engine.metrics.stats import Snapshot
-from engine.run.builtin_target import READY_PREFIX
 from engine.run.runner import Runner
 from engine.run.sinks import Phase
 from engine.run.verify import Verification, _dispute_statuses
@@ -31,24 +29,9 @@ pytestmark = pytest.mark.anyio
 SEED = "11"
 
 
-@contextmanager
-def replaying_target() -> Iterator[str]:
+def replaying_target() -> AbstractContextManager[str]:
     """tests/replaying_target.py (the reference target whose replays move orders)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.replaying_target", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith(READY_PREFIX), line
-        yield line[len(READY_PREFIX) :]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+    return target_process(module="tests.replaying_target")
 
 
 def _config(url: str, **extra: str) -> dict[str, str]:
