@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import Input
 
 from engine.config import build_config
 from engine.metrics.stats import ORDERS, Stats
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.summary import failure_lines
 from engine.run.runner import RunResult
+from tui.app import WebhookLoadApp
+from tui.form import RunForm
 from tui.widgets import SummaryPanel
+
+SIZE = (120, 36)
 
 pytestmark = pytest.mark.anyio
 
@@ -42,3 +47,35 @@ async def test_the_summary_panel_has_the_delivery_and_sample_failure_lines() -> 
     words = " ".join(text.split())  # the panel wraps a line wider than it
     for line in want:  # the very lines --no-ui prints
         assert " ".join(line.split()) in words, (line, text)
+
+
+async def test_stages_disable_duration_and_show_their_sum() -> None:
+    """Duration 8s with Stages 3s:20,3s:0 ran 6 s, the 8s on screen ignored:
+    the CLI refuses --duration with --stages, so the form turns Duration off
+    and shows the stages' sum in it; clearing Stages gives Duration back."""
+    app = WebhookLoadApp(build_config({}))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        duration = app.query_one("#f-duration", Input)
+        duration.value = "8s"
+        app.query_one("#f-stages", Input).value = "3s:20,3s:0"
+        await pilot.pause()
+        assert duration.disabled and duration.value == "6s"
+        assert form.is_valid, form.errors
+        assert form.config().duration == 6.0
+        app.query_one("#f-stages", Input).value = ""
+        await pilot.pause()
+        assert not duration.disabled and form.is_valid
+
+
+async def test_the_open_model_turns_vus_off_with_a_note() -> None:
+    """Started with --rate 500, VUs showed 10 and took edits that changed nothing:
+    it is off and says the open model runs at 500/s."""
+    app = WebhookLoadApp(build_config({"rate": "500", "duration": "5s"}))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        vus = app.query_one("#f-vus", Input)
+        await pilot.pause()
+        assert vus.disabled and vus.value == "open model: --rate 500/s"
+        assert form.is_valid, form.errors
+        assert form.config().rate == 500.0
