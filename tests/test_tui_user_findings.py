@@ -5,18 +5,24 @@ target and live status codes are shown whole at 120x36 and 80x24."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from engine.config import build_config
+from engine.metrics.saturation import Saturation
 from engine.metrics.stats import ORDERS, Stats
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.summary import failure_lines
 from engine.run.runner import RunResult
 from tui.app import WebhookLoadApp
 from tui.form import RunForm
+from tui.headless import stage_text
 from tui.widgets import SummaryPanel
+from tui.widgets.data import LiveData
+from tui.widgets.panels import CodesPanel, Panel, ProgressPanel
 
 SIZE = (120, 36)
 
@@ -79,3 +85,39 @@ async def test_the_open_model_turns_vus_off_with_a_note() -> None:
         assert vus.disabled and vus.value == "open model: --rate 500/s"
         assert form.is_valid, form.errors
         assert form.config().rate == 500.0
+
+
+def shown(panel: Panel) -> str:
+    """The panel's rows as drawn: cropped to its width, as on screen."""
+    return "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_the_stage_target_and_every_status_count_are_shown_whole(
+    size: tuple[int, int],
+) -> None:
+    """The Progress panel cut the stage's target at the border, and the live
+    status codes lost the count after 503, at 120 and 160 columns."""
+    st = Stats()
+    for code, n in ((202, 1817), (404, 56), (409, 161), (503, 12)):
+        for _ in range(n):
+            st.record_response(ORDERS, code, 1000)
+    total = st.take(1.0)
+    cfg = build_config({"stages": "3s:20,3s:0"})
+    stage = stage_text(cfg, 1.0)
+    assert re.fullmatch(r"stage 1/2, target \d+ VUs", stage), stage
+    data = LiveData(total, total, 0.0, [], [], 1.0, 6.0, "running", Saturation(), stage=stage)
+    app = WebhookLoadApp(cfg)
+    async with app.run_test(size=size) as pilot:
+        progress, codes = app.query_one(ProgressPanel), app.query_one(CodesPanel)
+        await pilot.pause()
+        app.refresh_live()  # the app's own (idle) data first: it then stays clean
+        progress.show(data)  # ours, read back before the event loop runs again
+        codes.show(data)
+        first = shown(progress).splitlines()[0]
+        assert "1.0s / 6s" in first and "running" in first, first
+        words = first.rstrip()
+        assert words.endswith((stage, stage.replace(", target ", " → "))), first
+        line = shown(codes).splitlines()[0]
+        # every code with its count: full (1,817) or compact, none cut off
+        assert re.fullmatch(r"codes +202 1,817 +404 56 +409 161 +503 12 *", line), line
