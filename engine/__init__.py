@@ -28,6 +28,7 @@ from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.compare import main as compare_main
+from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
 from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
 from engine.outputs.jsonfile import check_json_path, write_json
@@ -105,6 +106,7 @@ __all__ = [
     "build_config",
     "check_json_path",
     "compare_main",
+    "delivery_lines",
     "detail_lines",
     "endpoint_lines",
     "exit_code_for",

@@ -38,9 +38,24 @@ CROSS = ("vus", "stages", "workers")  # checked together, as build_config does
 
 def _initial(config: RunConfig, field: str) -> str:
     value = getattr(config, field)
+    if field == "vus" and config.rate:
+        return open_model_note(config.rate)
     if field in ("duration", "think"):
         return format_duration(value) if value else "0"
     return str(value)
+
+
+def open_model_note(rate: float) -> str:
+    """What the (disabled) VUs field shows in the open model: VUs play no part."""
+    return f"open model: --rate {rate:g}/s"
+
+
+def _stages_sum(text: str) -> str | None:
+    """The stages' total as Duration shows it, or None while Stages is invalid."""
+    try:
+        return format_duration(total_duration(parse_stages(PARSERS["stages"](text))))
+    except (ConfigError, ValueError):
+        return None
 
 
 def _problem(field: str, text: str) -> str | None:
@@ -116,16 +131,20 @@ class RunForm(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.border_title = "Run"
+        # the open model: VUs play no part, so the field is off and says why
+        self.query_one("#f-vus", Input).disabled = bool(self._config.rate)
         for field, _ in TEXT_FIELDS:
             self._validate(field, self.query_one(f"#f-{field}", Input).value)
         self._sync_start()
 
     def _validate(self, field: str, text: str) -> None:
+        if field == "stages":
+            self._sync_duration(text)
         if field not in CROSS:
             self._show(field, _problem(field, text))
             return
         for f in CROSS:  # a change to one may settle or raise the others' problem
-            ok = f == "vus" and self._ramp_from_zero()
+            ok = f == "vus" and (self._ramp_from_zero() or bool(self._config.rate))
             self._show(f, None if ok else _problem(f, self.query_one(f"#f-{f}", Input).value))
         if not self._errors.keys() & set(CROSS):
             self._check_together()
@@ -145,6 +164,16 @@ class RunForm(VerticalScroll, can_focus=False):
         except ConfigError as exc:
             field = exc.field.replace("-", "_")
             self._show(field if field in CROSS else "workers", str(exc))
+
+    def _sync_duration(self, stages: str) -> None:
+        """With Stages the run lasts their sum (as the CLI, which refuses
+        --duration with --stages): Duration is disabled and shows that sum, so
+        no value on screen is silently ignored."""
+        duration = self.query_one("#f-duration", Input)
+        duration.disabled = bool(stages.strip())
+        total = _stages_sum(stages) if stages.strip() else None
+        if total is not None and duration.value != total:
+            duration.value = total
 
     def _ramp_from_zero(self) -> bool:
         """VUs 0 with Stages: the ramp starts from no users, as ``--stages``
@@ -201,6 +230,8 @@ class RunForm(VerticalScroll, can_focus=False):
         """The base config with the form's values (call only when valid)."""
         values: dict[str, Any] = {}
         for field, _ in TEXT_FIELDS:
+            if field == "vus" and self._config.rate:
+                continue  # the open model: the base config's VUs, untouched
             if field == "vus" and self._ramp_from_zero():
                 values[field] = 0
                 continue

@@ -93,20 +93,7 @@ class ProgressPanel(Panel):
     """Elapsed / total as a bar, or elapsed alone for an unbounded run."""
 
     def lines(self, data: LiveData) -> str:
-        width = max(10, self.size.width - 28)
-        secs = data.elapsed
-        elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
-        if data.duration > 0:
-            done = int(min(1.0, data.elapsed / data.duration) * width)
-            line = (
-                f"[bold green]{'█' * done}[/][dim]{'░' * (width - done)}[/] "
-                f"{elapsed} / {format_duration(data.duration)}"
-            )
-        else:
-            line = f"{elapsed} elapsed (until stopped)"
-        line += f"  [i]{data.state}[/]"
-        if data.stage:
-            line += f"  {data.stage}"
+        line = self._first_line(data, self.size.width)
         sat = data.saturation
         if data.state != "running":
             second = ""
@@ -126,6 +113,31 @@ class ProgressPanel(Panel):
             of = f" (highest of {shards} shards)" if shards > 1 else ""
             second = f"[dim]generator CPU {cpu} · loop lag p99 {lag}{of}[/]"
         return f"{line}\n{second}"
+
+    @staticmethod
+    def _first_line(data: LiveData, room: int) -> str:
+        """Bar, time, state and stage (with its target), whole in ``room`` cells:
+        the bar gives way first, then the stage's words ("target" becomes
+        "→"); the stage and its target are never cut at the border."""
+        secs = data.elapsed
+        elapsed = f"{secs:.1f}s" if secs < 60 else format_duration(round(secs))
+        bounded = data.duration > 0
+        time = (
+            f"{elapsed} / {format_duration(data.duration)}"
+            if bounded
+            else f"{elapsed} elapsed (until stopped)"
+        )
+        short = data.stage.replace(", target ", " → ")
+        for stage in (data.stage, short):
+            tail = f"{time}  [i]{data.state}[/]" + (f"  {stage}" if stage else "")
+            # the bar as wide as before, but never pushing the words past the border
+            width = min(max(10, room - 28), room - Content.from_markup(tail).cell_length - 1)
+            if bounded and width >= 10:
+                done = int(min(1.0, data.elapsed / data.duration) * width)
+                return f"[bold green]{'█' * done}[/][dim]{'░' * (width - done)}[/] {tail}"
+            if not bounded and width >= -1:
+                return tail
+        return tail  # no room for a bar worth showing: the words matter more
 
 
 class CountersPanel(Panel):
@@ -226,16 +238,34 @@ class CodesPanel(Panel):
         codes = []
         for code, n in sorted(t.status_codes.items()):
             style = "green" if code < 400 else "yellow" if code < 500 else "red"
-            codes.append(f"[bold {style}]{code}[/] {n:,}")
-        kinds = [f"[bold red]{k}[/] {n:,}" for k, n in sorted(t.errors_by_kind.items()) if n]
+            codes.append((f"[bold {style}]{code}[/]", n))
+        kinds = [(f"[bold red]{k}[/]", n) for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:
-            kinds.append(f"[dim]cancelled[/] {t.cancelled:,}")
+            kinds.append(("[dim]cancelled[/]", t.cancelled))
+        room = self.size.width
         return (
-            "[dim]codes [/] "
-            + ("  ".join(codes) or "-")
-            + "\n[dim]errors[/] "
-            + ("  ".join(kinds) or "none")
+            _fit("[dim]codes [/] ", codes, "-", room)
+            + "\n"
+            + _fit("[dim]errors[/] ", kinds, "none", room)
         )
+
+
+def _fit(label: str, pairs: list[tuple[str, int]], empty: str, room: int) -> str:
+    """``label`` and each name with its count, whole in ``room`` cells: full
+    counts two spaces apart, else compact counts (12.3k) one space apart, else
+    as many as fit and "+N more" (never a name cut from its count)."""
+    if not pairs:
+        return label + empty
+    full = label + "  ".join(f"{name} {n:,}" for name, n in pairs)
+    if Content.from_markup(full).cell_length <= room:
+        return full
+    short = [f"{name} {compact(n)}" for name, n in pairs]
+    for shown in range(len(short), 0, -1):
+        more = "" if shown == len(short) else f" [dim]+{len(short) - shown} more[/]"
+        line = label + " ".join(short[:shown]) + more
+        if Content.from_markup(line).cell_length <= room:
+            return line
+    return label + f"[dim]{len(short)} kinds[/]"
 
 
 class RatesPanel(Vertical):

@@ -12,8 +12,14 @@ from textual.widgets import Static
 from engine.domain.durations import format_duration
 from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
+from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
-from engine.outputs.summary import detail_lines, summary_lines, verification_lines
+from engine.outputs.summary import (
+    detail_lines,
+    failure_lines,
+    summary_lines,
+    verification_lines,
+)
 from engine.outputs.thresholds import Abort, threshold_lines
 from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.run.runner import RunResult
@@ -74,7 +80,10 @@ class SummaryPanel(Static):
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
-        outcomes = Text("\n".join(detail_lines(t)[-3:] + verification_lines(result)), style="dim")
+        # the --no-ui summary's lines, in its order: orders/disputes/generator,
+        # deliberate deliveries, sample failures, the --verify check
+        notes = detail_lines(t)[-3:] + delivery_lines(t) + failure_lines(t)
+        outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
         tables.add_column()
