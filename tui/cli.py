@@ -14,8 +14,9 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
+from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
+from engine.domain.stages import EXPECTED as STAGES_EXPECTED
 from engine.errors import EXIT_USAGE, WebhookloadError
 from engine.outputs.extras import OutputOptions
 from engine.run.fdlimit import fd_warning, raise_nofile_limit
@@ -312,11 +313,34 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         # an inherited WEBHOOKLOAD_SECRET alone does not turn signing on
         ns.secret = os.environ.get(SECRET_ENV) or None
     try:
+        if ns.stages is not None and not ns.stages.strip():
+            # the form's empty field means "no stages"; an empty flag is a mistake
+            raise ConfigError("stages", STAGES_EXPECTED, ns.stages)
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
+        check_partners(ns, config)
         output_options(ns).check()
     except WebhookloadError as exc:
         parser.exit(exc.exit_code, f"{parser.prog}: error: {exc}\n")
     return ns, config
+
+
+def check_partners(ns: argparse.Namespace, config: RunConfig) -> None:
+    """Refuse a flag given without the flag it needs, as ``--secret`` without
+    ``--sign`` is, rather than ignore it; and two outputs in one file (the last
+    one written would silently replace the other)."""
+    if ns.signature_header is not None and not config.sign:
+        raise ConfigError("signature-header", "used with --sign stripe", ns.signature_header)
+    if ns.verify_wait is not None and not config.verify:
+        raise ConfigError("verify-wait", "used with --verify N", ns.verify_wait)
+    seen: dict[str, str] = {}
+    for flag in ("json", "report", "timeline"):
+        path = getattr(ns, flag)
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ConfigError(flag, f"a different file from --{seen[real]}", path)
+        seen[real] = flag
 
 
 def main(argv: list[str] | None = None) -> int:
