@@ -94,7 +94,7 @@ class ProcessRunner:
         cmd = [
             sys.executable,
             "-m",
-            "engine.shards.worker",
+            "engine.shards.worker_main",
             orjson.dumps(config_json(self.config)).decode(),
             str(self.shard),
             "" if self.epoch is None else repr(self.epoch),
