@@ -92,7 +92,9 @@ def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
     sc = total.scenarios
     sat = judge(total)
     verdict = (
-        "SATURATED: latencies include the generator's own queueing"
+        "not judged: run too short"
+        if not sat.judged
+        else "SATURATED: latencies include the generator's own queueing"
         if sat.saturated
         else "not saturated"
     )
@@ -135,9 +137,9 @@ def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         )
     t = result.total
     if t.success == 0:
-        lines.append(
-            f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled at the deadline"
-        )
+        # named by what ended the run, as the Cancelled line and ``cancelled_at`` do
+        when = "when stopped" if result.stopped else "at the deadline"
+        lines.append(f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled {when}")
     return lines
 
 
@@ -184,7 +186,11 @@ def summary_json(
     stopped: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document. Latencies in milliseconds; ``null`` when empty."""
+    """The ``--json`` document. Latencies in milliseconds; ``null`` when empty.
+
+    ``generator_saturated`` is null when the run was too short to take one
+    loop-lag sample: not judged, which ``false`` (judged and healthy) would
+    misstate; a reader that tests it for truth still reads "not saturated"."""
     sat = judge(total)
     doc: dict[str, Any] = {
         "duration_s": round(elapsed, 3),
@@ -214,7 +220,7 @@ def summary_json(
         "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
-        "generator_saturated": sat.saturated,
+        "generator_saturated": sat.saturated if sat.judged else None,
         "generator": sat.as_json(),  # with "shards" when there are several
     }
     if extra:
