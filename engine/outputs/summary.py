@@ -121,12 +121,20 @@ def failure_lines(total: Snapshot) -> list[str]:
     return ["Sample failures:"] + [f"  {f.describe()}" for f in total.sample_failures]
 
 
+def load_stopped(result: RunResult) -> bool:
+    """A stop ended the load (not the deadline); one during ``--verify`` did not."""
+    return result.stopped and not result.verify_interrupted
+
+
 def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     """How the run ended, when that is news: stopped early (by the user or by
     ``--abort-on-fail``), nothing succeeded."""
     lines = []
     if abort is not None:
         lines.append(abort.describe())
+    elif result.verify_interrupted:  # the load ran its full time: only the check was cut
+        ran = format_duration(result.config.duration)
+        lines.append(f"--verify interrupted: not checked (the load ran its full {ran})")
     elif result.stopped:
         at = format_duration(result.elapsed)
         limit = result.config.duration
@@ -138,7 +146,7 @@ def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     t = result.total
     if t.success == 0:
         # named by what ended the run, as the Cancelled line and ``cancelled_at`` do
-        when = "when stopped" if result.stopped else "at the deadline"
+        when = "when stopped" if load_stopped(result) else "at the deadline"
         lines.append(f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled {when}")
     return lines
 
@@ -152,7 +160,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         summary_lines(total, result.elapsed)
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
-        + detail_lines(total, result.stopped)
+        + detail_lines(total, load_stopped(result))
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)
@@ -246,6 +254,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
             else None
         ),
         "abort": abort.as_json() if abort is not None else None,
+        "verify_interrupted": result.verify_interrupted,
         "arrivals": arrivals_json(result),
         "delivery": delivery_json(result.total),
     }
@@ -256,7 +265,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         result.elapsed,
         result.config.as_dict(),
         target_url=result.target_url,
-        stopped=result.stopped,
+        stopped=load_stopped(result),
         extra=extra,
     )
 
