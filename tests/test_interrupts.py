@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import target_process
 
@@ -47,3 +52,60 @@ def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path) -> 
     doc = json.loads(out.read_text())
     assert doc["verify_interrupted"] is True and doc["stopped_by"] == "user"
     assert doc["stopped_early"] is False and doc["cancelled_at"] == "deadline"
+
+
+def _mapped(pid: int, needle: str) -> bool:
+    try:
+        return needle in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:  # gone already
+        return False
+
+
+def _has_child(pid: int) -> bool:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return any((t / "children").read_text().strip() for t in tasks)
+    except OSError:
+        return False
+
+
+def _wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30  # a bound, not a timing assertion
+    while not predicate() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+@pytest.mark.parametrize("moment", ["importing", "target starting", "banner"])
+def test_ctrl_c_at_an_early_moment_exits_130_without_a_traceback(moment: str) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: while the engine
+    is imported (orjson's library is mapped then), while the builtin target is
+    starting (a child exists: it got the SIGINT too and died, 'did not start',
+    exit 1), and once the banner is out."""
+    proc = subprocess.Popen(
+        [*CMD, "--no-ui", "--target", "builtin", "--duration", "20s"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's job
+    )
+    try:
+        if moment == "importing":
+            _wait_for(lambda: _mapped(proc.pid, "orjson"), proc)
+        elif moment == "target starting":
+            _wait_for(lambda: _has_child(proc.pid), proc)
+        else:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith("Target:"):
+                    break
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr, stderr
+    assert "webhookload-tui: interrupted" in stderr or "Stopped early" in stdout, (stdout, stderr)
