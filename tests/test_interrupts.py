@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.config import build_config
 from tests.helpers import target_process
+from tui.app import WebhookLoadApp
 
 CMD = [sys.executable, "-m", "tui.cli"]
 
@@ -109,3 +111,17 @@ def test_ctrl_c_at_an_early_moment_exits_130_without_a_traceback(moment: str) ->
     assert proc.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr, stderr
     assert "webhookload-tui: interrupted" in stderr or "Stopped early" in stdout, (stdout, stderr)
+
+
+@pytest.mark.anyio
+async def test_tui_quit_before_an_autostarted_run_began_exits_130(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--autostart whose start has not come yet (a Ctrl+C 0.4 s in): exited 0."""
+    monkeypatch.setattr(WebhookLoadApp, "action_start", lambda self: None)
+    app = WebhookLoadApp(build_config({"target": "http://127.0.0.1:1"}), autostart=True)
+    async with app.run_test() as pilot:
+        app._on_signal(signal.SIGINT)
+        await pilot.pause()
+    assert app.return_value == 130
+    assert app.failure == "interrupted before the run started"
