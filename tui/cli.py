@@ -35,7 +35,6 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
 
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
-from engine.domain.stages import EXPECTED as STAGES_EXPECTED  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
@@ -334,7 +333,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
     try:
         if ns.stages is not None and not ns.stages.strip():
             # the form's empty field means "no stages"; an empty flag is a mistake
-            raise ConfigError("stages", STAGES_EXPECTED, ns.stages)
+            raise ConfigError("stages", "stages like 30s:10,1m:100,30s:0, not empty", ns.stages)
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
         check_partners(ns, config)
         output_options(ns).check()
