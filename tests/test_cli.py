@@ -79,6 +79,15 @@ def test_help_documents_exit_codes() -> None:
         (["--verify", "-5"], "--verify must be a whole number of 0 or more, got '-5'"),
         (["--verify-wait", "soon"], "--verify-wait must be a duration like 0, 5s or 1m"),
         (["--read-api", "builtin"], "--read-api must be an http:// URL like"),
+        # a flag without the flag it needs is refused, never silently ignored
+        (["--signature-header", "X"], "--signature-header must be used with --sign stripe"),
+        (["--verify-wait", "5s"], "--verify-wait must be used with --verify N, got '5s'"),
+        (["--stages", ""], "--stages must be stages like 30s:10"),
+        (["--stages", " "], "--stages must be stages like 30s:10"),
+        # two outputs in one file: the last written would replace the other
+        (["--json", "same.out", "--report", "same.out"], "--report must be a different file"),
+        (["--report", "t.out", "--timeline", "./t.out"], "--timeline must be a different file"),
+        (["--json", "j.out", "--timeline", "j.out"], "from --json, got 'j.out'"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], message: str) -> None:

@@ -68,3 +68,22 @@ def test_documents_exit_code_99_and_thresholds() -> None:
         and "When several apply, the first of 130, 99, 5, 4" in README
     )
     assert "| `--threshold EXPR` |" in README and "| `--abort-on-fail` |" in README
+
+
+def test_names_every_debian_package_make_install_installs() -> None:
+    """The Makefile apt-installs test tools (tmux, chromium): the README's install
+    paragraph and its make-target table say which, so nobody is surprised."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\n$(STAMP):", 1)[1].split("\n\n", 1)[0]  # make install's
+    packages = re.findall(r"apt-get install -y -qq (\S+);", recipe)
+    assert packages
+    paragraph = README.split("`make install` (run by both)", 1)[1].split("\n\n", 1)[0]
+    row = next(line for line in README.splitlines() if line.startswith("| `install` |"))
+    for package in packages:
+        assert f"`{package}`" in paragraph and f"`{package}`" in row, package
+
+
+def test_retries_say_duplicates_are_not_retried_nor_errors() -> None:
+    row = next(line for line in README.splitlines() if line.startswith("| `--retries N` |"))
+    assert "duplicates (`--duplicate-rate`) are never retried" in row
+    assert "shows in `Status codes` but not in `Errors`" in " ".join(README.split())

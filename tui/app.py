@@ -345,6 +345,10 @@ class WebhookLoadApp(SavingApp):
         if self.running:  # the run's result never came: what ran is lost
             self.exit_code = EXIT_INTERRUPTED
             self.failure = "quit before the stopped run's summary arrived"
+        elif self.autostart and self.result is None and self.failure is None:
+            # --autostart asked for a run: quitting before it began interrupted it
+            self.exit_code = EXIT_INTERRUPTED
+            self.failure = "interrupted before the run started"
         if self._hung_up:  # no terminal to restore or print to (tui/hangup.py)
             os._exit(self.exit_code)
         self.exit(self.exit_code)

@@ -10,15 +10,34 @@ import argparse
 import dataclasses
 import os
 import re
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from types import FrameType
 from typing import NoReturn
 
-from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
-from engine.errors import EXIT_USAGE, WebhookloadError
-from engine.outputs.extras import OutputOptions
-from engine.run.fdlimit import fd_warning, raise_nofile_limit
+INTERRUPTED = "webhookload-tui: interrupted (nothing was measured yet)"
+
+
+def _interrupted_early(signum: int, frame: FrameType | None) -> NoReturn:
+    """Ctrl+C before a run handles it itself (the imports, the checks): one line
+    and exit 130, not a KeyboardInterrupt traceback from wherever it landed.
+    ``os._exit``: nothing is started yet, and an exception raised inside a C
+    extension's import crashed the interpreter (SIGSEGV)."""
+    os.write(2, (INTERRUPTED + "\n").encode())
+    os._exit(130)
+
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
+    # before the engine's imports, a third of a second of start-up; only when
+    # running as the program, never in a process that merely imports this module
+    signal.signal(signal.SIGINT, _interrupted_early)
+
+from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
+from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
+from engine.outputs.extras import OutputOptions  # noqa: E402
+from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
 
 EPILOG = """\
 exit codes:
@@ -312,14 +331,46 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         # an inherited WEBHOOKLOAD_SECRET alone does not turn signing on
         ns.secret = os.environ.get(SECRET_ENV) or None
     try:
+        if ns.stages is not None and not ns.stages.strip():
+            # the form's empty field means "no stages"; an empty flag is a mistake
+            raise ConfigError("stages", "stages like 30s:10,1m:100,30s:0, not empty", ns.stages)
         config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
+        check_partners(ns, config)
         output_options(ns).check()
     except WebhookloadError as exc:
         parser.exit(exc.exit_code, f"{parser.prog}: error: {exc}\n")
     return ns, config
 
 
+def check_partners(ns: argparse.Namespace, config: RunConfig) -> None:
+    """Refuse a flag given without the flag it needs, as ``--secret`` without
+    ``--sign`` is, rather than ignore it; and two outputs in one file (the last
+    one written would silently replace the other)."""
+    if ns.signature_header is not None and not config.sign:
+        raise ConfigError("signature-header", "used with --sign stripe", ns.signature_header)
+    if ns.verify_wait is not None and not config.verify:
+        raise ConfigError("verify-wait", "used with --verify N", ns.verify_wait)
+    seen: dict[str, str] = {}
+    for flag in ("json", "report", "timeline"):
+        path = getattr(ns, flag)
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ConfigError(flag, f"a different file from --{seen[real]}", path)
+        seen[real] = flag
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The program; Ctrl+C outside a run's own handling exits 130 with one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # e.g. after the run's loop gave SIGINT back to Python
+        print(INTERRUPTED.replace(" (nothing was measured yet)", ""), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["compare"]:
         from engine import compare_main
@@ -336,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(config, json_path=ns.json, outputs=output_options(ns))
     from tui.launch import run_app
 
+    if signal.getsignal(signal.SIGINT) is _interrupted_early:
+        # the screen may open now: an exception unwinds through Textual, which
+        # restores the terminal; main() turns it into one line and 130
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     return run_app(
         config,
         json_path=ns.json,

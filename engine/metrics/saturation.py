@@ -8,6 +8,10 @@ judged: a shard is saturated when its loop lag p99 exceeds 10 ms or its CPU
 exceeds 90 % of one core (one event loop uses one core). The run is saturated
 when any shard is, and the verdict names which: shards' figures never add up
 (two shards at 50 % are two healthy processes, not one at 100 %).
+
+A span without a single loop-lag sample (a run stopped within its first
+20 ms) is not judged at all: its CPU is the start-up's, not the load's, and
+"100 % of a core, SATURATED" from it contradicted the rest of the summary.
 """
 
 from __future__ import annotations
@@ -76,6 +80,11 @@ class Saturation:
         return any(s.saturated for s in self.shards)
 
     @property
+    def judged(self) -> bool:
+        """Some shard took a loop-lag sample: without one there is no verdict."""
+        return any(s.loop_lag_p99_ms is not None for s in self.shards)
+
+    @property
     def hot(self) -> tuple[ShardSaturation, ...]:
         """The saturated shards."""
         return tuple(s for s in self.shards if s.saturated)
@@ -125,9 +134,8 @@ def judge_shard(shard: int, health: ShardHealth) -> ShardSaturation:
     p99 = None if p[99] is None else p[99] / 1000
     pmax = None if p[100] is None else p[100] / 1000
     cpu = health.cpu_pct
-    saturated = (p99 is not None and p99 > LAG_P99_LIMIT_MS) or (
-        cpu is not None and cpu > CPU_LIMIT_PCT
-    )
+    # no lag sample: too short a span to judge (its CPU is start-up, not load)
+    saturated = p99 is not None and (p99 > LAG_P99_LIMIT_MS or (cpu or 0.0) > CPU_LIMIT_PCT)
     return ShardSaturation(shard, saturated, p99, pmax, cpu)
 
 

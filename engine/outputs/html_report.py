@@ -66,6 +66,11 @@ def _esc(v: object) -> str:
     return html.escape("-" if v is None else str(v))
 
 
+def _saturation(flag: object) -> str:
+    """``generator_saturated``: null is a run too short to judge."""
+    return "not judged" if flag is None else "SATURATED" if flag else "not saturated"
+
+
 def _fmt_ms(v: float | None) -> str:
     if v is None:
         return "-"
@@ -202,7 +207,7 @@ def _headline(doc: Mapping[str, Any]) -> str:
         ("p99", _fmt_ms(lat.get("p99"))),
         ("max", _fmt_ms(lat.get("max"))),
         ("duration", f"{doc.get('duration_s', 0):g} s"),
-        ("generator", "SATURATED" if doc.get("generator_saturated") else "not saturated"),
+        ("generator", _saturation(doc.get("generator_saturated"))),
     ]
     body = "".join(
         f"<div class=card><span>{_esc(k)}</span><b>{_esc(v)}</b></div>" for k, v in cards

@@ -92,7 +92,9 @@ def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
     sc = total.scenarios
     sat = judge(total)
     verdict = (
-        "SATURATED: latencies include the generator's own queueing"
+        "not judged: run too short"
+        if not sat.judged
+        else "SATURATED: latencies include the generator's own queueing"
         if sat.saturated
         else "not saturated"
     )
@@ -119,12 +121,20 @@ def failure_lines(total: Snapshot) -> list[str]:
     return ["Sample failures:"] + [f"  {f.describe()}" for f in total.sample_failures]
 
 
+def load_stopped(result: RunResult) -> bool:
+    """A stop ended the load (not the deadline); one during ``--verify`` did not."""
+    return result.stopped and not result.verify_interrupted
+
+
 def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     """How the run ended, when that is news: stopped early (by the user or by
     ``--abort-on-fail``), nothing succeeded."""
     lines = []
     if abort is not None:
         lines.append(abort.describe())
+    elif result.verify_interrupted:  # the load ran its full time: only the check was cut
+        ran = format_duration(result.config.duration)
+        lines.append(f"--verify interrupted: not checked (the load ran its full {ran})")
     elif result.stopped:
         at = format_duration(result.elapsed)
         limit = result.config.duration
@@ -135,9 +145,9 @@ def outcome_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         )
     t = result.total
     if t.success == 0:
-        lines.append(
-            f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled at the deadline"
-        )
+        # named by what ended the run, as the Cancelled line and ``cancelled_at`` do
+        when = "when stopped" if load_stopped(result) else "at the deadline"
+        lines.append(f"No request succeeded: {t.errors} failed, {t.cancelled} cancelled {when}")
     return lines
 
 
@@ -150,7 +160,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         summary_lines(total, result.elapsed)
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
-        + detail_lines(total, result.stopped)
+        + detail_lines(total, load_stopped(result))
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)
@@ -184,7 +194,11 @@ def summary_json(
     stopped: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document. Latencies in milliseconds; ``null`` when empty."""
+    """The ``--json`` document. Latencies in milliseconds; ``null`` when empty.
+
+    ``generator_saturated`` is null when the run was too short to take one
+    loop-lag sample: not judged, which ``false`` (judged and healthy) would
+    misstate; a reader that tests it for truth still reads "not saturated"."""
     sat = judge(total)
     doc: dict[str, Any] = {
         "duration_s": round(elapsed, 3),
@@ -214,7 +228,7 @@ def summary_json(
         "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
-        "generator_saturated": sat.saturated,
+        "generator_saturated": sat.saturated if sat.judged else None,
         "generator": sat.as_json(),  # with "shards" when there are several
     }
     if extra:
@@ -240,6 +254,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
             else None
         ),
         "abort": abort.as_json() if abort is not None else None,
+        "verify_interrupted": result.verify_interrupted,
         "arrivals": arrivals_json(result),
         "delivery": delivery_json(result.total),
     }
@@ -250,7 +265,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         result.elapsed,
         result.config.as_dict(),
         target_url=result.target_url,
-        stopped=result.stopped,
+        stopped=load_stopped(result),
         extra=extra,
     )
 

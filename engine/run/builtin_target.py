@@ -7,6 +7,7 @@ loop (it would distort the very latencies we measure).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager
 import anyio
 
 from engine.domain.signing import SECRET_ENV
-from engine.errors import WebhookloadError
+from engine.errors import EXIT_INTERRUPTED, WebhookloadError
 from engine.run.processes import stop_process
 
 READY_PREFIX = "webhookload-target listening on "
@@ -23,6 +24,14 @@ READY_PREFIX = "webhookload-target listening on "
 
 class BuiltinTargetError(WebhookloadError):
     """``--target builtin`` could not start the reference target (exit 1)."""
+
+
+class BuiltinTargetInterrupted(BuiltinTargetError):
+    """A Ctrl+C reached the target as it started (exit 130, like any interrupt):
+    forked but not yet in a session of its own, it was still in the terminal's
+    process group."""
+
+    default_exit_code = EXIT_INTERRUPTED
 
 
 @asynccontextmanager
@@ -46,8 +55,16 @@ async def builtin_target(
         cmd += ["--sign", scheme, "--signature-header", header]
         env = {**os.environ, SECRET_ENV: secret}
     cmd += list(extra)
+    # a session of its own: a terminal's Ctrl+C (SIGINT to its foreground process
+    # group) is ours to handle, and killed it mid-start ("did not start"); we stop
+    # it ourselves, and --exit-with-parent ends it if we die
     proc = await anyio.open_process(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
     )
     try:
         url = await _read_ready_line(proc)
@@ -67,5 +84,9 @@ async def _read_ready_line(proc: anyio.abc.Process) -> str:
                 break
     line = buf.split(b"\n", 1)[0].decode(errors="replace").strip()
     if not line.startswith(READY_PREFIX):
+        with anyio.move_on_after(2):  # how it ended: a Ctrl+C is no failure of the target
+            await proc.wait()
+        if proc.returncode == -signal.SIGINT:
+            raise BuiltinTargetInterrupted("interrupted while the builtin target was starting")
         raise BuiltinTargetError(f"the builtin target did not start (it said {line!r})")
     return line[len(READY_PREFIX) :]

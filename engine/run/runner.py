@@ -67,6 +67,8 @@ class RunResult:
     elapsed: float  # the load's span; when stopped, the time of the stop
     stopped: bool
     verification: Verification | None = None  # with --verify, unless stopped
+    # stopped while --verify waited: the load itself ran its full time
+    verify_interrupted: bool = False
 
 
 class Runner:
@@ -273,7 +275,7 @@ class Runner:
                 event_ids=self._event_id,
             )
             return dataclasses.replace(result, verification=checked)
-        return dataclasses.replace(result, stopped=True)
+        return dataclasses.replace(result, stopped=True, verify_interrupted=not result.stopped)
 
     def _event_id(self, kind: str, order_id: str) -> str:
         """The last event the run had accepted for a sampled order or dispute."""

@@ -94,7 +94,7 @@ class ProcessRunner:
         cmd = [
             sys.executable,
             "-m",
-            "engine.shards.worker",
+            "engine.shards.worker_main",
             orjson.dumps(config_json(self.config)).decode(),
             str(self.shard),
             "" if self.epoch is None else repr(self.epoch),
@@ -105,6 +105,7 @@ class ProcessRunner:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=worker_env(self.config),
+            start_new_session=True,  # a terminal's Ctrl+C and hangup are the parent's
         )
         self.pid = proc.pid
         self._stop_event = anyio.Event()
