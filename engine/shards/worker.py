@@ -3,7 +3,8 @@
 The TUI renders on its event loop; sharing that loop with the generator cost
 a third of its throughput and stalled in-flight requests for the length of
 each repaint (inflating their latencies). So the TUI runs the engine here:
-``python -m engine.shards.worker`` takes the run's settings as JSON on argv, writes
+``python -m engine.shards.worker`` takes the run's settings as JSON in its
+environment (never on argv, which ``ps`` shows: headers carry tokens), writes
 the messages of :mod:`engine.shards.protocol` to stdout — a delta about 4
 times a second, phases, then the result or the error (with its exit code) —
 and stops the run when a byte (or EOF) arrives on stdin.
@@ -95,7 +96,7 @@ class ProcessRunner:
             sys.executable,
             "-m",
             "engine.shards.worker",
-            orjson.dumps(config_json(self.config)).decode(),
+            CONFIG_FROM_ENV,
             str(self.shard),
             "" if self.epoch is None else repr(self.epoch),
         ]
@@ -172,23 +173,33 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) ->
         pass
 
 
+CONFIG_ENV = "WEBHOOKLOAD_CONFIG"
+"""The variable that carries the worker's settings (:func:`config_json`)."""
+CONFIG_FROM_ENV = "-"
+"""The worker's config argument meaning "read it from :data:`CONFIG_ENV`"."""
+
+
 def config_json(config: RunConfig) -> dict[str, Any]:
-    """The settings as JSON-able values, as the worker takes them on its command
-    line: without the signing secret, which a process listing would show (it
-    travels in the environment: :func:`worker_env`)."""
+    """The settings as JSON-able values, without the signing secret (it travels
+    in its own variable, :data:`SECRET_ENV`, as the target takes it too)."""
     d = dataclasses.asdict(config)
     del d["secret"]
     return d
 
 
-def worker_env(config: RunConfig) -> dict[str, str] | None:
-    """The worker's environment: ours, with the secret when signing (else inherited)."""
-    return {**os.environ, SECRET_ENV: config.secret} if config.secret else None
+def worker_env(config: RunConfig) -> dict[str, str]:
+    """The worker's environment: ours, with the settings (``--header`` values
+    may be tokens, and a command line is public in ``ps``/``/proc``) and the secret."""
+    env = {**os.environ, CONFIG_ENV: orjson.dumps(config_json(config)).decode()}
+    if config.secret:
+        env[SECRET_ENV] = config.secret
+    return env
 
 
 def config_from_argv(text: str) -> RunConfig:
-    """The child's side of :func:`config_json` and :func:`worker_env`."""
-    values = orjson.loads(text)
+    """The child's side of :func:`config_json` and :func:`worker_env`; ``text`` is
+    the JSON, or :data:`CONFIG_FROM_ENV` to read it from :data:`CONFIG_ENV`."""
+    values = orjson.loads(os.environ.get(CONFIG_ENV, "{}") if text == CONFIG_FROM_ENV else text)
     if values.get("sign"):
         values["secret"] = os.environ.get(SECRET_ENV, "")
     return RunConfig(**values)
@@ -248,5 +259,6 @@ def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> Non
 
 
 if __name__ == "__main__":
-    _args = [*sys.argv[1:], "0", ""][:3]  # config JSON, shard index, epoch ("" = none)
+    # config JSON (or "-": from the environment), shard index, epoch ("" = none)
+    _args = [*sys.argv[1:], "0", ""][:3]
     _child(config_from_argv(_args[0]), int(_args[1]), float(_args[2]) if _args[2] else None)
