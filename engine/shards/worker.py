@@ -31,6 +31,7 @@ import orjson
 
 from engine.config import RunConfig
 from engine.domain.signing import SECRET_ENV
+from engine.domain.stages import LoadShare
 from engine.errors import WebhookloadError
 from engine.metrics.stats import Snapshot
 from engine.run.loop import run_main
@@ -69,6 +70,8 @@ class ProcessRunner:
         self.epoch = epoch
         self.pid: int | None = None
         """The engine process's pid once started (a dead shard is named by it)."""
+        self.load_share: LoadShare | None = None
+        """The whole run's load model when one of several shards (the coordinator sets it)."""
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
@@ -105,7 +108,7 @@ class ProcessRunner:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=worker_env(self.config),
+            env={**worker_env(self.config), SHARE_ENV: share_json(self.load_share)},
         )
         self.pid = proc.pid
         self._stop_event = anyio.Event()
@@ -205,6 +208,20 @@ def config_from_argv(text: str) -> RunConfig:
     return RunConfig(**values)
 
 
+SHARE_ENV = "WEBHOOKLOAD_SHARE"
+"""The variable that carries the shard's :class:`LoadShare` (``null``: none)."""
+
+
+def share_json(part: LoadShare | None) -> str:
+    return orjson.dumps(None if part is None else [part.of, part.start, part.stages]).decode()
+
+
+def share_from_json(text: str) -> LoadShare | None:
+    """The child's side of :func:`share_json`."""
+    values = orjson.loads(text or "null")
+    return None if values is None else LoadShare(int(values[0]), float(values[1]), str(values[2]))
+
+
 # --- the child side -------------------------------------------------------------
 
 
@@ -221,7 +238,12 @@ class _Messages:
         self._send(PhaseMsg(phase))
 
 
-def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> None:
+def _child(
+    config: RunConfig,
+    shard: int = 0,
+    epoch: float | None = None,
+    load_share: LoadShare | None = None,
+) -> None:
     # A closed terminal hangs up its whole process group, and Ctrl+C interrupts
     # it: the parent stops us (stdin) and still wants the result, so the hangup
     # and the interrupt are the parent's alone.
@@ -233,7 +255,9 @@ def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> Non
         out.write(encode(msg))
         out.flush()
 
-    runner = Runner(config, sinks=[_Messages(send)], shard=shard, epoch=epoch)
+    runner = Runner(
+        config, sinks=[_Messages(send)], shard=shard, epoch=epoch, load_share=load_share
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -261,4 +285,9 @@ def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> Non
 if __name__ == "__main__":
     # config JSON (or "-": from the environment), shard index, epoch ("" = none)
     _args = [*sys.argv[1:], "0", ""][:3]
-    _child(config_from_argv(_args[0]), int(_args[1]), float(_args[2]) if _args[2] else None)
+    _child(
+        config_from_argv(_args[0]),
+        int(_args[1]),
+        float(_args[2]) if _args[2] else None,
+        share_from_json(os.environ.get(SHARE_ENV, "")),
+    )
