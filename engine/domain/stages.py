@@ -63,6 +63,17 @@ def total_duration(stages: tuple[Stage, ...]) -> float:
     return sum(s.duration for s in stages)
 
 
+def mean_rate(stages: tuple[Stage, ...], start: float) -> float:
+    """The mean of the rate over the stages (each a straight line from the last
+    target): what a run asked on average, and what its achieved rate compares with."""
+    total, begin = 0.0, start
+    for s in stages:
+        total += (begin + s.target) / 2 * s.duration
+        begin = s.target
+    whole = total_duration(stages)
+    return total / whole if whole > 0 else start
+
+
 def target_at(stages: tuple[Stage, ...], start: float, t: float) -> tuple[int, float]:
     """Which stage runs at ``t`` seconds (0-based; the last one after the end) and
     its linear target there (for the live view)."""
