@@ -19,6 +19,7 @@ from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
 from engine.outputs.extras import OutputOptions
 from engine.run.fdlimit import fd_warning, raise_nofile_limit
+from engine.shards.plan import workers_warning
 
 EPILOG = """\
 exit codes:
@@ -329,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     # every connection is a file: raise the soft limit first (shards and the
     # builtin target inherit it), and say so when the run needs still more
     if warning := fd_warning(config, raise_nofile_limit()):
+        print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
+    if config.backend == "process" and (warning := workers_warning(config.workers, os.cpu_count())):
         print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
     if ns.no_ui:
         from tui.headless import run_headless
