@@ -14,12 +14,12 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
+from engine import workers_warning
 from engine.config import CLIENTS, CONTRACTS, RunConfig, build_config
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
 from engine.errors import EXIT_USAGE, WebhookloadError
 from engine.outputs.extras import OutputOptions
 from engine.run.fdlimit import fd_warning, raise_nofile_limit
-from engine.shards.plan import workers_warning
 
 EPILOG = """\
 exit codes:
