@@ -58,6 +58,7 @@ from engine.run.preflight import TargetUnreachable
 from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
 from engine.run.sinks import CallbackSink, Sink
 from engine.shards.coordinator import Coordinator, ShardLost
+from engine.shards.plan import workers_warning
 from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner, WorkerError
 
@@ -131,6 +132,7 @@ __all__ = [
     "threshold_lines",
     "total_duration",
     "verification_lines",
+    "workers_warning",
     "write_json",
     "write_report_file",
 ]

@@ -156,6 +156,9 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
     _check_signing(config)
     if config.ray_address and config.backend != "ray":
         raise ConfigError("ray-address", "used with --backend ray", config.ray_address)
+    if str(raw.get("workers") or "").strip() == "auto" and not config.rate:
+        # one per core, but no shard without a VU: --workers auto --vus 1 is one
+        config = dataclasses.replace(config, workers=max(1, min(config.workers, peak_vus(config))))
     if config.workers > 1 and not config.rate:
         # every shard runs at least one VU (shares differ by at most one); with
         # --stages, at least at the ramp's peak (each stage's target is split)

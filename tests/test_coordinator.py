@@ -137,6 +137,17 @@ def test_workers_flag_values() -> None:
         build_config({"workers": "3", "vus": "2"})
 
 
+def test_workers_auto_is_one_per_core_but_never_more_than_the_vus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert build_config({"workers": "auto", "vus": "1"}).workers == 1
+    assert build_config({"workers": "auto", "vus": "3"}).workers == 3
+    assert build_config({"workers": "auto", "vus": "20"}).workers == 8
+    assert build_config({"workers": "auto", "stages": "1s:5,1s:2"}).workers == 5  # the peak
+    assert build_config({"workers": "auto", "rate": "2"}).workers == 8  # arrivals: cores
+
+
 def test_one_worker_runs_in_process_several_under_a_coordinator() -> None:
     assert not isinstance(make_runner(build_config({})), Coordinator)
     assert isinstance(make_runner(build_config({"workers": "2"})), Coordinator)

@@ -20,7 +20,8 @@ from tui.app import WebhookLoadApp
 CMD = [sys.executable, "-m", "tui.cli"]
 
 
-def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path, workers: str) -> None:
     """The load ran its full time: not "Stopped early", and no silent lack of a
     Verified line. Queue mode with the plan's field names never applies an
     event, so --verify waits its whole --verify-wait unless interrupted."""
@@ -32,6 +33,7 @@ def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path) -> 
                 "--no-ui",
                 *("--target", url, "--contract", "plan", "--duration", "500ms"),
                 *("--verify", "5", "--verify-wait", "60s", "--json", str(out)),
+                *("--workers", workers),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

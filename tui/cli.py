@@ -33,6 +33,7 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
     # running as the program, never in a process that merely imports this module
     signal.signal(signal.SIGINT, _interrupted_early)
 
+from engine import workers_warning  # noqa: E402
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
@@ -380,6 +381,8 @@ def _main(argv: list[str] | None = None) -> int:
     # every connection is a file: raise the soft limit first (shards and the
     # builtin target inherit it), and say so when the run needs still more
     if warning := fd_warning(config, raise_nofile_limit()):
+        print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
+    if config.backend == "process" and (warning := workers_warning(config.workers, os.cpu_count())):
         print(f"webhookload-tui: {warning}", file=sys.stderr, flush=True)
     if ns.no_ui:
         from tui.headless import run_headless

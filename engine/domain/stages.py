@@ -14,6 +14,7 @@ the line reaches it), and :func:`arrival_offsets` solves for when the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +63,17 @@ def total_duration(stages: tuple[Stage, ...]) -> float:
     return sum(s.duration for s in stages)
 
 
+def mean_rate(stages: tuple[Stage, ...], start: float) -> float:
+    """The mean of the rate over the stages (each a straight line from the last
+    target): what a run asked on average, and what its achieved rate compares with."""
+    total, begin = 0.0, start
+    for s in stages:
+        total += (begin + s.target) / 2 * s.duration
+        begin = s.target
+    whole = total_duration(stages)
+    return total / whole if whole > 0 else start
+
+
 def target_at(stages: tuple[Stage, ...], start: float, t: float) -> tuple[int, float]:
     """Which stage runs at ``t`` seconds (0-based; the last one after the end) and
     its linear target there (for the live view)."""
@@ -107,3 +119,46 @@ def arrival_offsets(stages: tuple[Stage, ...], start: float) -> Iterator[float]:
             yield begin + x
             k += 1
         begin, a, done = begin + d, b, done + whole
+
+
+@dataclass(frozen=True, slots=True)
+class LoadShare:
+    """A shard's view of the whole run's load model (``--vus``/``--rate`` start
+    and ``--stages`` text) and how many shards share it: each takes its part of
+    the whole at every moment (:func:`shard_vu_changes`, :func:`shard_arrival_offsets`)."""
+
+    of: int
+    start: float
+    stages: str = ""
+
+
+def share(x: int, i: int, n: int) -> int:
+    """Shard ``i`` of ``n``'s part of ``x`` whole VUs: the parts add up to ``x``
+    exactly (the sum telescopes) and differ by at most one."""
+    return x * (i + 1) // n - x * i // n
+
+
+def shard_vu_changes(
+    stages: tuple[Stage, ...], start: int, i: int, n: int
+) -> tuple[int, list[tuple[float, int]]]:
+    """Shard ``i`` of ``n``'s start and VU changes: its :func:`share` of the whole
+    run's target at every moment (not a ramp of its own from floored stage
+    targets, whose floors lagged: ``3s:4`` on 2 shards ran nothing until 1.5 s
+    where one worker ran a VU from 0.75 s). All shards change at the whole
+    run's instants, so their counts add up to the one-worker count at all times."""
+    changes = [(t, share(x, i, n)) for t, x in vu_changes(stages, start)]
+    return share(start, i, n), changes
+
+
+def shard_arrival_offsets(offsets: Iterator[float], i: int, n: int) -> Iterator[float]:
+    """Shard ``i`` of ``n``'s arrivals: the whole run's arrivals ``k`` with
+    ``k mod n == i``, so the shards' merged schedule *is* the one-worker one
+    (each first arrival at ``t0`` doubled the arrivals of a short run), and each
+    shard's rate is a share of the rate at every moment."""
+    return itertools.islice(offsets, i, None, n)
+
+
+def constant_offsets(rate: float) -> Iterator[float]:
+    """Arrival ``k`` at ``k/R``: the constant rate's schedule (from the start,
+    never from the previous arrival, so errors do not add up)."""
+    return (k / rate for k in itertools.count())

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import ConfigError, RunConfig
 from engine.domain.durations import parse_duration
-from engine.domain.stages import parse_stages, target_at
+from engine.domain.stages import parse_stages, target_at, vu_changes
 from engine.metrics.stats import Snapshot
 from engine.outputs.jsonfile import check_json_path
 from engine.outputs.prometheus import LiveMetrics, MetricsServer, parse_metrics_addr
@@ -76,6 +76,8 @@ class LoadGauges:
         self._open = config.rate > 0
         self._start = float(config.rate if self._open else config.vus)
         self._stages = parse_stages(config.stages) if config.stages else ()
+        # the VUs running follow these whole steps, not the ramp's line (1.875 VUs)
+        self._changes = vu_changes(self._stages, config.vus) if not self._open else []
         self._now = 0.0
 
     def on_snapshot(self, delta: Snapshot) -> None:
@@ -87,7 +89,15 @@ class LoadGauges:
         return target_at(self._stages, self._start, self._now)[1]
 
     def vus(self) -> float | None:
-        return None if self._open else self._target()
+        """The VUs running now (a whole number: the closed model's target steps)."""
+        if self._open:
+            return None
+        running = int(self._start)
+        for at, n in self._changes:
+            if at > self._now:
+                break
+            running = n
+        return running
 
     def arrival_rate(self) -> float | None:
         return self._target() if self._open else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 from engine.outputs.delivery import delivery_json, delivery_lines
@@ -61,18 +62,23 @@ def arrival_lines(result: RunResult) -> list[str]:
         f"Arrivals: started={arrivals['started']}  dropped={arrivals['dropped']}"
         f"  rate={arrivals['rate']:g}/s  achieved={arrivals['achieved_rate']:.2f}/s"
     )
+    if result.config.stages:
+        line += "  (rate: the mean of --stages)"
     if arrivals["dropped"]:
         line += "  (! --max-inflight was full: dropped arrivals were not sent)"
     return [line]
 
 
 def arrivals_json(result: RunResult) -> dict[str, Any] | None:
-    """``arrivals`` in the JSON: the asked ``rate``, journeys ``started``, arrivals
+    """``arrivals`` in the JSON: the asked ``rate`` (with ``--stages``, their mean
+    rate over the run, which ``achieved_rate`` compares with), journeys ``started``, arrivals
     ``dropped`` (``--max-inflight`` full) and ``achieved_rate`` (started per
     second of the run); null in the closed model."""
     rate = result.config.rate
     if not rate:
         return None
+    if result.config.stages:
+        rate = round(mean_rate(parse_stages(result.config.stages), rate), 3)
     t = result.total
     achieved = t.arrivals / result.elapsed if result.elapsed > 0 else 0.0
     return {

@@ -24,7 +24,15 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
-from engine.domain.stages import arrival_offsets, parse_stages, vu_changes
+from engine.domain.stages import (
+    LoadShare,
+    arrival_offsets,
+    constant_offsets,
+    parse_stages,
+    shard_arrival_offsets,
+    shard_vu_changes,
+    vu_changes,
+)
 from engine.load.base import LoadModel
 from engine.load.clock import SYSTEM_CLOCK, Clock
 from engine.load.closed import ClosedModel
@@ -108,8 +116,10 @@ class Runner:
         shard: int = 0,
         epoch: float | None = None,
         wall_clock: Callable[[], float] = time.time,
+        load_share: LoadShare | None = None,
     ) -> None:
         self.config = config = with_seed(config)
+        self._load_share = load_share
         self.shard = shard
         self._epoch = epoch
         self._wall_clock = wall_clock
@@ -224,6 +234,9 @@ class Runner:
         """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""
         cfg = self.config
         seed, shard = cfg.seed, self.shard
+        part = self._load_share
+        if part is not None and part.of > 1 and (cfg.rate or part.stages):
+            return self._shared_model(part)
         stages = parse_stages(cfg.stages) if cfg.stages else ()
         if cfg.rate:
             offsets = arrival_offsets(stages, cfg.rate) if stages else None
@@ -231,6 +244,20 @@ class Runner:
             return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
         changes = vu_changes(stages, cfg.vus) if stages else ()
         return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
+
+    def _shared_model(self, part: LoadShare) -> LoadModel:
+        """This shard's part of the whole run's schedule at every moment, so the
+        shards add up to the one-worker run (see :class:`LoadShare`)."""
+        cfg = self.config
+        seed, shard = cfg.seed, self.shard
+        whole = parse_stages(part.stages) if part.stages else ()
+        if cfg.rate:
+            every = arrival_offsets(whole, part.start) if whole else constant_offsets(part.start)
+            offsets = shard_arrival_offsets(every, shard, part.of)
+            rng = vu_rng(seed, shard, 0)
+            return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
+        start, changes = shard_vu_changes(whole, int(part.start), shard, part.of)
+        return ClosedModel(start, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
 
     async def _preflight_read_api(self, url: str) -> None:
         """A read API of its own (``--read-api``) that ``--verify`` or reads use is

@@ -29,6 +29,7 @@ from typing import Protocol
 import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
+from engine.domain.stages import LoadShare
 from engine.errors import EXIT_SHARD_LOST, WebhookloadError
 from engine.metrics.stats import Snapshot
 from engine.run.builtin_target import builtin_target
@@ -62,6 +63,13 @@ ShardFactory = Callable[[RunConfig, int, float, Sequence[Sink]], ShardLike]
 def process_shard(config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> ShardLike:
     """A shard in its own spawned process (``python -m engine.shards.worker``)."""
     return ProcessRunner(config, sinks=sinks, shard=shard, epoch=epoch)
+
+
+def load_share(cfg: RunConfig) -> LoadShare:
+    """The whole run's load model, of which every shard runs its part at every
+    moment: --stages VU counts that add up at all times, and one arrival schedule
+    interleaved among the shards (see :mod:`engine.domain.stages`)."""
+    return LoadShare(cfg.workers, cfg.rate or float(cfg.vus), cfg.stages)
 
 
 class ShardLost(WebhookloadError):
@@ -187,6 +195,10 @@ class Coordinator:
         self._shards = [
             self._factory(c, i, epoch, merge) for i, c in enumerate(self.shard_configs(url))
         ]
+        part = load_share(self.config)
+        for shard in self._shards:
+            if hasattr(shard, "load_share"):  # ours take the whole schedule's share
+                shard.load_share = part
         if self._stop_requested:
             self.stop()
         results: dict[int, RunResult] = {}
@@ -217,6 +229,7 @@ class Coordinator:
             elapsed,
             stopped=self._stop_requested or any(r.stopped for r in results.values()),
             verification=merge_verifications([r.verification for r in results.values()]),
+            verify_interrupted=any(r.verify_interrupted for r in results.values()),
         )
 
 

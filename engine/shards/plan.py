@@ -66,3 +66,16 @@ def split_stages(text: str, n: int, *, whole: bool) -> list[str]:
         ",".join(f"{d}:{format_target(shares[k][i])}" for k, d in enumerate(durations))
         for i in range(n)
     ]
+
+
+def workers_warning(workers: int, cores: int | None) -> str | None:
+    """One line when ``--workers`` asks for more engine processes than the machine
+    has cores: they share the cores, each start-up takes longer, and a run whose
+    shards start later than the common start loses its first seconds (64 workers
+    on 2 cores sent nothing in a 1 s run)."""
+    if cores is None or workers <= cores:
+        return None
+    return (
+        f"warning: --workers {workers} is more than this machine's {cores} cores: the"
+        f" shards share them and start slowly; --workers auto is one per core"
+    )

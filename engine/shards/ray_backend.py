@@ -26,13 +26,14 @@ from typing import Any
 import ray
 
 from engine.config import RunConfig
+from engine.domain.stages import LoadShare
 from engine.errors import WebhookloadError
 from engine.run.fdlimit import raise_nofile_limit
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
 from engine.shards.protocol import ErrorMsg, Message, ResultMsg, deliver
-from engine.shards.worker import _Messages
+from engine.shards.worker import _Messages, share_from_json, share_json
 
 RAY_START_DELAY_S = 8.0
 """The common start lies this far ahead: an actor's worker process must start
@@ -55,12 +56,18 @@ class _ShardActor:
     async def where(self) -> str:
         return f"Ray actor on {socket.gethostname()}, pid {os.getpid()}"
 
-    async def run(self, config: dict[str, Any], shard: int, epoch: float) -> AsyncIterator[Message]:
+    async def run(
+        self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
+    ) -> AsyncIterator[Message]:
         """Run the shard, yielding each delta and phase, then the result or error."""
         raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
         runner = Runner(
-            RunConfig(**config), sinks=[_Messages(queue.put_nowait)], shard=shard, epoch=epoch
+            RunConfig(**config),
+            sinks=[_Messages(queue.put_nowait)],
+            shard=shard,
+            epoch=epoch,
+            load_share=share_from_json(load_share),
         )
         self._runner = runner
         if self._stop_requested:
@@ -113,6 +120,7 @@ class RayShard:
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._where = f"Ray actor {shard}"
+        self.load_share: LoadShare | None = None  # the coordinator sets it (engine.domain.stages)
         self._actor = _remote_actor().options(scheduling_strategy="SPREAD").remote()
 
     @property
@@ -125,7 +133,12 @@ class RayShard:
     async def run(self) -> RunResult:
         try:
             self._where = await self._actor.where.remote()
-            gen = self._actor.run.remote(dataclasses.asdict(self.config), self.shard, self.epoch)
+            gen = self._actor.run.remote(
+                dataclasses.asdict(self.config),
+                self.shard,
+                self.epoch,
+                share_json(self.load_share),
+            )
             async for ref in gen:
                 msg = await ref
                 result = deliver(msg, self._sinks, self._phase_sinks)

@@ -3,7 +3,8 @@
 The TUI renders on its event loop; sharing that loop with the generator cost
 a third of its throughput and stalled in-flight requests for the length of
 each repaint (inflating their latencies). So the TUI runs the engine here:
-``python -m engine.shards.worker`` takes the run's settings as JSON on argv, writes
+``python -m engine.shards.worker`` takes the run's settings as JSON in its
+environment (never on argv, which ``ps`` shows: headers carry tokens), writes
 the messages of :mod:`engine.shards.protocol` to stdout — a delta about 4
 times a second, phases, then the result or the error (with its exit code) —
 and stops the run when a byte (or EOF) arrives on stdin.
@@ -30,6 +31,7 @@ import orjson
 
 from engine.config import RunConfig
 from engine.domain.signing import SECRET_ENV
+from engine.domain.stages import LoadShare
 from engine.errors import WebhookloadError
 from engine.metrics.stats import Snapshot
 from engine.run.loop import run_main
@@ -68,6 +70,8 @@ class ProcessRunner:
         self.epoch = epoch
         self.pid: int | None = None
         """The engine process's pid once started (a dead shard is named by it)."""
+        self.load_share: LoadShare | None = None
+        """The whole run's load model when one of several shards (the coordinator sets it)."""
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
@@ -95,7 +99,7 @@ class ProcessRunner:
             sys.executable,
             "-m",
             "engine.shards.worker_main",
-            orjson.dumps(config_json(self.config)).decode(),
+            CONFIG_FROM_ENV,
             str(self.shard),
             "" if self.epoch is None else repr(self.epoch),
         ]
@@ -104,7 +108,7 @@ class ProcessRunner:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=worker_env(self.config),
+            env={**worker_env(self.config), SHARE_ENV: share_json(self.load_share)},
             start_new_session=True,  # a terminal's Ctrl+C and hangup are the parent's
         )
         self.pid = proc.pid
@@ -173,26 +177,50 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) ->
         pass
 
 
+CONFIG_ENV = "WEBHOOKLOAD_CONFIG"
+"""The variable that carries the worker's settings (:func:`config_json`)."""
+CONFIG_FROM_ENV = "-"
+"""The worker's config argument meaning "read it from :data:`CONFIG_ENV`"."""
+
+
 def config_json(config: RunConfig) -> dict[str, Any]:
-    """The settings as JSON-able values, as the worker takes them on its command
-    line: without the signing secret, which a process listing would show (it
-    travels in the environment: :func:`worker_env`)."""
+    """The settings as JSON-able values, without the signing secret (it travels
+    in its own variable, :data:`SECRET_ENV`, as the target takes it too)."""
     d = dataclasses.asdict(config)
     del d["secret"]
     return d
 
 
-def worker_env(config: RunConfig) -> dict[str, str] | None:
-    """The worker's environment: ours, with the secret when signing (else inherited)."""
-    return {**os.environ, SECRET_ENV: config.secret} if config.secret else None
+def worker_env(config: RunConfig) -> dict[str, str]:
+    """The worker's environment: ours, with the settings (``--header`` values
+    may be tokens, and a command line is public in ``ps``/``/proc``) and the secret."""
+    env = {**os.environ, CONFIG_ENV: orjson.dumps(config_json(config)).decode()}
+    if config.secret:
+        env[SECRET_ENV] = config.secret
+    return env
 
 
 def config_from_argv(text: str) -> RunConfig:
-    """The child's side of :func:`config_json` and :func:`worker_env`."""
-    values = orjson.loads(text)
+    """The child's side of :func:`config_json` and :func:`worker_env`; ``text`` is
+    the JSON, or :data:`CONFIG_FROM_ENV` to read it from :data:`CONFIG_ENV`."""
+    values = orjson.loads(os.environ.get(CONFIG_ENV, "{}") if text == CONFIG_FROM_ENV else text)
     if values.get("sign"):
         values["secret"] = os.environ.get(SECRET_ENV, "")
     return RunConfig(**values)
+
+
+SHARE_ENV = "WEBHOOKLOAD_SHARE"
+"""The variable that carries the shard's :class:`LoadShare` (``null``: none)."""
+
+
+def share_json(part: LoadShare | None) -> str:
+    return orjson.dumps(None if part is None else [part.of, part.start, part.stages]).decode()
+
+
+def share_from_json(text: str) -> LoadShare | None:
+    """The child's side of :func:`share_json`."""
+    values = orjson.loads(text or "null")
+    return None if values is None else LoadShare(int(values[0]), float(values[1]), str(values[2]))
 
 
 # --- the child side -------------------------------------------------------------
@@ -211,7 +239,12 @@ class _Messages:
         self._send(PhaseMsg(phase))
 
 
-def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> None:
+def _child(
+    config: RunConfig,
+    shard: int = 0,
+    epoch: float | None = None,
+    load_share: LoadShare | None = None,
+) -> None:
     # A closed terminal hangs up its whole process group, and Ctrl+C interrupts
     # it: the parent stops us (stdin) and still wants the result, so the hangup
     # and the interrupt are the parent's alone.
@@ -223,7 +256,9 @@ def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> Non
         out.write(encode(msg))
         out.flush()
 
-    runner = Runner(config, sinks=[_Messages(send)], shard=shard, epoch=epoch)
+    runner = Runner(
+        config, sinks=[_Messages(send)], shard=shard, epoch=epoch, load_share=load_share
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -248,6 +283,17 @@ def _child(config: RunConfig, shard: int = 0, epoch: float | None = None) -> Non
     run_main(main)
 
 
+def main(argv: list[str]) -> None:
+    """argv: the config JSON (or "-": from the environment), the shard index, the
+    epoch ("" = none); the load share comes from :data:`SHARE_ENV`."""
+    args = [*argv, "0", ""][:3]
+    _child(
+        config_from_argv(args[0]),
+        int(args[1]),
+        float(args[2]) if args[2] else None,
+        share_from_json(os.environ.get(SHARE_ENV, "")),
+    )
+
+
 if __name__ == "__main__":
-    _args = [*sys.argv[1:], "0", ""][:3]  # config JSON, shard index, epoch ("" = none)
-    _child(config_from_argv(_args[0]), int(_args[1]), float(_args[2]) if _args[2] else None)
+    main(sys.argv[1:])

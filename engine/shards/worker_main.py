@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from engine.shards.worker import _child, config_from_argv
-
-
-def main(argv: list[str]) -> None:
-    """argv: the config JSON, the shard index, the epoch ("" = none)."""
-    args = [*argv, "0", ""][:3]
-    _child(config_from_argv(args[0]), int(args[1]), float(args[2]) if args[2] else None)
-
+from engine.shards.worker import main
 
 if __name__ == "__main__":
     main(sys.argv[1:])
