@@ -16,12 +16,15 @@ Shard ``i`` of ``n`` gets the part of ``[0, total)`` between the boundaries
   ``sum()`` may be off by the last bits. Each share is within rounding of
   ``total / n``.
 
-Ramp stages (``--stages``) are split the same way, stage by stage: every
-shard keeps every stage's duration and gets its share of each stage's target
-(and of the start, ``--vus`` or ``--rate``), so at every stage boundary the
-shards' targets add up to the asked one, and between boundaries too (each is
-a straight line, and lines add). All shards start at one epoch, so the merged
-run follows the asked ramp.
+Ramp stages (``--stages``) are split in each shard's config the same way,
+stage by stage, but only the connection pool and the open-file check use
+those numbers: at run time every shard follows the whole run's load model
+(:class:`engine.domain.stages.LoadShare`, set by the coordinator) and takes
+its share of the whole at every moment: its :func:`~engine.domain.stages.share`
+of the whole run's VU count, or every n-th arrival of the whole schedule. So
+the shards add up to the one-worker run at all times, not only at stage
+boundaries (floored per-shard ramps lagged: ``3s:4`` on 2 shards ran nothing
+until 1.5 s). All shards start at one epoch.
 """
 
 from __future__ import annotations
