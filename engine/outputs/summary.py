@@ -15,7 +15,12 @@ from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 from engine.outputs.delivery import delivery_json, delivery_lines
-from engine.outputs.docparts import endpoint_lines, endpoints_json, latency_distribution_json
+from engine.outputs.docparts import (
+    endpoint_lines,
+    endpoints_json,
+    latency_distribution_json,
+    latency_json,
+)
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
 
@@ -175,22 +180,6 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     )
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
-
-
-def _latency_json(total: Snapshot) -> dict[str, float | None]:
-    p = total.percentiles_s(50, 90, 95, 99)
-    return {
-        "p50": _ms(p[50]),
-        "p90": _ms(p[90]),
-        "p95": _ms(p[95]),
-        "p99": _ms(p[99]),
-        "max": _ms(total.max_s),
-        "mean": _ms(total.mean_s),
-    }
-
-
 def summary_json(
     total: Snapshot,
     elapsed: float,
@@ -222,8 +211,8 @@ def summary_json(
         },
         # corrected (from the intended send) in the open model; the same as
         # service_time_ms (from the actual send) in the closed model
-        "latency_ms": _latency_json(total),
-        "service_time_ms": _latency_json(total.service_time),
+        "latency_ms": latency_json(total),
+        "service_time_ms": latency_json(total.service_time),
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         # in flight when the run ended, by its deadline or a stop (``cancelled_at``);
