@@ -39,6 +39,7 @@ from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: 
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
+from tui.checks import check_partners  # noqa: E402
 
 EPILOG = """\
 exit codes:
@@ -341,25 +342,6 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
     except WebhookloadError as exc:
         parser.exit(exc.exit_code, f"{parser.prog}: error: {exc}\n")
     return ns, config
-
-
-def check_partners(ns: argparse.Namespace, config: RunConfig) -> None:
-    """Refuse a flag given without the flag it needs, as ``--secret`` without
-    ``--sign`` is, rather than ignore it; and two outputs in one file (the last
-    one written would silently replace the other)."""
-    if ns.signature_header is not None and not config.sign:
-        raise ConfigError("signature-header", "used with --sign stripe", ns.signature_header)
-    if ns.verify_wait is not None and not config.verify:
-        raise ConfigError("verify-wait", "used with --verify N", ns.verify_wait)
-    seen: dict[str, str] = {}
-    for flag in ("json", "report", "timeline"):
-        path = getattr(ns, flag)
-        if path is None:
-            continue
-        real = os.path.realpath(path)
-        if real in seen:
-            raise ConfigError(flag, f"a different file from --{seen[real]}", path)
-        seen[real] = flag
 
 
 def main(argv: list[str] | None = None) -> int:
