@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -81,6 +82,17 @@ class TmuxApp:
                 return int(self.rc_file.read_text())
             time.sleep(0.1)
         raise AssertionError("the app did not exit:\n" + self.tmux.screen())
+
+    def clean_summary_then_quit(self) -> str:
+        """Wait for the Summary panel of a run that sent requests without an
+        error, press q, and expect exit 0 (a finished run); the summary's text."""
+        summary = self.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        m = re.search(r"Requests:\s+(\d+) \(", summary)
+        assert m and int(m.group(1)) > 0, summary
+        assert "Errors:      0 (0.00%)" in summary
+        self.keys("q")
+        assert self.exit_code(limit_s=20) == 0
+        return summary
 
     def close(self) -> None:
         """End the app if a failed test left it running (a hung-up app may
