@@ -9,58 +9,167 @@ below are the engine's public API: the CLI, the headless printer and the TUI
 
 from __future__ import annotations
 
-from engine.config import BUILTIN, CLIENTS, CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
-from engine.domain.durations import format_duration, format_latency
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
-from engine.domain.stages import parse_stages, target_at, total_duration
-from engine.errors import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_SHARD_LOST,
-    EXIT_THRESHOLDS,
-    EXIT_UNREACHABLE,
-    EXIT_UNVERIFIED,
-    EXIT_USAGE,
-    WebhookloadError,
-)
-from engine.metrics.saturation import Saturation, judge
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
-from engine.metrics.window import SnapshotWindow
-from engine.outputs.compare import main as compare_main
-from engine.outputs.delivery import delivery_lines
-from engine.outputs.docparts import endpoint_lines
-from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
-from engine.outputs.jsonfile import check_json_path, write_json
-from engine.outputs.summary import (
-    detail_lines,
-    failure_lines,
-    outcome_lines,
-    result_json,
-    result_lines,
-    summary_json,
-    summary_lines,
-    verification_lines,
-)
-from engine.outputs.thresholds import (
-    Abort,
-    AbortGuard,
-    Threshold,
-    ThresholdResult,
-    parse_thresholds,
-    threshold_lines,
-)
-from engine.outputs.verdict import exit_code_for, run_thresholds
-from engine.run.builtin_target import BuiltinTargetError
-from engine.run.fdlimit import fd_warning, raise_nofile_limit
-from engine.run.loop import new_event_loop, run_main
-from engine.run.preflight import TargetUnreachable
-from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
-from engine.run.sinks import CallbackSink, Sink
-from engine.shards.coordinator import Coordinator, ShardLost
-from engine.shards.plan import workers_warning
-from engine.shards.runners import make_runner
-from engine.shards.worker import ProcessRunner, WorkerError
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.config import (
+        BUILTIN,
+        CLIENTS,
+        CONTRACTS,
+        PARSERS,
+        ConfigError,
+        RunConfig,
+        build_config,
+    )
+    from engine.domain.durations import format_duration, format_latency
+    from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
+    from engine.domain.stages import parse_stages, target_at, total_duration
+    from engine.errors import (
+        EXIT_FAILED,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_SHARD_LOST,
+        EXIT_THRESHOLDS,
+        EXIT_UNREACHABLE,
+        EXIT_UNVERIFIED,
+        EXIT_USAGE,
+        WebhookloadError,
+    )
+    from engine.metrics.saturation import Saturation, judge
+    from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
+    from engine.metrics.window import SnapshotWindow
+    from engine.outputs.compare import main as compare_main
+    from engine.outputs.delivery import delivery_lines
+    from engine.outputs.docparts import endpoint_lines
+    from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
+    from engine.outputs.jsonfile import check_json_path, write_json
+    from engine.outputs.summary import (
+        detail_lines,
+        failure_lines,
+        outcome_lines,
+        result_json,
+        result_lines,
+        summary_json,
+        summary_lines,
+        verification_lines,
+    )
+    from engine.outputs.thresholds import (
+        Abort,
+        AbortGuard,
+        Threshold,
+        ThresholdResult,
+        parse_thresholds,
+        threshold_lines,
+    )
+    from engine.outputs.verdict import exit_code_for, run_thresholds
+    from engine.run.builtin_target import BuiltinTargetError
+    from engine.run.fdlimit import fd_warning, raise_nofile_limit
+    from engine.run.loop import new_event_loop, run_main
+    from engine.run.preflight import TargetUnreachable
+    from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
+    from engine.run.sinks import CallbackSink, Sink
+    from engine.shards.coordinator import Coordinator, ShardLost
+    from engine.shards.plan import workers_warning
+    from engine.shards.runners import make_runner
+    from engine.shards.worker import ProcessRunner, WorkerError
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "Abort": ("engine.outputs.thresholds", "Abort"),
+    "AbortGuard": ("engine.outputs.thresholds", "AbortGuard"),
+    "BUILTIN": ("engine.config", "BUILTIN"),
+    "BuiltinTargetError": ("engine.run.builtin_target", "BuiltinTargetError"),
+    "CLIENTS": ("engine.config", "CLIENTS"),
+    "CONTRACTS": ("engine.config", "CONTRACTS"),
+    "CallbackSink": ("engine.run.sinks", "CallbackSink"),
+    "ConfigError": ("engine.config", "ConfigError"),
+    "Coordinator": ("engine.shards.coordinator", "Coordinator"),
+    "DEFAULT_SIGNATURE_HEADER": ("engine.domain.signing", "DEFAULT_SIGNATURE_HEADER"),
+    "ENDPOINTS": ("engine.metrics.stats", "ENDPOINTS"),
+    "ERROR_KINDS": ("engine.metrics.stats", "ERROR_KINDS"),
+    "EXIT_FAILED": ("engine.errors", "EXIT_FAILED"),
+    "EXIT_INTERRUPTED": ("engine.errors", "EXIT_INTERRUPTED"),
+    "EXIT_OK": ("engine.errors", "EXIT_OK"),
+    "EXIT_SHARD_LOST": ("engine.errors", "EXIT_SHARD_LOST"),
+    "EXIT_THRESHOLDS": ("engine.errors", "EXIT_THRESHOLDS"),
+    "EXIT_UNREACHABLE": ("engine.errors", "EXIT_UNREACHABLE"),
+    "EXIT_UNVERIFIED": ("engine.errors", "EXIT_UNVERIFIED"),
+    "EXIT_USAGE": ("engine.errors", "EXIT_USAGE"),
+    "MetricsEndpoint": ("engine.outputs.extras", "MetricsEndpoint"),
+    "OutputOptions": ("engine.outputs.extras", "OutputOptions"),
+    "PARSERS": ("engine.config", "PARSERS"),
+    "Phase": ("engine.run.runner", "Phase"),
+    "ProcessRunner": ("engine.shards.worker", "ProcessRunner"),
+    "RunConfig": ("engine.config", "RunConfig"),
+    "RunOutputs": ("engine.outputs.extras", "RunOutputs"),
+    "RunResult": ("engine.run.runner", "RunResult"),
+    "Runner": ("engine.run.runner", "Runner"),
+    "SECRET_ENV": ("engine.domain.signing", "SECRET_ENV"),
+    "Saturation": ("engine.metrics.saturation", "Saturation"),
+    "ShardLost": ("engine.shards.coordinator", "ShardLost"),
+    "Sink": ("engine.run.sinks", "Sink"),
+    "Snapshot": ("engine.metrics.stats", "Snapshot"),
+    "SnapshotSink": ("engine.run.runner", "SnapshotSink"),
+    "SnapshotWindow": ("engine.metrics.window", "SnapshotWindow"),
+    "TargetUnreachable": ("engine.run.preflight", "TargetUnreachable"),
+    "Threshold": ("engine.outputs.thresholds", "Threshold"),
+    "ThresholdResult": ("engine.outputs.thresholds", "ThresholdResult"),
+    "WebhookloadError": ("engine.errors", "WebhookloadError"),
+    "WorkerError": ("engine.shards.worker", "WorkerError"),
+    "build_config": ("engine.config", "build_config"),
+    "check_json_path": ("engine.outputs.jsonfile", "check_json_path"),
+    "compare_main": ("engine.outputs.compare", "main"),
+    "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
+    "detail_lines": ("engine.outputs.summary", "detail_lines"),
+    "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
+    "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
+    "failure_lines": ("engine.outputs.summary", "failure_lines"),
+    "fd_warning": ("engine.run.fdlimit", "fd_warning"),
+    "format_duration": ("engine.domain.durations", "format_duration"),
+    "format_latency": ("engine.domain.durations", "format_latency"),
+    "judge": ("engine.metrics.saturation", "judge"),
+    "make_runner": ("engine.shards.runners", "make_runner"),
+    "new_event_loop": ("engine.run.loop", "new_event_loop"),
+    "outcome_lines": ("engine.outputs.summary", "outcome_lines"),
+    "parse_stages": ("engine.domain.stages", "parse_stages"),
+    "parse_thresholds": ("engine.outputs.thresholds", "parse_thresholds"),
+    "raise_nofile_limit": ("engine.run.fdlimit", "raise_nofile_limit"),
+    "result_json": ("engine.outputs.summary", "result_json"),
+    "result_lines": ("engine.outputs.summary", "result_lines"),
+    "run_main": ("engine.run.loop", "run_main"),
+    "run_thresholds": ("engine.outputs.verdict", "run_thresholds"),
+    "summary_json": ("engine.outputs.summary", "summary_json"),
+    "summary_lines": ("engine.outputs.summary", "summary_lines"),
+    "target_at": ("engine.domain.stages", "target_at"),
+    "threshold_lines": ("engine.outputs.thresholds", "threshold_lines"),
+    "total_duration": ("engine.domain.stages", "total_duration"),
+    "verification_lines": ("engine.outputs.summary", "verification_lines"),
+    "workers_warning": ("engine.shards.plan", "workers_warning"),
+    "write_json": ("engine.outputs.jsonfile", "write_json"),
+    "write_report_file": ("engine.outputs.extras", "write_report_file"),
+}
+"""Public name -> (module, name there): imported on first use (PEP 562), so that
+a shard process, which needs the runner but not the outputs, does not pay for
+them at start-up: ``python -c "import engine.shards.worker_main"`` took 0.18-0.21 s
+of CPU eagerly and 0.12-0.13 s lazily (prometheus_client, compare and the report
+writers are the difference), once per shard and run.
+``tests/test_engine_lazy.py`` checks this table against the imports above."""
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which would take any name then: it reads the imports
+
+    def __getattr__(name: str) -> object:
+        try:
+            module, attr = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module 'engine' has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # later lookups skip this function
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "BUILTIN",
