@@ -4,6 +4,9 @@ test: marked ``ray``; Ray comes with ``make install``, the ``distributed`` extra
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -42,6 +45,32 @@ async def test_two_ray_shards_agree_with_the_targets_own_counts() -> None:
     assert_counts_agree(total, stats)
     assert set(total.health) == {0, 1}  # both actors ran, their health kept apart
     assert sum(d.total for d in deltas) == total.total
+
+
+RAY_LOG_LINE = re.compile(r"^\s*(\[?\d{4}-\d\d-\d\d|INFO|WARNING|ERROR|\((raylet|pid=|\w+ pid=))")
+"""How Ray's own lines start: its logger's timestamp, a bare level, a C++
+component's ``[2026-...``, a worker's ``(raylet)`` / ``(pid=...)`` prefix."""
+
+
+@pytest.mark.ray
+def test_a_headless_ray_run_prints_only_our_own_lines() -> None:
+    """It printed Ray's ``... INFO worker.py:... -- Started a local Ray instance.``
+    (and a token-authentication WARNING) among the summary's lines."""
+    res = subprocess.run(
+        [
+            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", "builtin"),
+            *("--backend", "ray", "--workers", "2", "--vus", "2", "--duration", "1s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "SUMMARY" in res.stdout
+    lines = (res.stdout + res.stderr).splitlines()
+    ray_lines = [ln for ln in lines if RAY_LOG_LINE.match(ln) or "Ray instance" in ln]
+    assert ray_lines == [], ray_lines
 
 
 def test_backend_ray_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

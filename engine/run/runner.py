@@ -270,7 +270,7 @@ class Runner:
             await self._preflight(read_api)
         except TargetUnreachable as exc:
             raise TargetUnreachable(
-                read_api, exc.reason, what="the read API (--read-api)"
+                read_api, exc.reason, what="the read API (--read-api)", hint=exc.hint
             ) from None
 
     async def _await_epoch(self) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -40,6 +41,10 @@ RAY_START_DELAY_S = 8.0
 and import the engine first (slower than a plain process, more so on a cluster)."""
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 """A local Ray instance's object store: deltas are small, and CI machines too."""
+RAY_LOGGING_LEVEL = logging.ERROR
+"""The driver's ``ray`` logger: Ray's INFO and WARNING lines ("Started a local Ray
+instance", token authentication) are not ours to print, and would run through
+the TUI's screen; an actor that dies reaches the user as a RayShardError."""
 
 
 class RayShardError(WebhookloadError):
@@ -160,13 +165,14 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         yield
         return
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
     else:
         ray.init(
             num_cpus=max(workers, os.cpu_count() or 1),
             object_store_memory=OBJECT_STORE_BYTES,
             include_dashboard=False,
-            log_to_driver=False,
+            log_to_driver=False,  # the actors' own output stays in Ray's log files
+            logging_level=RAY_LOGGING_LEVEL,
         )
     try:
         yield
