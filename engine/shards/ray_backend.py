@@ -34,7 +34,7 @@ from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
 from engine.shards.protocol import ErrorMsg, Message, ResultMsg, deliver
-from engine.shards.worker import _Messages, share_from_json, share_json
+from engine.shards.worker import WorkerError, _Messages, share_from_json, share_json
 
 RAY_START_DELAY_S = 8.0
 """The common start lies this far ahead: an actor's worker process must start
@@ -47,8 +47,10 @@ instance", token authentication) are not ours to print, and would run through
 the TUI's screen; an actor that dies reaches the user as a RayShardError."""
 
 
-class RayShardError(WebhookloadError):
-    """A Ray actor died or failed; ``str()`` says how."""
+class RayShardError(WorkerError):
+    """A Ray actor died or failed; ``str()`` says how. A :class:`WorkerError`, so
+    the coordinator reports it as a lost shard (exit 6, with what the others
+    measured), as it does a dead worker process."""
 
 
 class _ShardActor:
@@ -168,6 +170,10 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
     else:
         ray.init(
+            # "local": a new instance even when RAY_ADDRESS is set or a `ray start`
+            # cluster runs on this machine (ray.init() would join it, and refuse
+            # num_cpus there); --ray-address auto is the way to join one.
+            address="local",
             num_cpus=max(workers, os.cpu_count() or 1),
             object_store_memory=OBJECT_STORE_BYTES,
             include_dashboard=False,
