@@ -6,6 +6,8 @@ cores sent nothing in a 1 s run)."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from collections.abc import Sequence
 
 import anyio
@@ -18,9 +20,10 @@ from engine.run.runner import RunResult
 from engine.run.sinks import CallbackSink, Sink
 from engine.shards.coordinator import Coordinator, ShardLost
 from engine.shards.gate import StartGate
-from engine.shards.worker import ProcessRunner
+from engine.shards.worker import ProcessRunner, WorkerError
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree
+from tests.test_interrupts import CMD, _has_child, _wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -150,6 +153,37 @@ async def test_a_shard_never_ready_is_lost_and_nobody_starts() -> None:
     assert err.value.partial is not None and err.value.partial.total.total == 0
 
 
+class _DiesOfTheStop(_Fake):
+    """A shard whose process the terminal's Ctrl+C killed as it was spawned."""
+
+    async def run(self) -> RunResult:
+        await self.stopped.wait()
+        raise WorkerError("the engine process ended without a result (killed by SIGINT)")
+
+
+async def test_a_shard_killed_by_the_stop_before_the_start_is_not_lost() -> None:
+    """Stopped before the common start, the run is interrupted (exit 130), not
+    lost (exit 6), even if a shard died of the same Ctrl+C."""
+
+    def factory(cfg: RunConfig, i: int, gate: StartGate, sinks: Sequence[Sink]) -> _Fake:
+        shard = (_DiesOfTheStop if i == 1 else _Fake)(cfg, i, gate, sinks)
+        shard.never = True
+        return shard
+
+    cfg = build_config({"target": "http://127.0.0.1:1", "vus": "2", "workers": "2"})
+    coordinator = Coordinator(cfg, shard_factory=factory, preflight=_no_preflight)
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+
+            async def stop() -> None:
+                await anyio.wait_all_tasks_blocked()
+                coordinator.stop()
+
+            tg.start_soon(stop)
+            result = await coordinator.run()
+    assert result.stopped and result.total.total == 0
+
+
 async def test_a_stop_while_shards_wait_for_each_other_ends_the_run() -> None:
     """A real process waits for its go while shard 1 is not ready; the stop
     (Ctrl+C) ends the run at once, with nothing sent and the process gone."""
@@ -188,3 +222,28 @@ async def test_a_stop_while_shards_wait_for_each_other_ends_the_run() -> None:
     assert isinstance(shard, ProcessRunner) and shard.pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(shard.pid, 0)  # the process ended (and was reaped)
+
+
+def test_ctrl_c_while_the_shards_start_exits_130_at_once() -> None:
+    """The terminal's Ctrl+C as soon as the first shard process exists (4 shards
+    on 2 cores are still starting then): exit 130, no traceback, no hang."""
+    with target_process() as url:
+        proc = subprocess.Popen(
+            [*CMD, "--no-ui", "--target", url, "--workers", "4", "--vus", "4", "--duration", "1m"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, like a terminal's job
+        )
+        try:
+            _wait_for(lambda: _has_child(proc.pid), proc)
+            assert proc.poll() is None, proc.communicate()
+            os.killpg(proc.pid, signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)  # a bound: a hang fails
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "webhookload-tui: shard" not in stderr, stderr

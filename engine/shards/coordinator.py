@@ -144,6 +144,7 @@ class Coordinator:
         """The run's common start, once the shards are made."""
         self._shards: list[ShardLike] = []
         self._stop_requested = False
+        self._stopped_before_start = False
         self._phases: set[str] = set()
         self.total = Snapshot()
         """Every delta received so far, of all shards (the partial result)."""
@@ -154,7 +155,15 @@ class Coordinator:
         return tuple(self._shards)
 
     def stop(self) -> None:
-        """Stop every shard; each still sends what it measured."""
+        """Stop every shard; each still sends what it measured. Before the common
+        start, a shard that then fails is not lost: the run was interrupted (a
+        terminal's Ctrl+C reaches a shard process spawned at that very moment,
+        before it leaves the terminal's process group, and kills it)."""
+        if self.gate is None or self.gate.epoch is None:
+            self._stopped_before_start = True
+        self._stop_shards()
+
+    def _stop_shards(self) -> None:
         self._stop_requested = True
         if self.gate is not None:
             self.gate.call_off()
@@ -236,7 +245,7 @@ class Coordinator:
                 results[i] = await shard.run()
             except Exception as exc:  # this shard is lost: stop the others
                 failures.append((i, exc))
-                self.stop()
+                self._stop_shards()
             finally:
                 gate.done(i)
 
@@ -247,14 +256,14 @@ class Coordinator:
                 return
             if gate.not_ready and not self._stop_requested:
                 failures.insert(0, (gate.not_ready[0], _NotReady(self._ready_timeout)))
-                self.stop()
+                self._stop_shards()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(watch_start)
             for i, shard in enumerate(self._shards):
                 tg.start_soon(one, i, shard)
         elapsed = max((r.elapsed for r in results.values()), default=0.0)
-        if failures:
+        if failures and not self._stopped_before_start:
             i, exc = failures[0]
             partial = RunResult(self.config, url, self.total, elapsed, stopped=True)
             n, where = len(self._shards), self._shards[i].where
