@@ -45,6 +45,10 @@ async def test_two_ray_shards_agree_with_the_targets_own_counts() -> None:
     assert_counts_agree(total, stats)
     assert set(total.health) == {0, 1}  # both actors ran, their health kept apart
     assert sum(d.total for d in deltas) == total.total
+    gate = runner.gate  # the start was the handshake: the epoch came after both readies
+    assert gate is not None and gate.epoch is not None and set(gate.ready_at) == {0, 1}
+    assert gate.epoch >= max(gate.ready_at.values())
+    assert min(d.start for d in deltas) >= 0
 
 
 RAY_LOG_LINE = re.compile(r"^\s*(\[?\d{4}-\d\d-\d\d|INFO|WARNING|ERROR|\((raylet|pid=|\w+ pid=))")

@@ -6,7 +6,10 @@ generator-method API: each ``yield`` reaches the caller at once) that yields the
 messages of :mod:`engine.shards.protocol`, as a worker process writes them on
 its pipe. The driver side, :class:`RayShard`, has the shard interface of
 :mod:`engine.shards.coordinator`, so the merge path is the coordinator's, the
-same as for processes. Actors are placed with the ``SPREAD`` strategy, one core
+same as for processes. The start is the processes' handshake
+(:mod:`engine.shards.gate`): an actor yields a ``ReadyMsg`` once it could
+send and waits; when every actor is ready the driver calls each one's ``go``
+with the common epoch. Actors are placed with the ``SPREAD`` strategy, one core
 each, so the shards of a cluster land on as many nodes as possible.
 
 Ray is an optional extra (``pip install 'webhookload[distributed]'``): this
@@ -33,12 +36,19 @@ from engine.run.fdlimit import raise_nofile_limit
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
-from engine.shards.protocol import ErrorMsg, Message, ResultMsg, deliver
+from engine.shards.gate import StartGate
+from engine.shards.protocol import ErrorMsg, Message, ReadyMsg, ResultMsg, deliver
 from engine.shards.worker import WorkerError, _Messages, share_from_json, share_json
 
-RAY_START_DELAY_S = 8.0
-"""The common start lies this far ahead: an actor's worker process must start
-and import the engine first (slower than a plain process, more so on a cluster)."""
+RAY_GO_MARGIN_S = 1.0
+"""The common start lies this far past the moment every actor is ready: the go
+is a remote call per actor, across a cluster's network and raylets (ms on one
+machine, tens of ms and more on a busy cluster)."""
+RAY_READY_TIMEOUT_S = 300.0
+"""How long the driver waits for every actor to be ready before it gives one up
+as lost: an actor may wait for a free CPU, a node to join or a worker process
+to start and import the engine, which on a cluster takes far longer than a
+local process (minutes under an autoscaler)."""
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 """A local Ray instance's object store: deltas are small, and CI machines too."""
 RAY_LOGGING_LEVEL = logging.ERROR
@@ -59,22 +69,30 @@ class _ShardActor:
     def __init__(self) -> None:
         self._runner: Runner | None = None
         self._stop_requested = False
+        self._go: asyncio.Future[float] | None = None
 
     async def where(self) -> str:
         return f"Ray actor on {socket.gethostname()}, pid {os.getpid()}"
 
     async def run(
-        self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
+        self, config: dict[str, Any], shard: int, load_share: str = "null"
     ) -> AsyncIterator[Message]:
-        """Run the shard, yielding each delta and phase, then the result or error."""
+        """Run the shard, yielding ready, each delta and phase, then the result or error."""
         raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
+        go: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._go = go
+
+        async def ready() -> float:
+            queue.put_nowait(ReadyMsg())
+            return await go
+
         runner = Runner(
             RunConfig(**config),
             sinks=[_Messages(queue.put_nowait)],
             shard=shard,
-            epoch=epoch,
             load_share=share_from_json(load_share),
+            ready=ready,
         )
         self._runner = runner
         if self._stop_requested:
@@ -99,6 +117,11 @@ class _ShardActor:
             runner.stop()
             await asyncio.wait([task], timeout=5)
 
+    async def go(self, epoch: float) -> None:
+        """Every shard is ready: start the load at ``epoch`` (a wall time)."""
+        if self._go is not None and not self._go.done():
+            self._go.set_result(epoch)
+
     async def stop(self) -> None:
         """Async, so it runs on the actor's event loop, where the runner runs."""
         self._stop_requested = True
@@ -120,10 +143,12 @@ def _remote_actor() -> Any:
 class RayShard:
     """The driver's side of one actor: the coordinator's shard interface."""
 
-    def __init__(self, config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> None:
+    def __init__(
+        self, config: RunConfig, shard: int, gate: StartGate, sinks: Sequence[Sink]
+    ) -> None:
         self.config = config
         self.shard = shard
-        self.epoch = epoch
+        self.gate = gate
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._where = f"Ray actor {shard}"
@@ -143,11 +168,15 @@ class RayShard:
             gen = self._actor.run.remote(
                 dataclasses.asdict(self.config),
                 self.shard,
-                self.epoch,
                 share_json(self.load_share),
             )
             async for ref in gen:
                 msg = await ref
+                if isinstance(msg, ReadyMsg):  # no other message comes before the go
+                    epoch = await self.gate.ready(self.shard)
+                    if epoch is not None:  # else the start was called off: we are stopped
+                        await self._actor.go.remote(epoch)
+                    continue
                 result = deliver(msg, self._sinks, self._phase_sinks)
                 if result is not None:
                     return result
@@ -190,7 +219,13 @@ class RayCoordinator(Coordinator):
     """The coordinator with Ray actors for shards, inside a Ray session."""
 
     def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
-        super().__init__(config, sinks=sinks, shard_factory=RayShard, start_delay=RAY_START_DELAY_S)
+        super().__init__(
+            config,
+            sinks=sinks,
+            shard_factory=RayShard,
+            go_margin=RAY_GO_MARGIN_S,
+            ready_timeout=RAY_READY_TIMEOUT_S,
+        )
 
     async def run(self) -> RunResult:
         with ray_session(self.config.ray_address, self.config.workers):
