@@ -56,7 +56,9 @@ class TmuxApp:
         # pytest's process may carry COLUMNS=80 LINES=24 in its C environment
         # (readline sets them), and Textual would then never see the real size
         inner = f"unset COLUMNS LINES; echo $$ > {self.pid_file}; exec {EXE} {args}"
-        cmd = f"sh -c {shlex.quote(inner)}; echo $? > {self.rc_file}; sleep 60"
+        # trap: a Ctrl+C the terminal turns into SIGINT (before the app's raw mode)
+        # reaches this shell too, which would die without writing the exit code
+        cmd = f"trap : INT; sh -c {shlex.quote(inner)}; echo $? > {self.rc_file}; sleep 60"
         x, y = size
         self.tmux("new-session", "-d", "-s", "main", "-x", str(x), "-y", str(y), cmd)
 

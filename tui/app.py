@@ -36,7 +36,7 @@ from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.shards.coordinator import ShardLost
 from tui.form import RunForm
-from tui.hangup import SIGNALS, detach_output, terminal_gone
+from tui.hangup import SIGNALS, detach_output, early_signal, terminal_gone
 from tui.headless import stage_text
 from tui.messages import RunFailed, RunFinished
 from tui.results import SessionOutputs
@@ -119,6 +119,7 @@ class WebhookLoadApp(SavingApp):
         self._run_config = config
         self._dirty = True
         self._quitting = False
+        self._exiting = False
         self._hung_up = False
 
     def compose(self) -> ComposeResult:
@@ -142,6 +143,11 @@ class WebhookLoadApp(SavingApp):
                     yield SummaryPanel(id="summary")
         yield Footer()
 
+    def on_load(self) -> None:
+        """Before the screen opens: a signal that came already quits at once."""
+        if self.handle_signals and (sig := early_signal()) is not None:
+            self._interrupted_early(sig)
+
     def on_mount(self) -> None:
         self.sub_title = "payment-webhook load tester"
         self.query_one("#f-target", Input).focus()
@@ -152,6 +158,9 @@ class WebhookLoadApp(SavingApp):
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
                 loop.add_signal_handler(sig, self._on_signal, sig)
+            if (early := early_signal()) is not None:  # came while the screen opened
+                self._interrupted_early(early)
+                return
         if self.autostart:
             self.call_after_refresh(self.action_start)
 
@@ -168,6 +177,16 @@ class WebhookLoadApp(SavingApp):
             detach_output()
             self._hung_up = True
         self.call_next(self.action_quit)
+
+    def _interrupted_early(self, sig: signal.Signals) -> None:
+        """A signal before this app handled them (tui/hangup.py): nothing ran, so
+        130 and the line ``webhookload-tui`` prints for one before the screen."""
+        self.failure = "interrupted (nothing was measured yet)"
+        self.exit_code = EXIT_INTERRUPTED
+        if sig == signal.SIGHUP and terminal_gone():
+            detach_output()
+            self._hung_up = True
+        self._exit_now()
 
     # --- the live view ---------------------------------------------------------
 
@@ -218,7 +237,7 @@ class WebhookLoadApp(SavingApp):
 
     def action_start(self) -> None:
         form = self.query_one(RunForm)
-        if self.running:
+        if self.running or self._exiting:  # --autostart's start may come after a quit
             return
         if not form.is_valid:
             self.notify(
@@ -342,6 +361,7 @@ class WebhookLoadApp(SavingApp):
         self.set_timer(QUIT_GRACE_S, self._exit_now)
 
     def _exit_now(self) -> None:
+        self._exiting = True
         if self.running:  # the run's result never came: what ran is lost
             self.exit_code = EXIT_INTERRUPTED
             self.failure = "quit before the stopped run's summary arrived"

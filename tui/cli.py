@@ -6,15 +6,9 @@ printer, and the app is imported only when the TUI is wanted.
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
-import re
 import signal
 import sys
-from importlib.metadata import PackageNotFoundError, version
-from types import FrameType
-from typing import NoReturn
 
 INTERRUPTED = "webhookload-tui: interrupted (nothing was measured yet)"
 
@@ -29,9 +23,18 @@ def _interrupted_early(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
-    # before the engine's imports, a third of a second of start-up; only when
-    # running as the program, never in a process that merely imports this module
+    # before any other import, even the standard library's (a third of a second
+    # of start-up in all): Python's KeyboardInterrupt raised inside an import's
+    # weakref callback is "ignored", and the Ctrl+C was lost. Only when running
+    # as the program, never in a process that merely imports this module.
     signal.signal(signal.SIGINT, _interrupted_early)
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import re  # noqa: E402
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
+from types import FrameType  # noqa: E402
+from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
@@ -40,6 +43,7 @@ from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
 from tui.checks import check_partners  # noqa: E402
+from tui.hangup import defer_signals  # noqa: E402
 
 EPILOG = """\
 exit codes:
@@ -373,9 +377,10 @@ def _main(argv: list[str] | None = None) -> int:
     from tui.launch import run_app
 
     if signal.getsignal(signal.SIGINT) is _interrupted_early:
-        # the screen may open now: an exception unwinds through Textual, which
-        # restores the terminal; main() turns it into one line and 130
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # the screen may open now, and a KeyboardInterrupt raised inside Textual's
+        # start-up left the terminal in the alternate screen and raw mode (or was
+        # swallowed): the app acts on a signal remembered until then instead
+        defer_signals()
     return run_app(
         config,
         json_path=ns.json,
