@@ -59,7 +59,12 @@ def test_ray_address_values() -> None:
     assert build_config({"backend": "ray", "ray_address": "auto"}).ray_address == "auto"
     cfg = build_config({"backend": "ray", "ray_address": "ray://10.0.0.5:10001"})
     assert cfg.ray_address == "ray://10.0.0.5:10001"
-    with pytest.raises(ConfigError, match="--ray-address must be auto or a Ray client URL"):
-        build_config({"backend": "ray", "ray_address": "http://x"})
+    # the head's GCS address, as `ray start --address` takes it
+    assert build_config({"backend": "ray", "ray_address": "10.0.0.5:6379"}).ray_address == (
+        "10.0.0.5:6379"
+    )
+    for bad in ("http://x", "10.0.0.5", "10.0.0.5:", ":6379", "10.0.0.5:port", "10.0.0.5:70000"):
+        with pytest.raises(ConfigError, match="--ray-address must be auto, the head's HOST:PORT"):
+            build_config({"backend": "ray", "ray_address": bad})
     with pytest.raises(ConfigError, match="--ray-address must be used with --backend ray"):
         build_config({"ray_address": "auto"})

@@ -40,6 +40,9 @@ RAY_START_DELAY_S = 8.0
 and import the engine first (slower than a plain process, more so on a cluster)."""
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 """A local Ray instance's object store: deltas are small, and CI machines too."""
+NODE_ID_CHARS = 8
+"""A Ray node id's first hex digits in a shard's ``where``: enough to tell a
+cluster's nodes apart (as ``ray list nodes`` ids are read), short in a line."""
 
 
 class RayShardError(WebhookloadError):
@@ -54,7 +57,10 @@ class _ShardActor:
         self._stop_requested = False
 
     async def where(self) -> str:
-        return f"Ray actor on {socket.gethostname()}, pid {os.getpid()}"
+        """Host, Ray node and pid: on one machine (a test cluster, several raylets)
+        the hostname alone does not tell the nodes apart; the node id does."""
+        node = ray.get_runtime_context().get_node_id()[:NODE_ID_CHARS]
+        return f"Ray actor on {socket.gethostname()}, node {node}, pid {os.getpid()}"
 
     async def run(
         self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
@@ -163,6 +169,7 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         ray.init(address=address, log_to_driver=False)
     else:
         ray.init(
+            address="local",  # a new instance: never the cluster a bare init() finds
             num_cpus=max(workers, os.cpu_count() or 1),
             object_store_memory=OBJECT_STORE_BYTES,
             include_dashboard=False,
