@@ -7,11 +7,13 @@ import importlib.util
 from typing import Any
 
 import pytest
+import ray
 
 from engine.config import ConfigError, build_config
+from engine.errors import EXIT_FAILED
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
-from engine.shards.ray_backend import RayCoordinator
+from engine.shards.ray_backend import RayCoordinator, RayShardError, ray_session
 from engine.shards.runners import make_runner
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree
@@ -68,3 +70,23 @@ def test_ray_address_values() -> None:
             build_config({"backend": "ray", "ray_address": bad})
     with pytest.raises(ConfigError, match="--ray-address must be used with --backend ray"):
         build_config({"ray_address": "auto"})
+
+
+def test_a_cluster_it_cannot_join_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray's own error, after tens of seconds, is a bare ``ConnectionError`` (an
+    unreachable head, or a cluster with token authentication): a traceback, exit 1."""
+
+    def refused(**kwargs: Any) -> None:
+        assert kwargs["address"] == "10.0.0.5:6379"
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6379")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refused)
+    with pytest.raises(RayShardError) as err, ray_session("10.0.0.5:6379", 2):
+        pytest.fail("joined a cluster that refused")
+    text = str(err.value)
+    assert text.startswith("--ray-address 10.0.0.5:6379: Failed to connect to Ray cluster")
+    assert "RAY_AUTH_MODE=token" in text and "\n" not in text
+    assert err.value.exit_code == EXIT_FAILED

@@ -45,8 +45,17 @@ NODE_ID_CHARS = 8
 cluster's nodes apart (as ``ray list nodes`` ids are read), short in a line."""
 
 
+JOIN_HINT = (
+    "is the cluster up, and does this machine reach it? (a cluster started by "
+    "`ray start` with token authentication, Ray's default since 2.59, needs "
+    "RAY_AUTH_MODE=token here too)"
+)
+"""After a failed join: Ray says only that it failed to connect, after a while."""
+
+
 class RayShardError(WebhookloadError):
-    """A Ray actor died or failed; ``str()`` says how."""
+    """A Ray actor died or failed, or the driver could not join the cluster
+    (exit 1); ``str()`` says how."""
 
 
 class _ShardActor:
@@ -166,7 +175,10 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         yield
         return
     if address:
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ConnectionError as exc:  # one line, not Ray's traceback
+            raise RayShardError(f"--ray-address {address}: {exc}; {JOIN_HINT}") from None
     else:
         ray.init(
             address="local",  # a new instance: never the cluster a bare init() finds
