@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,14 +41,33 @@ local instance of ``test_ray_backend.py`` does. The target stays on loopback."""
 NODE_IN_WHERE = re.compile(rf"\bnode ([0-9a-f]{{{NODE_ID_CHARS}}})\b")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+def client_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def cluster(client_port: int) -> Iterator[Cluster]:
     """A head and one more node, 1 CPU each, shared by this module's tests (a
     cluster starts in seconds); shut down at the end by the fixture, never by a run."""
-    c = Cluster(
-        initialize_head=True,
-        head_node_args={**NODE_ARGS, "include_dashboard": False},
-    )
+    with warnings.catch_warnings():
+        # Ray opens the Ray Client server's log files for it and drops them unclosed
+        warnings.filterwarnings("ignore", "unclosed file.*ray_client_server", ResourceWarning)
+        c = Cluster(
+            initialize_head=True,
+            head_node_args={
+                **NODE_ARGS,
+                "include_dashboard": False,
+                "ray_client_server_port": client_port,  # ray://: Ray Client's server
+            },
+        )
     try:
         c.add_node(**NODE_ARGS)
         c.wait_for_nodes()
@@ -155,4 +176,21 @@ def test_without_ray_address_a_local_instance_even_beside_a_running_cluster(
         stats = get_json(url + "/stats")
     assert_agrees_with_target(doc, stats)
     assert not set(shard_nodes(doc)) & node_ids(cluster)
+    assert_cluster_still_up(cluster)
+
+
+@pytest.mark.ray
+def test_a_ray_client_url_runs_the_shards_through_ray_client(
+    cluster: Cluster, client_port: int, tmp_path: Path
+) -> None:
+    """``ray://``: Ray Client's object refs are no streaming generators (every
+    shard failed with "'async for' requires an object with __aiter__ method");
+    the driver pulls each shard's messages instead."""
+    with target_process() as url:
+        doc = run_cli(
+            url, tmp_path / "run.json", f"ray://127.0.0.1:{client_port}", env_without_ray_address()
+        )
+        stats = get_json(url + "/stats")
+    assert_agrees_with_target(doc, stats)
+    assert sorted(shard_nodes(doc)) == sorted(node_ids(cluster))
     assert_cluster_still_up(cluster)

@@ -4,10 +4,12 @@ An async actor runs a :class:`~engine.run.runner.Runner` on the actor's event
 loop; its ``run`` method is a streaming generator (Ray's documented
 generator-method API: each ``yield`` reaches the caller at once) that yields the
 messages of :mod:`engine.shards.protocol`, as a worker process writes them on
-its pipe. The driver side, :class:`RayShard`, has the shard interface of
-:mod:`engine.shards.coordinator`, so the merge path is the coordinator's, the
-same as for processes. Actors are placed with the ``SPREAD`` strategy, one core
-each, so the shards of a cluster land on as many nodes as possible.
+its pipe (through Ray Client, ``ray://``, which has no streaming generators,
+the driver pulls them one by one instead). The driver side, :class:`RayShard`,
+has the shard interface of :mod:`engine.shards.coordinator`, so the merge path
+is the coordinator's, the same as for processes. Actors are placed with the
+``SPREAD`` strategy, one core each, so the shards of a cluster land on as many
+nodes as possible.
 
 Ray is an optional extra (``pip install 'webhookload[distributed]'``): this
 module is imported only for ``--backend ray``.
@@ -19,11 +21,12 @@ import asyncio
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import ray
+from ray.util.client import ray as client_ray
 
 from engine.config import RunConfig
 from engine.domain.stages import LoadShare
@@ -64,6 +67,7 @@ class _ShardActor:
     def __init__(self) -> None:
         self._runner: Runner | None = None
         self._stop_requested = False
+        self._pulled: AsyncGenerator[Message, None] | None = None
 
     async def where(self) -> str:
         """Host, Ray node and pid: on one machine (a test cluster, several raylets)
@@ -73,7 +77,7 @@ class _ShardActor:
 
     async def run(
         self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message, None]:
         """Run the shard, yielding each delta and phase, then the result or error."""
         raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
@@ -106,6 +110,22 @@ class _ShardActor:
         finally:
             runner.stop()
             await asyncio.wait([task], timeout=5)
+
+    async def start(
+        self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
+    ) -> None:
+        """Through Ray Client (``ray://``), which has no streaming generators: the
+        same :meth:`run`, whose messages the driver then takes with :meth:`pull`."""
+        self._pulled = self.run(config, shard, epoch, load_share)
+
+    async def pull(self) -> Message:
+        """The next message of :meth:`start`'s run; after its result or error,
+        the run is closed (its ``finally`` runs, as when a stream ends)."""
+        assert self._pulled is not None, "start() first"
+        msg = await anext(self._pulled)
+        if isinstance(msg, ResultMsg | ErrorMsg):
+            await self._pulled.aclose()
+        return msg
 
     async def stop(self) -> None:
         """Async, so it runs on the actor's event loop, where the runner runs."""
@@ -148,14 +168,13 @@ class RayShard:
     async def run(self) -> RunResult:
         try:
             self._where = await self._actor.where.remote()
-            gen = self._actor.run.remote(
+            args = (
                 dataclasses.asdict(self.config),
                 self.shard,
                 self.epoch,
                 share_json(self.load_share),
             )
-            async for ref in gen:
-                msg = await ref
+            async for msg in self._messages(args):
                 result = deliver(msg, self._sinks, self._phase_sinks)
                 if result is not None:
                     return result
@@ -165,6 +184,20 @@ class RayShard:
         finally:
             ray.kill(self._actor, no_restart=True)
         raise RayShardError("the Ray actor ended without a result")
+
+    async def _messages(self, args: tuple[Any, ...]) -> AsyncIterator[Message]:
+        """The actor's messages: streamed, or pulled one by one through Ray Client
+        (``ray://``: its object refs are not streaming generators)."""
+        if not client_ray.is_connected():
+            async for ref in self._actor.run.remote(*args):
+                yield await ref
+            return
+        await self._actor.start.remote(*args)
+        while True:
+            msg = await self._actor.pull.remote()
+            yield msg
+            if isinstance(msg, ResultMsg | ErrorMsg):
+                return
 
 
 @contextmanager
