@@ -60,6 +60,10 @@ def nginx(template: str = "nginx.conf.in") -> Iterator[str]:
     proc = subprocess.Popen(["nginx", "-c", str(d / "nginx.conf")])
     try:
         wait_port(port)
+        # nginx writes its pid file after it listens: the CPU readings need it.
+        deadline = time.monotonic() + 10
+        while not (d / "nginx.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -185,13 +185,13 @@ def little(r: C3000) -> list[str]:
         f"lasts {CONNS:,} ÷ rate on average: {1000 * CONNS / wrk_rate:.0f} ms at wrk's "
         f"{wrk_rate:,.0f} req/s, {1000 * CONNS / wl_rate:.0f} ms at webhookload's "
         f"{wl_rate:,.0f}, where nginx's own part is 20 ms. wrk is therefore CPU-bound on "
-        f"these {CORES} cores too (its p50 is far above 20 ms), and any generator's p99 "
-        "follows its rate: matching wrk's p99 within 5 ms means matching wrk's rate, in C's "
-        f"cost per request. Not to be saturated at {CONNS:,} connections a generator must "
-        f"keep up with {need:,.0f} req/s ({CONNS:,} ÷ 20 ms), "
-        f"{need / wrk_rate:.1f}× what wrk reaches here with a fresh body per request. On "
-        "this machine the honest result is the one above: the generator says it is "
-        "saturated, and which shard.",
+        f"these {CORES} cores too (its p50 is far above 20 ms). A generator's mean follows "
+        "its rate and its p99 lies above its mean, so coming within 5 ms of wrk's p99 takes "
+        "about wrk's rate at least, at C's cost per request. Not to be saturated at "
+        f"{CONNS:,} connections a generator must keep up with {need:,.0f} req/s "
+        f"({CONNS:,} ÷ 20 ms), {need / wrk_rate:.1f}× what wrk reaches here with a fresh "
+        "body per request. On this machine the honest result is the one above: the "
+        "generator says it is saturated, and which shard.",
         "",
     ]
 

@@ -207,3 +207,72 @@ def test_endpoint_lines_show_each_endpoint_with_requests() -> None:
     assert lines[2].split() == ["disputes", "10", "1.0", "10", "80.1ms", "80.1ms", "80.1ms"]
     assert len(lines) == 3  # no reads: no line
     assert endpoint_lines(Snapshot(), 1.0) == []
+
+
+def test_a_closed_and_an_open_run_are_flagged_before_the_table(tmp_path: Path) -> None:
+    base = make_doc(make_total(), vus=10)
+    new = make_doc(make_total(), rate=500.0)
+    code, out = run_main(tmp_path, base, new, "--max-regression", "10%")
+    lines = out.splitlines()
+    assert lines[0] == (
+        "warning: load models differ: BASE closed, 10 VUs; NEW open, --rate 500/s:"
+        " the numbers are not comparable"
+    )
+    assert lines[1].split() == ["metric", "BASE", "NEW", "change"]  # the table still follows
+    assert sum(ln.startswith("warning:") for ln in lines) == 1
+    assert code == EXIT_OK and lines[-1].startswith("verdict: OK")  # the exit code is unchanged
+
+
+@pytest.mark.parametrize(
+    ("base_cfg", "new_cfg", "base_text", "new_text"),
+    [
+        ({"vus": 10}, {"vus": 50}, "closed, 10 VUs", "closed, 50 VUs"),
+        ({"rate": 100.0}, {"rate": 250.5}, "open, --rate 100/s", "open, --rate 250.5/s"),
+        ({}, {"stages": "30s:50"}, "no --stages", "--stages 30s:50"),
+        ({"workers": 1}, {"workers": 4}, "--workers 1", "--workers 4"),
+        ({"duration": 30.0}, {"duration": 60.0}, "--duration 30s", "--duration 1m0s"),
+        ({"client": "fast"}, {"client": "aiohttp"}, "--client fast", "--client aiohttp"),
+        ({}, {"contract": "other"}, "--contract ingest", "--contract other"),
+        ({}, {"target_mode": "async"}, "--target-mode sync", "--target-mode async"),
+    ],
+)
+def test_each_load_model_difference_is_one_warning(
+    base_cfg: dict[str, Any], new_cfg: dict[str, Any], base_text: str, new_text: str
+) -> None:
+    result = compare(make_doc(make_total(), **base_cfg), make_doc(make_total(), **new_cfg))
+    assert result.warnings == [
+        f"warning: load models differ: BASE {base_text}; NEW {new_text}:"
+        " the numbers are not comparable"
+    ]
+    assert result.table()[0] == result.warnings[0]
+
+
+def test_several_differences_are_one_line_each_and_equal_models_none() -> None:
+    base = make_doc(make_total(), vus=10, workers=1, client="fast")
+    new = make_doc(make_total(), rate=500.0, workers=2, client="httpx")
+    warned = compare(base, new).warnings
+    assert [w.split(": ")[2].split(";")[0] for w in warned] == [
+        "BASE closed, 10 VUs",
+        "BASE --workers 1",
+        "BASE --client fast",
+    ]
+    # the settings outside the load model (the target, the mix) are notes after the table
+    same_model = make_doc(make_total(), vus=10, dispute_ratio=0.5, target="http://b:1")
+    assert compare(base, same_model).warnings == []
+
+
+def test_old_files_missing_a_key_are_not_warned_about(tmp_path: Path) -> None:
+    base = make_doc(make_total(), vus=10, workers=1)
+    new = make_doc(make_total(), rate=500.0, workers=4, client="httpx")
+    for key in ("rate", "workers", "client"):
+        del new["config"][key]  # a file from before these settings
+    assert compare(base, new).warnings == []
+    # without config.rate, ``arrivals`` tells the model (null: closed)
+    new["arrivals"] = {"rate": 500.0}
+    assert compare(base, new).warnings == [
+        "warning: load models differ: BASE closed, 10 VUs; NEW open, --rate 500/s:"
+        " the numbers are not comparable"
+    ]
+    no_config = summary_json(make_total(), 10.0, {})
+    code, out = run_main(tmp_path, no_config, base)
+    assert code == EXIT_OK and "warning" not in out

@@ -16,6 +16,7 @@ from engine.outputs.summary import result_json
 from engine.run.runner import RunResult
 from engine.run.sinks import CallbackSink, Sink
 from engine.shards.coordinator import Coordinator, ShardLost
+from engine.shards.gate import StartGate
 from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner
 from tests.helpers import get_json, target_process
@@ -61,10 +62,13 @@ async def test_two_worker_shards_agree_with_the_targets_own_counts() -> None:
 
 
 class _FakeShard:
-    """Records its settings, sends one delta and a result: no process."""
+    """Records its settings, says ready, sends one delta and a result: no process."""
 
-    def __init__(self, config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> None:
-        self.config, self.shard, self.epoch, self.sinks = config, shard, epoch, sinks
+    def __init__(
+        self, config: RunConfig, shard: int, gate: StartGate, sinks: Sequence[Sink]
+    ) -> None:
+        self.config, self.shard, self.gate, self.sinks = config, shard, gate, sinks
+        self.epoch: float | None = None
         self.stopped = False
 
     @property
@@ -72,6 +76,7 @@ class _FakeShard:
         return f"fake {self.shard}"
 
     async def run(self) -> RunResult:
+        self.epoch = await self.gate.ready(self.shard)
         stats = Stats(shard=self.shard)
         for _ in range(self.config.vus):
             stats.record_response(0, 202, 1000 * (self.shard + 1))
@@ -87,8 +92,8 @@ class _FakeShard:
 async def test_one_builtin_target_for_every_shard_and_histograms_add() -> None:
     made: list[_FakeShard] = []
 
-    def factory(cfg: RunConfig, i: int, epoch: float, sinks: Sequence[Sink]) -> _FakeShard:
-        made.append(_FakeShard(cfg, i, epoch, sinks))
+    def factory(cfg: RunConfig, i: int, gate: StartGate, sinks: Sequence[Sink]) -> _FakeShard:
+        made.append(_FakeShard(cfg, i, gate, sinks))
         return made[-1]
 
     cfg = build_config({"target": "builtin", "vus": "7", "workers": "3", "verify": "10"})
@@ -99,6 +104,7 @@ async def test_one_builtin_target_for_every_shard_and_histograms_add() -> None:
     assert [s.config.vus for s in made] == [2, 2, 3]
     assert [s.config.verify for s in made] == [3, 3, 4]
     assert len({s.epoch for s in made}) == 1 and len({s.config.seed for s in made}) == 1
+    assert made[0].epoch is not None
     # exact percentiles across shards: the merged histogram holds every sample
     assert result.total.total == 7 and sum(result.total.latency.values()) == 7
     assert result.total.latency_max_us == 3000

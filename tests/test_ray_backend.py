@@ -4,6 +4,9 @@ test: marked ``ray``; Ray comes with ``make install``, the ``distributed`` extra
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -13,7 +16,7 @@ from engine.config import ConfigError, build_config
 from engine.errors import EXIT_FAILED
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
-from engine.shards.ray_backend import RayCoordinator, RayShardError, ray_session
+from engine.shards.ray_backend import RayCoordinator, RayJoinError, ray_session
 from engine.shards.runners import make_runner
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree
@@ -44,6 +47,36 @@ async def test_two_ray_shards_agree_with_the_targets_own_counts() -> None:
     assert_counts_agree(total, stats)
     assert set(total.health) == {0, 1}  # both actors ran, their health kept apart
     assert sum(d.total for d in deltas) == total.total
+    gate = runner.gate  # the start was the handshake: the epoch came after both readies
+    assert gate is not None and gate.epoch is not None and set(gate.ready_at) == {0, 1}
+    assert gate.epoch >= max(gate.ready_at.values())
+    assert min(d.start for d in deltas) >= 0
+
+
+RAY_LOG_LINE = re.compile(r"^\s*(\[?\d{4}-\d\d-\d\d|INFO|WARNING|ERROR|\((raylet|pid=|\w+ pid=))")
+"""How Ray's own lines start: its logger's timestamp, a bare level, a C++
+component's ``[2026-...``, a worker's ``(raylet)`` / ``(pid=...)`` prefix."""
+
+
+@pytest.mark.ray
+def test_a_headless_ray_run_prints_only_our_own_lines() -> None:
+    """It printed Ray's ``... INFO worker.py:... -- Started a local Ray instance.``
+    (and a token-authentication WARNING) among the summary's lines."""
+    res = subprocess.run(
+        [
+            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", "builtin"),
+            *("--backend", "ray", "--workers", "2", "--vus", "2", "--duration", "1s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "SUMMARY" in res.stdout
+    lines = (res.stdout + res.stderr).splitlines()
+    ray_lines = [ln for ln in lines if RAY_LOG_LINE.match(ln) or "Ray instance" in ln]
+    assert ray_lines == [], ray_lines
 
 
 def test_backend_ray_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +117,7 @@ def test_a_cluster_it_cannot_join_is_one_line_not_a_traceback(
 
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refused)
-    with pytest.raises(RayShardError) as err, ray_session("10.0.0.5:6379", 2):
+    with pytest.raises(RayJoinError) as err, ray_session("10.0.0.5:6379", 2):
         pytest.fail("joined a cluster that refused")
     text = str(err.value)
     assert text.startswith("--ray-address 10.0.0.5:6379: Failed to connect to Ray cluster")

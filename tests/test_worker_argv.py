@@ -4,7 +4,6 @@ of the machine; headers carry tokens), and the worker still sends the headers.""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ import pytest
 from engine.config import build_config
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
+from engine.shards.gate import StartGate
 from engine.shards.worker import ProcessRunner
 
 pytestmark = pytest.mark.anyio
@@ -78,8 +78,10 @@ async def test_no_header_value_on_the_worker_command_line(shard: int | None) -> 
         runner = (
             ProcessRunner(cfg, sinks=sinks)
             if shard is None  # as the coordinator starts a shard:
-            else ProcessRunner(cfg, sinks=sinks, shard=shard, epoch=time.time() + 0.5)
+            else ProcessRunner(cfg, sinks=sinks, shard=shard, gate=StartGate(2, margin=0.1))
         )
+        if runner.gate is not None:
+            runner.gate.done(0)  # the only shard waited for is this one
         result = await runner.run()
     assert cmdlines and all(b"engine.shards.worker" in c for c in cmdlines)
     assert not any(TOKEN.encode() in c or b"Authorization" in c for c in cmdlines)

@@ -1,5 +1,5 @@
-"""More --workers than cores: one warning line (64 workers on 2 cores started so
-slowly that a 1 s run sent nothing, unexplained)."""
+"""More --workers than cores: one warning line (the shards share the cores; they
+used to start late too, until the start became a handshake: test_shard_ready)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tui.cli import main
 def test_workers_warning_only_past_the_cores() -> None:
     line = workers_warning(64, 2)
     assert line is not None and "--workers 64" in line and "2 cores" in line
+    assert "share them" in line and "start" not in line  # they no longer start late
     assert "\n" not in line
     assert workers_warning(2, 2) is None and workers_warning(1, None) is None
 

@@ -49,7 +49,7 @@ exit codes:
   3    target (or --read-api) unreachable (checked before any load is sent)
   4    --verify: sampled orders or disputes not in the status the run drove them to
   5    no request succeeded (every one failed, or none completed)
-  6    a shard died mid-run (--workers, --backend ray): named, the rest stopped
+  6    a shard died mid-run, or was not ready in time (--workers, --backend ray): named
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
 

@@ -11,6 +11,11 @@ verdict: NEW regressed when any of these is worse than BASE by more than X %
   unlucky request) is noise, not a regression.
 
 A metric missing on either side (no reads in one run) is shown, not judged.
+Two runs under different load models (closed vs open, other VUs, --rate,
+--stages, --workers, --duration, --client, --contract, --target-mode) get one
+``warning: load models differ: ...`` line each before the table: the table and
+the exit code stay as they are, but the numbers measure different things. A key
+missing on either side (an older JSON file) is not compared.
 Exit codes: 0 no regression (or no --max-regression), 99 regression, 2 bad
 input (a missing file, not our JSON, a bad flag; one line on stderr).
 """
@@ -71,6 +76,7 @@ class Comparison:
     lines: list[Line]
     max_regression: float | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def regressions(self) -> list[Line]:
@@ -82,9 +88,9 @@ class Comparison:
         return bool(self.regressions)
 
     def table(self) -> list[str]:
-        """The side-by-side table, then the verdict line."""
+        """The load-model warnings, the side-by-side table, then the verdict line."""
         bad = set(map(id, self.regressions))
-        out = [f"{'metric':<28}{'BASE':>12}{'NEW':>12}{'change':>10}"]
+        out = [*self.warnings, f"{'metric':<28}{'BASE':>12}{'NEW':>12}{'change':>10}"]
         for ln in self.lines:
             change = _change(ln)
             label = f"{ln.scope} {ln.metric} ({ln.unit})"
@@ -157,7 +163,62 @@ def compare(
     for key in _SETTINGS:
         if key in bc and key in nc and bc[key] != nc[key]:
             notes.append(f"note: settings differ: {key} {bc[key]} -> {nc[key]}")
-    return Comparison(lines, max_regression, notes)
+    return Comparison(lines, max_regression, notes, load_model_warnings(base_doc, new_doc))
+
+
+# the load model's settings besides closed/open, VUs and rate: (config key, flag)
+_MODEL_FLAGS = (
+    ("stages", "--stages"),
+    ("workers", "--workers"),
+    ("duration", "--duration"),
+    ("client", "--client"),
+    ("contract", "--contract"),
+    ("target_mode", "--target-mode"),
+)
+
+
+def _asked_rate(doc: Mapping[str, Any]) -> float | None:
+    """``--rate`` (0: the closed model), from the config, else from ``arrivals``
+    (null in the closed model); None when the file records neither."""
+    config = doc.get("config") or {}
+    if "rate" in config:
+        rate = config["rate"]
+    elif "arrivals" in doc:
+        rate = (doc["arrivals"] or {}).get("rate", 0)
+    else:
+        return None
+    return float(rate) if isinstance(rate, int | float) else None
+
+
+def _model(rate: float, config: Mapping[str, Any]) -> str | None:
+    """``closed, 10 VUs`` or ``open, --rate 500/s``; None when the VUs are unknown."""
+    if rate:
+        return f"open, --rate {rate:g}/s"
+    vus = config.get("vus")
+    return None if vus is None else f"closed, {vus} VUs"
+
+
+def load_model_warnings(base_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -> list[str]:
+    """One line per load-model difference: a regression gate between a 10-VU and
+    a 500/s run would judge the load model, not the service."""
+    bc, nc = base_doc.get("config") or {}, new_doc.get("config") or {}
+    pairs: list[tuple[str, str]] = []
+    br, nr = _asked_rate(base_doc), _asked_rate(new_doc)
+    if br is not None and nr is not None:
+        bm, nm = _model(br, bc), _model(nr, nc)
+        if bm is not None and nm is not None and bm != nm:
+            pairs.append((bm, nm))
+    for key, flag in _MODEL_FLAGS:
+        if key in bc and key in nc and bc[key] != nc[key]:
+            pairs.append((_setting(flag, bc[key]), _setting(flag, nc[key])))
+    return [
+        f"warning: load models differ: BASE {b}; NEW {n}: the numbers are not comparable"
+        for b, n in pairs
+    ]
+
+
+def _setting(flag: str, value: Any) -> str:
+    return f"no {flag}" if value in ("", None) else f"{flag} {value}"
 
 
 def load_doc(path: str) -> dict[str, Any]:

@@ -104,6 +104,10 @@ class Runner:
     turned into an offset on ``clock``, so a wall-clock step during the run moves
     nothing. The load starts at the epoch (waiting for it if it lies ahead) and
     ends at epoch + duration; without an epoch, the zero is this runner's start.
+    ``ready``, given instead of an epoch, is the start handshake of a shard
+    (:mod:`engine.shards.gate`): awaited once this runner could send (target
+    checked, transport made), it returns the epoch the coordinator picked when
+    every shard was ready, so no shard's slow start-up costs it the run's start.
     """
 
     def __init__(
@@ -120,8 +124,10 @@ class Runner:
         epoch: float | None = None,
         wall_clock: Callable[[], float] = time.time,
         load_share: LoadShare | None = None,
+        ready: Callable[[], Awaitable[float]] | None = None,
     ) -> None:
         self.config = config = with_seed(config)
+        self._ready = ready
         self._load_share = load_share
         self.shard = shard
         self._epoch = epoch
@@ -273,21 +279,27 @@ class Runner:
             await self._preflight(read_api)
         except TargetUnreachable as exc:
             raise TargetUnreachable(
-                read_api, exc.reason, what="the read API (--read-api)"
+                read_api, exc.reason, what="the read API (--read-api)", hint=exc.hint
             ) from None
 
     async def _await_epoch(self) -> float:
-        """Wait for the common epoch if it lies ahead (:meth:`stop` cuts the wait
-        short); returns how far past it the load starts (0 without an epoch)."""
-        if self._epoch is None:
+        """Say ready and wait for the go if a handshake is given, then wait for the
+        common epoch if it lies ahead (:meth:`stop` cuts either wait short);
+        returns how far past it the load starts (0 without an epoch)."""
+        if self._epoch is None and self._ready is None:
             return 0.0
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._stop_requested:
                 scope.cancel()
+            if self._ready is not None:
+                self._epoch = await self._ready()
+            assert self._epoch is not None
             ahead = self._epoch - self._wall_clock()
             if ahead > 0:
                 await self._clock.sleep(ahead)
+        if self._epoch is None:  # stopped before the go: the zero is now
+            self._epoch = self._wall_clock()
         return max(0.0, self._wall_clock() - self._epoch)
 
     async def _verify(self, result: RunResult) -> RunResult:

@@ -5,8 +5,9 @@ the reachability check, once), shares out the totals with
 :func:`engine.shards.plan.split` (VUs, and the ``--verify`` sample: each shard
 verifies its own share of orders and the counts add), gives every shard the
 same seed (their random streams differ by shard index) and one common start
-(``epoch``, a wall time a moment ahead, so that slow-starting processes do not
-skew the start). Ramp stages are split stage by stage
+(``epoch``, a wall time picked once every shard is ready to send, a moment
+ahead: :mod:`engine.shards.gate`; so a slow-starting shard delays the start
+rather than losing its first seconds). Ramp stages are split stage by stage
 (:func:`engine.shards.plan.split_stages`), so the shards' ramps add up to the
 asked one from that common start. Every shard's deltas go straight to the coordinator's sinks:
 snapshots add (histograms too, so percentiles stay exact), and shards' deltas
@@ -15,7 +16,8 @@ share one time base, so the summary, JSON, TUI and thresholds see one run.
 A shard is anything with ``run()``, ``stop()`` and a ``where`` (a process,
 :class:`~engine.shards.worker.ProcessRunner`; a Ray actor). When one fails,
 the others are stopped and the run ends with :class:`ShardLost`, which names
-the shard and carries what was measured so far.
+the shard and carries what was measured so far; so does a shard not ready
+within :data:`READY_TIMEOUT_S`.
 """
 
 from __future__ import annotations
@@ -37,15 +39,25 @@ from engine.run.preflight import check_reachable
 from engine.run.runner import RunResult
 from engine.run.sinks import Phase, PhaseSink, Sink
 from engine.run.verify import Verification, merge
+from engine.shards.gate import StartGate
 from engine.shards.plan import split, split_stages
 from engine.shards.worker import ProcessRunner, WorkerError
 
-START_DELAY_S = 1.5
-"""How far ahead of now the common start lies: long enough for every shard's
-process to start and import the engine, so all begin together."""
+GO_MARGIN_S = 0.2
+"""How far ahead of the moment every shard is ready the common start lies: the
+go must cross a pipe to every process and wake its loop (well under 10 ms when
+idle; a busy 2-core machine with many processes, tens of ms). A shard whose go
+comes later still starts at once, counting from the epoch."""
+READY_TIMEOUT_S = 60.0
+"""How long the coordinator waits for every shard to be ready before it gives a
+shard up as lost: a process starts and imports the engine in well under a
+second alone, a few seconds when 64 share 2 cores; a minute is a hung shard."""
 
 
 class ShardLike(Protocol):
+    """A shard's driver side. ``run()`` starts it; once it is ready to send it
+    awaits ``gate.ready(index)`` and passes the epoch on (or stops, on None)."""
+
     @property
     def where(self) -> str:
         """Where the shard runs, for a message (``pid 1234``)."""
@@ -56,13 +68,15 @@ class ShardLike(Protocol):
     def stop(self) -> None: ...
 
 
-ShardFactory = Callable[[RunConfig, int, float, Sequence[Sink]], ShardLike]
-"""(shard's config, shard index, epoch, sinks) -> a shard, not yet started."""
+ShardFactory = Callable[[RunConfig, int, StartGate, Sequence[Sink]], ShardLike]
+"""(shard's config, shard index, the run's start gate, sinks) -> a shard, not yet started."""
 
 
-def process_shard(config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> ShardLike:
+def process_shard(
+    config: RunConfig, shard: int, gate: StartGate, sinks: Sequence[Sink]
+) -> ShardLike:
     """A shard in its own spawned process (``python -m engine.shards.worker``)."""
-    return ProcessRunner(config, sinks=sinks, shard=shard, epoch=epoch)
+    return ProcessRunner(config, sinks=sinks, shard=shard, gate=gate)
 
 
 def load_share(cfg: RunConfig) -> LoadShare:
@@ -81,6 +95,13 @@ class ShardLost(WebhookloadError):
     def __init__(self, message: str, partial: RunResult | None = None) -> None:
         super().__init__(message)
         self.partial = partial
+
+
+class _NotReady(Exception):
+    """A shard not ready to send within the coordinator's limit."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"was not ready after {timeout:g} s")
 
 
 class _Merge:
@@ -107,7 +128,8 @@ class Coordinator:
         sinks: Sequence[Sink] = (),
         shard_factory: ShardFactory = process_shard,
         preflight: Callable[[str], Awaitable[None]] = check_reachable,
-        start_delay: float = START_DELAY_S,
+        go_margin: float = GO_MARGIN_S,
+        ready_timeout: float = READY_TIMEOUT_S,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = with_seed(config)
@@ -115,10 +137,14 @@ class Coordinator:
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._factory = shard_factory
         self._preflight = preflight
-        self._start_delay = start_delay
+        self._go_margin = go_margin
+        self._ready_timeout = ready_timeout
         self._wall_clock = wall_clock
+        self.gate: StartGate | None = None
+        """The run's common start, once the shards are made."""
         self._shards: list[ShardLike] = []
         self._stop_requested = False
+        self._stopped_before_start = False
         self._phases: set[str] = set()
         self.total = Snapshot()
         """Every delta received so far, of all shards (the partial result)."""
@@ -129,8 +155,18 @@ class Coordinator:
         return tuple(self._shards)
 
     def stop(self) -> None:
-        """Stop every shard; each still sends what it measured."""
+        """Stop every shard; each still sends what it measured. Before the common
+        start, a shard that then fails is not lost: the run was interrupted (a
+        terminal's Ctrl+C reaches a shard process spawned at that very moment,
+        before it leaves the terminal's process group, and kills it)."""
+        if self.gate is None or self.gate.epoch is None:
+            self._stopped_before_start = True
+        self._stop_shards()
+
+    def _stop_shards(self) -> None:
         self._stop_requested = True
+        if self.gate is not None:
+            self.gate.call_off()
         for shard in self._shards:
             shard.stop()
 
@@ -190,11 +226,11 @@ class Coordinator:
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
     async def _run_shards(self, url: str) -> RunResult:
-        epoch = self._wall_clock() + self._start_delay
+        configs = self.shard_configs(url)
+        gate = StartGate(len(configs), margin=self._go_margin, wall_clock=self._wall_clock)
+        self.gate = gate
         merge = [_Merge(self)]
-        self._shards = [
-            self._factory(c, i, epoch, merge) for i, c in enumerate(self.shard_configs(url))
-        ]
+        self._shards = [self._factory(c, i, gate, merge) for i, c in enumerate(configs)]
         part = load_share(self.config)
         for shard in self._shards:
             if hasattr(shard, "load_share"):  # ours take the whole schedule's share
@@ -209,18 +245,32 @@ class Coordinator:
                 results[i] = await shard.run()
             except Exception as exc:  # this shard is lost: stop the others
                 failures.append((i, exc))
-                self.stop()
+                self._stop_shards()
+            finally:
+                gate.done(i)
+
+        async def watch_start() -> None:
+            """A shard not ready in time is lost: the others are stopped."""
+            with anyio.move_on_after(self._ready_timeout):
+                await gate.wait()
+                return
+            if gate.not_ready and not self._stop_requested:
+                failures.insert(0, (gate.not_ready[0], _NotReady(self._ready_timeout)))
+                self._stop_shards()
 
         async with anyio.create_task_group() as tg:
+            tg.start_soon(watch_start)
             for i, shard in enumerate(self._shards):
                 tg.start_soon(one, i, shard)
         elapsed = max((r.elapsed for r in results.values()), default=0.0)
         places = tuple(shard.where for shard in self._shards)
-        if failures:
+        if failures and not self._stopped_before_start:
             i, exc = failures[0]
             partial = RunResult(self.config, url, self.total, elapsed, stopped=True, where=places)
+            n, where = len(self._shards), self._shards[i].where
+            if isinstance(exc, _NotReady):
+                raise ShardLost(f"shard {i} of {n} ({where}) {exc}", partial)
             if isinstance(exc, WorkerError) or not isinstance(exc, WebhookloadError):
-                n, where = len(self._shards), self._shards[i].where
                 raise ShardLost(f"shard {i} of {n} ({where}) failed: {exc}", partial) from exc
             raise exc
         return RunResult(

@@ -24,7 +24,8 @@ its share of the whole at every moment: its :func:`~engine.domain.stages.share`
 of the whole run's VU count, or every n-th arrival of the whole schedule. So
 the shards add up to the one-worker run at all times, not only at stage
 boundaries (floored per-shard ramps lagged: ``3s:4`` on 2 shards ran nothing
-until 1.5 s). All shards start at one epoch.
+until 1.5 s). All shards start at one epoch, picked once every shard is ready
+(:mod:`engine.shards.gate`).
 """
 
 from __future__ import annotations
@@ -73,12 +74,13 @@ def split_stages(text: str, n: int, *, whole: bool) -> list[str]:
 
 def workers_warning(workers: int, cores: int | None) -> str | None:
     """One line when ``--workers`` asks for more engine processes than the machine
-    has cores: they share the cores, each start-up takes longer, and a run whose
-    shards start later than the common start loses its first seconds (64 workers
-    on 2 cores sent nothing in a 1 s run)."""
+    has cores: they share the cores, so each runs slower than alone (more
+    processes do not add throughput past one per core) and the common start
+    waits longer for all of them to be ready. They no longer start late (the
+    start is a handshake, :mod:`engine.shards.gate`), so that is not said."""
     if cores is None or workers <= cores:
         return None
     return (
         f"warning: --workers {workers} is more than this machine's {cores} cores: the"
-        f" shards share them and start slowly; --workers auto is one per core"
+        f" shards share them, each slower; --workers auto is one per core"
     )

@@ -1,13 +1,21 @@
 """Every message between a shard and its coordinator, typed, in one module.
 
 A worker process writes them as length-prefixed pickles on its stdout; a Ray
-actor (next) will yield the same objects. Keeping the protocol here, not as
-bare tuples at both ends, means a new message is one class and one branch
-in the reader, and both transports of shards speak it identically.
+actor yields the same objects. Keeping the protocol here, not as bare tuples
+at both ends, means a new message is one class and one branch in the reader,
+and both transports of shards speak it identically.
+
+The other way, coordinator to shard, there are two words: *go* (with the
+common epoch) and *stop*. A Ray actor gets them as method calls; a worker
+process reads them on its stdin, where they are bytes: :func:`go_line`, then
+:data:`STOP` or EOF. The start is a handshake: a shard says :class:`ReadyMsg`
+once it could send, and waits for go; the coordinator picks the epoch only
+when every shard is ready (:mod:`engine.shards.gate`).
 """
 
 from __future__ import annotations
 
+import math
 import pickle
 import struct
 from collections.abc import Sequence
@@ -19,6 +27,12 @@ from engine.run.runner import Phase, RunResult
 from engine.run.sinks import PhaseSink, Sink
 
 _LEN = struct.Struct("!I")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyMsg:
+    """The shard is ready to send (started, target checked, transport made) and
+    waits for go: sent once, before any delta."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +63,25 @@ class ErrorMsg:
     error: WebhookloadError
 
 
-Message = DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg
+Message = ReadyMsg | DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg
+
+GO = b"g"
+"""A go on a worker's stdin: this byte, ``repr(epoch)``, a newline (:func:`go_line`)."""
+STOP = b"s"
+"""A stop on a worker's stdin; so is any byte but a go's first, and EOF, at any moment."""
+
+
+def go_line(epoch: float) -> bytes:
+    """The go for a worker process: ``b"g1790000000.25\\n"`` (``repr`` keeps every digit)."""
+    return GO + repr(epoch).encode() + b"\n"
+
+
+def parse_epoch(text: bytes) -> float:
+    """A go line's epoch (after :data:`GO`, before the newline); ValueError if not a time."""
+    epoch = float(text)
+    if not math.isfinite(epoch) or epoch <= 0:
+        raise ValueError(f"not an epoch: {text!r}")
+    return epoch
 
 
 def deliver(
@@ -58,6 +90,8 @@ def deliver(
     """The receiving end of a shard, whatever carried the message (a pipe, Ray):
     deltas and phases to the sinks, the result returned, the error raised."""
     match msg:
+        case ReadyMsg():  # the shard's reader answers it (the gate), before this
+            pass
         case DeltaMsg(delta):
             for sink in sinks:
                 sink.on_snapshot(delta)
@@ -93,7 +127,7 @@ class Decoder:
                 break
             msg = pickle.loads(bytes(buf[_LEN.size : _LEN.size + n]))
             del buf[: _LEN.size + n]
-            if not isinstance(msg, DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg):
+            if not isinstance(msg, ReadyMsg | DeltaMsg | PhaseMsg | ResultMsg | ErrorMsg):
                 raise ValueError(f"not a shard message: {type(msg).__name__}")
             out.append(msg)
         return out

@@ -7,9 +7,11 @@ messages of :mod:`engine.shards.protocol`, as a worker process writes them on
 its pipe (through Ray Client, ``ray://``, which has no streaming generators,
 the driver pulls them one by one instead). The driver side, :class:`RayShard`,
 has the shard interface of :mod:`engine.shards.coordinator`, so the merge path
-is the coordinator's, the same as for processes. Actors are placed with the
-``SPREAD`` strategy, one core each, so the shards of a cluster land on as many
-nodes as possible.
+is the coordinator's, the same as for processes. The start is the processes' handshake
+(:mod:`engine.shards.gate`): an actor yields a ``ReadyMsg`` once it could
+send and waits; when every actor is ready the driver calls each one's ``go``
+with the common epoch. Actors are placed with the ``SPREAD`` strategy, one core
+each, so the shards of a cluster land on as many nodes as possible.
 
 Ray is an optional extra (``pip install 'webhookload[distributed]'``): this
 module is imported only for ``--backend ray``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
@@ -35,19 +38,30 @@ from engine.run.fdlimit import raise_nofile_limit
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import PhaseSink, Sink
 from engine.shards.coordinator import Coordinator
-from engine.shards.protocol import ErrorMsg, Message, ResultMsg, deliver
-from engine.shards.worker import _Messages, share_from_json, share_json
+from engine.shards.gate import StartGate
+from engine.shards.protocol import ErrorMsg, Message, ReadyMsg, ResultMsg, deliver
+from engine.shards.worker import WorkerError, _Messages, share_from_json, share_json
 
-RAY_START_DELAY_S = 8.0
-"""The common start lies this far ahead: an actor's worker process must start
-and import the engine first (slower than a plain process, more so on a cluster)."""
+RAY_GO_MARGIN_S = 1.0
+"""The common start lies this far past the moment every actor is ready: the go
+is a remote call per actor, across a cluster's network and raylets (ms on one
+machine, tens of ms and more on a busy cluster)."""
+RAY_READY_TIMEOUT_S = 300.0
+"""How long the driver waits for every actor to be ready before it gives one up
+as lost: an actor may wait for a free CPU, a node to join or a worker process
+to start and import the engine, which on a cluster takes far longer than a
+local process (minutes under an autoscaler)."""
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 """A local Ray instance's object store: deltas are small, and CI machines too."""
+RAY_LOGGING_LEVEL = logging.ERROR
+"""The driver's ``ray`` logger: Ray's INFO and WARNING lines ("Started a local Ray
+instance", token authentication) are not ours to print, and would run through
+the TUI's screen; an actor that dies reaches the user as a RayShardError."""
+
+
 NODE_ID_CHARS = 8
 """A Ray node id's first hex digits in a shard's ``where``: enough to tell a
 cluster's nodes apart (as ``ray list nodes`` ids are read), short in a line."""
-
-
 JOIN_HINT = (
     "is the cluster up, and does this machine reach it? (a cluster started by "
     "`ray start` with token authentication, Ray's default since 2.59, needs "
@@ -56,9 +70,15 @@ JOIN_HINT = (
 """After a failed join: Ray says only that it failed to connect, after a while."""
 
 
-class RayShardError(WebhookloadError):
-    """A Ray actor died or failed, or the driver could not join the cluster
-    (exit 1); ``str()`` says how."""
+class RayJoinError(WebhookloadError):
+    """The driver could not join the cluster at ``--ray-address`` (exit 1: no
+    shard ran); ``str()`` is one line."""
+
+
+class RayShardError(WorkerError):
+    """A Ray actor died or failed; ``str()`` says how. A :class:`WorkerError`, so
+    the coordinator reports it as a lost shard (exit 6, with what the others
+    measured), as it does a dead worker process."""
 
 
 class _ShardActor:
@@ -67,6 +87,7 @@ class _ShardActor:
     def __init__(self) -> None:
         self._runner: Runner | None = None
         self._stop_requested = False
+        self._go: asyncio.Future[float] | None = None
         self._pulled: AsyncGenerator[Message, None] | None = None
 
     async def where(self) -> str:
@@ -76,17 +97,24 @@ class _ShardActor:
         return f"Ray actor on {socket.gethostname()}, node {node}, pid {os.getpid()}"
 
     async def run(
-        self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
+        self, config: dict[str, Any], shard: int, load_share: str = "null"
     ) -> AsyncGenerator[Message, None]:
-        """Run the shard, yielding each delta and phase, then the result or error."""
+        """Run the shard, yielding ready, each delta and phase, then the result or error."""
         raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
+        go: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._go = go
+
+        async def ready() -> float:
+            queue.put_nowait(ReadyMsg())
+            return await go
+
         runner = Runner(
             RunConfig(**config),
             sinks=[_Messages(queue.put_nowait)],
             shard=shard,
-            epoch=epoch,
             load_share=share_from_json(load_share),
+            ready=ready,
         )
         self._runner = runner
         if self._stop_requested:
@@ -111,12 +139,10 @@ class _ShardActor:
             runner.stop()
             await asyncio.wait([task], timeout=5)
 
-    async def start(
-        self, config: dict[str, Any], shard: int, epoch: float, load_share: str = "null"
-    ) -> None:
+    async def start(self, config: dict[str, Any], shard: int, load_share: str = "null") -> None:
         """Through Ray Client (``ray://``), which has no streaming generators: the
         same :meth:`run`, whose messages the driver then takes with :meth:`pull`."""
-        self._pulled = self.run(config, shard, epoch, load_share)
+        self._pulled = self.run(config, shard, load_share)
 
     async def pull(self) -> Message:
         """The next message of :meth:`start`'s run; after its result or error,
@@ -126,6 +152,11 @@ class _ShardActor:
         if isinstance(msg, ResultMsg | ErrorMsg):
             await self._pulled.aclose()
         return msg
+
+    async def go(self, epoch: float) -> None:
+        """Every shard is ready: start the load at ``epoch`` (a wall time)."""
+        if self._go is not None and not self._go.done():
+            self._go.set_result(epoch)
 
     async def stop(self) -> None:
         """Async, so it runs on the actor's event loop, where the runner runs."""
@@ -148,10 +179,12 @@ def _remote_actor() -> Any:
 class RayShard:
     """The driver's side of one actor: the coordinator's shard interface."""
 
-    def __init__(self, config: RunConfig, shard: int, epoch: float, sinks: Sequence[Sink]) -> None:
+    def __init__(
+        self, config: RunConfig, shard: int, gate: StartGate, sinks: Sequence[Sink]
+    ) -> None:
         self.config = config
         self.shard = shard
-        self.epoch = epoch
+        self.gate = gate
         self._sinks = tuple(sinks)
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._where = f"Ray actor {shard}"
@@ -168,13 +201,13 @@ class RayShard:
     async def run(self) -> RunResult:
         try:
             self._where = await self._actor.where.remote()
-            args = (
-                dataclasses.asdict(self.config),
-                self.shard,
-                self.epoch,
-                share_json(self.load_share),
-            )
+            args = (dataclasses.asdict(self.config), self.shard, share_json(self.load_share))
             async for msg in self._messages(args):
+                if isinstance(msg, ReadyMsg):  # no other message comes before the go
+                    epoch = await self.gate.ready(self.shard)
+                    if epoch is not None:  # else the start was called off: we are stopped
+                        await self._actor.go.remote(epoch)
+                    continue
                 result = deliver(msg, self._sinks, self._phase_sinks)
                 if result is not None:
                     return result
@@ -209,16 +242,20 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         return
     if address:
         try:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
         except ConnectionError as exc:  # one line, not Ray's traceback
-            raise RayShardError(f"--ray-address {address}: {exc}; {JOIN_HINT}") from None
+            raise RayJoinError(f"--ray-address {address}: {exc}; {JOIN_HINT}") from None
     else:
         ray.init(
-            address="local",  # a new instance: never the cluster a bare init() finds
+            # "local": a new instance even when RAY_ADDRESS is set or a `ray start`
+            # cluster runs on this machine (ray.init() would join it, and refuse
+            # num_cpus there); --ray-address auto is the way to join one.
+            address="local",
             num_cpus=max(workers, os.cpu_count() or 1),
             object_store_memory=OBJECT_STORE_BYTES,
             include_dashboard=False,
-            log_to_driver=False,
+            log_to_driver=False,  # the actors' own output stays in Ray's log files
+            logging_level=RAY_LOGGING_LEVEL,
         )
     try:
         yield
@@ -230,7 +267,13 @@ class RayCoordinator(Coordinator):
     """The coordinator with Ray actors for shards, inside a Ray session."""
 
     def __init__(self, config: RunConfig, *, sinks: Sequence[Sink] = ()) -> None:
-        super().__init__(config, sinks=sinks, shard_factory=RayShard, start_delay=RAY_START_DELAY_S)
+        super().__init__(
+            config,
+            sinks=sinks,
+            shard_factory=RayShard,
+            go_margin=RAY_GO_MARGIN_S,
+            ready_timeout=RAY_READY_TIMEOUT_S,
+        )
 
     async def run(self) -> RunResult:
         with ray_session(self.config.ray_address, self.config.workers):

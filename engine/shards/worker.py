@@ -7,7 +7,10 @@ each repaint (inflating their latencies). So the TUI runs the engine here:
 environment (never on argv, which ``ps`` shows: headers carry tokens), writes
 the messages of :mod:`engine.shards.protocol` to stdout — a delta about 4
 times a second, phases, then the result or the error (with its exit code) —
-and stops the run when a byte (or EOF) arrives on stdin.
+and stops the run when a byte (or EOF) arrives on stdin. A shard of a
+``--workers`` run first says :class:`~engine.shards.protocol.ReadyMsg` and
+waits for a go line on stdin (:func:`~engine.shards.protocol.go_line`) with
+the common epoch; a stop still works before, during and after that wait.
 
 :class:`ProcessRunner` is the parent side, with the same ``sinks``, ``run()`` and
 ``stop()`` as :class:`~engine.run.runner.Runner`, so consumers cannot tell them apart.
@@ -38,15 +41,21 @@ from engine.run.loop import run_main
 from engine.run.processes import stop_process
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import Phase, PhaseSink, Sink
+from engine.shards.gate import StartGate
 from engine.shards.protocol import (
+    GO,
+    STOP,
     Decoder,
     DeltaMsg,
     ErrorMsg,
     Message,
     PhaseMsg,
+    ReadyMsg,
     ResultMsg,
     deliver,
     encode,
+    go_line,
+    parse_epoch,
 )
 
 
@@ -63,11 +72,12 @@ class ProcessRunner:
         *,
         sinks: Sequence[Sink] = (),
         shard: int = 0,
-        epoch: float | None = None,
+        gate: StartGate | None = None,
     ) -> None:
         self.config = config
         self.shard = shard
-        self.epoch = epoch
+        self.gate = gate
+        """The run's common start (a ``--workers`` shard); None: start at once (the TUI)."""
         self.pid: int | None = None
         """The engine process's pid once started (a dead shard is named by it)."""
         self.load_share: LoadShare | None = None
@@ -76,6 +86,7 @@ class ProcessRunner:
         self._phase_sinks = tuple(s for s in sinks if isinstance(s, PhaseSink))
         self._stop_requested = False
         self._stop_event: anyio.Event | None = None
+        self._stdin_lock: anyio.Lock | None = None
 
     @property
     def where(self) -> str:
@@ -89,10 +100,25 @@ class ProcessRunner:
             self._stop_event.set()
 
     async def _stopper(self, proc: anyio.abc.Process) -> None:
-        assert self._stop_event is not None and proc.stdin is not None
+        assert self._stop_event is not None
         await self._stop_event.wait()
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await proc.stdin.send(b"s")
+        await self._tell(proc, STOP)
+
+    async def _go_when_open(self, proc: anyio.abc.Process) -> None:
+        """The shard is ready: the go (with the epoch) once every shard is; no go
+        when the start is called off (the coordinator stops us then)."""
+        assert self.gate is not None
+        epoch = await self.gate.ready(self.shard)
+        if epoch is not None:
+            await self._tell(proc, go_line(epoch))
+
+    async def _tell(self, proc: anyio.abc.Process, data: bytes) -> None:
+        """Write to the worker's stdin, one writer at a time; a gone worker is
+        the reader's to report."""
+        assert self._stdin_lock is not None and proc.stdin is not None
+        async with self._stdin_lock:
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await proc.stdin.send(data)
 
     async def run(self) -> RunResult:
         cmd = [
@@ -101,7 +127,7 @@ class ProcessRunner:
             "engine.shards.worker_main",
             CONFIG_FROM_ENV,
             str(self.shard),
-            "" if self.epoch is None else repr(self.epoch),
+            "" if self.gate is None else HANDSHAKE,
         ]
         proc = await anyio.open_process(
             cmd,
@@ -113,6 +139,7 @@ class ProcessRunner:
         )
         self.pid = proc.pid
         self._stop_event = anyio.Event()
+        self._stdin_lock = anyio.Lock()
         if self._stop_requested:
             self._stop_event.set()
         stderr = bytearray()
@@ -122,7 +149,7 @@ class ProcessRunner:
                 tg.start_soon(_drain, proc.stderr, stderr)
                 tg.start_soon(self._stopper, proc)
                 try:
-                    result = await self._read_messages(proc)
+                    result = await self._read_messages(proc, tg)
                 except Exception as exc:  # raised below, outside the task group's wrapping
                     failure = exc
                 tg.cancel_scope.cancel()
@@ -139,7 +166,7 @@ class ProcessRunner:
         finally:
             await stop_process(proc)
 
-    async def _read_messages(self, proc: anyio.abc.Process) -> RunResult:
+    async def _read_messages(self, proc: anyio.abc.Process, tg: anyio.abc.TaskGroup) -> RunResult:
         assert proc.stdout is not None
         decoder = Decoder()
         while True:
@@ -152,6 +179,9 @@ class ProcessRunner:
             except Exception as exc:
                 raise WorkerError(f"the engine process sent nonsense ({exc})") from None
             for msg in messages:
+                if isinstance(msg, ReadyMsg) and self.gate is not None:
+                    tg.start_soon(self._go_when_open, proc)  # reading on: it may die
+                    continue
                 result = deliver(msg, self._sinks, self._phase_sinks)
                 if result is not None:
                     return result
@@ -177,6 +207,8 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, into: bytearray) ->
         pass
 
 
+HANDSHAKE = "ready"
+"""The worker's start argument for a shard: say ready, wait for the go ("" = start at once)."""
 CONFIG_ENV = "WEBHOOKLOAD_CONFIG"
 """The variable that carries the worker's settings (:func:`config_json`)."""
 CONFIG_FROM_ENV = "-"
@@ -239,10 +271,24 @@ class _Messages:
         self._send(PhaseMsg(phase))
 
 
+def _read_go(fd: int) -> float | None:
+    """The rest of a go line on ``fd`` (after :data:`GO`): its epoch, or None when
+    it is cut short by EOF or is no time (both then mean stop)."""
+    line = bytearray()
+    while (byte := os.read(fd, 1)) not in (b"", b"\n"):
+        line += byte
+    if byte != b"\n":
+        return None
+    try:
+        return parse_epoch(bytes(line))
+    except ValueError:
+        return None
+
+
 def _child(
     config: RunConfig,
     shard: int = 0,
-    epoch: float | None = None,
+    handshake: bool = False,
     load_share: LoadShare | None = None,
 ) -> None:
     # A closed terminal hangs up its whole process group, and Ctrl+C interrupts
@@ -256,19 +302,40 @@ def _child(
         out.write(encode(msg))
         out.flush()
 
-    runner = Runner(
-        config, sinks=[_Messages(send)], shard=shard, epoch=epoch, load_share=load_share
-    )
-
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        go = anyio.Event()
+        epochs: list[float] = []
+
+        def on_go(epoch: float) -> None:
+            epochs.append(epoch)
+            go.set()
+
+        async def ready() -> float:
+            send(ReadyMsg())
+            await go.wait()
+            return epochs[0]
+
+        runner = Runner(
+            config,
+            sinks=[_Messages(send)],
+            shard=shard,
+            load_share=load_share,
+            ready=ready if handshake else None,
+        )
 
         def watch_stdin() -> None:
-            # Any byte or EOF means stop. A daemon thread, since stdin may be a
+            # A go line, once, then any byte or EOF means stop; any other byte
+            # or EOF means stop at once. A daemon thread, since stdin may be a
             # file or /dev/null, which an event loop cannot poll.
             # os.read, not sys.stdin: a daemon thread blocked in a buffered read
             # aborts the interpreter at exit (it holds the buffer's lock).
-            os.read(sys.stdin.fileno(), 1)
+            fd = sys.stdin.fileno()
+            if os.read(fd, 1) == GO:
+                epoch = _read_go(fd)
+                if epoch is not None:
+                    loop.call_soon_threadsafe(on_go, epoch)
+                    os.read(fd, 1)
             loop.call_soon_threadsafe(runner.stop)
 
         threading.Thread(target=watch_stdin, daemon=True).start()
@@ -284,13 +351,14 @@ def _child(
 
 
 def main(argv: list[str]) -> None:
-    """argv: the config JSON (or "-": from the environment), the shard index, the
-    epoch ("" = none); the load share comes from :data:`SHARE_ENV`."""
+    """argv: the config JSON (or "-": from the environment), the shard index, and
+    :data:`HANDSHAKE` for a shard that waits for a go ("": start at once); the load
+    share comes from :data:`SHARE_ENV`."""
     args = [*argv, "0", ""][:3]
     _child(
         config_from_argv(args[0]),
         int(args[1]),
-        float(args[2]) if args[2] else None,
+        args[2] == HANDSHAKE,
         share_from_json(os.environ.get(SHARE_ENV, "")),
     )
 
