@@ -92,7 +92,7 @@ class RunConfig:
     retries: int = 0  # retries of a webhook on 5xx, 429, timeouts, connection errors
     workers: int = 1  # engine processes (shards); totals like vus are split among them
     backend: str = "process"  # where shards run: local processes, or Ray actors
-    ray_address: str = ""  # --backend ray: "" starts a local Ray, else auto or ray://host:port
+    ray_address: str = ""  # --backend ray: "" starts a local Ray, else auto, host:port or ray://
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists

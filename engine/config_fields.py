@@ -175,10 +175,16 @@ def _backend(text: str) -> str:
 
 
 def _ray_address(text: str) -> str:
+    """``auto``, a Ray client URL, or the head's ``HOST:PORT`` (its GCS address, as
+    ``ray start --address`` takes it): a driver on a cluster node joins it directly."""
     value = text.strip()
     if value in ("", "auto") or (value.startswith("ray://") and len(value) > len("ray://")):
         return value
-    raise ConfigError("ray-address", "auto or a Ray client URL like ray://host:10001", text)
+    host, _, port = value.rpartition(":")
+    if host and "/" not in host and port.isdigit() and 0 < int(port) < 65536:
+        return value
+    expected = "auto, the head's HOST:PORT (10.0.0.5:6379) or a Ray client URL (ray://host:10001)"
+    raise ConfigError("ray-address", expected, text)
 
 
 def _read_api(text: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from engine.config import ConfigError, RunConfig, build_config
 from engine.errors import EXIT_SHARD_LOST
 from engine.metrics.stats import Snapshot, Stats
+from engine.outputs.summary import result_json
 from engine.run.runner import RunResult
 from engine.run.sinks import CallbackSink, Sink
 from engine.shards.coordinator import Coordinator, ShardLost
@@ -50,6 +51,14 @@ async def test_two_worker_shards_agree_with_the_targets_own_counts() -> None:
     assert set(total.health) == {0, 1}  # both shards ran, kept apart
     assert sum(d.total for d in deltas) == total.total
     assert not result.stopped and result.config.workers == 2
+    # where each shard ran: in the result, and in the JSON's generator.shards
+    pids = [s.pid for s in coordinator.shards if isinstance(s, ProcessRunner)]
+    assert len(pids) == 2 and result.where == tuple(f"pid {p}" for p in pids)
+    shards = result_json(result)["generator"]["shards"]
+    assert [(s["shard"], s["where"]) for s in shards] == [
+        (0, f"pid {pids[0]}"),
+        (1, f"pid {pids[1]}"),
+    ]
 
 
 class _FakeShard:
@@ -131,6 +140,7 @@ async def test_a_killed_shard_is_named_and_the_run_ends_with_a_partial_result() 
     assert err.value.exit_code == EXIT_SHARD_LOST
     partial = err.value.partial
     assert partial is not None and partial.stopped and partial.total.total > 0
+    assert partial.where[1] == f"pid {shard.pid}"  # the partial JSON says where too
     assert 0 in partial.total.health  # shard 0 was stopped and still counted
 
 

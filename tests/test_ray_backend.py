@@ -10,11 +10,13 @@ import sys
 from typing import Any
 
 import pytest
+import ray
 
 from engine.config import ConfigError, build_config
+from engine.errors import EXIT_FAILED
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
-from engine.shards.ray_backend import RayCoordinator
+from engine.shards.ray_backend import RayCoordinator, RayJoinError, ray_session
 from engine.shards.runners import make_runner
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree
@@ -92,7 +94,32 @@ def test_ray_address_values() -> None:
     assert build_config({"backend": "ray", "ray_address": "auto"}).ray_address == "auto"
     cfg = build_config({"backend": "ray", "ray_address": "ray://10.0.0.5:10001"})
     assert cfg.ray_address == "ray://10.0.0.5:10001"
-    with pytest.raises(ConfigError, match="--ray-address must be auto or a Ray client URL"):
-        build_config({"backend": "ray", "ray_address": "http://x"})
+    # the head's GCS address, as `ray start --address` takes it
+    assert build_config({"backend": "ray", "ray_address": "10.0.0.5:6379"}).ray_address == (
+        "10.0.0.5:6379"
+    )
+    for bad in ("http://x", "10.0.0.5", "10.0.0.5:", ":6379", "10.0.0.5:port", "10.0.0.5:70000"):
+        with pytest.raises(ConfigError, match="--ray-address must be auto, the head's HOST:PORT"):
+            build_config({"backend": "ray", "ray_address": bad})
     with pytest.raises(ConfigError, match="--ray-address must be used with --backend ray"):
         build_config({"ray_address": "auto"})
+
+
+def test_a_cluster_it_cannot_join_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray's own error, after tens of seconds, is a bare ``ConnectionError`` (an
+    unreachable head, or a cluster with token authentication): a traceback, exit 1."""
+
+    def refused(**kwargs: Any) -> None:
+        assert kwargs["address"] == "10.0.0.5:6379"
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6379")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refused)
+    with pytest.raises(RayJoinError) as err, ray_session("10.0.0.5:6379", 2):
+        pytest.fail("joined a cluster that refused")
+    text = str(err.value)
+    assert text.startswith("--ray-address 10.0.0.5:6379: Failed to connect to Ray cluster")
+    assert "RAY_AUTH_MODE=token" in text and "\n" not in text
+    assert err.value.exit_code == EXIT_FAILED

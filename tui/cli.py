@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray-address",
         dest="ray_address",
         metavar="ADDR",
-        help="--backend ray: auto (the running cluster) or ray://host:10001; "
+        help="--backend ray: auto (the running cluster), the head's HOST:PORT or ray://host:10001; "
         "unset = start a local Ray instance",
     )
     add("--json", metavar="PATH", help="write the summary as JSON to PATH at the end")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.stages import mean_rate, parse_stages
-from engine.metrics.saturation import judge
+from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
 from engine.outputs.delivery import delivery_json, delivery_lines
 from engine.outputs.docparts import (
@@ -188,6 +188,7 @@ def summary_json(
     target_url: str = "",
     stopped: bool = False,
     extra: dict[str, Any] | None = None,
+    where: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The ``--json`` document. Latencies in milliseconds; ``null`` when empty.
 
@@ -224,7 +225,7 @@ def summary_json(
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,
         "generator_saturated": sat.saturated if sat.judged else None,
-        "generator": sat.as_json(),  # with "shards" when there are several
+        "generator": generator_json(sat, where),  # with "shards" when there are several
     }
     if extra:
         doc.update(extra)
@@ -262,7 +263,20 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         target_url=result.target_url,
         stopped=load_stopped(result),
         extra=extra,
+        where=result.where,
     )
+
+
+def generator_json(sat: Saturation, where: tuple[str, ...]) -> dict[str, object]:
+    """The generator's health; with several shards, each one's entry also says
+    where it ran (``where``, by shard index), so a cluster run shows its nodes."""
+    doc = sat.as_json()
+    if "shards" in doc and where:
+        doc["shards"] = [
+            {**s.as_json(), "where": where[s.shard] if s.shard < len(where) else None}
+            for s in sat.shards
+        ]
+    return doc
 
 
 def verification_lines(result: RunResult) -> list[str]:

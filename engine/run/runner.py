@@ -77,6 +77,9 @@ class RunResult:
     verification: Verification | None = None  # with --verify, unless stopped
     # stopped while --verify waited: the load itself ran its full time
     verify_interrupted: bool = False
+    # where each shard ran (``pid 1234``, a Ray actor's host, node and pid),
+    # shard 0 first: set by the coordinator of a sharded run, () for one runner
+    where: tuple[str, ...] = ()
 
 
 class Runner:

@@ -263,9 +263,10 @@ class Coordinator:
             for i, shard in enumerate(self._shards):
                 tg.start_soon(one, i, shard)
         elapsed = max((r.elapsed for r in results.values()), default=0.0)
+        places = tuple(shard.where for shard in self._shards)
         if failures and not self._stopped_before_start:
             i, exc = failures[0]
-            partial = RunResult(self.config, url, self.total, elapsed, stopped=True)
+            partial = RunResult(self.config, url, self.total, elapsed, stopped=True, where=places)
             n, where = len(self._shards), self._shards[i].where
             if isinstance(exc, _NotReady):
                 raise ShardLost(f"shard {i} of {n} ({where}) {exc}", partial)
@@ -280,6 +281,7 @@ class Coordinator:
             stopped=self._stop_requested or any(r.stopped for r in results.values()),
             verification=merge_verifications([r.verification for r in results.values()]),
             verify_interrupted=any(r.verify_interrupted for r in results.values()),
+            where=places,
         )
 
 

@@ -4,9 +4,10 @@ An async actor runs a :class:`~engine.run.runner.Runner` on the actor's event
 loop; its ``run`` method is a streaming generator (Ray's documented
 generator-method API: each ``yield`` reaches the caller at once) that yields the
 messages of :mod:`engine.shards.protocol`, as a worker process writes them on
-its pipe. The driver side, :class:`RayShard`, has the shard interface of
-:mod:`engine.shards.coordinator`, so the merge path is the coordinator's, the
-same as for processes. The start is the processes' handshake
+its pipe (through Ray Client, ``ray://``, which has no streaming generators,
+the driver pulls them one by one instead). The driver side, :class:`RayShard`,
+has the shard interface of :mod:`engine.shards.coordinator`, so the merge path
+is the coordinator's, the same as for processes. The start is the processes' handshake
 (:mod:`engine.shards.gate`): an actor yields a ``ReadyMsg`` once it could
 send and waits; when every actor is ready the driver calls each one's ``go``
 with the common epoch. Actors are placed with the ``SPREAD`` strategy, one core
@@ -23,11 +24,12 @@ import dataclasses
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import ray
+from ray.util.client import ray as client_ray
 
 from engine.config import RunConfig
 from engine.domain.stages import LoadShare
@@ -57,6 +59,22 @@ instance", token authentication) are not ours to print, and would run through
 the TUI's screen; an actor that dies reaches the user as a RayShardError."""
 
 
+NODE_ID_CHARS = 8
+"""A Ray node id's first hex digits in a shard's ``where``: enough to tell a
+cluster's nodes apart (as ``ray list nodes`` ids are read), short in a line."""
+JOIN_HINT = (
+    "is the cluster up, and does this machine reach it? (a cluster started by "
+    "`ray start` with token authentication, Ray's default since 2.59, needs "
+    "RAY_AUTH_MODE=token here too)"
+)
+"""After a failed join: Ray says only that it failed to connect, after a while."""
+
+
+class RayJoinError(WebhookloadError):
+    """The driver could not join the cluster at ``--ray-address`` (exit 1: no
+    shard ran); ``str()`` is one line."""
+
+
 class RayShardError(WorkerError):
     """A Ray actor died or failed; ``str()`` says how. A :class:`WorkerError`, so
     the coordinator reports it as a lost shard (exit 6, with what the others
@@ -70,13 +88,17 @@ class _ShardActor:
         self._runner: Runner | None = None
         self._stop_requested = False
         self._go: asyncio.Future[float] | None = None
+        self._pulled: AsyncGenerator[Message, None] | None = None
 
     async def where(self) -> str:
-        return f"Ray actor on {socket.gethostname()}, pid {os.getpid()}"
+        """Host, Ray node and pid: on one machine (a test cluster, several raylets)
+        the hostname alone does not tell the nodes apart; the node id does."""
+        node = ray.get_runtime_context().get_node_id()[:NODE_ID_CHARS]
+        return f"Ray actor on {socket.gethostname()}, node {node}, pid {os.getpid()}"
 
     async def run(
         self, config: dict[str, Any], shard: int, load_share: str = "null"
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message, None]:
         """Run the shard, yielding ready, each delta and phase, then the result or error."""
         raise_nofile_limit()  # a Ray worker inherits the raylet's limit, not the driver's
         queue: asyncio.Queue[Message] = asyncio.Queue()
@@ -116,6 +138,20 @@ class _ShardActor:
         finally:
             runner.stop()
             await asyncio.wait([task], timeout=5)
+
+    async def start(self, config: dict[str, Any], shard: int, load_share: str = "null") -> None:
+        """Through Ray Client (``ray://``), which has no streaming generators: the
+        same :meth:`run`, whose messages the driver then takes with :meth:`pull`."""
+        self._pulled = self.run(config, shard, load_share)
+
+    async def pull(self) -> Message:
+        """The next message of :meth:`start`'s run; after its result or error,
+        the run is closed (its ``finally`` runs, as when a stream ends)."""
+        assert self._pulled is not None, "start() first"
+        msg = await anext(self._pulled)
+        if isinstance(msg, ResultMsg | ErrorMsg):
+            await self._pulled.aclose()
+        return msg
 
     async def go(self, epoch: float) -> None:
         """Every shard is ready: start the load at ``epoch`` (a wall time)."""
@@ -165,13 +201,8 @@ class RayShard:
     async def run(self) -> RunResult:
         try:
             self._where = await self._actor.where.remote()
-            gen = self._actor.run.remote(
-                dataclasses.asdict(self.config),
-                self.shard,
-                share_json(self.load_share),
-            )
-            async for ref in gen:
-                msg = await ref
+            args = (dataclasses.asdict(self.config), self.shard, share_json(self.load_share))
+            async for msg in self._messages(args):
                 if isinstance(msg, ReadyMsg):  # no other message comes before the go
                     epoch = await self.gate.ready(self.shard)
                     if epoch is not None:  # else the start was called off: we are stopped
@@ -187,6 +218,20 @@ class RayShard:
             ray.kill(self._actor, no_restart=True)
         raise RayShardError("the Ray actor ended without a result")
 
+    async def _messages(self, args: tuple[Any, ...]) -> AsyncIterator[Message]:
+        """The actor's messages: streamed, or pulled one by one through Ray Client
+        (``ray://``: its object refs are not streaming generators)."""
+        if not client_ray.is_connected():
+            async for ref in self._actor.run.remote(*args):
+                yield await ref
+            return
+        await self._actor.start.remote(*args)
+        while True:
+            msg = await self._actor.pull.remote()
+            yield msg
+            if isinstance(msg, ResultMsg | ErrorMsg):
+                return
+
 
 @contextmanager
 def ray_session(address: str, workers: int) -> Iterator[None]:
@@ -196,7 +241,10 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         yield
         return
     if address:
-        ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
+        except ConnectionError as exc:  # one line, not Ray's traceback
+            raise RayJoinError(f"--ray-address {address}: {exc}; {JOIN_HINT}") from None
     else:
         ray.init(
             # "local": a new instance even when RAY_ADDRESS is set or a `ray start`
