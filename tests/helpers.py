@@ -16,7 +16,9 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from engine.metrics.stats import Snapshot
 from engine.run.builtin_target import READY_PREFIX
+from engine.run.sinks import CallbackSink
 
 
 @contextmanager
@@ -125,3 +127,17 @@ async def raw_server(behaviour: str) -> AsyncIterator[str]:
     finally:
         await anyio.to_thread.run_sync(server.stop)
         serving.join()
+
+
+def when_shards_send(*shards: int) -> tuple[CallbackSink, anyio.Event]:
+    """A sink, and an event set once deltas of every one of ``shards`` came: the
+    moment to kill one of them, surely running (wait on it within the test's timeout)."""
+    seen: set[int] = set()
+    sending = anyio.Event()
+
+    def on_delta(delta: Snapshot) -> None:
+        seen.update(delta.health)
+        if seen >= set(shards):
+            sending.set()
+
+    return CallbackSink(on_delta), sending

@@ -19,7 +19,7 @@ from engine.shards.coordinator import Coordinator, ShardLost
 from engine.shards.gate import StartGate
 from engine.shards.runners import make_runner
 from engine.shards.worker import ProcessRunner
-from tests.helpers import get_json, target_process
+from tests.helpers import get_json, target_process, when_shards_send
 from tests.test_engine_live import assert_counts_agree
 from tui import headless
 
@@ -113,15 +113,8 @@ async def test_one_builtin_target_for_every_shard_and_histograms_add() -> None:
 async def test_a_killed_shard_is_named_and_the_run_ends_with_a_partial_result() -> None:
     with target_process() as url:
         cfg = build_config({"target": url, "vus": "4", "duration": "0", "workers": "2"})
-        seen: set[int] = set()
-        both = anyio.Event()
-
-        def on_delta(delta: Snapshot) -> None:
-            seen.update(delta.health)
-            if seen == {0, 1}:
-                both.set()
-
-        coordinator = Coordinator(cfg, sinks=[CallbackSink(on_delta)])
+        sink, both = when_shards_send(0, 1)
+        coordinator = Coordinator(cfg, sinks=[sink])
 
         async def kill_shard_1() -> None:
             await both.wait()  # both shards are sending (bounded by the test timeout)

@@ -15,11 +15,9 @@ import pytest
 
 from engine.config import build_config
 from engine.errors import EXIT_SHARD_LOST
-from engine.metrics.stats import Snapshot
-from engine.run.sinks import CallbackSink
 from engine.shards.coordinator import ShardLost
 from engine.shards.ray_backend import RayCoordinator
-from tests.helpers import target_process
+from tests.helpers import target_process, when_shards_send
 
 pytestmark = pytest.mark.ray
 
@@ -32,15 +30,8 @@ async def test_a_killed_ray_actor_is_a_lost_shard_with_a_partial_result() -> Non
         cfg = build_config(
             {"target": url, "vus": "4", "duration": "0", "workers": "2", "backend": "ray"}
         )
-        seen: set[int] = set()
-        both = anyio.Event()
-
-        def on_delta(delta: Snapshot) -> None:
-            seen.update(delta.health)
-            if seen == {0, 1}:
-                both.set()
-
-        coordinator = RayCoordinator(cfg, sinks=[CallbackSink(on_delta)])
+        sink, both = when_shards_send(0, 1)
+        coordinator = RayCoordinator(cfg, sinks=[sink])
 
         async def kill_shard_1() -> None:
             await both.wait()  # both actors are sending (bounded by the test timeout)
