@@ -141,7 +141,9 @@ def parse_target(text: str) -> str:
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("target", "an http:// URL like http://localhost:3001, or builtin", text)
+        raise ConfigError(
+            "target", "an http:// or https:// URL like http://localhost:3001, or builtin", text
+        )
     try:
         _ = parts.port
     except ValueError:
@@ -191,7 +193,7 @@ def _read_api(text: str) -> str:
     """The read API's base URL (the payment manager API; port 3000 in production)."""
     if text.strip() == "":
         return ""
-    expected = "an http:// URL like http://localhost:3000"
+    expected = "an http:// or https:// URL like http://localhost:3000"
     if text.strip() == BUILTIN:
         raise ConfigError("read-api", expected, text)
     try:

@@ -74,11 +74,11 @@ def test_help_documents_exit_codes() -> None:
         (["-vus", "0"], "--vus must be a positive integer, got '0'"),
         (["--duration", "forever"], "--duration must be a duration like"),
         (["-dispute-ratio", "2"], "--dispute-ratio must be a number from 0 to 1, got '2'"),
-        (["--target", "ftp://x"], "--target must be an http:// URL"),
+        (["--target", "ftp://x"], "--target must be an http:// or https:// URL"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--verify", "-5"], "--verify must be a whole number of 0 or more, got '-5'"),
         (["--verify-wait", "soon"], "--verify-wait must be a duration like 0, 5s or 1m"),
-        (["--read-api", "builtin"], "--read-api must be an http:// URL like"),
+        (["--read-api", "builtin"], "--read-api must be an http:// or https:// URL like"),
         # a flag without the flag it needs is refused, never silently ignored
         (["--signature-header", "X"], "--signature-header must be used with --sign stripe"),
         (["--verify-wait", "5s"], "--verify-wait must be used with --verify N, got '5s'"),

@@ -77,7 +77,7 @@ def test_defaults_are_the_plans() -> None:
         (
             "target",
             "localhost:3001",
-            "--target must be an http:// URL like "
+            "--target must be an http:// or https:// URL like "
             "http://localhost:3001, or builtin, got 'localhost:3001'",
         ),
         ("seed", "x1", "--seed must be an integer, got 'x1'"),
