@@ -276,3 +276,20 @@ def test_old_files_missing_a_key_are_not_warned_about(tmp_path: Path) -> None:
     no_config = summary_json(make_total(), 10.0, {})
     code, out = run_main(tmp_path, no_config, base)
     assert code == EXIT_OK and "warning" not in out
+
+
+def test_a_stages_run_is_described_by_its_stages_not_zero_vus() -> None:
+    """It read ``BASE closed, 0 VUs`` and ``BASE --duration 6s`` for a run given
+    only ``--stages 3s:10,3s:0`` (its VUs are 0, its duration the stages' sum)."""
+    staged = make_doc(make_total(), vus=0, stages="3s:10,3s:0", duration=6.0)
+    steady = make_doc(make_total(), vus=10, duration=30.0)
+    warned = compare(staged, steady).warnings
+    sides = [w.split(": ")[2] for w in warned]
+    assert sides == [  # both closed: the --stages line says how, not "closed, 0 VUs"
+        "BASE --stages 3s:10,3s:0; NEW no --stages",
+        "BASE duration 6s; NEW duration 30s",
+    ], sides
+    opened = make_doc(make_total(), rate=5.0, stages="3s:10", duration=3.0)
+    assert compare(opened, steady).warnings[0].split(": ")[2] == (
+        "BASE open, rate by --stages; NEW closed, 10 VUs"
+    )

@@ -192,6 +192,8 @@ def _asked_rate(doc: Mapping[str, Any]) -> float | None:
 
 def _model(rate: float, config: Mapping[str, Any]) -> str | None:
     """``closed, 10 VUs`` or ``open, --rate 500/s``; None when the VUs are unknown."""
+    if config.get("stages"):  # the stages set the VUs or the rate (the --stages line differs)
+        return "open, rate by --stages" if rate else "closed, VUs by --stages"
     if rate:
         return f"open, --rate {rate:g}/s"
     vus = config.get("vus")
@@ -206,9 +208,14 @@ def load_model_warnings(base_doc: Mapping[str, Any], new_doc: Mapping[str, Any])
     br, nr = _asked_rate(base_doc), _asked_rate(new_doc)
     if br is not None and nr is not None:
         bm, nm = _model(br, bc), _model(nr, nc)
-        if bm is not None and nm is not None and bm != nm:
+        staged = bool(bc.get("stages") or nc.get("stages"))
+        # both closed (or both open) with stages on a side: the --stages line says how
+        same_kind = bm is not None and nm is not None and bm.split(",")[0] == nm.split(",")[0]
+        if bm is not None and nm is not None and bm != nm and not (staged and same_kind):
             pairs.append((bm, nm))
     for key, flag in _MODEL_FLAGS:
+        if key == "duration" and (bc.get("stages") or nc.get("stages")):
+            flag = "duration"  # the stages' sum, not a --duration anybody gave
         if key in bc and key in nc and bc[key] != nc[key]:
             pairs.append((_setting(flag, bc[key]), _setting(flag, nc[key])))
     return [
