@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.metrics.stats import Snapshot
+from engine.metrics.stats import ORDERS, Snapshot, Stats
 from engine.outputs.summary import result_json
 from engine.run.runner import Phase, Runner
 from tests.helpers import free_port, target_process
@@ -127,3 +127,19 @@ def test_version() -> None:
     res = run("--version")
     assert res.returncode == 0
     assert res.stdout.strip() == f"webhookload-tui {version('webhookload')}"
+
+
+def test_a_later_shards_last_delta_does_not_hide_verifying() -> None:
+    """With --workers, one shard may say it verifies before another's last delta
+    arrives: the live line went back to the frozen progress for the whole wait."""
+    term = io.StringIO()
+    line = ProgressLine(term, 3.0, True)
+    first = Stats()
+    first.record_response(ORDERS, 202, 1000)
+    line.on_snapshot(first.take(3.0))
+    line.on_phase(Phase("verifying", 5, 2.0))
+    late = Stats()
+    late.record_response(ORDERS, 202, 1000)
+    line.on_snapshot(late.take(3.0))
+    assert term.getvalue().endswith("\r\x1b[Kverifying 5 orders… (up to 2s)")
+    assert line.window.last(10.0).total == 2  # the delta still counts

@@ -56,9 +56,13 @@ class ProgressLine:
         self.config = config  # with --stages: the current stage and target are shown
         self.window = SnapshotWindow(keep_s=PLAIN_EVERY_S)
         self._next_plain = PLAIN_EVERY_S
+        self._verifying = False
 
     def on_snapshot(self, delta: Snapshot) -> None:
         self.window.add(delta)
+        if self.live and self._verifying:
+            # a later shard's last delta: the line keeps saying what the run does now
+            return
         if self.live:
             self._write_live(self.render())
         elif delta.end >= self._next_plain:
@@ -72,6 +76,7 @@ class ProgressLine:
         """Say what the run does after the load (else the line freezes at its end)."""
         if phase.name != "verifying":
             return
+        self._verifying = True
         text = (
             f"verifying {phase.orders} orders… (up to {format_duration(phase.wait_s)})"
             if phase.wait_s
