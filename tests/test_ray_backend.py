@@ -16,6 +16,7 @@ from engine.config import ConfigError, build_config
 from engine.errors import EXIT_FAILED
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
+from engine.shards import ray_backend
 from engine.shards.ray_backend import RayCoordinator, RayJoinError, ray_session
 from engine.shards.runners import make_runner
 from tests.helpers import get_json, target_process
@@ -117,6 +118,8 @@ def test_a_cluster_it_cannot_join_is_one_line_not_a_traceback(
 
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refused)
+    # the address is never reached: no TCP probe of it (tests stay on 127.0.0.1)
+    monkeypatch.setattr(ray_backend, "probe_head", lambda address: None)
     with pytest.raises(RayJoinError) as err, ray_session("10.0.0.5:6379", 2):
         pytest.fail("joined a cluster that refused")
     text = str(err.value)

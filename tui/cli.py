@@ -43,6 +43,7 @@ from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
 from tui.checks import check_partners  # noqa: E402
+from tui.foreground import BACKGROUND, in_background  # noqa: E402
 from tui.hangup import defer_signals  # noqa: E402
 
 EPILOG = """\
@@ -374,6 +375,9 @@ def _main(argv: list[str] | None = None) -> int:
         from tui.headless import run_headless
 
         return run_headless(config, json_path=ns.json, outputs=output_options(ns))
+    if in_background():  # Textual would be stopped there (SIGTTOU): tui/foreground.py
+        print(f"webhookload-tui: {BACKGROUND}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
     from tui.launch import run_app
 
     if signal.getsignal(signal.SIGINT) is _interrupted_early:

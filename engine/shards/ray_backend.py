@@ -75,6 +75,44 @@ class RayJoinError(WebhookloadError):
     shard ran); ``str()`` is one line."""
 
 
+JOIN_PROBE_S = 5.0
+"""How long the TCP probe of a head's address may take: Ray's own ``ray.init``
+against an address where nothing listens retried "Failed to connect to GCS"
+for minutes, deaf to Ctrl+C (it blocks in C++); a head answers in ms."""
+
+
+def head_address(address: str) -> tuple[str, int] | None:
+    """The ``(host, port)`` that ``ray.init(address)`` will connect to, or None
+    when Ray finds it itself (``auto`` with no ``RAY_ADDRESS``: the cluster
+    this machine belongs to)."""
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS", "").strip()
+    address = address.removeprefix("ray://")
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def probe_head(address: str, limit_s: float = JOIN_PROBE_S) -> None:
+    """Open (and close) one TCP connection to the head, or raise RayJoinError."""
+    head = head_address(address)
+    if head is None:
+        return
+    where = address if address != "auto" else f"auto (RAY_ADDRESS={os.environ['RAY_ADDRESS']})"
+    try:
+        socket.create_connection(head, timeout=limit_s).close()
+    except TimeoutError:
+        reason = f"no answer within {limit_s:g}s"
+    except OSError as exc:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    else:
+        return
+    raise RayJoinError(
+        f"--ray-address {where}: nothing answers there ({reason}); {JOIN_HINT}"
+    ) from None
+
+
 class RayShardError(WorkerError):
     """A Ray actor died or failed; ``str()`` says how. A :class:`WorkerError`, so
     the coordinator reports it as a lost shard (exit 6, with what the others
@@ -241,6 +279,7 @@ def ray_session(address: str, workers: int) -> Iterator[None]:
         yield
         return
     if address:
+        probe_head(address)  # before ray.init, which retries for minutes (JOIN_PROBE_S)
         try:
             ray.init(address=address, log_to_driver=False, logging_level=RAY_LOGGING_LEVEL)
         except ConnectionError as exc:  # one line, not Ray's traceback
