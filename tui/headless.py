@@ -12,7 +12,7 @@ import math
 import os
 import signal
 import sys
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from engine.config import BUILTIN, RunConfig
 from engine.domain.durations import format_duration
@@ -30,7 +30,7 @@ from engine.metrics.window import SnapshotWindow
 from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json, result_lines
-from engine.outputs.thresholds import AbortGuard, parse_thresholds
+from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
 from engine.run.runner import Phase, RunResult
@@ -282,24 +282,41 @@ def _run(
         result = run_main(main)
     except WebhookloadError as exc:
         progress.clear()
-        if isinstance(exc, ShardLost) and exc.partial is not None:
-            print("\n".join(result_lines(exc.partial, guard.abort)), flush=True)
+        partial = exc.partial if isinstance(exc, ShardLost) else None
+        if partial is not None:
+            print("\n".join(result_lines(partial, guard.abort)), flush=True)
         print(f"webhookload-tui: {exc}", file=sys.stderr)
+        if partial is not None:  # CI still gets what was measured, and why it ended
+            lost = {"stopped_by": "shard_lost", "error": str(exc)}
+            _write_outputs(partial, guard.abort, json_path, extras, exc.exit_code, lost)
         return signal_code(exc.exit_code)
     progress.clear()
     print("\n".join(result_lines(result, guard.abort)), flush=True)
     code = signal_code(exit_code_for(result, guard.abort))
     if code == EXIT_TERMINATED:
         print(terminated_line(signal.SIGTERM), flush=True)
+    return _write_outputs(result, guard.abort, json_path, extras, code)
+
+
+def _write_outputs(
+    result: RunResult,
+    abort: Abort | None,
+    json_path: str | None,
+    extras: RunOutputs,
+    code: int,
+    extra_json: dict[str, Any] | None = None,
+) -> int:
+    """``--json`` (``extra_json`` over the summary's keys), the timeline and the
+    report; the exit code: the run's ``code``, unless one could not be written."""
     if json_path is not None:
         try:
-            write_json(json_path, result_json(result, guard.abort))
+            write_json(json_path, {**result_json(result, abort), **(extra_json or {})})
         except WebhookloadError as exc:
             print(f"webhookload-tui: {exc}", file=sys.stderr)
             return exc.exit_code
         print(f"JSON summary written to {json_path}", file=sys.stderr)
     try:
-        for line in extras.finish(result, guard.abort):
+        for line in extras.finish(result, abort):
             print(line, file=sys.stderr)
     except OSError as exc:  # checked before the run, so rare: the disk filled up
         print(f"webhookload-tui: cannot write the report: {exc}", file=sys.stderr)
