@@ -60,9 +60,9 @@ exit codes:
   6    a shard died mid-run, or was not ready in time (--workers, --backend ray): named
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
-  143  terminated (SIGTERM, e.g. CI cancelling, timeout, docker stop: as Ctrl+C, in --no-ui)
+  143  terminated (SIGTERM: CI cancelling, timeout, docker stop; --no-ui stops as on Ctrl+C)
 
-When several apply: 130 or 143, then 99, then 5, then 4.
+When several apply: 130, then 99, then 5, then 4. (143 ranks as 130.)
 
 Compare two --json summaries (a gate between two builds of the service):
   webhookload-tui compare BASE.json NEW.json [--max-regression 10%]
