@@ -8,7 +8,7 @@ each keeping an ``except`` ladder of its own. A finished run's exit code is
 judged from its result (:func:`engine.outputs.verdict.exit_code_for`).
 
 When several apply to a finished run, the first of: interrupted (130; the
-user chose to end it), a ``--threshold`` failed (99, k6's code, which CI
+user chose to end it; 143 when SIGTERM did), a ``--threshold`` failed (99, k6's code, which CI
 scripts already know; also when ``--abort-on-fail`` ended the run, which is
 the thresholds' verdict, not an interrupt), no request succeeded (5; nothing
 else about the run means much then), ``--verify`` found sampled orders or
@@ -31,6 +31,9 @@ EXIT_THRESHOLDS = 99
 EXIT_REGRESSION = EXIT_THRESHOLDS
 """``compare --max-regression``: the same gate code as a failed threshold."""
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM: ``--no-ui`` stopped by SIGTERM (``kill``, ``timeout``, ``docker stop``)
+as Ctrl+C stops it (summary and outputs kept); ranks with 130."""
 
 
 class WebhookloadError(Exception):

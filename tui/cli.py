@@ -11,15 +11,18 @@ import signal
 import sys
 
 INTERRUPTED = "webhookload-tui: interrupted (nothing was measured yet)"
+TERMINATED = "webhookload-tui: terminated (nothing was measured yet)"
 
 
 def _interrupted_early(signum: int, frame: FrameType | None) -> NoReturn:
     """Ctrl+C before a run handles it itself (the imports, the checks): one line
     and exit 130, not a KeyboardInterrupt traceback from wherever it landed.
     ``os._exit``: nothing is started yet, and an exception raised inside a C
-    extension's import crashed the interpreter (SIGSEGV)."""
-    os.write(2, (INTERRUPTED + "\n").encode())
-    os._exit(130)
+    extension's import crashed the interpreter (SIGSEGV). SIGTERM likewise
+    (exit 143), rather than a silent death with no line at all."""
+    text = TERMINATED if signum == signal.SIGTERM else INTERRUPTED
+    os.write(2, (text + "\n").encode())
+    os._exit(128 + signum)
 
 
 if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
@@ -28,6 +31,7 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
     # weakref callback is "ignored", and the Ctrl+C was lost. Only when running
     # as the program, never in a process that merely imports this module.
     signal.signal(signal.SIGINT, _interrupted_early)
+    signal.signal(signal.SIGTERM, _interrupted_early)
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
@@ -57,8 +61,9 @@ exit codes:
   6    a shard died mid-run, or was not ready in time (--workers, --backend ray): named
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
+  143  terminated (SIGTERM: CI cancelling, timeout, docker stop; --no-ui stops as on Ctrl+C)
 
-When several apply: 130, then 99, then 5, then 4.
+When several apply: 130, then 99, then 5, then 4. (143 ranks as 130.)
 
 Compare two --json summaries (a gate between two builds of the service):
   webhookload-tui compare BASE.json NEW.json [--max-regression 10%]

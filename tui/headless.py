@@ -12,7 +12,7 @@ import math
 import os
 import signal
 import sys
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from engine.config import BUILTIN, RunConfig
 from engine.domain.durations import format_duration
@@ -20,6 +20,7 @@ from engine.domain.stages import parse_stages, target_at
 from engine.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     WebhookloadError,
 )
@@ -29,7 +30,7 @@ from engine.metrics.window import SnapshotWindow
 from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs
 from engine.outputs.jsonfile import check_json_path, write_json
 from engine.outputs.summary import result_json, result_lines
-from engine.outputs.thresholds import AbortGuard, parse_thresholds
+from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
 from engine.run.loop import run_main
 from engine.run.runner import Phase, RunResult
@@ -118,19 +119,36 @@ INTERRUPTED_AGAIN = (
     "interrupted again: exiting without waiting for the run to end"
     " (the summary above is what was measured until now)"
 )
+STOP_SIGNALS = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
+"""What stops a run as Ctrl+C does, and the exit code each ends it with: CI
+cancelling a job, ``timeout``, ``docker stop`` and ``kill`` send SIGTERM, and
+then the summary and ``--json`` are what a pipeline needs most."""
 
 
-def exit_interrupted_again(progress: ProgressLine, config: RunConfig, target_url: str) -> NoReturn:
-    """A second Ctrl+C: the first one's stop is taking too long (thousands of
-    requests to cancel, a shard slow to answer). Exit at once (130), but end the
-    progress line, print what was measured so far and say what happened, rather
-    than leave the cursor mid-line with no word."""
+def terminated_line(signum: signal.Signals) -> str:
+    """The summary's last word when SIGTERM, not Ctrl+C, stopped the run."""
+    return f"Terminated by {signum.name} (exit {STOP_SIGNALS[signum]})"
+
+
+def exit_interrupted_again(
+    progress: ProgressLine,
+    config: RunConfig,
+    target_url: str,
+    first: signal.Signals = signal.SIGINT,
+) -> NoReturn:
+    """A second Ctrl+C (or SIGTERM): the first one's stop is taking too long
+    (thousands of requests to cancel, a shard slow to answer). Exit at once
+    (with the first signal's code), but end the progress line, print what was
+    measured so far and say what happened, rather than leave the cursor
+    mid-line with no word."""
     progress.clear()
     total = progress.window.total
     partial = RunResult(config, target_url or config.target, total, total.end, stopped=True)
     print("\n".join(result_lines(partial)), flush=True)
+    if first != signal.SIGINT:
+        print(terminated_line(first), flush=True)
     print(f"webhookload-tui: {INTERRUPTED_AGAIN}", file=sys.stderr, flush=True)
-    os._exit(EXIT_INTERRUPTED)
+    os._exit(STOP_SIGNALS[first])
 
 
 class Banner:
@@ -213,7 +231,8 @@ def run_headless(
         return exc.exit_code
     try:
         code = _run(config, json_path, extras, metrics)
-        if metrics is not None and (linger := options.linger_s) > 0 and code != EXIT_INTERRUPTED:
+        stopped = code in STOP_SIGNALS.values()
+        if metrics is not None and (linger := options.linger_s) > 0 and not stopped:
             print(
                 f"Serving the final metrics at {metrics.url} for {format_duration(linger)}"
                 " (Ctrl+C ends it)",
@@ -245,39 +264,64 @@ def _run(
     if config.target != BUILTIN:
         banner.show()
 
-    async def main() -> RunResult:
-        interrupts = 0
+    stopped_by: list[signal.Signals] = []  # the signals that came, first first
 
-        def on_sigint() -> None:
-            nonlocal interrupts
-            interrupts += 1
-            if interrupts > 1:
-                exit_interrupted_again(progress, runner.config, banner.target_url)
+    async def main() -> RunResult:
+        def on_signal(signum: signal.Signals) -> None:
+            if stopped_by:
+                exit_interrupted_again(progress, runner.config, banner.target_url, stopped_by[0])
+            stopped_by.append(signum)
             runner.stop()
 
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_sigint)
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, on_signal, signum)
         return await runner.run()
+
+    def signal_code(code: int) -> int:
+        """A stop by SIGTERM ends with its own code where Ctrl+C's would be 130."""
+        terminated = stopped_by[:1] == [signal.SIGTERM]
+        return EXIT_TERMINATED if terminated and code == EXIT_INTERRUPTED else code
 
     try:
         result = run_main(main)
     except WebhookloadError as exc:
         progress.clear()
-        if isinstance(exc, ShardLost) and exc.partial is not None:
-            print("\n".join(result_lines(exc.partial, guard.abort)), flush=True)
+        partial = exc.partial if isinstance(exc, ShardLost) else None
+        if partial is not None:
+            print("\n".join(result_lines(partial, guard.abort)), flush=True)
         print(f"webhookload-tui: {exc}", file=sys.stderr)
-        return exc.exit_code
+        if partial is not None:  # CI still gets what was measured, and why it ended
+            lost = {"stopped_by": "shard_lost", "error": str(exc)}
+            _write_outputs(partial, guard.abort, json_path, extras, exc.exit_code, lost)
+        return signal_code(exc.exit_code)
     progress.clear()
     print("\n".join(result_lines(result, guard.abort)), flush=True)
+    code = signal_code(exit_code_for(result, guard.abort))
+    if code == EXIT_TERMINATED:
+        print(terminated_line(signal.SIGTERM), flush=True)
+    return _write_outputs(result, guard.abort, json_path, extras, code)
+
+
+def _write_outputs(
+    result: RunResult,
+    abort: Abort | None,
+    json_path: str | None,
+    extras: RunOutputs,
+    code: int,
+    extra_json: dict[str, Any] | None = None,
+) -> int:
+    """``--json`` (``extra_json`` over the summary's keys), the timeline and the
+    report; the exit code: the run's ``code``, unless one could not be written."""
     if json_path is not None:
         try:
-            write_json(json_path, result_json(result, guard.abort))
+            write_json(json_path, {**result_json(result, abort), **(extra_json or {})})
         except WebhookloadError as exc:
             print(f"webhookload-tui: {exc}", file=sys.stderr)
             return exc.exit_code
         print(f"JSON summary written to {json_path}", file=sys.stderr)
-    code = exit_code_for(result, guard.abort)
     try:
-        for line in extras.finish(result, guard.abort):
+        for line in extras.finish(result, abort):
             print(line, file=sys.stderr)
     except OSError as exc:  # checked before the run, so rare: the disk filled up
         print(f"webhookload-tui: cannot write the report: {exc}", file=sys.stderr)
