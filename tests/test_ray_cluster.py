@@ -86,22 +86,32 @@ def env_without_ray_address() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
 
 
+RAY_CLIENT_FLAKE = "Starting Ray client server failed"
+"""Ray's proxy, now and then on this machine (1 run in ~5 here, once in CI-like
+fresh clones), fails to start the per-driver Ray Client server it spawns for a
+new ``ray://`` connection, before any shard exists. It is Ray's, not ours: such
+a run is tried once more; any other failure fails the test at once."""
+
+
 def run_cli(url: str, json_path: Path, address: str, env: dict[str, str]) -> dict[str, Any]:
     """``--backend ray --workers 2`` as a user runs it (``address`` "": no
     ``--ray-address``); its JSON document."""
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", url),
-            *("--backend", "ray", "--workers", "2"),
-            *(("--ray-address", address) if address else ()),
-            *("--vus", "4", "--duration", "2s", "--think", "0", "--dispute-ratio", "0.5"),
-            *("--json", str(json_path)),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    for attempt in (1, 2):
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-m", "tui.cli", "--no-ui", "--target", url),
+                *("--backend", "ray", "--workers", "2"),
+                *(("--ray-address", address) if address else ()),
+                *("--vus", "4", "--duration", "2s", "--think", "0", "--dispute-ratio", "0.5"),
+                *("--json", str(json_path)),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        if proc.returncode == 0 or RAY_CLIENT_FLAKE not in proc.stderr or attempt == 2:
+            break
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc: dict[str, Any] = json.loads(json_path.read_text())
     return doc
