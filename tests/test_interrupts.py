@@ -20,6 +20,18 @@ from tui.app import WebhookLoadApp
 CMD = [sys.executable, "-m", "tui.cli"]
 
 
+def headless(*args: str) -> subprocess.Popen[str]:
+    """``webhookload-tui --no-ui ARGS`` with its output piped as text (signal it,
+    then ``communicate``): the start of every signal test of a headless run."""
+    return subprocess.Popen(
+        [*CMD, "--no-ui", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path, workers: str) -> None:
     """The load ran its full time: not "Stopped early", and no silent lack of a
@@ -27,18 +39,10 @@ def test_ctrl_c_during_verify_says_the_check_was_interrupted(tmp_path: Path, wor
     event, so --verify waits its whole --verify-wait unless interrupted."""
     out = tmp_path / "v.json"
     with target_process("--mode", "queue", "--lag", "20ms") as url:
-        proc = subprocess.Popen(
-            [
-                *CMD,
-                "--no-ui",
-                *("--target", url, "--contract", "plan", "--duration", "500ms"),
-                *("--verify", "5", "--verify-wait", "60s", "--json", str(out)),
-                *("--workers", workers),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = headless(
+            *("--target", url, "--contract", "plan", "--duration", "500ms"),
+            *("--verify", "5", "--verify-wait", "60s", "--json", str(out)),
+            *("--workers", workers),
         )
         assert proc.stderr is not None
         seen = []

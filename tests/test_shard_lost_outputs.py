@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 from tests.helpers import get_json, target_process
-from tests.test_interrupts import CMD, _wait_for
+from tests.test_interrupts import _wait_for, headless
 
 VUS = 2
 
@@ -40,17 +39,9 @@ def test_a_killed_shard_still_writes_the_json_and_report_of_the_partial_run(
     other shard is stopped and still counted, as the summary shows."""
     out, report = tmp_path / "lost.json", tmp_path / "lost.html"
     with target_process() as url:
-        proc = subprocess.Popen(
-            [
-                *CMD,
-                "--no-ui",
-                *("--target", url, "--vus", str(VUS), "--duration", "60s", "--workers", "2"),
-                *("--json", str(out), "--report", str(report)),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = headless(
+            *("--target", url, "--vus", str(VUS), "--duration", "60s", "--workers", "2"),
+            *("--json", str(out), "--report", str(report)),
         )
         try:
             shards: list[int] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import get_json, target_process
-from tests.test_interrupts import CMD, _mapped, _wait_for
+from tests.test_interrupts import CMD, _mapped, _wait_for, headless
 
 VUS = 2
 
@@ -30,17 +30,9 @@ def test_sigterm_mid_run_prints_the_summary_writes_the_json_and_exits_143(
     answer (each sends its next request only then), so the run counted one."""
     out = tmp_path / "s.json"
     with target_process() as url:
-        proc = subprocess.Popen(
-            [
-                *CMD,
-                "--no-ui",
-                *("--target", url, "--vus", str(VUS), "--duration", "60s"),
-                *("--workers", workers, "--json", str(out)),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = headless(
+            *("--target", url, "--vus", str(VUS), "--duration", "60s"),
+            *("--workers", workers, "--json", str(out)),
         )
         try:
             _wait_for(lambda: _received(url) > 5 * VUS, proc)
@@ -66,18 +58,10 @@ def test_sigterm_during_verify_says_the_check_was_interrupted(tmp_path: Path, wo
     full time; queue mode with the plan's field names never applies an event."""
     out = tmp_path / "v.json"
     with target_process("--mode", "queue", "--lag", "20ms") as url:
-        proc = subprocess.Popen(
-            [
-                *CMD,
-                "--no-ui",
-                *("--target", url, "--contract", "plan", "--duration", "500ms"),
-                *("--verify", "5", "--verify-wait", "60s", "--json", str(out)),
-                *("--workers", workers),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = headless(
+            *("--target", url, "--contract", "plan", "--duration", "500ms"),
+            *("--verify", "5", "--verify-wait", "60s", "--json", str(out)),
+            *("--workers", workers),
         )
         assert proc.stderr is not None
         seen = []
