@@ -129,7 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = p.add_argument
-    add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
+    add(
+        "--target",
+        help="ingest service base URL, or 'builtin' (default "
+        f"{d.target}); a path prefix (http://host/hooks) and a query "
+        "(?token=abc) are kept: the query goes after each endpoint's path",
+    )
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
     add(
         "--rate",
@@ -193,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-api",
         dest="read_api",
         metavar="URL",
-        help="read API base URL for --verify and --read-ratio (default: the target); "
-        "--api and -api are aliases",
+        help="read API base URL for --verify and --read-ratio (default: the target; "
+        "a path prefix and a query are kept as for --target); --api and -api are aliases",
     )
     add(
         "--read-mix",
