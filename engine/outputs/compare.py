@@ -86,7 +86,7 @@ class Line:
             return 0.0
         if self.higher_is_better:
             return 100.0 * (b - n) / b if n < b else 0.0
-        if self.unit == "%" and n - b < ERROR_FLOOR_PP or n <= b:
+        if (self.unit == "%" and n - b < ERROR_FLOOR_PP) or n <= b:
             return 0.0
         return 100.0 * (n - b) / b if b > 0 else float("inf")
 
