@@ -37,6 +37,7 @@ from typing import Any, NoReturn, TextIO
 from engine.errors import EXIT_OK as EXIT_OK
 from engine.errors import EXIT_REGRESSION as EXIT_REGRESSION  # 99, as a failed --threshold
 from engine.errors import EXIT_USAGE as EXIT_USAGE
+from engine.outputs.settings import format_setting
 
 ERROR_FLOOR_PP = 0.1
 WORST_SHOWN = 3  # the verdict names this many of the worst changes
@@ -216,7 +217,8 @@ def compare(
     bc, nc = base_doc.get("config") or {}, new_doc.get("config") or {}
     for key in _SETTINGS:
         if key in bc and key in nc and bc[key] != nc[key]:
-            notes.append(f"note: settings differ: {key} {bc[key]} -> {nc[key]}")
+            was, now = format_setting(bc[key]), format_setting(nc[key])
+            notes.append(f"note: settings differ: {key} {was} -> {now}")
     return Comparison(lines, max_regression, notes, load_model_warnings(base_doc, new_doc))
 
 
