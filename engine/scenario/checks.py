@@ -200,7 +200,9 @@ def _check_slots(
         caps = [c for st in f.states.values() if st.api for c in spec.api[st.api].capture]
         return [k for k, _, _ in flow_vars[flow_name]] + caps
 
-    def ok(slot: Slot, path: Path, have: list[str]) -> None:
+    def ok(slot: Slot, path: Path, have: list[str], where: str = "") -> None:
+        if where and slot.kind in ("event_id", "word", "state"):
+            raise Problem(path, f"{slot} has no value in {where}")
         if slot.kind == "vars" and slot.name not in have:
             raise Problem(path, unknown(f"variable of flow {fname!r}", slot.name, have))
         if slot.kind == "parent":
@@ -214,21 +216,20 @@ def _check_slots(
 
     for i, (_, node, path) in enumerate(flow_vars[fname]):
         for slot, at in walk_slots(node, path):
-            ok(slot, at, mine[:i])
-    uses: list[tuple[Node, Path]] = []
+            ok(slot, at, mine[:i], "a flow's vars (drawn when the flow starts)")
+    uses: list[tuple[Node, Path, str]] = []
     for st in flow.states.values():
-        uses += [(templates[b], ("templates", b)) for b in st.body or ()]
+        uses += [(templates[b], ("templates", b), "") for b in st.body or ()]
         if st.api is not None:
             api = spec.api[st.api]
-            uses.append((parse_value(api.url, ("api", st.api, "url")), ("api", st.api, "url")))
-            uses += [(templates[b], ("templates", b)) for b in api.body or ()]
+            up: Path = ("api", st.api, "url")
+            uses.append((parse_value(api.url, up), up, "an API step's url"))
+            uses += [(templates[b], ("templates", b), "an API step's body") for b in api.body or ()]
     if flow.read is not None:
         rp: Path = (*base, "read")
-        uses.append((parse_value(flow.read.url, (*rp, "url")), (*rp, "url")))
-        uses += [
-            (parse_value(v, (*rp, "match", k)), (*rp, "match", k))
-            for k, v in flow.read.match.items()
-        ]
-    for node, path in uses:
+        uses.append((parse_value(flow.read.url, (*rp, "url")), (*rp, "url"), "a read-back"))
+        for k, v in flow.read.match.items():
+            uses.append((parse_value(v, (*rp, "match", k)), (*rp, "match", k), "a read-back"))
+    for node, path, where in uses:
         for slot, at in walk_slots(node, path):
-            ok(slot, at, known)
+            ok(slot, at, known, where)
