@@ -204,14 +204,14 @@ def _check_slots(
         if where and slot.kind in ("event_id", "word", "state"):
             raise Problem(path, f"{slot} has no value in {where}")
         if slot.kind == "vars" and slot.name not in have:
-            raise Problem(path, unknown(f"variable of flow {fname!r}", slot.name, have))
+            raise Problem(path, unknown("variable", slot.name, have, f"in flow {fname!r}"))
         if slot.kind == "parent":
             if not parents[fname]:
                 raise Problem(path, f"{slot} in flow {fname!r}, which no flow starts as a child")
             for p in parents[fname]:
                 if slot.name not in (theirs := names_of(p)):
                     raise Problem(
-                        path, unknown(f"variable of parent flow {p!r}", slot.name, theirs)
+                        path, unknown("variable", slot.name, theirs, f"in parent flow {p!r}")
                     )
 
     for i, (_, node, path) in enumerate(flow_vars[fname]):

@@ -32,6 +32,8 @@ def key_lines(text: str) -> dict[Path, int]:
     for no, line in enumerate(text.splitlines(), 1):
         if m := _HEADER.match(line):
             path: Path = _split(m.group(2))
+            for end in range(1, len(path)):  # [a.b.c] is where a.b is first seen too
+                lines.setdefault(path[:end], no)
             if m.group(1) == "[[":
                 arrays[path] = arrays.get(path, -1) + 1
                 lines.setdefault(path, no)

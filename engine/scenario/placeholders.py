@@ -7,6 +7,7 @@ something that exists. ``{{`` and ``}}`` are literal braces.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -51,7 +52,9 @@ def parse_slot(inner: str) -> Slot:
         return Slot(m.group(1), m.group(2))
     if m := _CLOCK.match(inner):
         return Slot(m.group(1), offset=parse_offset(m.group(2) or ""))
-    raise ValueError(f"unknown placeholder {{{inner}}}")
+    close = difflib.get_close_matches(inner, [*SIMPLE, *CLOCKS], n=1, cutoff=0.6)
+    hint = f" (did you mean {{{close[0]}}}?)" if close else f" (expected one of {', '.join(ALL)})"
+    raise ValueError(f"unknown placeholder {{{inner}}}{hint}")
 
 
 def parse_text(text: str) -> tuple[Part, ...]:

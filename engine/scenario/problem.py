@@ -40,7 +40,7 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def unknown(kind: str, word: str, options: Iterable[str]) -> str:
+def unknown(kind: str, word: str, options: Iterable[str], where: str = "") -> str:
     """``unknown state 'sucess' (did you mean 'success'?)``; with no close one,
     the names there are (a few), so the user sees what is allowed."""
     options = list(options)
@@ -50,4 +50,4 @@ def unknown(kind: str, word: str, options: Iterable[str]) -> str:
         hint = f" (expected one of {shown})"
     elif not options:
         hint = f" (there are no {kind}s)"
-    return f"unknown {kind} {word!r}{hint}"
+    return f"unknown {kind} {word!r}{where and ' ' + where}{hint}"
