@@ -200,3 +200,32 @@ def test_pick_with_equal_weights_draws_as_the_journeys_do(n: int) -> None:
     a, b = random.Random(4), random.Random(4)
     for _ in range(200):
         assert pick(a, items, (1.0,) * n) == items[int(b.random() * n)]
+
+
+def test_ingest_shape_is_todays() -> None:
+    """What engine/domain/shape.py's INGEST_SHAPE.as_json() is (the names
+    helper's; INTERFACES §1 with its CHANGED line): the built-in file must
+    compile to it, so every output of an ingest run keeps its names."""
+    from engine.scenario.loader import load_scenario
+
+    order = {
+        "name": "order",
+        "label": "Orders",
+        "states": ["created", "updated", "success", "failed"],
+        "terminals": ["success", "failed"],
+        "outcome_labels": {},
+    }
+    dispute = {
+        "name": "dispute",
+        "label": "Disputes",
+        "states": ["opened", "updated", "won", "lost"],
+        "terminals": ["won", "lost"],
+        "outcome_labels": {"started": "opened"},
+    }
+    for name in ("ingest", "plan"):
+        assert compile_scenario(load_scenario(name)).shape_json() == {
+            "scenario": name,
+            "endpoints": ["orders", "disputes", "reads"],
+            "aliases": {"chargebacks": "disputes"},
+            "flows": [order, dispute],
+        }

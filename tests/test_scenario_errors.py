@@ -138,6 +138,11 @@ CASES = [
         "8: flows.order.root: input should be greater than 0, got 0.0",
     ),
     (
+        "root = 1.0",
+        'root = 1.0\noutcome_labels = { sucess = "ok" }',
+        "9: flows.order.outcome_labels.sucess: unknown outcome 'sucess' (did you mean 'success'?)",
+    ),
+    (
         "[flows.order]",
         "[flows.Order-1]\n[flows.order]",
         "7: flows.Order-1: 'Order-1' is not a name: use letters, digits and _ (no digit first)",

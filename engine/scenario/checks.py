@@ -23,6 +23,9 @@ from engine.scenario.problem import Path, Problem, unknown
 from engine.scenario.templates import Node, Obj, parse_value, walk_slots
 
 Vars = tuple[tuple[str, Node, Path], ...]
+COUNTERS = ("started", "aborted", "unfinished")
+"""A flow's counters besides its terminal states (INTERFACES §3), which
+``outcome_labels`` may rename too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ def check(spec: ScenarioFile) -> Parsed:
     for name, api in spec.api.items():
         for body in api.body or ():
             _known("template", body, templates, ("api", name, "body"))
+    _check_aliases(spec)
     parents = _flow_tree(spec)
     flow_vars: dict[str, Vars] = {}
     for fname, flow in spec.flows.items():
@@ -90,20 +94,28 @@ def _check_names(spec: ScenarioFile, fname: str, flow: Flow, templates: Mapping[
             _known("state", nxt, states, (*sp, "next"))
         if sum(st.next.values()) <= 0 < len(st.next):
             raise Problem((*sp, "next"), "the transitions' weights add up to 0")
-        if st.outcome is not None and not st.terminal:
-            raise Problem(
-                (*sp, "outcome"), f"only a terminal state has an outcome ({sname!r} has next)"
-            )
         for i, child in enumerate(st.children):
             cp: Path = (*sp, "children", i)
             _known("flow", child.flow, spec.flows, (*cp, "flow"))
             param = child.probability.param
             if param is not None and param not in spec.params and child.probability.default is None:
                 raise Problem((*cp, "probability", "param"), unknown("param", param, spec.params))
+    terminals = [s for s, st in flow.states.items() if st.terminal]
+    for s in flow.outcome_labels:
+        _known("outcome", s, [*terminals, *COUNTERS], (*base, "outcome_labels", s))
     if flow.read is not None:
-        terminals = [s for s, st in flow.states.items() if st.terminal]
         for s in flow.read.expect:
             _known("terminal state", s, terminals, (*base, "read", "expect", s))
+
+
+def _check_aliases(spec: ScenarioFile) -> None:
+    """A webhook's other names must not be another endpoint's name or alias."""
+    taken = {*spec.webhooks, *spec.api, "reads"}
+    for name, hook in spec.webhooks.items():
+        for alias in hook.aliases:
+            if alias in taken:
+                raise Problem(("webhooks", name, "aliases"), f"{alias!r} already names an endpoint")
+            taken.add(alias)
 
 
 def _reach(flow: Flow) -> dict[str, set[str]]:

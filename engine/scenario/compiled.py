@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.domain.contracts import Event
 from engine.scenario.expect import Table
@@ -71,7 +72,6 @@ class CompiledState:
     weights: tuple[float, ...]
     max_repeats: int | None  # None: unbounded (the checks proved it is on no loop)
     children: tuple[tuple[int, float], ...]  # flow index, probability
-    outcome: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ class CompiledFlow:
     initial_weights: tuple[float, ...]
     start: Callable[[Vars | None, random.Random], Vars]
     read: CompiledRead | None
+    outcome_labels: Mapping[str, str]
 
     def state(self, name: str) -> CompiledState:
         return next(s for s in self.states if s.name == name)
@@ -103,6 +104,31 @@ class CompiledScenario:
 
     def flow(self, name: str) -> CompiledFlow:
         return next(f for f in self.flows if f.name == name)
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The stats' endpoint names (INTERFACES §1): webhooks, API steps, ``reads``."""
+        return (*(w.name for w in self.webhooks), *self.api, "reads")
+
+    def shape_json(self) -> dict[str, Any]:
+        """What downstream needs of this scenario, in ``Shape.as_json()``'s form
+        (engine/domain/shape.py): ``Shape.from_json(compiled.shape_json())``."""
+        spec = self.scenario.spec
+        return {
+            "scenario": self.name,
+            "endpoints": list(self.endpoints),
+            "aliases": {a: n for n, w in spec.webhooks.items() for a in w.aliases},
+            "flows": [
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "states": [s.name for s in f.states],
+                    "terminals": [s.name for s in f.states if s.terminal],
+                    "outcome_labels": dict(f.outcome_labels),
+                }
+                for f in self.flows
+            ],
+        }
 
 
 def pick(rng: random.Random, items: tuple[int, ...], weights: tuple[float, ...]) -> int:

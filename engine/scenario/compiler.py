@@ -289,6 +289,7 @@ def _flow(
         tuple(flow.initial.values()),
         src.function("start", "\n".join(lines) + "\n"),
         read,
+        dict(flow.outcome_labels),
     )
 
 
@@ -331,5 +332,4 @@ def _state(
         tuple(st.next.values()),
         st.max_repeats if st.max_repeats is not None else bound,
         tuple(children),
-        st.outcome,
     )

@@ -187,6 +187,7 @@ class Webhook(Strict):
     url: Annotated[str, Field(pattern=r"^https?://")] | None = None
     headers: dict[str, str] = {}
     accept: Accept = Accept()
+    aliases: list[Name] = []
 
     @model_validator(mode="after")
     def _one_place(self) -> Webhook:
@@ -235,7 +236,6 @@ class State(Strict):
     body: Names | None = None
     next: dict[Name, Weight] = {}
     max_repeats: Annotated[int, Field(ge=1)] | None = None
-    outcome: str | None = None
     children: list[Child] = []
 
     @model_validator(mode="after")
@@ -273,6 +273,7 @@ class Flow(Strict):
     max_repeats: Annotated[int, Field(ge=1)] | None = None
     vars: dict[Name, Any] = {}
     words: dict[Name, str] = {}
+    outcome_labels: dict[Name, str] = {}
     states: Annotated[dict[Name, State], Field(min_length=1)]
     read: Read | None = None
 
