@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from engine.run.preflight import TargetUnreachable
     from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
     from engine.run.sinks import CallbackSink, Sink
+    from engine.scenario.commands import main as scenarios_main
     from engine.shards.coordinator import Coordinator, ShardLost
     from engine.shards.plan import workers_warning
     from engine.shards.runners import make_runner
@@ -121,6 +122,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "build_config": ("engine.config", "build_config"),
     "check_json_path": ("engine.outputs.jsonfile", "check_json_path"),
     "compare_main": ("engine.outputs.compare", "main"),
+    "scenarios_main": ("engine.scenario.commands", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
@@ -238,6 +240,7 @@ __all__ = [
     "result_lines",
     "run_main",
     "run_thresholds",
+    "scenarios_main",
     "summary_json",
     "summary_lines",
     "target_at",

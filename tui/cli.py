@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="webhookload-tui",
         usage="%(prog)s [options]\n"
-        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]",
+        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]\n"
+        "       %(prog)s scenarios [show NAME | check PATH]",
         description="Load-test a payment-webhook ingest service with realistic order "
         "lifecycles and chargeback disputes. Opens the TUI unless --no-ui is given. "
         "The compare subcommand sets two --json summaries side by side.",
@@ -378,6 +379,10 @@ def _main(argv: list[str] | None = None) -> int:
         from engine import compare_main
 
         return compare_main(args[1:])
+    if args[:1] == ["scenarios"]:
+        from engine import scenarios_main
+
+        return scenarios_main(args[1:])
     ns, config = parse(args)
     # every connection is a file: raise the soft limit first (shards and the
     # builtin target inherit it), and say so when the run needs still more
