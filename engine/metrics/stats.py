@@ -147,7 +147,8 @@ class Stats:
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
-        (engine/scenario/expect.py), or without one, when the status is < 400.
+        (engine/scenario/expect.py), or without one, when the status is 2xx (a 3xx
+        is a ``redirect``, never followed and never a success).
 
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
@@ -173,17 +174,20 @@ class Stats:
             if service_us > ep.smax:
                 ep.smax = service_us
         if accepted is None:
-            accepted = status < 400
+            accepted = status < 300
         if accepted:
             self._success += 1
             return True
         self._errors += 1
-        # an unexpected answer below 400 has no HTTP class of its own
+        # a redirect is a failed delivery of its own kind (never followed); any
+        # other unexpected answer below 400 has no HTTP class of its own
         kind = (
             ErrorKind.HTTP_5XX
             if status >= 500
             else ErrorKind.HTTP_4XX
             if status >= 400
+            else ErrorKind.REDIRECT
+            if status >= 300
             else ErrorKind.OTHER
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
