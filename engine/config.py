@@ -32,6 +32,7 @@ from engine.config_fields import (
     parse_threshold_text,
 )
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import Cleaner
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SecretError, make_signer
 from engine.domain.stages import parse_stages, total_duration
 
@@ -114,6 +115,16 @@ class RunConfig:
         """``--header`` values as (name, value) pairs, as transports take them."""
         pairs = (h.partition(":") for h in self.headers)
         return tuple((name.strip(), value.strip()) for name, _, value in pairs)
+
+    def cleaner(self) -> Cleaner:
+        """What cleans a target's text in this run: it knows the secrets an echo
+        must not show (the signing secret, every ``--header`` value, and the
+        values of the signature header and of every ``--header`` by name)."""
+        pairs = self.header_pairs()
+        return Cleaner(
+            secrets=[self.secret, *(value for _, value in pairs)],
+            secret_headers=[self.signature_header, *(name for name, _ in pairs)],
+        )
 
 
 def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunConfig:

@@ -36,6 +36,7 @@ class Request:
     body: bytes
     conn: int  # the connection's number on this server, from 0
     seq: int  # the request's number on its connection, from 0
+    head: str = ""  # the request line and headers, as sent
 
 
 Script = Callable[["Peer", Request], Action]
@@ -152,7 +153,9 @@ class ScriptedServer:
                 return b""
         return b""
 
-    def _read_request(self, sock: socket.socket, buf: bytearray) -> tuple[str, str, bytes] | None:
+    def _read_request(
+        self, sock: socket.socket, buf: bytearray
+    ) -> tuple[str, str, bytes, str] | None:
         while b"\r\n\r\n" not in buf:
             data = self._recv(sock)
             if not data:
@@ -174,7 +177,7 @@ class ScriptedServer:
             buf += data
         body = bytes(buf[:length])
         del buf[:length]
-        return method, path, body
+        return method, path, body, head.decode("latin-1")
 
     def _serve(self, sock: socket.socket, index: int) -> None:
         sock.settimeout(_POLL_S)
@@ -186,7 +189,8 @@ class ScriptedServer:
                 got = self._read_request(sock, buf)
                 if got is None:
                     return
-                req = Request(*got, conn=index, seq=seq)
+                method, path, body, head = got
+                req = Request(method, path, body, conn=index, seq=seq, head=head)
                 seq += 1
                 with self.log.lock:
                     self.log.requests.append(req)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from engine.domain.outcomes import ErrorKind
+from engine.domain.sanitize import PLAIN, Cleaner
 from engine.metrics.failures import FailureSampler
 from engine.metrics.health import ShardHealth, to_us
 from engine.metrics.histogram import bucket_index
@@ -102,15 +103,16 @@ class Stats:
         "_success",
     )
 
-    def __init__(self, since: float = 0.0, *, shard: int = 0) -> None:
+    def __init__(self, since: float = 0.0, *, shard: int = 0, cleaner: Cleaner = PLAIN) -> None:
         """``since``: where the first delta starts on the run's time base;
-        ``shard``: whose health and failures the deltas carry."""
+        ``shard``: whose health and failures the deltas carry; ``cleaner``:
+        what makes a failure's text (a target's) safe to show, secrets hidden."""
         self._since = since
         self._since_us = to_us(since)
         self._shard = shard
         # the failure sample spans the run, not one delta: kept across takes,
         # and each delta carries those kept since the last one
-        self._sampler = FailureSampler()
+        self._sampler = FailureSampler(cleaner)
         self._failures_taken = 0
         self._reset()
 

@@ -35,6 +35,7 @@ import orjson
 if TYPE_CHECKING:  # imported where used: httpx (and the rich it pulls in) costs
     import httpx  # ~50 ms of start-up in every process, every shard's included
 
+from engine.domain.sanitize import clean
 from engine.run.verify_result import MISSING, UNREADABLE, Mismatch, Tally, Verification, merge
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
 POLL_S = 0.2
 CONCURRENCY = 10
 READ_TIMEOUT_S = 5.0
+STATUS_CHARS = 64
+"""A status read back is the target's text: shown cleaned, at most this long."""
 READ_BODY_MAX = 16 * 1024 * 1024
 """Bytes of one read API answer read at most (raw, never decompressed): a
 larger one is unreadable, like a malformed one (docs/HOSTILE.md)."""
@@ -228,7 +231,7 @@ def _order_status(raw: bytes) -> str | None:
     except orjson.JSONDecodeError:
         return None
     status = body.get("status") if isinstance(body, dict) else None
-    return status if isinstance(status, str) else None
+    return clean(status, STATUS_CHARS) if isinstance(status, str) else None
 
 
 def _dispute_statuses(code: int, raw: bytes) -> dict[str, str] | None:
@@ -250,5 +253,5 @@ def _dispute_statuses(code: int, raw: bytes) -> dict[str, str] | None:
         if isinstance(item, dict):
             order_id, status = item.get("order_id"), item.get("status")
             if isinstance(order_id, str) and isinstance(status, str):
-                shown[order_id] = status
+                shown[order_id] = clean(status, STATUS_CHARS)
     return shown

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
+from pyreqwest.response import Response
 
 from engine.domain.outcomes import ErrorKind
 from engine.transports.base import (
@@ -34,6 +35,15 @@ from engine.transports.base import (
 )
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def _header(resp: Response, name: str, unreadable: str | None = None) -> str | None:
+    """A header's value; ``unreadable`` when it is not ASCII text (pyreqwest
+    raises on those: a hostile target's bytes must not crash the run)."""
+    try:
+        return resp.get_header(name)
+    except ValueError:
+        return unreadable
 
 
 def _retrieve(task: asyncio.Future[Reply]) -> None:
@@ -89,7 +99,9 @@ class PyreqwestTransport:
         try:
             async with builder.build_streamed() as resp:
                 status = resp.status
-                location = resp.get_header("Location") if 300 <= status < 400 else None
+                location = (
+                    _header(resp, "Location", "(not ASCII text)") if 300 <= status < 400 else None
+                )
                 if location is not None:  # never followed, its body never read
                     return status, self._clock(), redirect_preview(location)
                 reader = resp.body_reader
@@ -106,7 +118,7 @@ class PyreqwestTransport:
                 raise TransportError(ErrorKind.OVERSIZED, str(exc)) from None
             raise TransportError(ErrorKind.OTHER, str(exc)) from None
         if status >= 500 or status == 429:  # may say when to retry
-            header = resp.get_header("Retry-After")
+            header = _header(resp, "Retry-After")
             return reply_with(status, self._clock(), data.data, header)
         return status, self._clock(), data.data
 
