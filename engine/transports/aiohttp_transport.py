@@ -3,7 +3,8 @@
 Bounded like every transport (docs/HOSTILE.md): the body is streamed and at
 most :data:`BODY_MAX` bytes are read (never decompressed), a redirect is
 never followed, the head is bounded by aiohttp's own parser limits (8 KiB a
-line, 128 fields), and ``ClientTimeout(total=...)`` is the request's deadline.
+line, 128 fields), interim answers are counted (:class:`_BoundedResponse`),
+and ``ClientTimeout(total=...)`` is the request's deadline.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+from aiohttp.connector import Connection
+from aiohttp.http_parser import RawResponseMessage
+from aiohttp.streams import StreamReader
 
 from engine.domain.outcomes import ErrorKind
 from engine.transports.base import (
     ACCEPT_IDENTITY,
+    INTERIM_MAX,
     Headers,
     Preview,
     Reply,
@@ -68,6 +73,34 @@ def _watch_close(resp: aiohttp.ClientResponse) -> asyncio.Future[None] | None:
     return closed
 
 
+class _BoundedResponse(aiohttp.ClientResponse):
+    """Counts the interim answers aiohttp skips: past :data:`INTERIM_MAX` the
+    request is ``oversized`` (aiohttp itself would skip them for ever, queueing
+    every one it parses faster than it skips them: 260 MB in a 3 s run)."""
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        if protocol is None:
+            return await super().start(connection)
+        read = protocol.read
+        seen = 0
+
+        async def counted() -> tuple[RawResponseMessage, StreamReader]:
+            nonlocal seen
+            message, payload = await read()
+            if 100 <= message.code < 200 and message.code != 101:
+                seen += 1
+                if seen > INTERIM_MAX:
+                    raise TransportError(ErrorKind.OVERSIZED, f"over {INTERIM_MAX} interim answers")
+            return message, payload
+
+        protocol.read = counted  # type: ignore[method-assign]  # this response's reads only
+        try:
+            return await super().start(connection)
+        finally:
+            del protocol.read  # the class's own again, for the connection's next response
+
+
 class AiohttpTransport:
     def __init__(
         self,
@@ -86,6 +119,7 @@ class AiohttpTransport:
             skip_auto_headers=("User-Agent",),
             headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
             auto_decompress=False,
+            response_class=_BoundedResponse,
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
