@@ -257,7 +257,7 @@ class Conn(asyncio.Protocol):
         self.interim = False
         self.eof_ends = False
         self.body = b""
-        self.head_read = self.interims = self.body_read = 0
-        self.head_chunks.clear()
+        self.head_read = self.interims = self.body_read = 0  # head_chunks is empty:
+        # a connection is reused only after a complete answer, whose head cleared it
         self.deadline = deadline
         self.transport.write(data)
