@@ -26,10 +26,13 @@ from engine.config_fields import (
     PARSERS,
     READ_MIXES,
     ConfigError,
+    expand_header_env,
+    header_values,
     headers_of,
     parse_header_text,
     parse_target,
     parse_threshold_text,
+    read_header_file,
 )
 from engine.domain.durations import format_duration
 from engine.domain.sanitize import Cleaner
@@ -49,9 +52,12 @@ __all__ = [
     "ConfigError",
     "RunConfig",
     "build_config",
+    "expand_header_env",
+    "header_values",
     "parse_header_text",
     "parse_target",
     "parse_threshold_text",
+    "read_header_file",
     "with_seed",
 ]
 
