@@ -22,6 +22,7 @@ import pytest
 from engine.config import CLIENTS
 from engine.domain.sanitize import HIDDEN, Cleaner
 from tests.misbehaving import Action, Peer, Request, ScriptedServer
+from tests.tmux import TmuxApp
 
 CMD = [sys.executable, "-m", "tui.cli"]
 NASTY = (
@@ -118,3 +119,27 @@ def test_the_cleaner_escapes_controls_bounds_length_and_hides_secrets() -> None:
     assert c.clean(f"cut at: {TOKEN[:7]}", 500) == f"cut at: {HIDDEN}"  # a preview cut mid-token
     assert c.clean("short and sweet", 500) == "short and sweet"  # too short to hide unnamed
     assert c.clean(b"\xff\xfe ok", 50) == "\ufffd\ufffd ok"
+
+
+@pytest.mark.terminal
+def test_the_tui_in_a_real_terminal_keeps_its_title_and_shows_the_escapes_as_text(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """tmux acts on what reaches it: an OSC 0 would retitle the pane, CSI 2J
+    clear it. The sample failures are on the summary, escaped."""
+    app = TmuxApp(tmp_path, f"--target {server.url} --autostart --duration 2s", size=(200, 50))
+    try:
+        title = app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip()
+        screen = app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
+        raw = app.tmux("capture-pane", "-p", "-e", "-t", "main")  # escapes kept
+        assert "pwned" not in app.tmux("display", "-p", "-t", "main", "#{pane_title}")
+        assert app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip() == title
+        assert "\\x1b]0;pwned\\x07" in screen  # the body's escapes, shown as text
+        # the app's own SGR colours are CSI; no OSC, BEL, bidi or C1 from the target
+        assert "\x1b]" not in raw and "\x07" not in raw and "\u202e" not in raw
+        assert "\u009b" not in raw
+        app.keys("q")
+        assert app.exit_code(limit_s=20) == 5  # no request succeeded
+        assert app.modes().split()[0] == "0"  # the alternate screen is left
+    finally:
+        app.close()
