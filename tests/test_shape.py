@@ -11,7 +11,9 @@ from engine.domain.shape import INGEST_SHAPE, PLAN_SHAPE, FlowShape, Shape, shap
 
 
 def test_ingest_shape_is_todays_orders_and_disputes() -> None:
-    assert INGEST_SHAPE.endpoints == ("orders", "chargebacks", "reads")
+    assert INGEST_SHAPE.endpoints == ("orders", "disputes", "reads")
+    assert INGEST_SHAPE.endpoint_name("chargebacks") == "disputes"
+    assert INGEST_SHAPE.endpoint_name("Orders") == "orders"
     assert [f.name for f in INGEST_SHAPE.flows] == ["order", "dispute"]
     assert INGEST_SHAPE.flow("order").terminals == ("success", "failed")
     assert INGEST_SHAPE.flow("dispute").terminals == ("won", "lost")

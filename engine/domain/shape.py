@@ -10,9 +10,12 @@ shards, and JSON-able so that a ``--json`` file can be rendered again
 
 A Shape is built by hand here for today's two payload shapes (``ingest`` and
 ``plan``, which differ only in field names) and by the scenario compiler from
-a file. Words: an *endpoint* is named after the webhook it is (``chargebacks``
-is the service's path), a *flow* after what it carries (``dispute``): the
-``chargebacks`` webhook carries disputes.
+a file. Words, said once: the service's webhook for disputes lives at the
+path ``/webhooks/payments/chargebacks``; webhookload calls that endpoint
+``disputes`` everywhere it prints one (the summary, the JSON, Prometheus, the
+timeline), and takes ``chargebacks`` as an alias wherever a user types an
+endpoint name (``--threshold 'p99{endpoint=chargebacks}<50ms'``). Its flow is
+``dispute``: a chargeback *is* a dispute, seen from the card network.
 """
 
 from __future__ import annotations
@@ -83,18 +86,22 @@ def _flow(
 @dataclass(frozen=True, slots=True)
 class Shape:
     """A scenario as downstream sees it. ``endpoints``: the stats' endpoint names,
-    index = endpoint id (webhooks in file order, then API steps, ``reads`` last)."""
+    index = endpoint id (webhooks in file order, then API steps, ``reads`` last);
+    ``aliases``: other spellings a user may type for one (``chargebacks``)."""
 
     scenario: str
     endpoints: tuple[str, ...]
     flows: tuple[FlowShape, ...]
+    aliases: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS, hash=False)
+
+    def endpoint_name(self, name: str) -> str:
+        """The endpoint a user's spelling means (case-insensitive, aliases too);
+        ValueError naming the near miss when there is none."""
+        return endpoint_name(name, self.endpoints, self.aliases)
 
     def endpoint_index(self, name: str) -> int:
-        """The id of endpoint ``name``; ValueError naming the near miss when unknown."""
-        try:
-            return self.endpoints.index(name)
-        except ValueError:
-            raise ValueError(unknown(name, self.endpoints, "endpoint")) from None
+        """The id of endpoint ``name`` (a spelling :meth:`endpoint_name` takes)."""
+        return self.endpoints.index(self.endpoint_name(name))
 
     def flow(self, name: str) -> FlowShape:
         for f in self.flows:
@@ -106,6 +113,7 @@ class Shape:
         return {
             "scenario": self.scenario,
             "endpoints": list(self.endpoints),
+            "aliases": dict(self.aliases),
             "flows": [f.as_json() for f in self.flows],
         }
 
@@ -115,7 +123,31 @@ class Shape:
             str(doc["scenario"]),
             tuple(str(e) for e in doc["endpoints"]),
             tuple(FlowShape.from_json(f) for f in doc.get("flows", ())),
+            MappingProxyType({str(k): str(v) for k, v in doc.get("aliases", {}).items()}),
         )
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle the aliases as a dict (a read-only view does not pickle)."""
+        return (_shape, (self.scenario, self.endpoints, self.flows, dict(self.aliases)))
+
+
+def _shape(
+    scenario: str, endpoints: tuple[str, ...], flows: tuple[FlowShape, ...], aliases: dict[str, str]
+) -> Shape:
+    return Shape(scenario, endpoints, flows, MappingProxyType(aliases))
+
+
+def endpoint_name(name: str, endpoints: tuple[str, ...], aliases: Mapping[str, str]) -> str:
+    """``name`` as one of ``endpoints``: itself, its lower case or an alias's
+    target; ValueError with a did-you-mean (over names and aliases) otherwise.
+    A function too, for a snapshot that knows its names but not its Shape."""
+    for spelling in (name, name.lower()):
+        if spelling in endpoints:
+            return spelling
+        target = aliases.get(spelling)
+        if target in endpoints:
+            return target
+    raise ValueError(unknown(name, (*endpoints, *aliases), "endpoint"))
 
 
 def unknown(name: str, known: Iterable[str], what: str) -> str:
@@ -143,11 +175,13 @@ _DISPUTE = FlowShape(
     # the closing event carries the resolution: a dispute ends won or lost
     ("won", "lost"),
 )
-_ENDPOINTS = ("orders", "chargebacks", "reads")
+_ENDPOINTS = ("orders", "disputes", "reads")
+INGEST_ALIASES: Mapping[str, str] = MappingProxyType({"chargebacks": "disputes"})
+"""The service's path name for its disputes webhook, accepted where users type one."""
 
-INGEST_SHAPE = Shape("ingest", _ENDPOINTS, (_ORDER, _DISPUTE))
+INGEST_SHAPE = Shape("ingest", _ENDPOINTS, (_ORDER, _DISPUTE), INGEST_ALIASES)
 """Today's orders and disputes (the ``chargebacks`` webhook carries disputes)."""
-PLAN_SHAPE = Shape("plan", _ENDPOINTS, (_ORDER, _DISPUTE))
+PLAN_SHAPE = Shape("plan", _ENDPOINTS, (_ORDER, _DISPUTE), INGEST_ALIASES)
 """The same lifecycles as ``ingest``; only the payload's field names differ."""
 
 _BUILT_IN = {s.scenario: s for s in (INGEST_SHAPE, PLAN_SHAPE)}
