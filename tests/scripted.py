@@ -10,7 +10,7 @@ import anyio
 from engine.config import RunConfig
 from engine.metrics.health import ShardHealth
 from engine.metrics.histogram import bucket_index
-from engine.metrics.stats import DISPUTES, ORDERS, Snapshot, Stats, merge_all
+from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, Snapshot, Stats, merge_all
 from engine.run.runner import RunResult, SnapshotSink
 
 TICKS = 40  # 10 s of deltas at 4 Hz
@@ -33,8 +33,8 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
             Snapshot(
                 start=i * 0.25,
                 end=(i + 1) * 0.25,
-                orders=n_orders + errs,
-                disputes=ok - n_orders,
+                requests=(n_orders + errs, ok - n_orders, 0),
+                endpoint_names=ENDPOINTS,
                 success=ok,
                 errors=errs,
                 status_codes={202: ok, **({503: errs} if errs else {})},

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from engine.config import RunConfig
-from engine.metrics.stats import Snapshot
+from engine.metrics.stats import ENDPOINTS, Snapshot
 from engine.run.runner import RunResult, SnapshotSink
 from tests.scripted import ScriptedRunner
 from tests.test_tui_keys import CONFIG, URL, scripted, wait_for
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.anyio
 BIG = Snapshot(
     start=0.0,
     end=1.0,
-    orders=1_234_567,
-    disputes=345_678,
+    requests=(1_234_567, 345_678, 0),
+    endpoint_names=ENDPOINTS,
     success=1_456_789,
     errors=123_456,
     status_codes={202: 1_456_789, 503: 123_456},
