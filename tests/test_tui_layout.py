@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from engine.config import RunConfig
+from engine.domain.outcomes import LEGACY_KEYS
 from engine.metrics.stats import ENDPOINTS, Snapshot
 from engine.run.runner import RunResult, SnapshotSink
 from tests.scripted import ScriptedRunner
@@ -29,12 +30,12 @@ BIG = Snapshot(
     status_codes={202: 1_456_789, 503: 123_456},
     errors_by_kind={"http_5xx": 123_456},
     scenarios={
-        "orders_success": 1_234_567,
-        "orders_failed": 234_567,
-        "orders_aborted": 34_567,
-        "disputes_opened": 123_456,
-        "disputes_won": 61_728,
-        "disputes_lost": 61_728,
+        LEGACY_KEYS["orders_success"]: 1_234_567,
+        LEGACY_KEYS["orders_failed"]: 234_567,
+        LEGACY_KEYS["orders_aborted"]: 34_567,
+        LEGACY_KEYS["disputes_opened"]: 123_456,
+        LEGACY_KEYS["disputes_won"]: 61_728,
+        LEGACY_KEYS["disputes_lost"]: 61_728,
     },
 )
 

@@ -33,9 +33,11 @@ _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 class FlowShape:
     """One flow: its name in the file, how it is shown, its states and outcomes.
 
-    ``outcome_labels`` renames a terminal state where its bare name misleads
-    (an order's ``failed`` is its payment's outcome, not an error:
-    ``payment_failed``); absent terminals show as themselves."""
+    ``outcome_labels`` renames a counter where its bare name misleads: a
+    terminal state (an order's ``failed`` is its payment's outcome, not an
+    error: ``payment_failed``) or ``started``/``aborted``/``unfinished`` (a
+    dispute is ``opened``); absent ones show as themselves. A non-terminal
+    state named here is shown with its visits even when there were none."""
 
     name: str
     label: str
@@ -164,9 +166,6 @@ _ORDER = FlowShape(
     "Orders",
     ("created", "updated", "success", "failed"),
     ("success", "failed"),
-    # the order's terminal state is its payment's outcome: "failed" beside
-    # "Errors: 0" read as errors (issue 18, papercut 7)
-    MappingProxyType({"success": "payment_success", "failed": "payment_failed"}),
 )
 _DISPUTE = FlowShape(
     "dispute",
@@ -174,6 +173,8 @@ _DISPUTE = FlowShape(
     ("opened", "updated", "won", "lost"),
     # the closing event carries the resolution: a dispute ends won or lost
     ("won", "lost"),
+    # as the summary has always said: "opened", and "updated" even at 0
+    MappingProxyType({"started": "opened", "updated": "updated"}),
 )
 _ENDPOINTS = ("orders", "disputes", "reads")
 INGEST_ALIASES: Mapping[str, str] = MappingProxyType({"chargebacks": "disputes"})

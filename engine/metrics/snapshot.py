@@ -209,15 +209,16 @@ class Snapshot:
         belong to the run, so are empty. An endpoint with no data yet (a snapshot
         of no endpoint) is an empty view; an unknown name is a KeyError, like a
         mapping's (its text has a did-you-mean)."""
-        names = self.endpoint_names or ENDPOINTS
+        names = self.endpoint_names
+        if not names:  # no data yet: any endpoint's view is empty
+            name = INGEST_SHAPE.aliases.get(name, name)
+            return Snapshot(start=self.start, end=self.end, requests=(0,), endpoint_names=(name,))
         try:
             name = endpoint_name(name, names, INGEST_SHAPE.aliases)
         except ValueError as e:
             raise KeyError(str(e)) from None
         i = names.index(name)
-        if i >= len(self.requests):
-            return Snapshot(start=self.start, end=self.end, requests=(0,), endpoint_names=(name,))
-        n = self.requests[i]
+        n = self._one(self.requests, i, 0)
         kinds = self.endpoint_errors[i] if self.endpoint_errors else _NO_KINDS
         errors = sum(kinds.values())
         one = self._one
