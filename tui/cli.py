@@ -43,7 +43,6 @@ from typing import NoReturn  # noqa: E402
 from engine import workers_warning  # noqa: E402
 from engine.config import (  # noqa: E402
     CLIENTS,
-    CONTRACTS,
     ConfigError,
     RunConfig,
     build_config,
@@ -171,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
-    add("--contract", help=f"payload field names: {', '.join(CONTRACTS)} (default {d.contract})")
+    add(
+        "--contract",
+        help="payload field names: ingest (the payment manager's own) or plan (those of"
+        f" this tool's original design document) (default {d.contract})",
+    )
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")
     add("--seed", help="make the scenario choices reproducible")

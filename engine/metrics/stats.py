@@ -95,6 +95,7 @@ class Stats:
         "_errors",
         "_failures_taken",
         "_lag",
+        "_names",
         "_sampler",
         "_scenarios",
         "_shard",
@@ -103,10 +104,20 @@ class Stats:
         "_success",
     )
 
-    def __init__(self, since: float = 0.0, *, shard: int = 0, cleaner: Cleaner = PLAIN) -> None:
+    def __init__(
+        self,
+        since: float = 0.0,
+        *,
+        shard: int = 0,
+        endpoints: tuple[str, ...] = ENDPOINTS,
+        cleaner: Cleaner = PLAIN,
+    ) -> None:
         """``since``: where the first delta starts on the run's time base;
-        ``shard``: whose health and failures the deltas carry; ``cleaner``:
-        what makes a failure's text (a target's) safe to show, secrets hidden."""
+        ``shard``: whose health and failures the deltas carry; ``endpoints``: the
+        Shape's endpoint names, whose index is the ``endpoint`` of a record;
+        ``cleaner``: what makes a failure's text (a target's) safe to show,
+        secrets hidden."""
+        self._names = endpoints
         self._since = since
         self._since_us = to_us(since)
         self._shard = shard
@@ -122,7 +133,7 @@ class Stats:
         self._cancelled = 0
         self._arrivals = 0
         self._dropped = 0
-        self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
+        self._eps = tuple(_Endpoint() for _ in self._names)
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
         self._delivery: dict[str, int] = {}
@@ -194,7 +205,7 @@ class Stats:
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             status,
             body_head,
@@ -215,7 +226,7 @@ class Stats:
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             None,
             detail,
@@ -251,16 +262,14 @@ class Stats:
             to_us(cpu_s),
             now_us - self._since_us,  # telescopes: a shard's spans add up to its total
         )
-        orders, disputes, reads = (e.n for e in eps)
         codes = _union([e.codes for e in eps])
         hist = _union([e.hist for e in eps])
         service = _union([e.shist for e in eps])
         snap = Snapshot(
             start=self._since,
             end=now,
-            orders=orders,
-            disputes=disputes,
-            reads=reads,
+            requests=tuple(e.n for e in eps),
+            endpoint_names=self._names,
             success=self._success,
             errors=self._errors,
             cancelled=self._cancelled,
@@ -269,7 +278,7 @@ class Stats:
             scenarios=MappingProxyType(self._scenarios),
             latency=MappingProxyType(hist) if hist else _EMPTY,
             latency_sum_us=sum(e.lat_sum for e in eps),
-            latency_max_us=max(e.lat_max for e in eps),
+            latency_max_us=max((e.lat_max for e in eps), default=0),
             health=MappingProxyType({self._shard: health}),
             failures=tuple(self._sampler.kept[self._failures_taken :]),
             endpoint_codes=tuple(MappingProxyType(e.codes) for e in eps),
@@ -281,7 +290,7 @@ class Stats:
             dropped=self._dropped,
             service=MappingProxyType(service) if service else _EMPTY,
             service_sum_us=sum(e.ssum for e in eps),
-            service_max_us=max(e.smax for e in eps),
+            service_max_us=max((e.smax for e in eps), default=0),
             delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
         )
         self._since = now

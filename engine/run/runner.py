@@ -144,7 +144,7 @@ class Runner:
         self._scope: anyio.CancelScope | None = None
         self._stop_requested = False
         self._t0 = 0.0
-        self._stats = Stats(cleaner=config.cleaner())
+        self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
         self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
@@ -220,7 +220,9 @@ class Runner:
         offset = await self._await_epoch()
         self._t0 = self._now() - offset
         self._cpu_mark = self._cpu_clock()
-        self._stats = Stats(since=offset, shard=self.shard, cleaner=cfg.cleaner())
+        self._stats = Stats(
+            since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
+        )
         walker = self._walker(url, transport)
         model = self._model()
         try:
