@@ -9,13 +9,14 @@ once per file, never per request.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from engine.scenario.explain import explain
+from engine.scenario.explain import explain, first_error
 from engine.scenario.model import (
     GENERATORS,
     ChoiceGen,
@@ -76,7 +77,7 @@ def generator(value: Mapping[str, Any], path: Path) -> Generator:
         return _GENERATOR.validate_python(dict(value))
     except ValidationError as exc:
         model = _CLASSES[GENERATORS.index(gen)]
-        raise explain(exc.errors()[0], dict(value), model, path) from None
+        raise explain(first_error(exc.errors()), dict(value), model, path) from None
 
 
 def parse_value(value: object, path: Path) -> Node:
@@ -95,6 +96,8 @@ def parse_value(value: object, path: Path) -> Node:
         return Obj(tuple((k, parse_value(v, (*path, k)), (*path, k)) for k, v in value.items()))
     if isinstance(value, list):
         return Arr(tuple((parse_value(v, (*path, i)), (*path, i)) for i, v in enumerate(value)))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Problem(path, f"{value} is not a JSON number")
     if isinstance(value, bool | int | float):
         return Const(value)
     raise Problem(path, f"a TOML {type(value).__name__} cannot go into JSON: write it as text")
