@@ -116,9 +116,21 @@ def walk_slots(node: Node, path: Path) -> list[tuple[Slot, Path]]:
 
 def merge(templates: Mapping[str, Obj], names: list[str]) -> Obj:
     """Templates merged in order: a later key replaces an earlier one in
-    place, new keys go at the end (``body = ["chargeback", "resolution"]``)."""
-    items: dict[str, tuple[str, Node, Path]] = {}
-    for name in names:
-        for item in templates[name].items:
-            items[item[0]] = item
+    place, new keys go at the end (``body = ["chargeback", "resolution"]``);
+    where both are tables they merge key by key, so a small template can set
+    one field deep in an envelope (``data.object.status``)."""
+    merged = templates[names[0]]
+    for name in names[1:]:
+        merged = _merge_two(merged, templates[name])
+    return merged
+
+
+def _merge_two(base: Obj, over: Obj) -> Obj:
+    items = {item[0]: item for item in base.items}
+    for key, node, path in over.items:
+        old = items.get(key)
+        if old is not None and isinstance(old[1], Obj) and isinstance(node, Obj):
+            items[key] = (key, _merge_two(old[1], node), old[2])
+        else:
+            items[key] = (key, node, path)
     return Obj(tuple(items.values()))
