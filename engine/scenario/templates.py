@@ -68,11 +68,16 @@ class Arr:
 Node = Const | Gen | Text | Obj | Arr
 
 
+NULL = "null"
+"""``{ gen = "null" }``: JSON's null, which TOML cannot write (Stripe's objects
+carry every field, most of them null)."""
+
+
 def generator(value: Mapping[str, Any], path: Path) -> Generator:
     """A ``{ gen = ... }`` table as its validated generator."""
     gen = value.get("gen")
     if not isinstance(gen, str) or gen not in GENERATORS:
-        raise Problem((*path, "gen"), unknown("generator", str(gen), GENERATORS))
+        raise Problem((*path, "gen"), unknown("generator", str(gen), (*GENERATORS, NULL)))
     try:
         return _GENERATOR.validate_python(dict(value))
     except ValidationError as exc:
@@ -91,6 +96,11 @@ def parse_value(value: object, path: Path) -> Node:
             return Const("".join(p for p in parts if isinstance(p, str)))
         return Text(parts)
     if isinstance(value, dict):
+        if value.get("gen") == NULL:
+            if len(value) > 1:
+                extra = next(k for k in value if k != "gen")
+                raise Problem((*path, extra), f'{{ gen = "null" }} takes no {extra!r}')
+            return Const(None)
         if "gen" in value:
             return Gen(generator(value, path))
         return Obj(tuple((k, parse_value(v, (*path, k)), (*path, k)) for k, v in value.items()))
