@@ -32,6 +32,7 @@ from engine.config_fields import (
     parse_threshold_text,
 )
 from engine.domain.durations import format_duration
+from engine.domain.shape import Shape, shape_for_contract
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SecretError, make_signer
 from engine.domain.stages import parse_stages, total_duration
 
@@ -109,6 +110,11 @@ class RunConfig:
         # a header's value may be a token too: its name only
         d["headers"] = [h.partition(":")[0] + ": (hidden)" for h in self.headers]
         return d
+
+    @property
+    def shape(self) -> Shape:
+        """What the outputs name and count by: the scenario's endpoints and flows."""
+        return shape_for_contract(self.contract)
 
     def header_pairs(self) -> tuple[tuple[str, str], ...]:
         """``--header`` values as (name, value) pairs, as transports take them."""

@@ -209,7 +209,7 @@ class WebhookLoadApp(SavingApp):
         cfg = self._run_config
         stage = stage_text(cfg, self.window.now) if cfg.stages else ""
         data = LiveData.from_window(
-            self.window, cfg.duration, state, self.seconds, self._thresholds, stage
+            self.window, cfg.duration, state, self.seconds, self._thresholds, stage, cfg.shape
         )
         for panel in self.query("#live .panel").results():
             if isinstance(panel, Panel | RatesPanel):

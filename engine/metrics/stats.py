@@ -94,6 +94,7 @@ class Stats:
         "_errors",
         "_failures_taken",
         "_lag",
+        "_names",
         "_sampler",
         "_scenarios",
         "_shard",
@@ -102,9 +103,13 @@ class Stats:
         "_success",
     )
 
-    def __init__(self, since: float = 0.0, *, shard: int = 0) -> None:
+    def __init__(
+        self, since: float = 0.0, *, shard: int = 0, endpoints: tuple[str, ...] = ENDPOINTS
+    ) -> None:
         """``since``: where the first delta starts on the run's time base;
-        ``shard``: whose health and failures the deltas carry."""
+        ``shard``: whose health and failures the deltas carry; ``endpoints``: the
+        Shape's endpoint names, whose index is the ``endpoint`` of a record."""
+        self._names = endpoints
         self._since = since
         self._since_us = to_us(since)
         self._shard = shard
@@ -120,7 +125,7 @@ class Stats:
         self._cancelled = 0
         self._arrivals = 0
         self._dropped = 0
-        self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
+        self._eps = tuple(_Endpoint() for _ in self._names)
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
         self._delivery: dict[str, int] = {}
@@ -188,7 +193,7 @@ class Stats:
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             status,
             body_head,
@@ -209,7 +214,7 @@ class Stats:
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             None,
             detail,
@@ -245,16 +250,14 @@ class Stats:
             to_us(cpu_s),
             now_us - self._since_us,  # telescopes: a shard's spans add up to its total
         )
-        orders, disputes, reads = (e.n for e in eps)
         codes = _union([e.codes for e in eps])
         hist = _union([e.hist for e in eps])
         service = _union([e.shist for e in eps])
         snap = Snapshot(
             start=self._since,
             end=now,
-            orders=orders,
-            disputes=disputes,
-            reads=reads,
+            requests=tuple(e.n for e in eps),
+            endpoint_names=self._names,
             success=self._success,
             errors=self._errors,
             cancelled=self._cancelled,
@@ -263,7 +266,7 @@ class Stats:
             scenarios=MappingProxyType(self._scenarios),
             latency=MappingProxyType(hist) if hist else _EMPTY,
             latency_sum_us=sum(e.lat_sum for e in eps),
-            latency_max_us=max(e.lat_max for e in eps),
+            latency_max_us=max((e.lat_max for e in eps), default=0),
             health=MappingProxyType({self._shard: health}),
             failures=tuple(self._sampler.kept[self._failures_taken :]),
             endpoint_codes=tuple(MappingProxyType(e.codes) for e in eps),
@@ -275,7 +278,7 @@ class Stats:
             dropped=self._dropped,
             service=MappingProxyType(service) if service else _EMPTY,
             service_sum_us=sum(e.ssum for e in eps),
-            service_max_us=max(e.smax for e in eps),
+            service_max_us=max((e.smax for e in eps), default=0),
             delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
         )
         self._since = now

@@ -197,6 +197,7 @@ class MetricsEndpoint:
             vus=lambda: self._gauges.vus(),
             arrival_rate=lambda: self._gauges.arrival_rate(),
             dropped=lambda: self.metrics.total.dropped,
+            shape=config.shape,
         )
         self.server = MetricsServer(self.metrics, addr)  # ConfigError: exit 2
 
@@ -211,7 +212,7 @@ class MetricsEndpoint:
 
     def start_run(self, config: RunConfig) -> None:
         self._gauges = LoadGauges(config)
-        self.metrics.reset()
+        self.metrics.reset(config.shape)
 
     def linger(self, seconds: float) -> None:
         """Keep serving the final numbers for ``seconds``; Ctrl+C ends the wait

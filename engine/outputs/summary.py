@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.outcomes import flow_counts, scenario_counts
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
-from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
+from engine.metrics.stats import ERROR_KINDS, Snapshot
 from engine.outputs.delivery import delivery_json, delivery_lines
 from engine.outputs.docparts import (
     endpoint_lines,
@@ -94,13 +96,42 @@ def arrivals_json(result: RunResult) -> dict[str, Any] | None:
     }
 
 
-def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
-    """What the plan's block leaves out: codes, error kinds, cancellations, outcomes.
+def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_SHAPE) -> list[str]:
+    """What the plan's block leaves out: codes, error kinds, cancellations, each
+    flow's outcomes (:func:`flow_lines`) and the generator's health.
     Requests in flight at the end are cancelled whether the deadline or a stop
     (Ctrl+C, ``x``, ``--abort-on-fail``) ended the run: ``stopped`` names which."""
     codes = "  ".join(f"{c}={n}" for c, n in sorted(total.status_codes.items())) or "-"
     kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
-    sc = total.scenarios
+    return [
+        f"Status codes:  {codes}",
+        f"Error kinds:   {kinds}",
+        f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
+        *flow_lines(total, shape),
+        generator_line(total),
+    ]
+
+
+def flow_lines(total: Snapshot, shape: Shape = INGEST_SHAPE) -> list[str]:
+    """One line per flow of the scenario, its counters by their display words:
+    ``Orders:   started=…  success=…  failed=…  aborted=…  unfinished=…``;
+    a state the walker counts as visited (a dispute's ``updated``) after
+    ``started`` where it happened. Per flow, started = the outcomes + aborted
+    + unfinished."""
+    lines = []
+    for flow in shape.flows:
+        c = flow_counts(flow, total.scenarios)
+        word = flow.outcome_label
+        parts = [f"{word('started')}={c['started']}"]
+        parts += [f"{word(state)}={n}" for state, n in c["visited"].items()]
+        parts += [f"{word(t)}={n}" for t, n in c["ended"].items()]
+        parts += [f"{word(k)}={c[k]}" for k in ("aborted", "unfinished")]
+        lines.append(f"{flow.label + ':':<9} " + "  ".join(parts))
+    return lines
+
+
+def generator_line(total: Snapshot) -> str:
+    """``Generator: …`` with the saturation verdict (the details' last line)."""
     sat = judge(total)
     verdict = (
         "not judged: run too short"
@@ -109,19 +140,7 @@ def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
         if sat.saturated
         else "not saturated"
     )
-    return [
-        f"Status codes:  {codes}",
-        f"Error kinds:   {kinds}",
-        f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
-        f"Orders:   started={sc.get('orders_started', 0)}  success={sc.get('orders_success', 0)}"
-        f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}"
-        f"  unfinished={sc.get('orders_unfinished', 0)}",
-        f"Disputes: opened={sc.get('disputes_opened', 0)}  updated={sc.get('disputes_updated', 0)}"
-        f"  won={sc.get('disputes_won', 0)}  lost={sc.get('disputes_lost', 0)}"
-        f"  aborted={sc.get('disputes_aborted', 0)}"
-        f"  unfinished={sc.get('disputes_unfinished', 0)}",
-        f"Generator: {sat.describe()} ({verdict})",
-    ]
+    return f"Generator: {sat.describe()} ({verdict})"
 
 
 def failure_lines(total: Snapshot) -> list[str]:
@@ -171,7 +190,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         summary_lines(total, result.elapsed)
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
-        + detail_lines(total, load_stopped(result))
+        + detail_lines(total, load_stopped(result), result.config.shape)
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)
@@ -189,6 +208,7 @@ def summary_json(
     stopped: bool = False,
     extra: dict[str, Any] | None = None,
     where: tuple[str, ...] = (),
+    shape: Shape = INGEST_SHAPE,
 ) -> dict[str, Any]:
     """The ``--json`` document. Latencies in milliseconds; ``null`` when empty.
 
@@ -222,7 +242,10 @@ def summary_json(
         "cancelled_in_flight": total.cancelled,
         "cancelled_at": "stop" if stopped else "deadline",
         "sample_failures": [f.as_json() for f in total.sample_failures],
-        "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
+        # ingest's older outcome names (orders_started...), else the flows' keys
+        "scenarios": scenario_counts(shape, total.scenarios),
+        # per flow of the scenario: started, outcomes, aborted, unfinished
+        "flows": {f.name: flow_counts(f, total.scenarios) for f in shape.flows},
         "config": config,
         "generator_saturated": sat.saturated if sat.judged else None,
         "generator": generator_json(sat, where),  # with "shards" when there are several
@@ -264,6 +287,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         stopped=load_stopped(result),
         extra=extra,
         where=result.where,
+        shape=result.config.shape,
     )
 
 

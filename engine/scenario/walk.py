@@ -15,7 +15,7 @@ waits at least that long before the next journey).
 
 Scenario outcomes partition what was begun: an order or dispute cut off by
 the deadline or a stop (the cancellation that reaches a step) is
-``unfinished``; see :class:`~engine.domain.outcomes.ScenarioKey`.
+``unfinished``; the counters are the flows' (engine/domain/outcomes.py).
 
 Corrected latency (the open model): a journey that arrived at its intended
 time ``t`` meant to send its step ``i`` (counting on through the read-back
@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import anyio
 
 from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Event, OrderRef
-from engine.domain.outcomes import ScenarioKey
+from engine.domain.outcomes import FlowKeys
+from engine.domain.shape import INGEST_SHAPE
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
@@ -52,18 +53,21 @@ from engine.scenario.journeys import DisputePlan, Journey
 from engine.scenario.retry import RETRY_KINDS, Retry
 from engine.transports import Transport, TransportError, retry_after
 
-# module globals: a global lookup is cheaper than an enum class attribute's
-_ORDERS_STARTED = ScenarioKey.ORDERS_STARTED
-_ORDERS_ABORTED = ScenarioKey.ORDERS_ABORTED
-_ORDERS_UNFINISHED = ScenarioKey.ORDERS_UNFINISHED
-_ORDERS_SUCCESS = ScenarioKey.ORDERS_SUCCESS
-_ORDERS_FAILED = ScenarioKey.ORDERS_FAILED
-_DISPUTES_OPENED = ScenarioKey.DISPUTES_OPENED
-_DISPUTES_ABORTED = ScenarioKey.DISPUTES_ABORTED
-_DISPUTES_UPDATED = ScenarioKey.DISPUTES_UPDATED
-_DISPUTES_UNFINISHED = ScenarioKey.DISPUTES_UNFINISHED
-_DISPUTES_WON = ScenarioKey.DISPUTES_WON
-_DISPUTES_LOST = ScenarioKey.DISPUTES_LOST
+# the flow counters (engine/domain/outcomes.py), built once; module globals:
+# a global lookup is cheaper than an attribute's
+_ORDER = FlowKeys.for_flow(INGEST_SHAPE.flow("order"))
+_DISPUTE = FlowKeys.for_flow(INGEST_SHAPE.flow("dispute"))
+_ORDERS_STARTED = _ORDER.started
+_ORDERS_ABORTED = _ORDER.aborted
+_ORDERS_UNFINISHED = _ORDER.unfinished
+_ORDERS_SUCCESS = _ORDER.ended[OrderStatus.SUCCESS]
+_ORDERS_FAILED = _ORDER.ended[OrderStatus.FAILED]
+_DISPUTES_OPENED = _DISPUTE.started
+_DISPUTES_ABORTED = _DISPUTE.aborted
+_DISPUTES_UPDATED = _DISPUTE.visited[DisputeStatus.UPDATED]
+_DISPUTES_UNFINISHED = _DISPUTE.unfinished
+_DISPUTES_WON = _DISPUTE.ended[Resolution.WON]
+_DISPUTES_LOST = _DISPUTE.ended[Resolution.LOST]
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]

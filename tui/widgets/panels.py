@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Sparkline
 
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.outcomes import flow_counts, has_legacy_names
 from tui.widgets.data import LiveData
 
 
@@ -177,20 +178,21 @@ class CountersPanel(Panel):
 
 
 class SplitPanel(Panel):
-    """Orders vs disputes: requests per endpoint and scenario outcomes."""
+    """Requests and outcomes by flow: for ``ingest``, orders vs disputes (each
+    line its endpoint's requests) and reads; for another scenario, each of its
+    flows (journeys started) with its outcomes, then its endpoints' requests."""
 
     def lines(self, data: LiveData) -> str:
         t = data.total
-        sc = t.scenarios
+        shape = data.shape
         width = self.size.width
 
-        def line(name: str, n: int) -> str:
-            return f"[b]{name:<10}[/]{n:>10,} requests"
+        def line(name: str, n: int, what: str = "requests") -> str:
+            return f"[b]{name:<10}[/]{n:>10,} {what}"
 
-        def outcomes(*pairs: tuple[str, str]) -> str:
-            shown = [(label, sc.get(key, 0)) for label, key in pairs]
+        def outcomes(*pairs: tuple[str, int]) -> str:
             # "aborted" (a step refused) only takes room when it happened
-            shown = [(label, n) for label, n in shown if n or label != "aborted"]
+            shown = [(label, n) for label, n in pairs if n or label != "aborted"]
             text = "  " + "  ".join(f"{label} {n:,}" for label, n in shown)
             if len(text) > width:  # never cut a count off: shorter numbers instead
                 text = "  " + "  ".join(f"{label} {compact(n)}" for label, n in shown)
@@ -198,23 +200,33 @@ class SplitPanel(Panel):
                 text = " ".join(f"{label} {compact(n)}" for label, n in shown)
             return f"[dim]{text}[/]"
 
-        return "\n".join(
-            [
-                line("Orders", t.orders),
-                outcomes(
-                    ("success", "orders_success"),
-                    ("failed", "orders_failed"),
-                    ("aborted", "orders_aborted"),
-                ),
-                line("Disputes", t.disputes),
-                outcomes(
-                    ("opened", "disputes_opened"),
-                    ("won", "disputes_won"),
-                    ("lost", "disputes_lost"),
-                ),
-                line("Reads", t.reads),
-            ]
-        )
+        if has_legacy_names(shape):
+            order, dispute = (flow_counts(f, t.scenarios) for f in shape.flows)
+            words = [f.outcome_label for f in shape.flows]
+            return "\n".join(
+                [
+                    line("Orders", t.orders),
+                    outcomes(
+                        *((words[0](k), n) for k, n in order["ended"].items()),
+                        ("aborted", order["aborted"]),
+                    ),
+                    line("Disputes", t.disputes),
+                    outcomes(
+                        (words[1]("started"), dispute["started"]),
+                        *((words[1](k), n) for k, n in dispute["ended"].items()),
+                    ),
+                    line("Reads", t.reads),
+                ]
+            )
+        rows = []
+        for flow in shape.flows:
+            c = flow_counts(flow, t.scenarios)
+            rows.append(line(flow.label, c["started"], "started"))
+            word = flow.outcome_label
+            ended = ((word(k), n) for k, n in c["ended"].items())
+            rows.append(outcomes(*ended, ("aborted", c["aborted"])))
+        rows += [line(name, t.count(name)) for name in shape.endpoints]
+        return "\n".join(rows)
 
 
 class LatencyPanel(Panel):

@@ -15,8 +15,9 @@ from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
 from engine.outputs.summary import (
-    detail_lines,
     failure_lines,
+    flow_lines,
+    generator_line,
     summary_lines,
     verification_lines,
 )
@@ -80,9 +81,11 @@ class SummaryPanel(Static):
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
-        # the --no-ui summary's lines, in its order: orders/disputes/generator,
-        # deliberate deliveries, sample failures, the --verify check
-        notes = detail_lines(t)[-3:] + delivery_lines(t) + failure_lines(t)
+        # the --no-ui summary's lines, in its order: the flows (orders,
+        # disputes), the generator, deliberate deliveries, sample failures,
+        # the --verify check
+        notes = [*flow_lines(t, result.config.shape), generator_line(t)]
+        notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
