@@ -148,3 +148,47 @@ async def serve(receiver: StripeReceiver) -> tuple[web.AppRunner, str]:
     await site.start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve it by hand, for a real run against it (the issue's acceptance check):
+
+        WEBHOOKLOAD_SECRET=whsec_x python -m tests.receivers.stripe_receiver --port 4242
+        WEBHOOKLOAD_SECRET=whsec_x webhookload-tui --no-ui --scenario stripe \\
+            --target http://127.0.0.1:4242 ...
+
+    Prints what it accepted, the duplicates and every rejection when stopped (Ctrl-C).
+    """
+    import argparse
+    import asyncio
+    import contextlib
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m tests.receivers.stripe_receiver")
+    parser.add_argument("--port", type=int, default=4242)
+    ns = parser.parse_args(argv)
+    receiver = StripeReceiver(os.environ["WEBHOOKLOAD_SECRET"])
+
+    async def run() -> None:
+        runner = web.AppRunner(receiver.app())
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", ns.port).start()
+        print(f"Stripe receiver on http://127.0.0.1:{ns.port}{PATH}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    accepted = sum(receiver.accepted.values())
+    print(f"accepted {accepted} events, {receiver.duplicates} duplicates, ", end="")
+    print(f"{len(receiver.rejected)} rejected")
+    for etype, n in sorted(receiver.accepted.items()):
+        print(f"  {etype}: {n}")
+    for reason in receiver.rejected[:20]:
+        print(f"  rejected: {reason}")
+
+
+if __name__ == "__main__":
+    main()
