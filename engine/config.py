@@ -38,6 +38,7 @@ from engine.domain.durations import format_duration
 from engine.domain.shape import Shape, shape_for_contract
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SecretError, make_signer
 from engine.domain.stages import parse_stages, total_duration
+from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 
 __all__ = [
     "BACKENDS",
@@ -181,6 +182,7 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             "used with --target builtin (it sets the builtin target's mode)",
             config.target_mode,
         )
+    _check_threshold_endpoints(config)
     if config.abort_on_fail and not config.thresholds:
         raise ConfigError("abort-on-fail", "used with at least one --threshold", "no --threshold")
     if config.http2 and config.target == "builtin":
@@ -200,6 +202,15 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             what = f"the peak VUs of --stages ({peak})" if config.stages else f"--vus ({peak})"
             raise ConfigError("workers", f"at most {what}", str(config.workers))
     return config
+
+
+def _check_threshold_endpoints(config: RunConfig) -> None:
+    """``{endpoint=NAME}`` names one of the scenario's endpoints (did-you-mean)."""
+    for text in config.thresholds:
+        try:
+            parse_spec(text, config.shape)
+        except ThresholdSyntaxError as exc:
+            raise ConfigError("threshold", exc.expected, text) from None
 
 
 def peak_vus(config: RunConfig) -> int:

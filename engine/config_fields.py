@@ -214,7 +214,7 @@ def _seed(text: str) -> int | None:
 def parse_threshold_text(text: str) -> str:
     """One ``--threshold`` expression, checked, without its spaces (``p99 < 1s`` -> ``p99<1s``)."""
     try:
-        return parse_spec(text).text
+        return parse_spec(text, None).text  # endpoint names: build_config, by the Shape
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
 
