@@ -214,7 +214,7 @@ def _seed(text: str) -> int | None:
 def parse_threshold_text(text: str) -> str:
     """One ``--threshold`` expression, checked, without its spaces (``p99 < 1s`` -> ``p99<1s``)."""
     try:
-        return parse_spec(text).text
+        return parse_spec(text, None).text  # endpoint names: build_config, by the Shape
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
 
@@ -251,6 +251,14 @@ def _secret(text: str) -> str:
     return text
 
 
+def _scenario(text: str) -> str:
+    """A built-in's name or a file's path; the file itself is read and checked
+    where the run is set up (engine/scenario/select.py), one line if it is bad."""
+    if not text.strip():
+        raise ConfigError("scenario", "a built-in scenario's name or a file's path", text)
+    return text.strip()
+
+
 PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target": parse_target,
     "vus": _positive_int("vus"),
@@ -282,5 +290,6 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "workers": _workers,
     "backend": _backend,
     "ray_address": _ray_address,
+    "scenario": _scenario,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""

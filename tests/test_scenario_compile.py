@@ -203,32 +203,16 @@ def test_pick_with_equal_weights_draws_as_the_journeys_do(n: int) -> None:
 
 
 def test_ingest_shape_is_todays() -> None:
-    """What engine/domain/shape.py's INGEST_SHAPE.as_json() is (the names
-    helper's; INTERFACES §1 with its CHANGED line): the built-in file must
-    compile to it, so every output of an ingest run keeps its names."""
+    """engine/domain/shape.py's INGEST_SHAPE / PLAN_SHAPE (the names helper's;
+    INTERFACES §1 with its CHANGED lines): the built-in files must compile to
+    them, so every output of an ingest run keeps its names."""
+    from engine.domain.shape import INGEST_SHAPE, PLAN_SHAPE
     from engine.scenario.loader import load_scenario
 
-    order = {
-        "name": "order",
-        "label": "Orders",
-        "states": ["created", "updated", "success", "failed"],
-        "terminals": ["success", "failed"],
-        "outcome_labels": {},
-    }
-    dispute = {
-        "name": "dispute",
-        "label": "Disputes",
-        "states": ["opened", "updated", "won", "lost"],
-        "terminals": ["won", "lost"],
-        "outcome_labels": {"started": "opened"},
-    }
-    for name in ("ingest", "plan"):
-        assert compile_scenario(load_scenario(name)).shape_json() == {
-            "scenario": name,
-            "endpoints": ["orders", "disputes", "reads"],
-            "aliases": {"chargebacks": "disputes"},
-            "flows": [order, dispute],
-        }
+    for name, shape in (("ingest", INGEST_SHAPE), ("plan", PLAN_SHAPE)):
+        compiled = compile_scenario(load_scenario(name))
+        assert compiled.shape_json() == shape.as_json()
+        assert compiled.shape == shape
 
 
 ENVELOPE = """\

@@ -23,7 +23,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS
+from engine.domain.shape import INGEST_SHAPE, Shape
+from engine.metrics.stats import ERROR_KINDS
 
 Row = Mapping[str, Any]
 TITLE = "webhookload report"
@@ -120,13 +121,20 @@ def _series(rows: Sequence[Row], key: str) -> list[Any]:
     return [r.get(key) for r in rows]
 
 
-def _time_charts(rows: Sequence[Row]) -> list[str]:
+def _shape(doc: Mapping[str, Any]) -> Shape:
+    """The run's scenario names from its JSON (``ingest``'s for a file written
+    before scenarios were data, which has no ``shape``)."""
+    shape = doc.get("shape")
+    return Shape.from_json(shape) if isinstance(shape, Mapping) else INGEST_SHAPE
+
+
+def _time_charts(rows: Sequence[Row], endpoints: Sequence[str]) -> list[str]:
     t = _series(rows, "t")
     line = {"mode": "lines"}
     charts = [
         _figure(
             "chart-requests",
-            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in ENDPOINTS],
+            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in endpoints],
             "Requests/s by endpoint",
             "requests/s",
             xaxis_title="seconds since start",
@@ -232,12 +240,14 @@ def _endpoints(doc: Mapping[str, Any]) -> str:
     eps = doc.get("endpoints")
     if not eps:
         return ""
+    # an endpoint with another name users type: "disputes (chargebacks)"
+    typed = {name: alias for alias, name in _shape(doc).aliases.items()}
     rows = []
     for name, e in eps.items():
         lat = e.get("latency_ms") or {}
         rows.append(
             (
-                "disputes (chargebacks)" if name == "disputes" else name,
+                f"{name} ({typed[name]})" if name in typed else name,
                 e.get("requests"),
                 e.get("per_second"),
                 e.get("errors"),
@@ -269,7 +279,8 @@ def render(
     """The whole page as a string (see :func:`write_report`)."""
     config = doc.get("config") or {}
     series = _complete(rows, doc.get("duration_s"))
-    charts = [*_time_charts(series), _distribution_chart(doc), _codes_chart(doc)]
+    endpoints = _shape(doc).endpoints
+    charts = [*_time_charts(series, endpoints), _distribution_chart(doc), _codes_chart(doc)]
     when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     stopped = " — stopped early" if doc.get("stopped_early") else ""
     return "".join(

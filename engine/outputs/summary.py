@@ -30,19 +30,21 @@ if TYPE_CHECKING:
     from engine.run.runner import RunResult
 
 
-def summary_lines(total: Snapshot, elapsed: float) -> list[str]:
-    """The plan's summary block, same labels and order; zeros and ``-`` when empty."""
+def summary_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE) -> list[str]:
+    """The plan's summary block, same labels and order; zeros and ``-`` when empty.
+    One line per endpoint of the scenario (``Orders:``, ``Disputes:``...);
+    ``reads`` only when there were any."""
     p = total.percentiles_s(50, 95, 99)
     rate = total.total / elapsed if elapsed > 0 else 0.0
     lines = [
         "========== SUMMARY ==========",
         f"Duration:    {format_duration(elapsed)}",
         f"Requests:    {total.total} ({rate:.1f}/s)",
-        f"  Orders:    {total.orders}",
-        f"  Disputes:  {total.disputes}",
     ]
-    if total.reads:
-        lines.append(f"  Reads:     {total.reads}")
+    for name in shape.endpoints:
+        n = total.count(name)
+        if n or name != "reads":
+            lines.append(f"  {name[:1].upper() + name[1:] + ':':<10} {n}")
     lines += [
         f"Success:     {total.success}",
         f"Errors:      {total.errors} ({total.error_pct:.2f}%)",
@@ -187,9 +189,9 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
     and how it ended (``--no-ui`` and the TUI on exit)."""
     total = result.total
     return (
-        summary_lines(total, result.elapsed)
+        summary_lines(total, result.elapsed, result.config.shape)
         + arrival_lines(result)
-        + endpoint_lines(total, result.elapsed)
+        + endpoint_lines(total, result.elapsed, result.config.shape)
         + detail_lines(total, load_stopped(result), result.config.shape)
         + delivery_lines(total)
         + failure_lines(total)
@@ -197,6 +199,10 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + threshold_lines(run_thresholds(result))
         + outcome_lines(result, abort)
     )
+
+
+_REQUESTS = frozenset({"total", "success", "errors", "per_second"})
+"""The ``requests`` object's own keys, which no endpoint's count may replace."""
 
 
 def summary_json(
@@ -223,9 +229,8 @@ def summary_json(
         "target_url": target_url,
         "requests": {
             "total": total.total,
-            "orders": total.orders,
-            "disputes": total.disputes,
-            "reads": total.reads,
+            # per endpoint of the scenario (ingest: orders, disputes, reads)
+            **{name: total.count(name) for name in shape.endpoints if name not in _REQUESTS},
             "success": total.success,
             "errors": total.errors,
             "per_second": round(total.total / elapsed, 3) if elapsed > 0 else 0.0,
@@ -246,6 +251,8 @@ def summary_json(
         "scenarios": scenario_counts(shape, total.scenarios),
         # per flow of the scenario: started, outcomes, aborted, unfinished
         "flows": {f.name: flow_counts(f, total.scenarios) for f in shape.flows},
+        # the scenario's names, so that compare and the report need not its file
+        "shape": shape.as_json(),
         "config": config,
         "generator_saturated": sat.saturated if sat.judged else None,
         "generator": generator_json(sat, where),  # with "shards" when there are several
@@ -262,7 +269,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
     the ``--verify`` check if any."""
     v = result.verification
     extra: dict[str, Any] = {
-        "endpoints": endpoints_json(result.total, result.elapsed),
+        "endpoints": endpoints_json(result.total, result.elapsed, result.config.shape),
         "latency_distribution": latency_distribution_json(result.total),
         "thresholds": thresholds_json(run_thresholds(result)),
         "stopped_by": (

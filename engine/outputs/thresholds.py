@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.config import ConfigError
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.thresholds import (
     LATENCY_METRICS,
     ThresholdSpec,
@@ -119,17 +120,18 @@ class ThresholdResult:
         }
 
 
-def parse_threshold(text: str) -> Threshold:
-    """One ``--threshold`` expression; raises ConfigError naming what is expected."""
+def parse_threshold(text: str, shape: Shape = INGEST_SHAPE) -> Threshold:
+    """One ``--threshold`` expression; raises ConfigError naming what is expected.
+    ``shape``: the run's scenario, whose endpoint names it may use."""
     try:
-        spec = parse_spec(text)
+        spec = parse_spec(text, shape)
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
     return Threshold(spec.metric, spec.op, spec.limit, spec.endpoint, spec.text)
 
 
-def parse_thresholds(texts: Iterable[str]) -> list[Threshold]:
-    return [parse_threshold(t) for t in texts]
+def parse_thresholds(texts: Iterable[str], shape: Shape = INGEST_SHAPE) -> list[Threshold]:
+    return [parse_threshold(t, shape) for t in texts]
 
 
 def evaluate(thresholds: Iterable[Threshold], total: Snapshot) -> list[ThresholdResult]:

@@ -102,7 +102,8 @@ def _check_names(spec: ScenarioFile, fname: str, flow: Flow, templates: Mapping[
                 raise Problem((*cp, "probability", "param"), unknown("param", param, spec.params))
     terminals = [s for s, st in flow.states.items() if st.terminal]
     for s in flow.outcome_labels:
-        _known("outcome", s, [*terminals, *COUNTERS], (*base, "outcome_labels", s))
+        # a non-terminal state named here has its accepted events counted (visited)
+        _known("outcome", s, [*flow.states, *COUNTERS], (*base, "outcome_labels", s))
     if flow.read is not None:
         for s in flow.read.expect:
             _known("terminal state", s, terminals, (*base, "read", "expect", s))

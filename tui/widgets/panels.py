@@ -21,6 +21,7 @@ from textual.widgets import Label, Sparkline
 
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.outcomes import flow_counts, has_legacy_names
+from engine.domain.shape import Shape
 from tui.widgets.data import LiveData
 
 
@@ -181,6 +182,13 @@ class SplitPanel(Panel):
     """Requests and outcomes by flow: for ``ingest``, orders vs disputes (each
     line its endpoint's requests) and reads; for another scenario, each of its
     flows (journeys started) with its outcomes, then its endpoints' requests."""
+
+    def configure(self, shape: Shape) -> None:
+        """Title the panel for a run's scenario: ``Orders / disputes`` for ingest."""
+        labels = [f.label for f in shape.flows]
+        title = " / ".join([labels[0], *(x.lower() for x in labels[1:])]) if labels else "Flows"
+        if self.border_title != title:
+            self.border_title = title
 
     def lines(self, data: LiveData) -> str:
         t = data.total

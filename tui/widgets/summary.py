@@ -76,15 +76,16 @@ class SummaryPanel(Static):
         self, result: RunResult, json_path: str | None, abort: Abort | None = None
     ) -> None:
         t = result.total
-        block = Text("\n".join(summary_lines(t, result.elapsed)))
-        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed)))
+        shape = result.config.shape
+        block = Text("\n".join(summary_lines(t, result.elapsed, shape)))
+        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed, shape)))
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
         # the --no-ui summary's lines, in its order: the flows (orders,
         # disputes), the generator, deliberate deliveries, sample failures,
         # the --verify check
-        notes = [*flow_lines(t, result.config.shape), generator_line(t)]
+        notes = [*flow_lines(t, shape), generator_line(t)]
         notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
