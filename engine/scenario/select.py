@@ -43,6 +43,9 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
             config.scenario,
         )
     scenario = load_scenario(config.scenario)
+    header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
+    if header and "signature_header" not in given:
+        config = dataclasses.replace(config, signature_header=header)
     overrides = tuple(name for name in OVERRIDABLE if name in given)
     config = dataclasses.replace(
         config,
