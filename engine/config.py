@@ -182,7 +182,8 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             "used with --target builtin (it sets the builtin target's mode)",
             config.target_mode,
         )
-    _check_threshold_endpoints(config)
+    if not config.scenario:  # a file's endpoints are known once it is read (with_scenario)
+        check_threshold_endpoints(config)
     if config.abort_on_fail and not config.thresholds:
         raise ConfigError("abort-on-fail", "used with at least one --threshold", "no --threshold")
     if config.http2 and config.target == "builtin":
@@ -204,7 +205,7 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
     return config
 
 
-def _check_threshold_endpoints(config: RunConfig) -> None:
+def check_threshold_endpoints(config: RunConfig) -> None:
     """``{endpoint=NAME}`` names one of the scenario's endpoints (did-you-mean)."""
     for text in config.thresholds:
         try:

@@ -151,9 +151,13 @@ def test_a_webhook_file_with_faults_and_two_shards_counts_what_the_server_receiv
     assert flows["pull_request"]["visited"]["synchronize"] > 0, flows
     # one accepted first delivery per visited state and terminal, as the server saw them
     closed_issues = flows["issue"]["ended"]["closed"]
-    assert 0 <= server.firsts["/hooks/github closed"] - closed_issues - flows["pull_request"][
-        "ended"
-    ]["closed"] <= cut + flows["issue"]["unfinished"] + flows["pull_request"]["unfinished"]
+    assert (
+        0
+        <= server.firsts["/hooks/github closed"]
+        - closed_issues
+        - flows["pull_request"]["ended"]["closed"]
+        <= cut + flows["issue"]["unfinished"] + flows["pull_request"]["unfinished"]
+    )
     assert doc["config"]["scenario"] == str(REPO_HOOKS) and doc["config"]["workers"] == 2
     assert "scenario_text" not in doc["config"]
 
@@ -194,3 +198,32 @@ def test_scenario_ingest_counts_as_contract_ingest(tmp_path: Path, faults: tuple
         assert sc["disputes_updated"] > 0, sc
         if faults:
             assert doc["delivery"]["duplicates_sent"] > 0 and doc["delivery"]["early_sent"] > 0
+
+
+def test_a_bad_file_is_one_line_and_exit_2_before_any_load(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(REPO_HOOKS.read_text().replace("next = { closed = 1 }", "next = { closd = 1 }"))
+    with counting_server() as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        res = _run(tmp_path / "s.json", "--target", url, "--scenario", str(bad))
+        none = _run(tmp_path / "s.json", "--target", url, "--scenario", "nosuch")
+        both = _run(
+            tmp_path / "s.json", "--target", url, "--scenario", "ingest", "--contract", "plan"
+        )
+    assert server.posts == Counter()  # nothing was sent
+    assert res.returncode == none.returncode == both.returncode == 2
+    line = res.stderr.strip()
+    assert "\n" not in line and f"{bad}:" in line, res.stderr
+    assert "flows.issue.states.opened.next" in line and "'closd'" in line, line
+    assert "no scenario file or built-in named 'nosuch'" in none.stderr, none.stderr
+    assert "--scenario must be used without --contract" in both.stderr, both.stderr
+
+
+def test_a_threshold_names_the_files_endpoints(tmp_path: Path) -> None:
+    res = _run(
+        tmp_path / "s.json",
+        *("--target", "http://127.0.0.1:9", "--scenario", str(REPO_HOOKS)),
+        *("--threshold", "p99{endpoint=deploy}<1s"),
+    )
+    assert res.returncode == 2
+    assert "did you mean 'deploys'" in res.stderr, res.stderr

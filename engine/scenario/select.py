@@ -21,7 +21,7 @@ from pathlib import PurePath
 
 import orjson
 
-from engine.config import CONTRACTS, ConfigError, RunConfig
+from engine.config import CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import builtin_names, load_scenario, parse_scenario
@@ -42,6 +42,10 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
             "used without --contract (--contract ingest is --scenario ingest)",
             config.scenario,
         )
+    if config.verify:
+        raise ConfigError(
+            "verify", "used without --scenario (its read-back is not yet run)", str(config.verify)
+        )
     scenario = load_scenario(config.scenario)
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
@@ -58,7 +62,9 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
     if "dispute_ratio" not in overrides and ratio is not None:
         config = dataclasses.replace(config, dispute_ratio=ratio)
     shape = orjson.dumps(compiled.shape_json()).decode()
-    return dataclasses.replace(config, scenario_shape=shape)
+    config = dataclasses.replace(config, scenario_shape=shape)
+    check_threshold_endpoints(config)  # {endpoint=NAME}: one of this file's
+    return config
 
 
 def compiled_for(config: RunConfig) -> CompiledScenario:
