@@ -314,6 +314,14 @@ def _sign(text: str) -> str:
     return value
 
 
+def _scenario(text: str) -> str:
+    """A built-in's name or a file's path; the file itself is read and checked
+    where the run is set up (engine/scenario/select.py), one line if it is bad."""
+    if not text.strip():
+        raise ConfigError("scenario", "a built-in scenario's name or a file's path", text)
+    return text.strip()
+
+
 PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target": parse_target,
     "vus": _positive_int("vus"),
@@ -345,6 +353,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "workers": _workers,
     "backend": _backend,
     "ray_address": _ray_address,
+    "scenario": _scenario,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
 

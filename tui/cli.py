@@ -43,6 +43,7 @@ from typing import NoReturn  # noqa: E402
 from engine import workers_warning  # noqa: E402
 from engine.config import (  # noqa: E402
     CLIENTS,
+    DERIVED,
     ConfigError,
     RunConfig,
     build_config,
@@ -174,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--contract",
         help="payload field names: ingest (the payment manager's own) or plan (those of"
         f" this tool's original design document) (default {d.contract})",
+    )
+    add(
+        "--scenario",
+        metavar="NAME|PATH",
+        help="a scenario file (docs/SCENARIOS.md), or a built-in's name "
+        "(webhookload-tui scenarios lists them); --contract X is today's walker of --scenario X",
     )
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")
@@ -360,8 +367,9 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
     )
 
 
-CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
-"""Every run setting is a flag of the same name (dashes for underscores)."""
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in DERIVED)
+"""Every run setting is a flag of the same name (dashes for underscores); the
+scenario file's derived fields are not (engine/scenario/select.py sets them)."""
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
@@ -376,7 +384,12 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
             # the form's empty field means "no stages"; an empty flag is a mistake
             raise ConfigError("stages", "stages like 30s:10,1m:100,30s:0, not empty", ns.stages)
         ns.headers = header_values(ns.headers, ns.header_files, os.environ)
-        config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
+        raw = {f: getattr(ns, f) for f in CONFIG_FIELDS}
+        config = build_config(raw)
+        if config.scenario:  # the file is read (and its checks imported) only when named
+            from engine.scenario.select import with_scenario
+
+            config = with_scenario(config, {f for f, v in raw.items() if v is not None})
         check_partners(ns, config)
         output_options(ns).check()
     except WebhookloadError as exc:
