@@ -54,8 +54,10 @@ class AiohttpTransport:
         pool_size: int,
         timeout: float,
         clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
+        self._json = {} if "content-type" in replace else _JSON_HEADERS  # --header's instead
         connector = aiohttp.TCPConnector(
             limit=pool_size, limit_per_host=pool_size, enable_cleanup_closed=False
         )
@@ -63,15 +65,15 @@ class AiohttpTransport:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout),
             skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "webhookload"},
+            headers={} if "user-agent" in replace else {"User-Agent": "webhookload"},
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
         sent: dict[str, str] | list[tuple[str, str]] | None = (
-            _JSON_HEADERS if body is not None else None
+            self._json if body is not None else None
         )
         if headers:
-            sent = [*_JSON_HEADERS.items(), *headers]
+            sent = [*self._json.items(), *headers]
         try:
             async with self._session.request(method, url, data=body, headers=sent) as resp:
                 closed = _watch_close(resp)

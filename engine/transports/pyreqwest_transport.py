@@ -36,16 +36,14 @@ class PyreqwestTransport:
         pool_size: int,
         timeout: float,
         clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
-        self._client = (
-            ClientBuilder()
-            .max_connections(pool_size)
-            .timeout(timedelta(seconds=timeout))
-            .user_agent("webhookload")
-            .error_for_status(False)
-            .build()
-        )
+        self._json = {} if "content-type" in replace else _JSON  # --header's instead
+        builder = ClientBuilder().max_connections(pool_size).timeout(timedelta(seconds=timeout))
+        if "user-agent" not in replace:
+            builder = builder.user_agent("webhookload")
+        self._client = builder.error_for_status(False).build()
 
     async def _send(
         self, method: str, url: str, body: bytes | None, headers: Headers = ()
@@ -63,7 +61,7 @@ class PyreqwestTransport:
     ) -> Reply:
         builder = self._client.request(method, url)
         if body is not None:
-            builder = builder.headers(_JSON).body_bytes(body)
+            builder = builder.headers(self._json).body_bytes(body)
         for name, value in headers:
             builder = builder.header(name, value)
         try:
