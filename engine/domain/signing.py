@@ -26,25 +26,28 @@ name the setting, never its value.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 import string
-from collections.abc import Mapping
 from typing import Protocol
 
 from engine.domain.schemes import Scheme, builtin, builtin_names
 from engine.domain.signing_base import (
+    DEFAULT_SIGNATURE_HEADER,
+    TOLERANCE_S,
     Failure,
     Hmac,
     SecretError,
     decode_key,
+    header_name,
     split_secrets,
     standard_key,
     timestamp_text,
 )
-from engine.domain.signing_verify import SchemeVerifier
+from engine.domain.signing_verify import (
+    SchemeVerifier,
+    StandardVerifier,
+    StripeVerifier,
+    Verifier,
+)
 
 __all__ = [
     "DEFAULT_SIGNATURE_HEADER",
@@ -70,30 +73,6 @@ SCHEMES = builtin_names()
 SECRET_ENV = "WEBHOOKLOAD_SECRET"
 """The environment variable that carries the secret(s), one per line (kept out of
 process listings)."""
-DEFAULT_SIGNATURE_HEADER = "Stripe-Signature"
-"""The ``stripe`` scheme's header name; ``--signature-header`` renames it."""
-TOLERANCE_S = 300
-"""A timestamp further than this from the receiver's clock (either way) is refused."""
-STANDARD_ID = "webhook-id"
-STANDARD_TIMESTAMP = "webhook-timestamp"
-STANDARD_SIGNATURE = "webhook-signature"
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
-
-
-def _stripe_key(secret: str) -> bytes:
-    if not secret:
-        raise SecretError("a non-empty secret for --sign stripe")
-    return secret.encode()
-
-
-def _header_name(name: str) -> str:
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"--signature-header must be an HTTP header name, got {name!r}")
-    return name
-
-
-def _keyed(key: bytes) -> hmac.HMAC:
-    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 class _Sha256Hmac(Hmac):
@@ -141,10 +120,6 @@ def _by_id(template: str) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def _fill(pieces: tuple[str, ...], event_id: str) -> str:
-    return event_id.join(pieces) if len(pieces) > 1 else pieces[0]
-
-
 class SchemeSigner:
     """A :class:`~engine.domain.schemes.Scheme` compiled for one set of secrets:
     the keys decoded and their HMAC states hashed once, every template cut at
@@ -188,7 +163,7 @@ class SchemeSigner:
                     f"--signature-header is not used by --sign {spec.name} "
                     f"(its signature header is {own})"
                 )
-            own = _header_name(header)
+            own = header_name(header)
         self.header = own
         item = spec.sig_item
         before, after = item.split("{sig}", 1)
@@ -311,114 +286,6 @@ class StandardSigner(SchemeSigner):
 
     def __init__(self, secret: str) -> None:
         super().__init__(builtin("standard"), secret)
-
-
-class Verifier(Protocol):
-    """Checks one delivery's headers against its exact raw body.
-
-    ``headers`` must look names up case-insensitively (aiohttp's
-    ``request.headers`` does); with a plain dict use the names as written here.
-    Returns ``None`` when the delivery is authentic, else why not.
-    """
-
-    scheme: str
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        """``url``: where the request came in (schemes that sign ``{url}``)."""
-        ...
-
-
-def _fresh(timestamp: str, now: float, tolerance: float) -> Failure | None:
-    if not (timestamp.isascii() and timestamp.isdigit()):  # unix seconds, no sign
-        return Failure.MALFORMED
-    if abs(now - int(timestamp)) > tolerance:
-        return Failure.STALE
-    return None
-
-
-class StripeVerifier:
-    """Accepts a ``t=…,v1=…`` header if any of its ``v1`` values matches."""
-
-    scheme = "stripe"
-    __slots__ = ("_base", "header", "tolerance")
-
-    def __init__(
-        self,
-        secret: str,
-        header: str = DEFAULT_SIGNATURE_HEADER,
-        tolerance: float = TOLERANCE_S,
-    ) -> None:
-        self._base = _keyed(_stripe_key(secret))
-        self.header = _header_name(header)
-        self.tolerance = tolerance
-
-    def __repr__(self) -> str:
-        return f"StripeVerifier(header={self.header!r})"
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        value = headers.get(self.header)
-        if not value:
-            return Failure.MISSING
-        ts = ""
-        candidates: list[str] = []
-        for item in value.split(","):
-            key, _, val = item.strip().partition("=")
-            if key == "t":
-                ts = val
-            elif key == "v1":
-                candidates.append(val)
-        if not ts or not candidates:
-            return Failure.MALFORMED
-        stale = _fresh(ts, now, self.tolerance)
-        if stale is not None:
-            return stale
-        mac = self._base.copy()
-        mac.update(ts.encode("ascii") + b"." + body)
-        expected = mac.hexdigest()
-        matched = False
-        for candidate in candidates:  # every one is compared, in constant time
-            if candidate.isascii():
-                matched |= hmac.compare_digest(expected, candidate.lower())
-        return None if matched else Failure.MISMATCH
-
-
-class StandardVerifier:
-    """Accepts if any space-separated ``v1,<base64>`` signature matches."""
-
-    scheme = "standard"
-    __slots__ = ("_base", "tolerance")
-
-    def __init__(self, secret: str, tolerance: float = TOLERANCE_S) -> None:
-        self._base = _keyed(standard_key(secret))
-        self.tolerance = tolerance
-
-    def __repr__(self) -> str:
-        return "StandardVerifier()"
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        msg_id = headers.get(STANDARD_ID)
-        ts = headers.get(STANDARD_TIMESTAMP)
-        value = headers.get(STANDARD_SIGNATURE)
-        if not (msg_id and ts and value):
-            return Failure.MISSING
-        stale = _fresh(ts, now, self.tolerance)
-        if stale is not None:
-            return stale
-        mac = self._base.copy()
-        mac.update(b"%s.%d.%s" % (msg_id.encode(), int(ts), body))
-        expected = base64.b64encode(mac.digest()).decode("ascii").rstrip("=")
-        matched = False
-        for item in value.split(" "):
-            version, _, sig = item.partition(",")
-            if version == "v1" and sig.isascii():
-                matched |= hmac.compare_digest(expected, sig.rstrip("="))
-        return None if matched else Failure.MISMATCH
 
 
 def _spec(scheme: str | Scheme) -> Scheme:
