@@ -75,7 +75,12 @@ async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
         headers = {"Retry-After": hint} if hint is not None else {}
         return web.Response(status=int(request.match_info["code"]), body=b"wait", headers=headers)
 
+    async def moved(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPFound("/status/202")
+
     app = web.Application()
+    app.router.add_route("*", "/moved", moved)
     app.router.add_route("*", "/status/{code}", status)
     app.router.add_route("*", "/after/{code}", after)
     app.router.add_route("*", "/slow", slow)
@@ -178,6 +183,16 @@ async def test_the_runs_header_names_reach_its_transport() -> None:
         assert t._own == b"Accept: */*\r\n"  # type: ignore[attr-defined]
     finally:
         await t.aclose()
+
+
+async def test_a_redirect_is_the_answer_never_followed(client: str) -> None:
+    """A 302 comes back as 302 (a webhook delivery then counts it an error:
+    engine/scenario/expect.py); the client never sends the request elsewhere."""
+    async with http_server() as (url, rec), transport(client, pool=1) as t:
+        assert (await t.post(f"{url}/moved", b"{}"))[0] == 302
+        assert (await t.get(f"{url}/moved"))[0] == 302
+        assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202  # the connection is fine
+    assert len(rec.headers) == 1  # only the last request reached /status
 
 
 async def test_keep_alive_reuses_one_connection(client: str) -> None:

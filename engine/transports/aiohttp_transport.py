@@ -75,7 +75,10 @@ class AiohttpTransport:
         if headers:
             sent = [*self._json.items(), *headers]
         try:
-            async with self._session.request(method, url, data=body, headers=sent) as resp:
+            # a redirect is an answer, never followed (engine/scenario/expect.py)
+            async with self._session.request(
+                method, url, data=body, headers=sent, allow_redirects=False
+            ) as resp:
                 closed = _watch_close(resp)
                 try:
                     data = await resp.read()

@@ -43,6 +43,7 @@ class HttpxTransport:
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             headers={"User-Agent": "webhookload"},
+            follow_redirects=False,  # a redirect is an answer (engine/scenario/expect.py)
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:

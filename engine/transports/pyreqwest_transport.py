@@ -43,7 +43,8 @@ class PyreqwestTransport:
         builder = ClientBuilder().max_connections(pool_size).timeout(timedelta(seconds=timeout))
         if "user-agent" not in replace:
             builder = builder.user_agent("webhookload")
-        self._client = builder.error_for_status(False).build()
+        # a redirect is an answer, never followed (engine/scenario/expect.py)
+        self._client = builder.error_for_status(False).follow_redirects(False).build()
 
     async def _send(
         self, method: str, url: str, body: bytes | None, headers: Headers = ()
