@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="webhookload-tui",
         usage="%(prog)s [options]\n"
-        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]",
+        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]\n"
+        "       %(prog)s scenarios [show NAME | check PATH]",
         description="Load-test a payment-webhook ingest service with realistic order "
         "lifecycles and chargeback disputes. Opens the TUI unless --no-ui is given. "
         "The compare subcommand sets two --json summaries side by side.",
@@ -129,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = p.add_argument
-    add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
+    add(
+        "--target",
+        help="ingest service base URL, or 'builtin' (default "
+        f"{d.target}); a path prefix (http://host/hooks) and a query "
+        "(?token=abc) are kept: the query goes after each endpoint's path",
+    )
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
     add(
         "--rate",
@@ -193,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-api",
         dest="read_api",
         metavar="URL",
-        help="read API base URL for --verify and --read-ratio (default: the target); "
-        "--api and -api are aliases",
+        help="read API base URL for --verify and --read-ratio (default: the target; "
+        "a path prefix and a query are kept as for --target); --api and -api are aliases",
     )
     add(
         "--read-mix",
@@ -373,6 +379,10 @@ def _main(argv: list[str] | None = None) -> int:
         from engine import compare_main
 
         return compare_main(args[1:])
+    if args[:1] == ["scenarios"]:
+        from engine import scenarios_main
+
+        return scenarios_main(args[1:])
     ns, config = parse(args)
     # every connection is a file: raise the soft limit first (shards and the
     # builtin target inherit it), and say so when the run needs still more
