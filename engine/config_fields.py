@@ -228,11 +228,20 @@ def _thresholds(text: str) -> tuple[str, ...]:
 _HEADER = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n]*")
 
 
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Headers the HTTP client owns (the URL's host, the body's framing, keep-alive):
+refused in ``--header``. User-Agent, Accept and Content-Type are the client's
+too, but a ``--header`` of that name replaces the client's (engine/transports/base.py)."""
+
+
 def parse_header_text(text: str) -> str:
     """One ``--header 'Name: value'`` (RFC 9110 token name, a value on one line)."""
     value = text.strip()
     if not _HEADER.fullmatch(value) or not value.partition(":")[2].strip():
         raise ConfigError("header", "'Name: value', like 'X-Tenant: acme'", text)
+    name = value.partition(":")[0].strip()
+    if name.lower() in _FRAMING:
+        raise ConfigError("header", f"a header the client does not set itself, not {name}", text)
     return value
 
 

@@ -100,6 +100,19 @@ async def test_duplicates_repeat_the_accepted_event_and_early_ones_precede() -> 
     assert orjson.loads(first_order.body)["status"] != "created"  # the early one
 
 
+@pytest.mark.anyio
+async def test_a_redirected_webhook_is_an_error_not_a_delivery() -> None:
+    """Issue 22: providers deliver on a 2xx only (a 3xx is a failure for Stripe,
+    Svix and Standard Webhooks), so a receiver answering 302 delivered nothing."""
+
+    def moved(r: FakeRequest) -> int:
+        return 302 if r.method == "POST" else 200
+
+    total = (await _run({}, moved)).total
+    assert total.total > 0 and total.success == 0 and total.errors == total.total
+    assert dict(total.status_codes) == {302: total.total}
+
+
 def test_api_and_single_dash_api_are_read_api_aliases() -> None:
     for argv in (["-api", "http://127.0.0.1:3000"], ["--api", "http://127.0.0.1:3000/"]):
         _, cfg = parse(argv)

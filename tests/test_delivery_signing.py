@@ -79,6 +79,8 @@ def test_the_secret_stays_out_of_the_config_json_repr_and_worker_argv() -> None:
         ({"headers": ["no colon"]}, "--header"),
         ({"headers": ["bad name: x"]}, "--header"),
         ({"headers": ["X-Empty:"]}, "--header"),
+        ({"headers": ["Content-Length: 5"]}, "--header"),
+        ({"headers": ["host: evil.example"]}, "--header"),
         ({"sign": "stripe"}, "--sign"),
         ({"secret": STRIPE_SECRET}, "--secret"),
         ({"sign": "standard", "secret": "not-base64-$$$"}, "--secret"),

@@ -3,24 +3,30 @@ and the stats count by that verdict."""
 
 from __future__ import annotations
 
-import pytest
-
 from engine.metrics.stats import ORDERS, Stats
 from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, accepted
 
 
-@pytest.mark.parametrize("expect", [Expect.FIRST, Expect.READ])
-def test_first_deliveries_and_reads_accept_below_300_only(expect: Expect) -> None:
-    # issue 21: a 3xx is no longer a success (nothing was delivered; no client follows it)
-    table = ACCEPTS[expect]
+def test_reads_accept_below_300_only() -> None:
+    # issue 21: a 3xx is no longer a success (no client follows it: nothing was read)
+    table = ACCEPTS[Expect.READ]
     assert isinstance(table, tuple) and len(table) == STATUS_CODES == 1000
     assert [s for s in range(STATUS_CODES) if table[s]] == list(range(300))
 
 
+def test_a_webhook_is_delivered_on_a_2xx_only() -> None:
+    """Issue 22: a provider retries anything but a 2xx; a redirect is a failure
+    (Stripe, Svix, Standard Webhooks), so a 3xx or 1xx is an error here too."""
+    table = ACCEPTS[Expect.FIRST]
+    assert [s for s in range(STATUS_CODES) if table[s]] == list(range(200, 300))
+    for expect in (Expect.DUPLICATE, Expect.EARLY):
+        assert not any(ACCEPTS[expect][s] for s in (100, 199, 301, 302, 307, 308, 399))
+
+
 def test_duplicates_and_early_events_expect_the_strict_receivers_answer() -> None:
     dup, early = ACCEPTS[Expect.DUPLICATE], ACCEPTS[Expect.EARLY]
-    assert [s for s in range(400, 1000) if dup[s]] == [409]
-    assert [s for s in range(400, 1000) if early[s]] == [404]
+    assert [s for s in range(STATUS_CODES) if dup[s]] == [*range(200, 300), 409]
+    assert [s for s in range(STATUS_CODES) if early[s]] == [*range(200, 300), 404]
     assert dup[202] and early[202]  # a receiver that simply applies them
     assert not dup[404] and not early[409] and not dup[500] and not early[500]
 

@@ -22,6 +22,8 @@ from engine.domain.schemes import (
 from engine.domain.signing import SchemeSigner, SecretError, make_signer, make_verifier
 from engine.domain.signing_base import Failure, Hmac, split_secrets
 from engine.domain.signing_verify import SchemeVerifier
+from engine.scenario.loader import ScenarioError, parse_scenario
+from tests.test_scenario_cli import SIGNED
 
 NOW = 1_700_000_000
 BODY = b'{"id": "evt_1", "amount": 1999}'
@@ -221,3 +223,24 @@ def test_a_timestamp_only_prefix_is_reused_within_a_second_never_across() -> Non
         headers = dict(signer.headers(BODY, "e", ts))
         assert headers["X-Slack-Request-Timestamp"] == str(ts)
         assert verifier.verify(headers, BODY, ts) is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        ('sign = "github"', None),
+        ('sign = "stripe"\nsignature_header = "Webhook-Signature"', None),
+        ('sign = "adyen"', "psp.toml:6: scenario.sign: adyen cannot be signed: Adyen signs"),
+        ('sign = "hmac"', "psp.toml:6: scenario.sign: expected one of github, github-sha1"),
+        ('sign = "github"\nsignature_header = "X-Sig"', "X-Hub-Signature-256 is fixed"),
+    ],
+)
+def test_a_scenario_file_signs_with_any_built_in_scheme(lines: str, error: str | None) -> None:
+    text = SIGNED.replace('sign = "stripe"\nsignature_header = "Stripe-Signature"', lines)
+    assert lines in text
+    if error is None:
+        parse_scenario(text, "psp.toml")
+        return
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "psp.toml")
+    assert error in str(err.value) and "\n" not in str(err.value)

@@ -23,6 +23,7 @@ from engine.run import runner as runner_module
 from engine.run.runner import Runner
 from engine.scenario.delivery import dressing_for
 from engine.transports.fake import FakeRequest, FakeTransport
+from target.__main__ import parse_args as parse_target_args
 from tests.helpers import get_json
 from tests.target_http import target_with_output
 from tui.cli import parse
@@ -52,6 +53,14 @@ def test_secret_repeated_or_one_per_line_of_the_variable(monkeypatch: pytest.Mon
     monkeypatch.setenv(SECRET_ENV, "It's a Secret to Everybody")  # spaces are fine
     _, cfg = parse(["--sign", "github"])  # any built-in scheme
     assert cfg.secret == "It's a Secret to Everybody"
+
+
+def test_the_target_takes_several_secrets_and_any_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    config = parse_target_args(["--sign", "stripe", "--secret", OLD, "--secret", NEW])
+    assert config.secret == f"{OLD}\n{NEW}" and config.signature_header == "Stripe-Signature"
+    monkeypatch.setenv(SECRET_ENV, "shpss_2f0c8e1d7a")
+    assert parse_target_args(["--sign", "shopify"]).sign == "shopify"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ import pytest
 from aiohttp import web
 
 import engine.transports.base
-from engine.config import CLIENTS
+from engine.config import CLIENTS, build_config
+from engine.run.runner import Runner
 from engine.transports import (
     BODY_PREVIEW,
     TRANSPORTS,
@@ -26,6 +27,7 @@ from engine.transports import (
     retry_after,
     transport_class,
 )
+from engine.transports.base import replaced
 from engine.transports.framing import eof_ends_body
 from tests.helpers import free_port, raw_server
 
@@ -37,6 +39,7 @@ class Recorder:
         self.peers: set[object] = set()
         self.bodies: list[tuple[bytes, str]] = []
         self.headers: list[dict[str, str]] = []
+        self.raw: list[list[tuple[str, str]]] = []  # every header line, duplicates kept
 
 
 @asynccontextmanager
@@ -48,6 +51,7 @@ async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
         body = await request.read()
         rec.bodies.append((body, request.headers.get("Content-Type", "")))
         rec.headers.append(dict(request.headers))
+        rec.raw.append(list(request.headers.items()))
         return web.Response(status=int(request.match_info["code"]), body=b"x" * 10)
 
     async def slow(_: web.Request) -> web.Response:
@@ -71,7 +75,12 @@ async def http_server() -> AsyncIterator[tuple[str, Recorder]]:
         headers = {"Retry-After": hint} if hint is not None else {}
         return web.Response(status=int(request.match_info["code"]), body=b"wait", headers=headers)
 
+    async def moved(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPFound("/status/202")
+
     app = web.Application()
+    app.router.add_route("*", "/moved", moved)
     app.router.add_route("*", "/status/{code}", status)
     app.router.add_route("*", "/after/{code}", after)
     app.router.add_route("*", "/slow", slow)
@@ -144,6 +153,46 @@ async def test_extra_headers_arrive_only_with_their_request(client: str) -> None
     assert "X-Correlation-ID" not in without and "X-Webhook-Try" not in without
     assert with_one["X-Correlation-ID"] == "evt-1f2e" and "X-Webhook-Try" not in with_one
     assert [b for b, _ in rec.bodies] == [b"{}"] * 3
+
+
+async def test_a_header_of_the_clients_own_name_replaces_the_clients(client: str) -> None:
+    """Issue 18: ``--header 'User-Agent: …'`` or ``'content-type: …'`` goes once, with
+    the user's value (any case), not beside the client's own."""
+    mine = (("user-agent", "acme-hooks/2.1"), ("Content-Type", "application/cloudevents+json"))
+    own = replaced(name for name, _ in mine)
+    assert own == {"user-agent", "content-type"}
+    async with http_server() as (url, rec):
+        t = make_transport(client, pool_size=1, timeout=5, replace=own)
+        try:
+            assert (await t.post(f"{url}/status/202", b"{}", mine))[0] == 202
+        finally:
+            await t.aclose()
+        async with transport(client, pool=1) as plain:
+            assert (await plain.post(f"{url}/status/202", b"{}"))[0] == 202
+    replaced_run, plain_run = rec.raw
+    for name, value in mine:
+        assert [v for k, v in replaced_run if k.lower() == name.lower()] == [value]
+    assert [v for k, v in plain_run if k.lower() == "user-agent"] == ["webhookload"]
+    assert [v for k, v in plain_run if k.lower() == "content-type"] == ["application/json"]
+
+
+async def test_the_runs_header_names_reach_its_transport() -> None:
+    cfg = build_config({"headers": ["user-agent: mine", "X-Tenant: acme"], "client": "fast"})
+    t = Runner(cfg)._default_transport(cfg)
+    try:
+        assert t._own == b"Accept: */*\r\n"  # type: ignore[attr-defined]
+    finally:
+        await t.aclose()
+
+
+async def test_a_redirect_is_the_answer_never_followed(client: str) -> None:
+    """A 302 comes back as 302 (a webhook delivery then counts it an error:
+    engine/scenario/expect.py); the client never sends the request elsewhere."""
+    async with http_server() as (url, rec), transport(client, pool=1) as t:
+        assert (await t.post(f"{url}/moved", b"{}"))[0] == 302
+        assert (await t.get(f"{url}/moved"))[0] == 302
+        assert (await t.post(f"{url}/status/202", b"{}"))[0] == 202  # the connection is fine
+    assert len(rec.headers) == 1  # only the last request reached /status
 
 
 async def test_keep_alive_reuses_one_connection(client: str) -> None:

@@ -26,24 +26,28 @@ name the setting, never its value.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-from collections.abc import Mapping
+import string
 from typing import Protocol
 
 from engine.domain.schemes import Scheme, builtin, builtin_names
 from engine.domain.signing_base import (
+    DEFAULT_SIGNATURE_HEADER,
+    TOLERANCE_S,
     Failure,
     Hmac,
     SecretError,
     decode_key,
+    header_name,
     split_secrets,
     standard_key,
     timestamp_text,
 )
-from engine.domain.signing_verify import SchemeVerifier
+from engine.domain.signing_verify import (
+    SchemeVerifier,
+    StandardVerifier,
+    StripeVerifier,
+    Verifier,
+)
 
 __all__ = [
     "DEFAULT_SIGNATURE_HEADER",
@@ -69,30 +73,6 @@ SCHEMES = builtin_names()
 SECRET_ENV = "WEBHOOKLOAD_SECRET"
 """The environment variable that carries the secret(s), one per line (kept out of
 process listings)."""
-DEFAULT_SIGNATURE_HEADER = "Stripe-Signature"
-"""The ``stripe`` scheme's header name; ``--signature-header`` renames it."""
-TOLERANCE_S = 300
-"""A timestamp further than this from the receiver's clock (either way) is refused."""
-STANDARD_ID = "webhook-id"
-STANDARD_TIMESTAMP = "webhook-timestamp"
-STANDARD_SIGNATURE = "webhook-signature"
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
-
-
-def _stripe_key(secret: str) -> bytes:
-    if not secret:
-        raise SecretError("a non-empty secret for --sign stripe")
-    return secret.encode()
-
-
-def _header_name(name: str) -> str:
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"--signature-header must be an HTTP header name, got {name!r}")
-    return name
-
-
-def _keyed(key: bytes) -> hmac.HMAC:
-    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 class _Sha256Hmac(Hmac):
@@ -127,25 +107,38 @@ def _literal(text: str) -> str:
     return text.replace("{{", "{").replace("}}", "}")
 
 
+def _by_id(template: str) -> tuple[str, ...]:
+    """``template`` cut at each ``{id}``: pieces over ``{timestamp}`` and ``{url}``
+    only, formatted once per timestamp; a message then joins them with its id."""
+    pieces = [""]
+    for literal, field, _, _ in string.Formatter().parse(template):
+        pieces[-1] += literal.replace("{", "{{").replace("}", "}}")
+        if field == "id":
+            pieces.append("")
+        elif field is not None:
+            pieces[-1] += "{" + field + "}"
+    return tuple(pieces)
+
+
 class SchemeSigner:
     """A :class:`~engine.domain.schemes.Scheme` compiled for one set of secrets:
-    the keys decoded and their HMAC states hashed once, the signed string split
-    around the body, the signature header's repeated piece cut out. Several
-    secrets give one signature each, joined as the scheme says (a scheme without
-    ``join`` takes one secret)."""
+    the keys decoded and their HMAC states hashed once, every template cut at
+    ``{sig}`` and ``{id}`` into pieces formatted once per timestamp (a second
+    signs thousands of messages), so a message costs one HMAC per secret and a
+    few joins. Several secrets give one signature each, joined as the scheme says
+    (a scheme without ``join`` takes one secret)."""
 
     __slots__ = (
         "_b64",
+        "_cut",
         "_item",
         "_join",
-        "_last",
         "_macs",
-        "_post",
-        "_pre",
-        "_rfc3339",
+        "_now",
         "_sig_at",
-        "_templates",
-        "_ts",
+        "_t",
+        "_url",
+        "_url_used",
         "header",
         "scheme",
         "spec",
@@ -163,7 +156,6 @@ class SchemeSigner:
             Hmac(decode_key(spec.key, s, spec.name), spec.algorithm) for s in secrets
         )
         self._b64 = spec.encoding == "base64"
-        self._rfc3339 = spec.timestamp == "rfc3339"
         own = spec.signature_header
         if header and header != own:
             if not spec.rename:
@@ -171,43 +163,65 @@ class SchemeSigner:
                     f"--signature-header is not used by --sign {spec.name} "
                     f"(its signature header is {own})"
                 )
-            own = _header_name(header)
+            own = header_name(header)
         self.header = own
-        pre, post = spec.signed.split("{body}", 1)
-        self._pre, self._post = pre, post
         item = spec.sig_item
         before, after = item.split("{sig}", 1)
         self._item = (_literal(before), _literal(after))
         self._join = _literal(spec.join)
-        templates: list[tuple[str, str]] = []
-        for name, value in spec.headers:
+        # every template as pieces: the signed string around {body}, each header
+        # around {sig} (its repeated item cut out), each piece cut at {id}
+        pre, post = spec.signed.split("{body}", 1)
+        cut: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("", _by_id(pre), _by_id(post))]
+        for i, (name, value) in enumerate(spec.headers):
             if "{sig}" in value:
-                self._sig_at = len(templates)
-                value = value.replace(item, "{sig}", 1)
-                name = self.header
-            templates.append((name, value))
-        self._templates = tuple(templates)
-        self._last = (-1, "", b"", b"")  # timestamp, its text, the message's ends
+                self._sig_at = i
+                left, right = value.replace(item, "{sig}", 1).split("{sig}", 1)
+                cut.append((self.header, _by_id(left), _by_id(right)))
+            else:
+                cut.append((name, _by_id(value), ()))
+        self._cut = tuple(cut)
+        self._url_used = any("{url}" in p for _, a, b in cut for p in a + b)
+        self._t = -1
+        self._url = ""
+        self._now: tuple[
+            bytes | tuple[str, ...],
+            bytes | tuple[str, ...],
+            tuple[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]], ...],
+        ] = (b"", b"", ())
 
     def __repr__(self) -> str:  # never the secret
         return f"SchemeSigner({self.scheme!r}, header={self.header!r}, secrets={len(self._macs)})"
 
-    def _ends(self, event_id: str, timestamp: int, url: str) -> tuple[str, bytes, bytes]:
-        """The timestamp's text and the signed bytes before and after the body; a
-        second signs thousands of messages, so a timestamp-only template is
-        formatted once per second."""
-        last = self._last
-        if (
-            last[0] == timestamp
-            and "{id}" not in self.spec.signed
-            and "{url}" not in self.spec.signed
-        ):
-            return last[1], last[2], last[3]
+    def _at(self, timestamp: int, url: str) -> None:
+        """Format every piece for a new timestamp (or a new URL, where one is
+        signed). A piece without ``{id}`` becomes its final text (bytes for the
+        signed string); with one signature, the signature item's own text joins
+        the header's text around it."""
         ts = timestamp_text(self.spec.timestamp, timestamp)
-        pre = self._pre.format(id=event_id, timestamp=ts, url=url).encode()
-        post = self._post.format(id=event_id, timestamp=ts, url=url).encode() if self._post else b""
-        self._last = (timestamp, ts, pre, post)
-        return ts, pre, post
+        self._t, self._url = timestamp, url
+
+        def fmt(pieces: tuple[str, ...]) -> str | tuple[str, ...]:
+            done = tuple(p.format(timestamp=ts, url=url) for p in pieces)
+            return done[0] if len(done) == 1 else done
+
+        (_, pre, post), *headers = self._cut
+        head, tail = fmt(pre), fmt(post)
+        rows: list[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]]] = []
+        for name, left, right in headers:
+            a, b = fmt(left), fmt(right) if right else ""
+            if not right and name != self.header:
+                rows.append((name, 0 if isinstance(a, str) else 2, a, ""))
+                continue
+            if len(self._macs) == 1 and isinstance(a, str) and isinstance(b, str):
+                rows.append((name, 1, a + self._item[0], self._item[1] + b))
+            else:
+                rows.append((name, 3, a, b))
+        self._now = (
+            head.encode() if isinstance(head, str) else head,
+            tail.encode() if isinstance(tail, str) else tail,
+            tuple(rows),
+        )
 
     def _signatures(self, msg: bytes) -> str:
         before, after = self._item
@@ -220,9 +234,31 @@ class SchemeSigner:
     def headers(
         self, body: bytes, event_id: str, timestamp: int, url: str = ""
     ) -> list[tuple[str, str]]:
-        ts, pre, post = self._ends(event_id, timestamp, url)
-        sig = self._signatures(pre + body + post if post else pre + body)
-        return [(n, v.format(id=event_id, timestamp=ts, sig=sig)) for n, v in self._templates]
+        if timestamp != self._t or (self._url_used and url != self._url):
+            self._at(timestamp, url)
+        head, tail, rows = self._now
+        msg = (head if isinstance(head, bytes) else event_id.join(head).encode()) + body
+        if tail:
+            msg += tail if isinstance(tail, bytes) else event_id.join(tail).encode()
+        if len(self._macs) == 1:  # the item's text is in the rows already
+            mac = self._macs[0]
+            sig = mac.b64digest(msg) if self._b64 else mac.hexdigest(msg)
+        else:
+            sig = self._signatures(msg)
+        out = []
+        for name, kind, a, b in rows:
+            if kind == 1:  # the signature between its ready texts: the common case
+                out.append((name, a + sig + b))  # type: ignore[operator]
+            elif kind == 0:
+                out.append((name, a))
+            elif kind == 2:
+                out.append((name, event_id.join(a)))
+            else:
+                left = a if isinstance(a, str) else event_id.join(a)
+                right = b if isinstance(b, str) else event_id.join(b)
+                item = sig if len(self._macs) > 1 else self._item[0] + sig + self._item[1]
+                out.append((name, left + item + right))
+        return out
 
     def signature(self, body: bytes, event_id: str, timestamp: int, url: str = "") -> str:
         """The signature header's value for one message."""
@@ -250,114 +286,6 @@ class StandardSigner(SchemeSigner):
 
     def __init__(self, secret: str) -> None:
         super().__init__(builtin("standard"), secret)
-
-
-class Verifier(Protocol):
-    """Checks one delivery's headers against its exact raw body.
-
-    ``headers`` must look names up case-insensitively (aiohttp's
-    ``request.headers`` does); with a plain dict use the names as written here.
-    Returns ``None`` when the delivery is authentic, else why not.
-    """
-
-    scheme: str
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        """``url``: where the request came in (schemes that sign ``{url}``)."""
-        ...
-
-
-def _fresh(timestamp: str, now: float, tolerance: float) -> Failure | None:
-    if not (timestamp.isascii() and timestamp.isdigit()):  # unix seconds, no sign
-        return Failure.MALFORMED
-    if abs(now - int(timestamp)) > tolerance:
-        return Failure.STALE
-    return None
-
-
-class StripeVerifier:
-    """Accepts a ``t=…,v1=…`` header if any of its ``v1`` values matches."""
-
-    scheme = "stripe"
-    __slots__ = ("_base", "header", "tolerance")
-
-    def __init__(
-        self,
-        secret: str,
-        header: str = DEFAULT_SIGNATURE_HEADER,
-        tolerance: float = TOLERANCE_S,
-    ) -> None:
-        self._base = _keyed(_stripe_key(secret))
-        self.header = _header_name(header)
-        self.tolerance = tolerance
-
-    def __repr__(self) -> str:
-        return f"StripeVerifier(header={self.header!r})"
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        value = headers.get(self.header)
-        if not value:
-            return Failure.MISSING
-        ts = ""
-        candidates: list[str] = []
-        for item in value.split(","):
-            key, _, val = item.strip().partition("=")
-            if key == "t":
-                ts = val
-            elif key == "v1":
-                candidates.append(val)
-        if not ts or not candidates:
-            return Failure.MALFORMED
-        stale = _fresh(ts, now, self.tolerance)
-        if stale is not None:
-            return stale
-        mac = self._base.copy()
-        mac.update(ts.encode("ascii") + b"." + body)
-        expected = mac.hexdigest()
-        matched = False
-        for candidate in candidates:  # every one is compared, in constant time
-            if candidate.isascii():
-                matched |= hmac.compare_digest(expected, candidate.lower())
-        return None if matched else Failure.MISMATCH
-
-
-class StandardVerifier:
-    """Accepts if any space-separated ``v1,<base64>`` signature matches."""
-
-    scheme = "standard"
-    __slots__ = ("_base", "tolerance")
-
-    def __init__(self, secret: str, tolerance: float = TOLERANCE_S) -> None:
-        self._base = _keyed(standard_key(secret))
-        self.tolerance = tolerance
-
-    def __repr__(self) -> str:
-        return "StandardVerifier()"
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, now: float, url: str = ""
-    ) -> Failure | None:
-        msg_id = headers.get(STANDARD_ID)
-        ts = headers.get(STANDARD_TIMESTAMP)
-        value = headers.get(STANDARD_SIGNATURE)
-        if not (msg_id and ts and value):
-            return Failure.MISSING
-        stale = _fresh(ts, now, self.tolerance)
-        if stale is not None:
-            return stale
-        mac = self._base.copy()
-        mac.update(b"%s.%d.%s" % (msg_id.encode(), int(ts), body))
-        expected = base64.b64encode(mac.digest()).decode("ascii").rstrip("=")
-        matched = False
-        for item in value.split(" "):
-            version, _, sig = item.partition(",")
-            if version == "v1" and sig.isascii():
-                matched |= hmac.compare_digest(expected, sig.rstrip("="))
-        return None if matched else Failure.MISMATCH
 
 
 def _spec(scheme: str | Scheme) -> Scheme:

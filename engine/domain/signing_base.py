@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -20,6 +21,18 @@ SECRET_SEP = "\n"
 """Between secrets in one setting: ``--secret`` given twice, or one secret per line of
 ``WEBHOOKLOAD_SECRET`` (a secret may hold spaces and commas, GitHub's example does)."""
 _WHSEC = "whsec_"
+DEFAULT_SIGNATURE_HEADER = "Stripe-Signature"
+"""The ``stripe`` scheme's header name; ``--signature-header`` renames it."""
+TOLERANCE_S = 300
+"""A timestamp further than this from the receiver's clock (either way) is refused."""
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
+
+
+def header_name(name: str) -> str:
+    """``name`` if it is an HTTP header name (``--signature-header``'s check)."""
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"--signature-header must be an HTTP header name, got {name!r}")
+    return name
 
 
 class SecretError(ValueError):

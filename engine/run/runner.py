@@ -55,6 +55,7 @@ from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.select import compiled_for
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
+from engine.transports.base import replaced
 
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
@@ -357,6 +358,7 @@ class Runner:
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps
+            replace=replaced(name for name, _ in config.header_pairs()),
         )
 
     def _take(self, now: float) -> Snapshot:

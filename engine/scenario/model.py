@@ -17,8 +17,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    model_validator,
+)
 
+from engine.domain.schemes import REFUSED, builtin, builtin_names
 from engine.scenario.offsets import parse_offset
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -159,6 +168,15 @@ Weights = Annotated[dict[Name, Weight], Field(min_length=1)]
 # -- the file ---------------------------------------------------------------
 
 
+def _scheme_name(name: str) -> str:
+    """``sign``: a built-in signing scheme (engine/domain/schemes, docs/SIGNING.md)."""
+    if name in REFUSED:
+        raise ValueError(f"{name} cannot be signed: {REFUSED[name]}")
+    if name not in builtin_names():
+        raise ValueError(f"expected one of {', '.join(builtin_names())}")
+    return name
+
+
 class Meta(Strict):
     """``[scenario]``."""
 
@@ -166,8 +184,18 @@ class Meta(Strict):
     description: str = ""
     event_id: Annotated[UuidGen | IdGen, Discriminator("gen")] = UuidGen(gen="uuid")
     correlation_header: str | None = None
-    sign: Literal["stripe", "standard"] | None = None
+    sign: Annotated[str, AfterValidator(_scheme_name)] | None = None  # a built-in scheme
     signature_header: str | None = None
+
+    @model_validator(mode="after")
+    def _renamable(self) -> Meta:
+        if self.signature_header and self.sign and not builtin(self.sign).rename:
+            fixed = builtin(self.sign).signature_header
+            raise ValueError(
+                f"signature_header: {self.sign}'s header {fixed} is fixed "
+                "(signature_header renames stripe's)"
+            )
+        return self
 
 
 class Accept(Strict):

@@ -60,15 +60,20 @@ def make_transport(
     timeout: float,
     http2: bool = False,
     clock: Callable[[], float] = time.perf_counter,
+    replace: frozenset[str] = frozenset(),
 ) -> Transport:
     """Build the transport for ``--client`` (call inside the running event loop).
 
     Every transport takes ``pool_size``, ``timeout`` and ``clock``; ``http2``
     is passed only when asked for, so a client without it fails loudly (the
-    config already allows it with ``httpx`` alone)."""
+    config already allows it with ``httpx`` alone). ``replace``: lower-cased
+    names of the transport's own headers (base.OWN_HEADERS) that the run's
+    ``--header`` sets, which the transport then leaves out."""
     kwargs: dict[str, Any] = {"pool_size": pool_size, "timeout": timeout, "clock": clock}
     if http2:
         kwargs["http2"] = True
+    if replace:
+        kwargs["replace"] = replace
     return transport_class(client)(**kwargs)
 
 

@@ -108,8 +108,10 @@ class AiohttpTransport:
         pool_size: int,
         timeout: float,
         clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
+        self._json = {} if "content-type" in replace else _JSON_HEADERS  # --header's instead
         connector = aiohttp.TCPConnector(
             limit=pool_size, limit_per_host=pool_size, enable_cleanup_closed=False
         )
@@ -117,17 +119,20 @@ class AiohttpTransport:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout),
             skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
+            headers={
+                **({} if "user-agent" in replace else {"User-Agent": "webhookload"}),
+                ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1],
+            },
             auto_decompress=False,
             response_class=_BoundedResponse,
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
         sent: dict[str, str] | list[tuple[str, str]] | None = (
-            _JSON_HEADERS if body is not None else None
+            self._json if body is not None else None
         )
         if headers:
-            sent = [*_JSON_HEADERS.items(), *headers]
+            sent = [*self._json.items(), *headers]
         try:
             async with self._session.request(
                 method, url, data=body, headers=sent, allow_redirects=False

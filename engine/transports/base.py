@@ -7,7 +7,7 @@ Implementations import this module; it imports none of them (the registry in
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -167,3 +167,15 @@ class Transport(Protocol):
     async def get(self, url: str) -> Reply: ...
 
     async def aclose(self) -> None: ...
+
+
+OWN_HEADERS = ("User-Agent", "Accept", "Content-Type")
+"""Headers a transport sets itself. A run's ``--header`` of the same name (in any
+case) replaces it: the transport is built with that name in ``replace`` and
+leaves its own out, so the header goes once, with the user's value."""
+
+
+def replaced(names: Iterable[str]) -> frozenset[str]:
+    """Of ``names`` (a run's ``--header`` names), the transports' own ones, lower-cased."""
+    own = {h.lower() for h in OWN_HEADERS}
+    return frozenset(n.lower() for n in names if n.lower() in own)

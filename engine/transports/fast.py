@@ -52,9 +52,18 @@ class FastTransport:
     connection is busy."""
 
     def __init__(
-        self, *, pool_size: int, timeout: float, clock: Callable[[], float] = time.perf_counter
+        self,
+        *,
+        pool_size: int,
+        timeout: float,
+        clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
+        # its own headers, each left out where the run's --header replaces it
+        own = {"user-agent": b"User-Agent: webhookload\r\n", "accept": b"Accept: */*\r\n"}
+        self._own = b"".join(v for k, v in own.items() if k not in replace)
+        self._ctype = b"" if "content-type" in replace else b"Content-Type: application/json\r\n"
         self._pool_size = pool_size
         self._timeout = timeout
         self._origins: dict[tuple[str, str, int], Origin] = {}
@@ -77,10 +86,7 @@ class FastTransport:
             ctx = ssl.create_default_context() if tls else None
             origin = self._origins[parts.scheme, host, port] = Origin(host, port, ctx)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        head = (
-            f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            "User-Agent: webhookload\r\nAccept: */*\r\n"
-        ).encode()
+        head = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode() + self._own
         if len(self._routes) >= _ROUTES_MAX:
             self._routes.clear()  # the few hot URLs come straight back
         self._routes[method, url] = (origin, head)
@@ -121,11 +127,7 @@ class FastTransport:
         if body is None:
             data = head + b"\r\n"
         else:
-            data = b"%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-                head,
-                len(body),
-                body,
-            )
+            data = b"%s%sContent-Length: %d\r\n\r\n%s" % (head, self._ctype, len(body), body)
         conn: Conn | None = None
         try:
             idle = origin.idle

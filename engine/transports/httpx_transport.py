@@ -61,9 +61,11 @@ class HttpxTransport:
         timeout: float,
         http2: bool = False,
         clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
         self._timeout = timeout
+        self._json = {} if "content-type" in replace else _JSON_HEADERS  # --header's instead
         # httpx speaks HTTP/2 only where TLS negotiates it (ALPN); a load test
         # of an http:// target with --http2 would silently run HTTP/1.1. So
         # --http2 means HTTP/2 only: prior knowledge (h2c) on cleartext, and a
@@ -88,10 +90,10 @@ class HttpxTransport:
 
     async def _exchange(self, method: str, url: str, body: bytes | None, headers: Headers) -> Reply:
         sent: dict[str, str] | list[tuple[str, str]] | None = (
-            _JSON_HEADERS if body is not None else None
+            self._json if body is not None else None
         )
         if headers:
-            sent = [*_JSON_HEADERS.items(), *headers]
+            sent = [*self._json.items(), *headers]
         request = self._client.build_request(method, url, content=body, headers=sent)
         try:
             resp = await self._client.send(request, stream=True)

@@ -59,14 +59,16 @@ class PyreqwestTransport:
         pool_size: int,
         timeout: float,
         clock: Callable[[], float] = time.perf_counter,
+        replace: frozenset[str] = frozenset(),
     ) -> None:
         self._clock = clock
+        self._json = {} if "content-type" in replace else _JSON  # --header's instead
+        builder = ClientBuilder().max_connections(pool_size).timeout(timedelta(seconds=timeout))
+        if "user-agent" not in replace:
+            builder = builder.user_agent("webhookload")
+        # a redirect is an answer, never followed; bodies are never decompressed (docs/HOSTILE.md)
         self._client = (
-            ClientBuilder()
-            .max_connections(pool_size)
-            .timeout(timedelta(seconds=timeout))
-            .user_agent("webhookload")
-            .error_for_status(False)
+            builder.error_for_status(False)
             .follow_redirects(False)
             .gzip(False)
             .brotli(False)
@@ -92,7 +94,7 @@ class PyreqwestTransport:
     ) -> Reply:
         builder = self._client.request(method, url)
         if body is not None:
-            builder = builder.headers(_JSON).body_bytes(body)
+            builder = builder.headers(self._json).body_bytes(body)
         for name, value in headers:
             builder = builder.header(name, value)
         data = Preview()
