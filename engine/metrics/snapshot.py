@@ -30,18 +30,29 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
 )
 
 DELIVERY_KEYS = (
+    # by answer class (engine/scenario/faults.py); a 5xx or no answer is an error
     "duplicates_sent",
-    "duplicates_rejected",  # 409
-    "duplicates_accepted",  # 2xx
-    "duplicates_failed",  # any other code, or no answer
+    "duplicates_rejected",  # the "already seen" answer (409): handled
+    "duplicates_accepted",  # 2xx: handled
+    "duplicates_failed",  # not handled: refused + 5xx + transport + other
     "early_sent",
-    "early_refused",  # 404 or 422
-    "early_accepted",  # 2xx
-    "early_failed",  # any other code (the public service's 500s), or no answer
+    "early_refused",  # a 4xx: expected (the provider retries it later)
+    "early_accepted",  # 2xx: applied ahead of what it depends on
+    "early_failed",  # neither: 5xx + transport + other
     "retries",
     "retries_exhausted",
+    # issue 19's split of the failed ones (after issue 10's keys, in their order)
+    "duplicates_refused",  # another 4xx: no error, but a provider would retry it
+    "duplicates_5xx",  # an error
+    "duplicates_transport",  # no answer: an error
+    "duplicates_other",  # 1xx/3xx
+    "early_5xx",  # an error
+    "early_transport",  # no answer: an error
+    "early_other",  # 1xx/3xx
 )
-"""The ``delivery`` counters (JSON keys), in order."""
+"""The ``delivery`` counters (JSON keys), in order. The ``delivery`` mapping also
+holds per-answer counts, ``dup:<status>`` and ``early:<status>`` (or the
+transport error's kind), which the JSON shows as ``delivery_answers``."""
 
 ERROR_KINDS = tuple(k.value for k in ErrorKind)
 SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)

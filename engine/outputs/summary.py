@@ -14,7 +14,7 @@ from engine.domain.durations import format_duration, format_latency
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Snapshot
-from engine.outputs.delivery import delivery_json, delivery_lines
+from engine.outputs.delivery import answers_json, delivery_json, delivery_lines
 from engine.outputs.docparts import (
     endpoint_lines,
     endpoints_json,
@@ -253,6 +253,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         "verify_interrupted": result.verify_interrupted,
         "arrivals": arrivals_json(result),
         "delivery": delivery_json(result.total),
+        "delivery_answers": answers_json(result.total),
     }
     if v is not None:
         extra["verification"] = v.as_json()
