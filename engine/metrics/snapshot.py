@@ -20,7 +20,7 @@ from typing import TypeVar
 from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.metrics.failures import SAMPLE_MAX, SampleFailure, merge_failures
 from engine.metrics.health import ShardHealth, merge_health, pooled_lag
-from engine.metrics.histogram import merge_counts, percentiles
+from engine.metrics.histogram import bucket_bounds, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
 ENDPOINTS = ("orders", "disputes", "reads")
@@ -134,6 +134,41 @@ class Snapshot:
 
     # deliberate re-deliveries and early events, by what came back (DELIVERY_KEYS)
     delivery: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
+    # the part of ``latency`` that were errors (issue 19): what is left are the
+    # accepted answers' latencies (k6's expected_response:true), see ``accepted``
+    failed_latency: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    failed_latency_sum_us: int = 0
+    failed_latency_max_us: int = 0
+
+    @property
+    def accepted(self) -> Snapshot:
+        """This snapshot with only the accepted answers' latencies (not errors):
+        a service that fails slowly (the public ingest retries its API three
+        times before a 500) mixes its failures into p95/p99; this does not.
+
+        Its ``max`` is exact when the slowest answer was accepted; else it is
+        the upper edge of the slowest accepted answer's bucket (within 0.4 %)."""
+        if not self.failed_latency:
+            return self
+        left = {
+            k: n - self.failed_latency.get(k, 0)
+            for k, n in self.latency.items()
+            if n > self.failed_latency.get(k, 0)
+        }
+        if self.latency_max_us > self.failed_latency_max_us:
+            top = self.latency_max_us
+        else:
+            top = bucket_bounds(max(left))[1] - 1 if left else 0
+        return dataclasses.replace(
+            self,
+            latency=left,
+            latency_sum_us=self.latency_sum_us - self.failed_latency_sum_us,
+            latency_max_us=min(top, self.latency_max_us),
+            service=_EMPTY,
+            failed_latency=_EMPTY,
+            failed_latency_sum_us=0,
+            failed_latency_max_us=0,
+        )
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -249,6 +284,9 @@ class Snapshot:
             service_sum_us=self.service_sum_us + other.service_sum_us,
             service_max_us=max(self.service_max_us, other.service_max_us),
             delivery=_add(self.delivery, other.delivery) if other.delivery else self.delivery,
+            failed_latency=merge_counts(self.failed_latency, other.failed_latency),
+            failed_latency_sum_us=self.failed_latency_sum_us + other.failed_latency_sum_us,
+            failed_latency_max_us=max(self.failed_latency_max_us, other.failed_latency_max_us),
         )
 
 

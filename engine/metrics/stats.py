@@ -92,6 +92,9 @@ class Stats:
         "_dropped",
         "_eps",
         "_errors",
+        "_failed_hist",
+        "_failed_max",
+        "_failed_sum",
         "_failures_taken",
         "_lag",
         "_sampler",
@@ -124,6 +127,11 @@ class Stats:
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
         self._delivery: dict[str, int] = {}
+        # latencies of answers that were errors, off the success path: the
+        # accepted answers' latencies are the whole histogram minus these
+        self._failed_hist: dict[int, int] = {}
+        self._failed_sum = 0
+        self._failed_max = 0
 
     def delivered(self, key: str, n: int = 1) -> None:
         """One deliberate re-delivery or early event (or a retry), by a DELIVERY_KEYS
@@ -178,6 +186,12 @@ class Stats:
             self._success += 1
             return True
         self._errors += 1
+        fh = self._failed_hist
+        idx = bucket_index(latency_us)  # idx may be the service time's by now
+        fh[idx] = fh.get(idx, 0) + 1
+        self._failed_sum += latency_us
+        if latency_us > self._failed_max:
+            self._failed_max = latency_us
         # an unexpected answer below 400 has no HTTP class of its own
         kind = (
             ErrorKind.HTTP_5XX
@@ -277,6 +291,9 @@ class Stats:
             service_sum_us=sum(e.ssum for e in eps),
             service_max_us=max(e.smax for e in eps),
             delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
+            failed_latency=MappingProxyType(self._failed_hist) if self._failed_hist else _EMPTY,
+            failed_latency_sum_us=self._failed_sum,
+            failed_latency_max_us=self._failed_max,
         )
         self._since = now
         self._since_us = now_us

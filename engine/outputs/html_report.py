@@ -206,6 +206,14 @@ def _headline(doc: Mapping[str, Any]) -> str:
         ("p95", _fmt_ms(lat.get("p95"))),
         ("p99", _fmt_ms(lat.get("p99"))),
         ("max", _fmt_ms(lat.get("max"))),
+    ]
+    acc = doc.get("latency_accepted_ms")
+    if acc and req.get("errors") and acc != lat:  # errors were timed: accepted ones apart
+        cards += [
+            ("accepted p95", _fmt_ms(acc.get("p95"))),
+            ("accepted p99", _fmt_ms(acc.get("p99"))),
+        ]
+    cards += [
         ("duration", f"{doc.get('duration_s', 0):g} s"),
         ("generator", _saturation(doc.get("generator_saturated"))),
     ]

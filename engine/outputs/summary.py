@@ -47,6 +47,13 @@ def summary_lines(total: Snapshot, elapsed: float) -> list[str]:
         "Latency:     "
         f"p50={format_latency(p[50])}  p95={format_latency(p[95])}  p99={format_latency(p[99])}",
     ]
+    if total.failed_latency:  # errors were timed: show the accepted answers apart
+        a = total.accepted.percentiles_s(50, 95, 99)
+        lines.append(
+            "Accepted:    "
+            f"p50={format_latency(a[50])}  p95={format_latency(a[95])}  p99={format_latency(a[99])}"
+            "  (the answers that were not errors)"
+        )
     if total.service:  # the open model: latency above is from the intended send
         s = total.service_time.percentiles_s(50, 95, 99)
         lines.append(
@@ -214,6 +221,9 @@ def summary_json(
         # service_time_ms (from the actual send) in the closed model
         "latency_ms": latency_json(total),
         "service_time_ms": latency_json(total.service_time),
+        # issue 19: the answers that were not errors (k6's expected_response:true);
+        # the same as latency_ms when no answer was an error
+        "latency_accepted_ms": latency_json(total.accepted),
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         # in flight when the run ended, by its deadline or a stop (``cancelled_at``);
