@@ -65,6 +65,7 @@ class RunConfig:
     dispute_ratio: float = 0.3
     think: float = 0.010
     timeout: float = 5.0
+    grace: float = 1.0  # at the deadline, in-flight requests may finish this long
     contract: str = "ingest"
     client: str = "fast"
     http2: bool = False
@@ -104,6 +105,7 @@ class RunConfig:
         d["duration"] = format_duration(self.duration) if self.duration else "0"
         d["think"] = format_duration(self.think) if self.think else "0"
         d["timeout"] = format_duration(self.timeout)
+        d["grace"] = format_duration(self.grace) if self.grace else "0"
         d["verify_wait"] = format_duration(self.verify_wait) if self.verify_wait else "0"
         d["secret"] = "set" if self.secret else "unset"
         # a header's value may be a token too: its name only

@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
+    add(
+        "--grace",
+        help="at the deadline, requests in flight may finish this long; those that do "
+        "count apart, the rest are cancelled (default 1s; 0 = cancel at once)",
+    )
     add("--contract", help=f"payload field names: {', '.join(CONTRACTS)} (default {d.contract})")
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")

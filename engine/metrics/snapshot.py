@@ -139,6 +139,8 @@ class Snapshot:
     failed_latency: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
     failed_latency_sum_us: int = 0
     failed_latency_max_us: int = 0
+    # in flight at the deadline, finished within --grace (also in the totals)
+    finished_in_grace: int = 0
 
     @property
     def accepted(self) -> Snapshot:
@@ -261,6 +263,7 @@ class Snapshot:
             success=self.success + other.success,
             errors=self.errors + other.errors,
             cancelled=self.cancelled + other.cancelled,
+            finished_in_grace=self.finished_in_grace + other.finished_in_grace,
             status_codes=merge_counts(self.status_codes, other.status_codes),
             errors_by_kind=_add(self.errors_by_kind, other.errors_by_kind),
             scenarios=_add(self.scenarios, other.scenarios),

@@ -96,6 +96,7 @@ class Stats:
         "_failed_max",
         "_failed_sum",
         "_failures_taken",
+        "_grace",
         "_lag",
         "_sampler",
         "_scenarios",
@@ -121,6 +122,7 @@ class Stats:
         self._success = 0
         self._errors = 0
         self._cancelled = 0
+        self._grace = 0
         self._arrivals = 0
         self._dropped = 0
         self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
@@ -236,6 +238,11 @@ class Stats:
         """A request in flight when the run ended: neither success nor error."""
         self._cancelled += 1
 
+    def record_finished_in_grace(self) -> None:
+        """A request in flight at the deadline finished within ``--grace``
+        (engine/scenario/drain.py); it is recorded as a request too."""
+        self._grace += 1
+
     def record_arrival(self) -> None:
         """The open model started a journey at its arrival."""
         self._arrivals += 1
@@ -272,6 +279,7 @@ class Stats:
             success=self._success,
             errors=self._errors,
             cancelled=self._cancelled,
+            finished_in_grace=self._grace,
             status_codes=MappingProxyType(codes) if codes else _EMPTY,
             errors_by_kind=MappingProxyType(_union([e.kinds for e in eps])),
             scenarios=MappingProxyType(self._scenarios),

@@ -116,10 +116,19 @@ def detail_lines(total: Snapshot, stopped: bool = False) -> list[str]:
         if sat.saturated
         else "not saturated"
     )
+    grace = (
+        [
+            f"Finished in grace: {total.finished_in_grace} (in flight at the deadline, answered"
+            " within --grace; counted in Requests)"
+        ]
+        if total.finished_in_grace
+        else []
+    )
     return [
         f"Status codes:  {codes}",
         f"Error kinds:   {kinds}",
         f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
+        *grace,
         f"Orders:   started={sc.get('orders_started', 0)}  success={sc.get('orders_success', 0)}"
         f"  failed={sc.get('orders_failed', 0)}  aborted={sc.get('orders_aborted', 0)}"
         f"  unfinished={sc.get('orders_unfinished', 0)}",
@@ -231,6 +240,8 @@ def summary_json(
         "cancelled_at_deadline": total.cancelled,
         "cancelled_in_flight": total.cancelled,
         "cancelled_at": "stop" if stopped else "deadline",
+        # in flight at the deadline, answered within --grace (counted in requests too)
+        "finished_in_grace": total.finished_in_grace,
         "sample_failures": [f.as_json() for f in total.sample_failures],
         "scenarios": {k: total.scenarios.get(k, 0) for k in SCENARIO_KEYS},
         "config": config,

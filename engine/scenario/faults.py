@@ -31,6 +31,7 @@ import anyio
 
 from engine.domain.contracts import Event
 from engine.metrics.stats import Stats
+from engine.scenario.drain import Drain, park
 from engine.scenario.expect import ACCEPTS, Expect
 from engine.transports import Headers, Transport, TransportError
 
@@ -79,7 +80,7 @@ class Faults:
     """Sends fault deliveries for every virtual user of a run (no per-user state);
     ``dress`` is the Walker's signing/--header step (None: the event's own headers)."""
 
-    __slots__ = ("_dress", "_now", "_stats", "_transport")
+    __slots__ = ("_drain", "_dress", "_now", "_stats", "_transport")
 
     def __init__(
         self,
@@ -87,8 +88,10 @@ class Faults:
         stats: Stats,
         now: Callable[[], float],
         dress: Callable[[Event], Headers] | None,
+        drain: Drain | None = None,
     ) -> None:
         self._transport = transport
+        self._drain = drain if drain is not None else Drain()
         self._stats = stats
         self._now = now
         self._dress = dress
@@ -125,17 +128,24 @@ class Faults:
         as a key: the status, or the transport error's kind."""
         stats = self._stats
         dress = self._dress
+        drain = self._drain
+        if drain.draining:  # the deadline came (--grace): nothing new is sent
+            await park()
         headers = event.headers if dress is None else dress(event)
+        drain.inflight += 1
         t0 = self._now()
         try:
             status, done, body_head = await self._transport.post(url, event.body, headers)
         except TransportError as exc:
+            drain.left(stats)
             detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
             stats.record_error(endpoint, exc.kind, detail, event.event_id)
             return None, exc.kind
         except anyio.get_cancelled_exc_class():
+            drain.inflight -= 1
             stats.record_cancelled()
             raise
+        drain.left(stats)
         fine = 0 <= status < len(_NOT_AN_ERROR) and _NOT_AN_ERROR[status]
         latency_us = int((done - t0) * 1e6)
         stats.record_response(endpoint, status, latency_us, body_head, fine, None, event.event_id)

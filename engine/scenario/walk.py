@@ -46,6 +46,7 @@ from engine.domain.outcomes import ScenarioKey
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
+from engine.scenario.drain import Drain, park
 from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.faults import Faults
 from engine.scenario.journeys import DisputePlan, Journey
@@ -106,6 +107,7 @@ class Walker:
 
     __slots__ = (
         "_contract",
+        "_drain",
         "_dress",
         "_endpoints",
         "_faults",
@@ -136,6 +138,7 @@ class Walker:
         on_dispute: Callable[[str, str, str], None] | None = None,
         dressing: Dressing | None = None,
         retries: int = 0,
+        drain: Drain | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -150,7 +153,13 @@ class Walker:
         self._reads_done = 0
         self._retries = retries
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
-        self._faults = Faults(transport, stats, now, self._dress)
+        self._drain = drain if drain is not None else Drain()
+        self._faults = Faults(transport, stats, now, self._dress, self._drain)
+
+    @property
+    def draining(self) -> bool:
+        """The deadline came and in-flight requests finish (``--grace``): start nothing."""
+        return self._drain.draining
 
     async def walk(self, journey: Journey, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else it ended at a
@@ -169,6 +178,8 @@ class Walker:
         order = contract.new_order()
         ahead: Event | None = None  # sent early; delivered again in its turn
         retry = Retry(journey.retry_seed, self._retries) if self._retries else None
+        if self._drain.draining:  # the deadline came: no journey begins in the grace
+            await park()
         stats.scenario(_ORDERS_STARTED)
         try:
             if journey.early_order:
@@ -236,6 +247,8 @@ class Walker:
         url = self._endpoints.chargebacks
         contract = self._contract
         ahead: Event | None = None
+        if self._drain.draining:  # no dispute begins in the grace (--grace)
+            await park()
         stats.scenario(_DISPUTES_OPENED)  # begun; it ends won, lost, aborted or unfinished
         try:
             if early:
@@ -299,8 +312,12 @@ class Walker:
         (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
         stats = self._stats
         dress = self._dress
+        drain = self._drain
         attempt = 0
         while True:
+            if drain.draining:  # the deadline came: nothing new is sent
+                await park()
+            drain.inflight += 1
             t0 = self._now()
             try:
                 if event is None:
@@ -310,6 +327,7 @@ class Walker:
                     reply = await self._transport.post(url, event.body, headers)
                 status, done, body_head = reply
             except TransportError as exc:
+                drain.left(stats)
                 if retry is not None and exc.kind in RETRY_KINDS:
                     if attempt < retry.limit:
                         attempt += 1
@@ -323,8 +341,10 @@ class Walker:
                 stats.record_error(endpoint, exc.kind, detail, cid)
                 return False
             except anyio.get_cancelled_exc_class():
+                drain.inflight -= 1
                 stats.record_cancelled()
                 raise
+            drain.left(stats)
             latency_us = int((done - t0) * 1e6)
             service_us: int | None = None
             if due is not None:
@@ -354,6 +374,8 @@ class Walker:
         flight: it counts as cancelled at the deadline, as a request would."""
         try:
             await self._sleep(retry.wait(attempt, after))
+            if self._drain.draining:  # the retry is not sent: it stays cancelled
+                await park()
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise
