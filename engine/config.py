@@ -75,6 +75,7 @@ class RunConfig:
     target_mode: str = "sync"
     verify: int = 0
     verify_wait: float = 10.0
+    visibility: int = 0  # --visibility N: follow N accepted orders until readable
     read_api: str = ""  # "" = the target's own URL
     thresholds: tuple[str, ...] = ()  # --threshold, repeatable; judged at the end
     abort_on_fail: bool = False  # end the run as soon as a threshold fails

@@ -269,6 +269,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target_mode": _choice("target-mode", TARGET_MODES),
     "verify": _nonneg_int("verify"),
     "verify_wait": _duration("verify-wait", allow_zero=True),
+    "visibility": _nonneg_int("visibility"),
     "read_api": _read_api,
     "thresholds": _thresholds,
     "rate": _positive_number("rate"),

@@ -195,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long --verify waits for the service to apply them (default 10s)",
     )
     add(
+        "--visibility",
+        metavar="N",
+        help="follow N accepted orders and time how long until the read API shows their "
+        "final status (Kafka/queue mode applies after its 202) (default 0)",
+    )
+    add(
         "--read-api",
         dest="read_api",
         metavar="URL",

@@ -7,6 +7,8 @@ thresholds are judged on; :mod:`engine.outputs.thresholds` does the judging).
 Grammar (k6's, trimmed to what this tool measures)::
 
     p50|p90|p95|p99|max [{endpoint=NAME}] < DURATION     p99<250ms, max<=2s
+    accepted_p99 < DURATION                              the answers that were not errors
+    visibility_p95 < DURATION                            --visibility: 2xx until readable
     errors [{endpoint=NAME}] < PERCENT%                  errors<1%
     rate [{endpoint=NAME}] > NUMBER                      rate>500, rate>=500/s
 
@@ -24,7 +26,11 @@ from types import MappingProxyType
 
 from engine.domain.durations import format_duration, parse_duration
 
-LATENCY_METRICS = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
+_QUANTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
+VIEWS = ("", "accepted_", "visibility_")
+"""Latency metrics of all answers, of accepted ones (``accepted_p99``), and of
+``--visibility`` (``visibility_p95``): issue 19."""
+LATENCY_METRICS = {view + k: q for view in VIEWS for k, q in _QUANTILES.items()}
 METRICS = (*LATENCY_METRICS, "errors", "rate")
 ENDPOINT_NAMES: Mapping[str, str] = MappingProxyType(
     {"orders": "orders", "disputes": "disputes", "chargebacks": "disputes", "reads": "reads"}
@@ -82,9 +88,13 @@ def parse_spec(text: str) -> ThresholdSpec:
     metric, op, value = m["metric"].lower(), m["op"], m["value"]
     if metric not in METRICS:
         raise ThresholdSyntaxError(
-            "one of p50, p90, p95, p99, max, errors, rate (like p99<250ms)", text
+            "one of p50, p90, p95, p99, max, errors, rate, accepted_p99 or visibility_p95"
+            " (like p99<250ms)",
+            text,
         )
     endpoint = None
+    if m["filter"] is not None and metric.startswith(VIEWS[1:]):
+        raise ThresholdSyntaxError(f"{metric} for the whole run, without {{endpoint=...}}", text)
     if m["filter"] is not None:
         f = _FILTER.match(m["filter"])
         if f is None or f["name"].lower() not in ENDPOINT_NAMES:

@@ -141,6 +141,23 @@ class Snapshot:
     failed_latency_max_us: int = 0
     # in flight at the deadline, finished within --grace (also in the totals)
     finished_in_grace: int = 0
+    # --visibility: from a followed order's last 2xx until the read API showed
+    # it (a histogram like ``latency``), and its counters (VISIBILITY_KEYS)
+    visibility: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    visibility_sum_us: int = 0
+    visibility_max_us: int = 0
+    visibility_counts: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
+
+    @property
+    def visibility_view(self) -> Snapshot:
+        """A snapshot whose latencies are the visibility times (percentiles, mean, max)."""
+        return Snapshot(
+            start=self.start,
+            end=self.end,
+            latency=self.visibility,
+            latency_sum_us=self.visibility_sum_us,
+            latency_max_us=self.visibility_max_us,
+        )
 
     @property
     def accepted(self) -> Snapshot:
@@ -264,6 +281,10 @@ class Snapshot:
             errors=self.errors + other.errors,
             cancelled=self.cancelled + other.cancelled,
             finished_in_grace=self.finished_in_grace + other.finished_in_grace,
+            visibility=merge_counts(self.visibility, other.visibility),
+            visibility_sum_us=self.visibility_sum_us + other.visibility_sum_us,
+            visibility_max_us=max(self.visibility_max_us, other.visibility_max_us),
+            visibility_counts=_add(self.visibility_counts, other.visibility_counts),
             status_codes=merge_counts(self.status_codes, other.status_codes),
             errors_by_kind=_add(self.errors_by_kind, other.errors_by_kind),
             scenarios=_add(self.scenarios, other.scenarios),

@@ -104,6 +104,10 @@ class Stats:
         "_since",
         "_since_us",
         "_success",
+        "_vis_counts",
+        "_vis_hist",
+        "_vis_max",
+        "_vis_sum",
     )
 
     def __init__(self, since: float = 0.0, *, shard: int = 0) -> None:
@@ -134,6 +138,11 @@ class Stats:
         self._failed_hist: dict[int, int] = {}
         self._failed_sum = 0
         self._failed_max = 0
+        # --visibility (engine/scenario/visibility.py): from 2xx to readable
+        self._vis_hist: dict[int, int] = {}
+        self._vis_sum = 0
+        self._vis_max = 0
+        self._vis_counts: dict[str, int] = {}
 
     def delivered(self, key: str, n: int = 1) -> None:
         """One deliberate re-delivery or early event (or a retry), by a DELIVERY_KEYS
@@ -238,6 +247,19 @@ class Stats:
         """A request in flight when the run ended: neither success nor error."""
         self._cancelled += 1
 
+    def record_visibility(self, us: int) -> None:
+        """A followed order showed its final status ``us`` after its last 2xx."""
+        idx = bucket_index(us)
+        self._vis_hist[idx] = self._vis_hist.get(idx, 0) + 1
+        self._vis_sum += us
+        if us > self._vis_max:
+            self._vis_max = us
+        self.visibility_count("visible")
+
+    def visibility_count(self, key: str, n: int = 1) -> None:
+        """A --visibility counter (VISIBILITY_KEYS), or ``reads_not_yet_visible``."""
+        self._vis_counts[key] = self._vis_counts.get(key, 0) + n
+
     def record_finished_in_grace(self) -> None:
         """A request in flight at the deadline finished within ``--grace``
         (engine/scenario/drain.py); it is recorded as a request too."""
@@ -280,6 +302,10 @@ class Stats:
             errors=self._errors,
             cancelled=self._cancelled,
             finished_in_grace=self._grace,
+            visibility=MappingProxyType(self._vis_hist) if self._vis_hist else _EMPTY,
+            visibility_sum_us=self._vis_sum,
+            visibility_max_us=self._vis_max,
+            visibility_counts=MappingProxyType(self._vis_counts) if self._vis_counts else _NO_KINDS,
             status_codes=MappingProxyType(codes) if codes else _EMPTY,
             errors_by_kind=MappingProxyType(_union([e.kinds for e in eps])),
             scenarios=MappingProxyType(self._scenarios),

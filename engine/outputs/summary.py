@@ -23,6 +23,7 @@ from engine.outputs.docparts import (
 )
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
+from engine.outputs.visibility import visibility_json, visibility_lines
 
 if TYPE_CHECKING:
     from engine.run.runner import RunResult
@@ -189,6 +190,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + endpoint_lines(total, result.elapsed)
         + detail_lines(total, load_stopped(result))
         + delivery_lines(total)
+        + visibility_lines(total, result.config.visibility)
         + failure_lines(total)
         + verification_lines(result)
         + threshold_lines(run_thresholds(result))
@@ -276,6 +278,9 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         "delivery": delivery_json(result.total),
         "delivery_answers": answers_json(result.total),
     }
+    extra["visibility_ms"], extra["visibility"] = visibility_json(
+        result.total, result.config.visibility
+    )
     if v is not None:
         extra["verification"] = v.as_json()
     return summary_json(

@@ -45,9 +45,12 @@ class Threshold(ThresholdSpec):
         """The measured value on ``snap`` (same units as ``limit``); None = no data."""
         s = snap if self.endpoint is None else snap.endpoint(self.endpoint)
         if self.metric in LATENCY_METRICS:
-            if self.metric == "max":
-                return s.max_s
-            return s.percentiles_s(LATENCY_METRICS[self.metric])[LATENCY_METRICS[self.metric]]
+            if self.metric.startswith("accepted_"):
+                s = s.accepted
+            elif self.metric.startswith("visibility_"):
+                s = s.visibility_view
+            q = LATENCY_METRICS[self.metric]
+            return s.max_s if q == 100.0 else s.percentiles_s(q)[q]
         if self.metric == "errors":
             return s.error_pct if s.total else None
         return s.total / s.elapsed if s.elapsed > 0 else None

@@ -54,6 +54,7 @@ from engine.run.verify import (
 from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.journeys import plan_journey, vu_rng
+from engine.scenario.visibility import Visibility
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
 
@@ -191,9 +192,25 @@ class Runner:
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
-    def _walker(self, url: str, transport: Transport, drain: Drain | None = None) -> Walker:
+    def _walker(
+        self,
+        url: str,
+        transport: Transport,
+        drain: Drain | None = None,
+        visibility: Visibility | None = None,
+    ) -> Walker:
         """What each journey sends, recorded into this run's stats."""
         cfg = self.config
+        on_order: Callable[[str, str, str], None] = self._sample.offer
+        if visibility is not None:
+            sample, follow = self._sample.offer, visibility.offer
+
+            def both(order_id: str, status: str, event_id: str) -> None:
+                sample(order_id, status, event_id)
+                follow(order_id, status, event_id)
+
+            on_order = both
+
         return Walker(
             transport=transport,
             stats=self._stats,
@@ -211,7 +228,7 @@ class Runner:
             think=cfg.think,
             now=self._now,
             sleep=self._clock.sleep,
-            on_order=self._sample.offer,
+            on_order=on_order,
             on_dispute=self._disputes.offer,
             dressing=dressing_for(cfg),
             retries=cfg.retries,
@@ -227,7 +244,8 @@ class Runner:
         self._cpu_mark = self._cpu_clock()
         self._stats = Stats(since=offset, shard=self.shard)
         drain = Drain()
-        walker = self._walker(url, transport, drain)
+        visibility = self._visibility(url, transport)
+        walker = self._walker(url, transport, drain, visibility)
         model = self._model()
         try:
             with anyio.CancelScope() as scope:
@@ -238,6 +256,8 @@ class Runner:
                     tg.start_soon(self._reporter)
                     tg.start_soon(sample_loop_lag, lambda: self._stats, time.perf_counter)
                     tg.start_soon(model.drive, walker, self._clock)
+                    if visibility is not None:
+                        tg.start_soon(visibility.serve)
                     if duration > 0:
                         tg.start_soon(self._end_at, duration - offset, drain, scope)
         finally:
@@ -249,6 +269,16 @@ class Runner:
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _visibility(self, url: str, transport: Transport) -> Visibility | None:
+        """--visibility: followers of accepted orders, reading where reads go."""
+        cfg = self.config
+        if not cfg.visibility:
+            return None
+        reads = Endpoints.at(url, cfg.read_api).reads
+        return Visibility(
+            cfg.visibility, transport, reads, lambda: self._stats, self._now, self._clock.sleep
+        )
 
     async def _end_at(self, seconds: float, drain: Drain, scope: anyio.CancelScope) -> None:
         """The deadline: drain (nothing new is sent), wait up to ``--grace`` for

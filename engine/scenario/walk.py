@@ -68,6 +68,7 @@ _DISPUTES_LOST = ScenarioKey.DISPUTES_LOST
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]
+_READ_BACK = ACCEPTS[Expect.READ_BACK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,11 @@ class Walker:
         # the read-back and the dispute follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if journey.read_back:
-            await self._send(READS, self._read_url(order.order_id), None, _READ, None, last)
+            read = self._read_url(order.order_id)
+            if read.endswith(order.order_id):  # its own read: a 404 is "not yet visible"
+                await self._send(READS, read, None, _READ_BACK, None, last, 404)
+            else:
+                await self._send(READS, read, None, _READ, None, last)
         if journey.dispute is not None:
             return await self._dispute(
                 order, journey.dispute, dups >> len(steps), journey.early_dispute, retry, last
@@ -299,6 +304,7 @@ class Walker:
         accepts: Table,
         retry: Retry | None = None,
         due: float | None = None,
+        unseen: int = 0,
     ) -> bool:
         """One request (a GET without an event), recorded; True when its answer is
         one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
@@ -309,7 +315,9 @@ class Walker:
         error is sent again after an exponential backoff with jitter (or the
         answer's Retry-After when longer); only the last
         attempt is recorded as the request, the earlier ones count as ``retries``
-        (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
+        (and a delivery whose every retry failed so, as ``retries_exhausted``).
+        ``unseen``: the status of a read-back that came before the order was
+        readable (404), counted as ``reads_not_yet_visible``."""
         stats = self._stats
         dress = self._dress
         drain = self._drain
@@ -352,6 +360,8 @@ class Walker:
                 service_us = latency_us
                 latency_us = max(latency_us, int((done - due) * 1e6))
             if accepts[status]:  # the common case: nothing more to pass
+                if status == unseen:
+                    stats.visibility_count("reads_not_yet_visible")
                 return stats.record_response(
                     endpoint, status, latency_us, body_head, True, service_us
                 )

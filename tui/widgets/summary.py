@@ -22,6 +22,7 @@ from engine.outputs.summary import (
 )
 from engine.outputs.thresholds import Abort, threshold_lines
 from engine.outputs.verdict import exit_code_for, run_thresholds
+from engine.outputs.visibility import visibility_lines
 from engine.run.runner import RunResult
 
 
@@ -82,7 +83,12 @@ class SummaryPanel(Static):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
         # the --no-ui summary's lines, in its order: orders/disputes/generator,
         # deliberate deliveries, sample failures, the --verify check
-        notes = detail_lines(t)[-3:] + delivery_lines(t) + failure_lines(t)
+        notes = (
+            detail_lines(t)[-3:]
+            + delivery_lines(t)
+            + visibility_lines(t, result.config.visibility)
+            + failure_lines(t)
+        )
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
