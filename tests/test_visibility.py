@@ -110,3 +110,25 @@ def test_visibility_and_accepted_latency_are_threshold_metrics(tmp_path: Path) -
     with pytest.raises(ConfigError) as err:
         build_config({"thresholds": ["visibility_p95{endpoint=orders}<1s"]})
     assert "without {endpoint=...}" in str(err.value)
+
+
+def test_shards_split_the_orders_followed(tmp_path: Path) -> None:
+    """--workers 2 --visibility 6: 3 per shard, 6 in the merged result."""
+    with target_process("--mode", "queue", "--lag", "30ms") as url:
+        res, doc = _run(
+            url, tmp_path / "s.json", "--duration", "2s", "--visibility", "6", "--workers", "2"
+        )
+    assert res.returncode == 0, res.stderr
+    counts = doc["visibility"]
+    assert counts["asked"] == 6 and counts["followed"] == counts["visible"] == 6, counts
+    assert doc["visibility_ms"]["p50"] >= 25
+
+
+def test_the_report_shows_the_visibility(tmp_path: Path) -> None:
+    from engine.outputs.html_report import render
+
+    with target_process("--mode", "queue", "--lag", "40ms") as url:
+        _, doc = _run(url, tmp_path / "s.json", "--duration", "1s", "--visibility", "3")
+    page = render(doc, []).split("</script></head>", 1)[1]
+    assert "<span>visible after p50</span>" in page
+    assert "visible after" not in render({**doc, "visibility_ms": None}, [])

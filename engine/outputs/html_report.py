@@ -213,6 +213,9 @@ def _headline(doc: Mapping[str, Any]) -> str:
             ("accepted p95", _fmt_ms(acc.get("p95"))),
             ("accepted p99", _fmt_ms(acc.get("p99"))),
         ]
+    vis = doc.get("visibility_ms")
+    if vis:  # --visibility: from an accepted webhook until the read API showed it
+        cards += [("visible after p50", _fmt_ms(vis.get("p50"))), ("p95", _fmt_ms(vis.get("p95")))]
     cards += [
         ("duration", f"{doc.get('duration_s', 0):g} s"),
         ("generator", _saturation(doc.get("generator_saturated"))),
