@@ -50,7 +50,8 @@ def test_a_500_on_every_replay_is_an_error_with_samples(
     out = tmp_path / "s.json"
     with _replay_target("500", monkeypatch) as url:
         res = _run(
-            url, out, "--duplicate-rate", "0.3", "--reorder-rate", "0.3", "--threshold", "errors<1%"
+            *(url, out, "--duplicate-rate", "0.3", "--reorder-rate", "0.3"),
+            *("--threshold", "errors<1%,duplicates_5xx<1,early_5xx<1"),
         )
         stats = get_json(url + "/stats")
     doc = orjson.loads(out.read_bytes())
@@ -75,7 +76,12 @@ def test_a_500_on_every_replay_is_an_error_with_samples(
     assert "replay refused by the test target" in samples[0]["detail"]
     assert samples[0]["correlation_id"]  # the replayed event's id
     assert res.returncode == 99, res.stdout  # the errors fail errors<1%
-    assert not doc["thresholds"][0]["passed"]
+    verdicts = {t["threshold"]: (t["passed"], t["measured"]) for t in doc["thresholds"]}
+    assert verdicts == {
+        "errors<1%": (False, pytest.approx(100 * req["errors"] / req["total"], abs=0.001)),
+        "duplicates_5xx<1": (False, d["duplicates_5xx"]),  # thresholds name the counts
+        "early_5xx<1": (True, 0),
+    }, verdicts
     text = res.stdout
     assert re.search(rf"^Errors:\s+{req['errors']} ", text, re.M), text
     assert (
@@ -142,6 +148,26 @@ def test_the_public_profile_answers_early_dispute_events_500_and_those_are_error
     assert 0 <= stats["received"]["chargebacks"].get("500", 0) - d["early_5xx"] <= cut
     assert doc["requests"]["errors"] == d["early_5xx"], doc["sample_failures"]
     assert f", {d['early_5xx']} errors: {d['early_5xx']} answered 500" in res.stdout
+
+
+def test_delivery_counters_are_threshold_metrics() -> None:
+    from engine.domain.thresholds import COUNT_METRICS
+    from engine.metrics.stats import DELIVERY_KEYS
+    from engine.outputs.thresholds import parse_threshold
+
+    assert COUNT_METRICS == DELIVERY_KEYS
+    t = parse_threshold("duplicates_refused <= 0")
+    assert (t.metric, t.op, t.limit, t.name) == (
+        "duplicates_refused",
+        "<=",
+        0,
+        "duplicates_refused<=0",
+    )
+    # no duplicate sent: nothing measured, so the gate does not pass
+    nothing = t.evaluate(Snapshot(delivery={"early_sent": 3}))
+    assert nothing.measured is None and not nothing.passed
+    two = t.evaluate(Snapshot(delivery={"duplicates_sent": 5, "duplicates_refused": 2}))
+    assert (two.measured, two.passed, two.unit, two.measured_text()) == (2, False, "count", "2")
 
 
 def test_the_words_for_a_mixed_run() -> None:

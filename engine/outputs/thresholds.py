@@ -26,6 +26,7 @@ from typing import Any
 from engine.config import ConfigError
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.thresholds import (
+    COUNT_METRICS,
     LATENCY_METRICS,
     ThresholdSpec,
     ThresholdSyntaxError,
@@ -53,6 +54,14 @@ class Threshold(ThresholdSpec):
             return s.max_s if q == 100.0 else s.percentiles_s(q)[q]
         if self.metric == "errors":
             return s.error_pct if s.total else None
+        if self.metric in COUNT_METRICS:
+            # none of its kind delivered: nothing measured (so no pass)
+            sent = {"duplicates": "duplicates_sent", "early": "early_sent"}.get(
+                self.metric.partition("_")[0]
+            )
+            if sent is not None and not snap.delivery.get(sent, 0):
+                return None
+            return float(snap.delivery.get(self.metric, 0))
         return s.total / s.elapsed if s.elapsed > 0 else None
 
     def holds(self, value: float) -> bool:
@@ -90,6 +99,8 @@ class ThresholdResult:
     @property
     def unit(self) -> str:
         m = self.threshold.metric
+        if m in COUNT_METRICS:
+            return "count"
         return "ms" if m in LATENCY_METRICS else "%" if m == "errors" else "/s"
 
     def measured_text(self) -> str:
@@ -98,6 +109,8 @@ class ThresholdResult:
             return "no data"
         if self.threshold.metric in LATENCY_METRICS:
             return format_latency(v)
+        if self.threshold.metric in COUNT_METRICS:
+            return f"{v:g}"
         return f"{v:.2f}%" if self.threshold.metric == "errors" else f"{v:.1f}/s"
 
     def describe(self) -> str:
