@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.metrics.stats import DELIVERY_KEYS, Snapshot
-from engine.scenario.faults import ALREADY_SEEN, DUPLICATE_STATUS, EARLY_STATUS
+from engine.scenario.faults import DUPLICATE_STATUS, EARLY_STATUS, answer_class
+
+_WORDS = {"5xx": "errors", "transport": "errors", "4xx": "4xx", "other": "other"}
+"""Answer class (faults.answer_class) -> the group the summary's words list it in."""
 
 
 def delivery_json(total: Snapshot) -> dict[str, int]:
@@ -43,16 +46,8 @@ def _answered(by: Mapping[str, int], keep: str) -> str:
     parts = []
     for answer, n in by.items():
         code = int(answer) if answer.isdigit() else None
-        cls = (
-            "errors"
-            if code is None or code >= 500
-            else "4xx"
-            if 400 <= code < 500 and code not in ALREADY_SEEN
-            else "other"
-            if not 200 <= code < 300 and code not in ALREADY_SEEN
-            else ""
-        )
-        if cls != keep:
+        cls = answer_class(code)
+        if _WORDS.get(cls) != keep:
             continue
         parts.append(
             f"{n} answered {answer}" if code is not None else f"{n} got no answer ({answer})"
