@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         threshold_lines,
     )
     from engine.outputs.verdict import exit_code_for, run_thresholds
+    from engine.outputs.visibility import visibility_lines
     from engine.run.builtin_target import BuiltinTargetError
     from engine.run.fdlimit import fd_warning, raise_nofile_limit
     from engine.run.loop import new_event_loop, run_main
@@ -122,6 +123,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "check_json_path": ("engine.outputs.jsonfile", "check_json_path"),
     "compare_main": ("engine.outputs.compare", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
+    "visibility_lines": ("engine.outputs.visibility", "visibility_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
     "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
@@ -244,6 +246,7 @@ __all__ = [
     "threshold_lines",
     "total_duration",
     "verification_lines",
+    "visibility_lines",
     "workers_warning",
     "write_json",
     "write_report_file",
