@@ -85,8 +85,8 @@ def test_the_report_shows_the_accepted_latency_when_errors_were_timed() -> None:
     assert doc["latency_ms"]["p99"] == pytest.approx(300, rel=0.01)
     assert doc["latency_accepted_ms"]["p99"] == pytest.approx(1.0, rel=0.004)
     page = render(doc, []).split("</script></head>", 1)[1]
-    assert "<span>accepted p99</span><b>1 ms</b>" in page, page[:3000]
-    assert "<span>p99</span><b>300 ms</b>" in page
+    assert "<span>accepted p99</span><b>1.00ms</b>" in page, page[:3000]
+    assert "<span>p99</span><b>300ms</b>" in page
     clean = Stats()
     clean.record_response(ORDERS, 202, 1_000)
     page = render(summary_json(clean.take(1.0), 1.0, {}), []).split("</script></head>", 1)[1]

@@ -87,7 +87,7 @@ class Faults:
         transport: Transport,
         stats: Stats,
         now: Callable[[], float],
-        dress: Callable[[Event], Headers] | None,
+        dress: Callable[[Event, str], Headers] | None,
         drain: Drain | None = None,
     ) -> None:
         self._transport = transport
@@ -131,7 +131,7 @@ class Faults:
         drain = self._drain
         if drain.draining:  # the deadline came (--grace): nothing new is sent
             await park()
-        headers = event.headers if dress is None else dress(event)
+        headers = event.headers if dress is None else dress(event, url)
         drain.inflight += 1
         t0 = self._now()
         try:
