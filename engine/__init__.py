@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         build_config,
     )
     from engine.domain.durations import format_duration, format_latency
+    from engine.domain.outcomes import flow_counts, has_legacy_names
+    from engine.domain.shape import INGEST_SHAPE, Shape
     from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
     from engine.outputs.summary import (
         detail_lines,
         failure_lines,
+        flow_lines,
+        generator_line,
         outcome_lines,
         result_json,
         result_lines,
@@ -81,6 +85,12 @@ if TYPE_CHECKING:
 _LAZY: dict[str, tuple[str, str]] = {
     "Abort": ("engine.outputs.thresholds", "Abort"),
     "AbortGuard": ("engine.outputs.thresholds", "AbortGuard"),
+    "flow_counts": ("engine.domain.outcomes", "flow_counts"),
+    "has_legacy_names": ("engine.domain.outcomes", "has_legacy_names"),
+    "INGEST_SHAPE": ("engine.domain.shape", "INGEST_SHAPE"),
+    "Shape": ("engine.domain.shape", "Shape"),
+    "flow_lines": ("engine.outputs.summary", "flow_lines"),
+    "generator_line": ("engine.outputs.summary", "generator_line"),
     "BUILTIN": ("engine.config", "BUILTIN"),
     "BuiltinTargetError": ("engine.run.builtin_target", "BuiltinTargetError"),
     "CLIENTS": ("engine.config", "CLIENTS"),
@@ -197,6 +207,7 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
+    "INGEST_SHAPE",
     "PARSERS",
     "SCHEMES",
     "SECRET_ENV",
@@ -215,6 +226,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "Saturation",
+    "Shape",
     "ShardLost",
     "Sink",
     "Snapshot",
@@ -236,8 +248,12 @@ __all__ = [
     "exit_code_for",
     "failure_lines",
     "fd_warning",
+    "flow_counts",
+    "flow_lines",
     "format_duration",
     "format_latency",
+    "generator_line",
+    "has_legacy_names",
     "judge",
     "make_runner",
     "new_event_loop",

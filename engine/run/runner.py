@@ -53,7 +53,9 @@ from engine.run.verify import (
 )
 from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
+from engine.scenario.flows import FlowWalker
 from engine.scenario.journeys import plan_journey, vu_rng
+from engine.scenario.select import compiled_for
 from engine.scenario.visibility import Visibility
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
@@ -149,7 +151,7 @@ class Runner:
         self._stop_requested = False
         self._deadline_at: float | None = None
         self._t0 = 0.0
-        self._stats = Stats()
+        self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
         self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
@@ -198,9 +200,28 @@ class Runner:
         transport: Transport,
         drain: Drain | None = None,
         visibility: Visibility | None = None,
-    ) -> Walker:
-        """What each journey sends, recorded into this run's stats."""
+    ) -> Walker | FlowWalker:
+        """What each journey sends, recorded into this run's stats: a scenario
+        file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
         cfg = self.config
+        if cfg.scenario_text:
+            return FlowWalker(
+                transport=transport,
+                stats=self._stats,
+                scenario=compiled_for(cfg),
+                target=url,
+                read_api=cfg.read_api or None,
+                read_mix=cfg.read_mix,
+                think=cfg.think,
+                now=self._now,
+                sleep=self._clock.sleep,
+                dressing=dressing_for(cfg),
+                retries=cfg.retries,
+                read_ratio=cfg.read_ratio,
+                duplicate_rate=cfg.duplicate_rate,
+                reorder_rate=cfg.reorder_rate,
+                drain=drain,
+            )
         on_order: Callable[[str, str, str], None] = self._sample.offer
         if visibility is not None:
             sample, follow = self._sample.offer, visibility.offer
@@ -242,7 +263,9 @@ class Runner:
         offset = await self._await_epoch()
         self._t0 = self._now() - offset
         self._cpu_mark = self._cpu_clock()
-        self._stats = Stats(since=offset, shard=self.shard)
+        self._stats = Stats(
+            since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
+        )
         drain = Drain()
         visibility = self._visibility(url, transport)
         walker = self._walker(url, transport, drain, visibility)

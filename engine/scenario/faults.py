@@ -1,5 +1,6 @@
 """Deliberate delivery faults: duplicates (--duplicate-rate) and early events
-(--reorder-rate), sent for a journey by :class:`~engine.scenario.walk.Walker`.
+(--reorder-rate), sent for a journey by :class:`~engine.scenario.walk.Walker`
+or :class:`~engine.scenario.flows.FlowWalker`.
 
 A 5xx or a transport failure is an error whatever was sent (issue 19): it
 counts in Errors, in its endpoint's errors and kinds and in thresholds, and
@@ -14,7 +15,9 @@ is judged by what a provider would make of it:
   once the event it depends on is in); a 2xx means it was applied early.
 
 A 1xx/3xx is no error (as for a first delivery, engine/scenario/expect.py)
-and no handling either: it is counted as ``other``.
+and no handling either: it is counted as ``other``. A scenario file's
+``accept.duplicate`` / ``accept.early`` say which answers below 500 are the
+"already seen" / the refusal instead; a 5xx stays an error whatever they say.
 
 Every fault delivery is counted in the ``delivery`` counters by its answer
 class (DELIVERY_KEYS) and by its exact status or transport error kind, keys
@@ -32,7 +35,7 @@ import anyio
 from engine.domain.contracts import Event
 from engine.metrics.stats import Stats
 from engine.scenario.drain import Drain, park
-from engine.scenario.expect import ACCEPTS, Expect
+from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.transports import Headers, Transport, TransportError
 
 ALREADY_SEEN = frozenset({409})
@@ -96,27 +99,40 @@ class Faults:
         self._now = now
         self._dress = dress
 
-    async def again(self, endpoint: int, url: str, event: Event) -> None:
+    async def again(self, endpoint: int, url: str, event: Event, seen: Table | None = None) -> None:
         """A deliberate duplicate: the same event, re-signed now; handled when 2xx
-        or already seen, refused on another 4xx, an error on a 5xx or no answer."""
+        or already seen, refused on another 4xx, an error on a 5xx or no answer.
+        ``seen``: a scenario file's ``accept.duplicate`` table; an answer below
+        500 it takes that is not a 2xx is the "already seen" answer (else 409)."""
         status, answer = await self._post(endpoint, url, event)
         stats = self._stats
         stats.delivered("duplicates_sent")
         stats.delivered(DUPLICATE_STATUS + answer)
-        cls = answer_class(status)
+        if seen is None:
+            cls = answer_class(status)
+        else:
+            cls = answer_class(status, frozenset())
+            if cls in ("4xx", "other") and status is not None and seen[status]:
+                cls = "already_seen"
         if cls not in ("2xx", "already_seen"):
             stats.delivered("duplicates_failed")  # not handled (kept from issue 10)
         stats.delivered(_DUPLICATE_KEYS[cls])
 
-    async def early(self, endpoint: int, url: str, event: Event) -> bool:
+    async def early(
+        self, endpoint: int, url: str, event: Event, refused: Table | None = None
+    ) -> bool:
         """An event sent before the one it depends on: refused with a 4xx as
         expected, applied early on a 2xx, an error on a 5xx or no answer.
-        True when accepted (2xx)."""
+        True when accepted (2xx). ``refused``: a scenario file's ``accept.early``
+        table; then an answer below 500 is refused when the table takes it (a
+        non-2xx), else counted as ``other`` (neither refused nor applied)."""
         status, answer = await self._post(endpoint, url, event)
         stats = self._stats
         stats.delivered("early_sent")
         stats.delivered(EARLY_STATUS + answer)
         cls = answer_class(status, frozenset())
+        if refused is not None and cls in ("4xx", "other") and status is not None:
+            cls = "4xx" if refused[status] else "other"
         if cls in ("5xx", "transport", "other"):
             stats.delivered("early_failed")  # neither refused nor applied
         stats.delivered(_EARLY_KEYS[cls])

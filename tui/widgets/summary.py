@@ -16,8 +16,9 @@ from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
-    detail_lines,
     failure_lines,
+    flow_lines,
+    generator_line,
     summary_lines,
     verification_lines,
 )
@@ -77,14 +78,16 @@ class SummaryPanel(Static):
         self, result: RunResult, json_path: str | None, abort: Abort | None = None
     ) -> None:
         t = result.total
-        block = Text("\n".join(summary_lines(t, result.elapsed)))
-        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed)))
+        shape = result.config.shape
+        block = Text("\n".join(summary_lines(t, result.elapsed, shape)))
+        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed, shape)))
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
-        # the --no-ui summary's lines, in its order: orders/disputes/generator,
-        # deliberate deliveries, sample failures, the --verify check
-        notes = detail_lines(t)[-3:] + delivery_settings_lines(result.config)
+        # the --no-ui summary's lines, in its order: the flows (orders,
+        # disputes), the generator, deliberate deliveries, --visibility, sample
+        # failures, the --verify check
+        notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
         notes += delivery_lines(t) + visibility_lines(t, result.config.visibility)
         notes += failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
