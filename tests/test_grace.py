@@ -53,6 +53,27 @@ def test_requests_in_flight_at_the_deadline_finish_within_the_grace(tmp_path: Pa
     assert sc["orders_unfinished"] <= VUS
 
 
+def test_a_scenario_files_flows_drain_too(tmp_path: Path) -> None:
+    """``--scenario`` runs the FlowWalker, which sends through the same Sender
+    and Faults: its requests in flight finish within the grace as well, with
+    duplicates and early events in the mix, and no flow begins in the grace."""
+    with target_process("--delay", "300ms") as url:
+        res, doc = _run(
+            url,
+            tmp_path / "s.json",
+            *("--scenario", "ingest", "--duplicate-rate", "0.3", "--reorder-rate", "0.3"),
+        )
+        stats = get_json(url + "/stats")
+    assert res.returncode == 0, res.stderr
+    assert doc["cancelled_at_deadline"] == 0
+    assert doc["finished_in_grace"] == VUS
+    assert stats["received_total"] == doc["requests"]["total"], (stats["received"], doc["requests"])
+    for name, flow in doc["flows"].items():
+        ended = sum(flow["ended"].values()) + flow["aborted"] + flow["unfinished"]
+        assert flow["started"] == ended, (name, flow)
+    assert doc["flows"]["order"]["unfinished"] <= VUS
+
+
 def test_grace_0_cancels_at_once_as_before(tmp_path: Path) -> None:
     with target_process("--delay", "300ms") as url:
         res, doc = _run(url, tmp_path / "s.json", "--grace", "0")
