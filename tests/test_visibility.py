@@ -56,11 +56,17 @@ def test_visibility_measures_the_queue_lag_within_the_polling_interval(
     assert "12 of 12 followed orders readable; polled every 10ms" in line, line
 
 
-def test_read_backs_before_the_queue_applied_are_not_yet_visible(tmp_path: Path) -> None:
+@pytest.mark.parametrize("walker", [(), ("--scenario", "ingest")], ids=["contract", "scenario"])
+def test_read_backs_before_the_queue_applied_are_not_yet_visible(
+    tmp_path: Path, walker: tuple[str, ...]
+) -> None:
     """--mode queue --lag 500ms: every read-back comes before its order is
-    applied (404): counted as not yet visible, never an error."""
+    applied (404): counted as not yet visible, never an error; the same for a
+    scenario file's read of its flow's own object (the FlowWalker)."""
     with target_process("--mode", "queue", "--lag", "500ms") as url:
-        res, doc = _run(url, tmp_path / "s.json", "--duration", "1500ms", "--read-ratio", "1")
+        res, doc = _run(
+            url, tmp_path / "s.json", "--duration", "1500ms", "--read-ratio", "1", *walker
+        )
     assert res.returncode == 0, res.stderr
     reads = doc["endpoints"]["reads"]
     assert reads["requests"] > 0 and reads["errors"] == 0 == doc["requests"]["errors"]
