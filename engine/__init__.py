@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         threshold_lines,
     )
     from engine.outputs.verdict import exit_code_for, run_thresholds
+    from engine.outputs.visibility import visibility_lines
     from engine.run.builtin_target import BuiltinTargetError
     from engine.run.fdlimit import fd_warning, raise_nofile_limit
     from engine.run.loop import new_event_loop, run_main
@@ -142,6 +143,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "compare_main": ("engine.outputs.compare", "main"),
     "scenarios_main": ("engine.scenario.commands", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
+    "visibility_lines": ("engine.outputs.visibility", "visibility_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
     "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
@@ -278,6 +280,7 @@ __all__ = [
     "threshold_lines",
     "total_duration",
     "verification_lines",
+    "visibility_lines",
     "with_scenario",
     "workers_warning",
     "write_json",

@@ -80,6 +80,7 @@ class RunConfig:
     dispute_ratio: float = 0.3
     think: float = 0.010
     timeout: float = 5.0
+    grace: float = 1.0  # at the deadline, in-flight requests may finish this long
     contract: str = "ingest"
     client: str = "fast"
     http2: bool = False
@@ -89,6 +90,7 @@ class RunConfig:
     target_mode: str = "sync"
     verify: int = 0
     verify_wait: float = 10.0
+    visibility: int = 0  # --visibility N: follow N accepted orders until readable
     read_api: str = ""  # "" = the target's own URL
     thresholds: tuple[str, ...] = ()  # --threshold, repeatable; judged at the end
     abort_on_fail: bool = False  # end the run as soon as a threshold fails
@@ -129,6 +131,7 @@ class RunConfig:
         d["duration"] = format_duration(self.duration) if self.duration else "0"
         d["think"] = format_duration(self.think) if self.think else "0"
         d["timeout"] = format_duration(self.timeout)
+        d["grace"] = format_duration(self.grace) if self.grace else "0"
         d["verify_wait"] = format_duration(self.verify_wait) if self.verify_wait else "0"
         d["secret"] = "set" if self.secret else "unset"
         # a header's value may be a token too: its name only

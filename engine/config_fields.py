@@ -112,6 +112,8 @@ def _duration(field: str, *, allow_zero: bool) -> Callable[[str], float]:
         expected = "a duration like 0, 10ms or 1s"
     if field == "verify-wait":
         expected = "a duration like 0, 5s or 1m"
+    if field == "grace":
+        expected = "a duration like 0, 500ms or 1s"
 
     def parse(text: str) -> float:
         try:
@@ -338,6 +340,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "dispute_ratio": _fraction("dispute-ratio"),
     "think": _duration("think", allow_zero=True),
     "timeout": _duration("timeout", allow_zero=False),
+    "grace": _duration("grace", allow_zero=True),
     "contract": _choice("contract", CONTRACTS),
     "client": _choice("client", CLIENTS),
     "seed": _seed,
@@ -346,6 +349,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "target_mode": _choice("target-mode", TARGET_MODES),
     "verify": _nonneg_int("verify"),
     "verify_wait": _duration("verify-wait", allow_zero=True),
+    "visibility": _nonneg_int("visibility"),
     "read_api": _read_api,
     "thresholds": _thresholds,
     "rate": _positive_number("rate"),

@@ -124,7 +124,7 @@ class IngestService:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             self.received[kind, 400] += 1
-            return _error(400, "body is not valid JSON")
+            return _error(400, self.profile.bind_message or "body is not valid JSON")
         if cfg.mode == "queue":
             self.received[kind, 202] += 1
             self.queue.put_nowait((time.monotonic() + cfg.lag, kind, payload))
@@ -135,7 +135,8 @@ class IngestService:
             self.received[kind, rej.code] += 1
             if rej.code >= 500 and self.error_delay:
                 await asyncio.sleep(self.error_delay)
-            return _error(rej.code, rej.message)
+            bind = self.profile.bind_message if rej.code == 400 else None
+            return _error(rej.code, bind or rej.message)
         self.received[kind, 202] += 1
         return web.Response(status=202, body=_ACCEPTED_BODY)
 

@@ -129,25 +129,27 @@ class Store:
             self.duplicates[ORDERS] += 1
         status = _ORDER_STATUSES.get(ev.status)
         if p.missing_key is not None and not ev.order_id:
-            raise Reject(p.missing_key, "order_id is empty")
+            raise Reject(p.missing_key, p.message("missing_order_id"))
         order = self.orders.get(ev.order_id)
         if status is None:
             if p.unknown_order_status_by_existence and order is None:
-                raise Reject(p.order_codes[Verdict.NOT_FOUND], "order not found")
-            raise Reject(422, f"unknown order status {ev.status!r}")
+                raise Reject(p.order_codes[Verdict.NOT_FOUND], p.message("order_not_found"))
+            old = order.status.value if order is not None else "none"
+            raise Reject(422, p.message("unknown_status", status=ev.status, old=old))
         if duplicate and p.dedupe:
             raise Reject(409, "event already stored")
         verdict = judge_order_event(order.status if order else None, status)
         if verdict is not Verdict.APPLY:
             if verdict is Verdict.NOT_FOUND:
                 self.early[ORDERS] += 1
-            message = _ORDER_MESSAGES[verdict]
-            if order is not None and verdict is Verdict.INVALID:
-                message = f"invalid transition {order.status.value} -> {status.value}"
+            old = order.status.value if order is not None else "none"
+            message = p.message(_ORDER_CASES[verdict], old=old, new=status.value)
             raise Reject(p.order_codes[verdict], message)
+        if duplicate and p.replay_code is not None:
+            raise Reject(p.replay_code, p.message("order_replay"))
         if order is None:
             if p.missing_key is not None and not is_uuid(ev.user_id):
-                raise Reject(p.missing_key, "user_id is not a UUID")
+                raise Reject(p.missing_key, p.message("bad_user_id", user_id=ev.user_id))
             order = Order(ev.order_id, ev.user_id, status, ev.created_at, ev.updated_at)
             self.orders[ev.order_id] = order
         else:
@@ -168,7 +170,7 @@ class Store:
         if duplicate:
             self.duplicates[CHARGEBACKS] += 1
         if p.missing_key is not None and not ev.order_id:
-            raise Reject(p.missing_key, "order_id is empty")
+            raise Reject(p.missing_key, p.message("missing_order_id"))
         status = _DISPUTE_STATUSES.get(ev.status)
         if status is None:
             raise Reject(p.bad_chargeback, f"unknown chargeback status {ev.status!r}")
@@ -177,7 +179,7 @@ class Store:
         order = self.orders.get(ev.order_id)
         if order is None:
             self.early[CHARGEBACKS] += 1
-            raise Reject(p.no_order, "order not found")
+            raise Reject(p.no_order, p.message("chargeback_no_order"))
         dispute = self.disputes.get(ev.order_id)
         verdict = judge_dispute_event(dispute.stage if dispute else None, status)
         if verdict is not Verdict.APPLY:
@@ -185,7 +187,9 @@ class Store:
                 self.early[CHARGEBACKS] += 1
             code = p.dispute_codes[verdict]
             if code is not None:
-                raise Reject(code, _DISPUTE_MESSAGES[verdict])
+                raise Reject(code, p.message(_DISPUTE_CASES[verdict], order_id=ev.order_id))
+        if duplicate and p.replay_code is not None:  # rolled back: nothing moves
+            raise Reject(p.replay_code, p.message("chargeback_replay"))
         new_status = self._closed_status(ev) if status is DisputeStatus.CLOSED else _OPEN
         if dispute is None:
             dispute = Dispute(
@@ -233,13 +237,14 @@ class Store:
         self.disputes_by_status[new_status] += 1
 
 
-_ORDER_MESSAGES = {
-    Verdict.NOT_FOUND: "order not found",
-    Verdict.ALREADY_EXISTS: "order already exists",
-    Verdict.INVALID: "invalid status transition",
+_ORDER_CASES = {
+    Verdict.NOT_FOUND: "order_not_found",
+    Verdict.ALREADY_EXISTS: "order_exists",
+    Verdict.INVALID: "invalid_transition",
 }
-_DISPUTE_MESSAGES = {
-    Verdict.NOT_FOUND: "no open dispute for this order",
-    Verdict.ALREADY_EXISTS: "dispute already exists for this order",
-    Verdict.INVALID: "dispute is already closed",
+_DISPUTE_CASES = {
+    Verdict.NOT_FOUND: "no_dispute",
+    Verdict.ALREADY_EXISTS: "dispute_exists",
+    Verdict.INVALID: "dispute_closed",
 }
+"""The message case (target.profiles) of a refusing verdict."""

@@ -120,4 +120,7 @@ def test_retries_say_duplicates_are_not_retried_nor_errors() -> None:
     row = next(line for line in README.splitlines() if line.startswith("| `--retries N` |"))
     assert "duplicates (`--duplicate-rate`) are never retried" in row
     delivery = (ROOT / "docs" / "DELIVERY.md").read_text()
-    assert "shows in `Status codes` but not in `Errors`" in " ".join(delivery.split())
+    # issue 19: a 5xx on a duplicate is an error, not only a status code
+    assert "early event answered 5xx is an error (in `Errors`), never retried" in " ".join(
+        delivery.split()
+    )

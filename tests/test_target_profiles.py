@@ -1,5 +1,6 @@
 """``--profile strict|public``: every row of CONTRACT.md's edge-case table, both
-columns, against the reference target as a process; the read API's shapes; the
+columns (public as measured, issue 19; its bodies: test_public_measured.py),
+against the reference target as a process; the read API's shapes; the
 correlation id; and what ``/stats`` counts for a load test's accounting."""
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ Case = Callable[[Driver], int]
 
 ROWS: list[tuple[str, Case, int, int]] = [
     # (case, what its last webhook gets from: the public service, a strict receiver)
-    ("replay of an order event", replay_order_event, 202, 409),
+    # measured (issue 19): a replay the lifecycle would apply rolls back, 500
+    ("replay of an order event", replay_order_event, 500, 409),
     ("replay on a terminal order", replay_on_terminal_order, 422, 409),
     ("second created", second_created, 500, 409),
     ("chargeback on an unknown order", chargeback_unknown_order, 500, 404),
@@ -169,7 +171,7 @@ ROWS: list[tuple[str, Case, int, int]] = [
     ("second opened", second_opened, 202, 409),
     ("updated after closed", updated_after_closed, 202, 422),
     ("opened after closed", opened_after_closed, 202, 409),
-    ("replay of a chargeback", replay_chargeback, 202, 409),
+    ("replay of a chargeback", replay_chargeback, 500, 409),
     ("missing order_id", lambda d: d.created_without("order_id"), 500, 400),
     ("missing user_id", lambda d: d.created_without("user_id"), 500, 400),
     ("missing created_at", lambda d: d.created_without("created_at"), 202, 400),
@@ -240,10 +242,10 @@ def test_public_state_after_edge_cases(targets: dict[str, str]) -> None:
         99.99,
         "USD",
     )
-    # a replayed order event is applied again, and the order keeps its status
+    # a replayed order event is refused 500 (measured), and the order keeps its status
     e = Driver(url)
     e.step("created")
-    assert e.replay(e.order_body("updated")) == 202
+    assert e.replay(e.order_body("updated")) == 500
     assert get_json(f"{url}/orders/{e.order.order_id}")["status"] == "updated"
     # the strict receiver kept the first resolution
     s = Driver(targets["strict"]).paid()
@@ -259,7 +261,7 @@ def test_public_read_shapes(targets: dict[str, str]) -> None:
     bodies = [d.order_body("created"), d.order_body("updated"), d.order_body("updated")]
     for body in bodies:
         assert d.post_order(body) == 202
-    assert d.post_order(bodies[-1]) == 202  # a replay is applied, but logged once
+    assert d.post_order(bodies[-1]) == 500  # a replay rolls back (measured): logged once
     Driver(url).step("created")
     orders = get_json(url + "/orders?limit=1")
     assert isinstance(orders, list) and len(orders) >= 2  # a bare array; limit ignored
@@ -306,7 +308,8 @@ def test_correlation_id_is_echoed_or_given(targets: dict[str, str], profile: str
     ("profile", "orders", "chargebacks"),
     [
         ("strict", {"202": 5, "404": 1, "409": 2}, {"202": 1, "404": 2, "409": 1}),
-        ("public", {"202": 6, "404": 1, "500": 1}, {"202": 2, "500": 2}),
+        # measured (issue 19): both order replays and the chargeback replay are 500s
+        ("public", {"202": 5, "404": 1, "500": 2}, {"202": 1, "500": 3}),
     ],
 )
 def test_stats_count_duplicates_and_early_events(

@@ -22,13 +22,18 @@ from tui.widgets.delivery import delivery_markup
 pytestmark = pytest.mark.anyio
 
 
+PANEL_KEYS = DELIVERY_KEYS[:10]
+"""What the panel shows: issue 10's counters (issue 19's split of ``failed`` is
+summed in its ``other`` column)."""
+
+
 def counts(panel: DeliveryPanel) -> dict[str, int]:
     """The panel's numbers read back from its text, by DELIVERY_KEYS name."""
     rows = [line.split() for line in panel.plain.splitlines()]
     assert rows[0] == ["sent", "refused", "2xx", "other"], panel.plain
     assert [r[0] for r in rows[1:]] == ["duplicates", "early", "retries"], panel.plain
     numbers = [int(v.replace(",", "")) for v in (*rows[1][1:], *rows[2][1:], *rows[3][1:3])]
-    return dict(zip(DELIVERY_KEYS, numbers, strict=True))
+    return dict(zip(PANEL_KEYS, numbers, strict=True))
 
 
 async def test_the_panel_follows_a_run_with_duplicates_and_ends_on_its_counts() -> None:
@@ -46,7 +51,7 @@ async def test_the_panel_follows_a_run_with_duplicates_and_ends_on_its_counts() 
         assert app.result is not None
         app.refresh_live()
         final = counts(panel)
-        assert final == {k: app.result.total.delivery.get(k, 0) for k in DELIVERY_KEYS}
+        assert final == {k: app.result.total.delivery.get(k, 0) for k in PANEL_KEYS}
         # the builtin (strict) target refuses every replay with 409
         assert final["duplicates_sent"] == final["duplicates_rejected"] > first
         await pilot.press("q")
@@ -105,7 +110,7 @@ async def test_at_80x24_the_panel_scrolls_into_view_whole() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         panel = app.query_one(DeliveryPanel)
         await wait_for(pilot, lambda: app.state == "running" and counts(panel)["retries"] > 0)
-        assert counts(panel) == {k: app.window.total.delivery.get(k, 0) for k in DELIVERY_KEYS}
+        assert counts(panel) == {k: app.window.total.delivery.get(k, 0) for k in PANEL_KEYS}
         assert all(len(line.rstrip()) <= panel.size.width for line in panel.plain.splitlines())
         panel.scroll_visible(animate=False)
         await pilot.pause()

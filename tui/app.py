@@ -153,6 +153,7 @@ class WebhookLoadApp(SavingApp):
         self.query_one("#f-target", Input).focus()
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
         self.query_one(DeliveryPanel).configure(self.config)
+        self.query_one(LatencyPanel).configure(self.config)
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -267,6 +268,7 @@ class WebhookLoadApp(SavingApp):
             self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
         self.query_one(ThresholdsPanel).configure(len(config.thresholds))
         self.query_one(DeliveryPanel).configure(config)
+        self.query_one(LatencyPanel).configure(config)
         self.query_one(SplitPanel).configure(config.shape)
         for problem in self.outputs.start(config):
             self.notify(problem, severity="error", timeout=10)

@@ -172,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
     add(
+        "--grace",
+        help="at the deadline, requests in flight may finish this long; those that do "
+        "count apart, the rest are cancelled (default 1s; 0 = cancel at once)",
+    )
+    add(
         "--contract",
         help="payload field names: ingest (the payment manager's own) or plan (those of"
         f" this tool's original design document) (default {d.contract})",
@@ -211,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--verify-wait",
         dest="verify_wait",
         help="how long --verify waits for the service to apply them (default 10s)",
+    )
+    add(
+        "--visibility",
+        metavar="N",
+        help="follow N accepted orders and time how long until the read API shows their "
+        "final status (Kafka/queue mode applies after its 202) (default 0)",
     )
     add(
         "--read-api",

@@ -7,6 +7,9 @@ thresholds are judged on; :mod:`engine.outputs.thresholds` does the judging).
 Grammar (k6's, trimmed to what this tool measures)::
 
     p50|p90|p95|p99|max [{endpoint=NAME}] < DURATION     p99<250ms, max<=2s
+    accepted_p99 < DURATION                              the answers that were not errors
+    visibility_p95 < DURATION                            --visibility: 2xx until readable
+    duplicates_5xx < COUNT                               a delivery counter, run-wide
     errors [{endpoint=NAME}] < PERCENT%                  errors<1%
     rate [{endpoint=NAME}] > NUMBER                      rate>500, rate>=500/s
 
@@ -27,8 +30,33 @@ from types import MappingProxyType
 from engine.domain.durations import format_duration, parse_duration
 from engine.domain.shape import INGEST_SHAPE, Shape
 
-LATENCY_METRICS = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
-METRICS = (*LATENCY_METRICS, "errors", "rate")
+_QUANTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
+VIEWS = ("", "accepted_", "visibility_")
+"""Latency metrics of all answers, of accepted ones (``accepted_p99``), and of
+``--visibility`` (``visibility_p95``): issue 19."""
+LATENCY_METRICS = {view + k: q for view in VIEWS for k, q in _QUANTILES.items()}
+COUNT_METRICS = (
+    "duplicates_sent",
+    "duplicates_rejected",
+    "duplicates_accepted",
+    "duplicates_failed",
+    "early_sent",
+    "early_refused",
+    "early_accepted",
+    "early_failed",
+    "retries",
+    "retries_exhausted",
+    "duplicates_refused",
+    "duplicates_5xx",
+    "duplicates_transport",
+    "duplicates_other",
+    "early_5xx",
+    "early_transport",
+    "early_other",
+)
+"""The ``delivery`` counters a threshold can name (issue 19): the same as
+``engine.metrics.stats.DELIVERY_KEYS`` (a test checks), e.g. ``duplicates_5xx<1``."""
+METRICS = (*LATENCY_METRICS, "errors", "rate", *COUNT_METRICS)
 ENDPOINT_NAMES: Mapping[str, str] = MappingProxyType(
     {
         **{name: name for name in INGEST_SHAPE.endpoints},
@@ -77,7 +105,7 @@ class ThresholdSpec:
     def _limit_text(self) -> str:
         if self.metric in LATENCY_METRICS:
             return format_duration(self.limit)
-        return f"{self.limit:g}%" if self.metric == "errors" else f"{self.limit:g}"
+        return f"{self.limit:g}%" if self.metric == "errors" else f"{self.limit:g}"  # rate, count
 
 
 def _filters(shape: Shape) -> str:
@@ -100,9 +128,22 @@ def parse_spec(text: str, shape: Shape | None = INGEST_SHAPE) -> ThresholdSpec:
     metric, op, value = m["metric"].lower(), m["op"], m["value"]
     if metric not in METRICS:
         raise ThresholdSyntaxError(
-            "one of p50, p90, p95, p99, max, errors, rate (like p99<250ms)", text
+            "one of p50, p90, p95, p99, max, errors, rate, accepted_p99, visibility_p95 or a"
+            " delivery counter like duplicates_5xx (like p99<250ms)",
+            text,
         )
     endpoint = None
+    if metric in COUNT_METRICS:
+        if m["filter"] is not None:
+            raise ThresholdSyntaxError(
+                f"{metric} for the whole run, without {{endpoint=...}}", text
+            )
+        limit = _number(value)
+        if limit is None:
+            raise ThresholdSyntaxError(f"a count, like {metric}<1", text)
+        return ThresholdSpec(metric, op, limit, None, compact)
+    if m["filter"] is not None and metric.startswith(VIEWS[1:]):
+        raise ThresholdSyntaxError(f"{metric} for the whole run, without {{endpoint=...}}", text)
     if m["filter"] is not None:
         f = _FILTER.match(m["filter"])
         if f is None:

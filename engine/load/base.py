@@ -23,6 +23,11 @@ class Walker(Protocol):
     @property
     def plan(self) -> Callable[[random.Random], Any]: ...
 
+    @property
+    def draining(self) -> bool:
+        """The deadline came (``--grace``): the open model starts no arrival."""
+        ...
+
     async def walk(self, journey: Any, intended: float | None = None) -> float | None: ...
 
 

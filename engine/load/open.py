@@ -76,6 +76,8 @@ class OpenModel:
                     if late % CATCH_UP_YIELD == 0:
                         await sleep(0)
                         current = now()
+                if walker.draining:  # the deadline came (--grace): no more arrivals
+                    await anyio.sleep_forever()
                 if self.inflight >= self.max_inflight:
                     stats.record_dropped()
                 else:

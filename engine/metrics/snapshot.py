@@ -21,7 +21,7 @@ from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.domain.shape import INGEST_SHAPE, endpoint_name
 from engine.metrics.failures import SAMPLE_MAX, SampleFailure, merge_failures
 from engine.metrics.health import ShardHealth, merge_health, pooled_lag
-from engine.metrics.histogram import merge_counts, percentiles
+from engine.metrics.histogram import bucket_bounds, merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
 ENDPOINTS = INGEST_SHAPE.endpoints
@@ -36,18 +36,29 @@ ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
 )
 
 DELIVERY_KEYS = (
+    # by answer class (engine/scenario/faults.py); a 5xx or no answer is an error
     "duplicates_sent",
-    "duplicates_rejected",  # 409
-    "duplicates_accepted",  # 2xx
-    "duplicates_failed",  # any other code, or no answer
+    "duplicates_rejected",  # the "already seen" answer (409): handled
+    "duplicates_accepted",  # 2xx: handled
+    "duplicates_failed",  # not handled: refused + 5xx + transport + other
     "early_sent",
-    "early_refused",  # 404 or 422
-    "early_accepted",  # 2xx
-    "early_failed",  # any other code (the public service's 500s), or no answer
+    "early_refused",  # a 4xx: expected (the provider retries it later)
+    "early_accepted",  # 2xx: applied ahead of what it depends on
+    "early_failed",  # neither: 5xx + transport + other
     "retries",
     "retries_exhausted",
+    # issue 19's split of the failed ones (after issue 10's keys, in their order)
+    "duplicates_refused",  # another 4xx: no error, but a provider would retry it
+    "duplicates_5xx",  # an error
+    "duplicates_transport",  # no answer: an error
+    "duplicates_other",  # 1xx/3xx
+    "early_5xx",  # an error
+    "early_transport",  # no answer: an error
+    "early_other",  # 1xx/3xx
 )
-"""The ``delivery`` counters (JSON keys), in order."""
+"""The ``delivery`` counters (JSON keys), in order. The ``delivery`` mapping also
+holds per-answer counts, ``dup:<status>`` and ``early:<status>`` (or the
+transport error's kind), which the JSON shows as ``delivery_answers``."""
 
 ERROR_KINDS = tuple(k.value for k in ErrorKind)
 SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
@@ -130,6 +141,60 @@ class Snapshot:
 
     # deliberate re-deliveries and early events, by what came back (DELIVERY_KEYS)
     delivery: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
+    # the part of ``latency`` that were errors (issue 19): what is left are the
+    # accepted answers' latencies (k6's expected_response:true), see ``accepted``
+    failed_latency: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    failed_latency_sum_us: int = 0
+    failed_latency_max_us: int = 0
+    # in flight at the deadline, finished within --grace (also in the totals)
+    finished_in_grace: int = 0
+    # --visibility: from a followed order's last 2xx until the read API showed
+    # it (a histogram like ``latency``), and its counters (VISIBILITY_KEYS)
+    visibility: Mapping[int, int] = field(default_factory=lambda: _EMPTY)
+    visibility_sum_us: int = 0
+    visibility_max_us: int = 0
+    visibility_counts: Mapping[str, int] = field(default_factory=lambda: _NO_KINDS)
+
+    @property
+    def visibility_view(self) -> Snapshot:
+        """A snapshot whose latencies are the visibility times (percentiles, mean, max)."""
+        return Snapshot(
+            start=self.start,
+            end=self.end,
+            latency=self.visibility,
+            latency_sum_us=self.visibility_sum_us,
+            latency_max_us=self.visibility_max_us,
+        )
+
+    @property
+    def accepted(self) -> Snapshot:
+        """This snapshot with only the accepted answers' latencies (not errors):
+        a service that fails slowly (the public ingest retries its API three
+        times before a 500) mixes its failures into p95/p99; this does not.
+
+        Its ``max`` is exact when the slowest answer was accepted; else it is
+        the upper edge of the slowest accepted answer's bucket (within 0.4 %)."""
+        if not self.failed_latency:
+            return self
+        left = {
+            k: n - self.failed_latency.get(k, 0)
+            for k, n in self.latency.items()
+            if n > self.failed_latency.get(k, 0)
+        }
+        if self.latency_max_us > self.failed_latency_max_us:
+            top = self.latency_max_us
+        else:
+            top = bucket_bounds(max(left))[1] - 1 if left else 0
+        return dataclasses.replace(
+            self,
+            latency=left,
+            latency_sum_us=self.latency_sum_us - self.failed_latency_sum_us,
+            latency_max_us=min(top, self.latency_max_us),
+            service=_EMPTY,
+            failed_latency=_EMPTY,
+            failed_latency_sum_us=0,
+            failed_latency_max_us=0,
+        )
 
     @property
     def sample_failures(self) -> tuple[SampleFailure, ...]:
@@ -269,6 +334,11 @@ class Snapshot:
             success=self.success + other.success,
             errors=self.errors + other.errors,
             cancelled=self.cancelled + other.cancelled,
+            finished_in_grace=self.finished_in_grace + other.finished_in_grace,
+            visibility=merge_counts(self.visibility, other.visibility),
+            visibility_sum_us=self.visibility_sum_us + other.visibility_sum_us,
+            visibility_max_us=max(self.visibility_max_us, other.visibility_max_us),
+            visibility_counts=_add(self.visibility_counts, other.visibility_counts),
             status_codes=merge_counts(self.status_codes, other.status_codes),
             errors_by_kind=_add(self.errors_by_kind, other.errors_by_kind),
             scenarios=_add(self.scenarios, other.scenarios),
@@ -292,6 +362,9 @@ class Snapshot:
             service_sum_us=self.service_sum_us + other.service_sum_us,
             service_max_us=max(self.service_max_us, other.service_max_us),
             delivery=_add(self.delivery, other.delivery) if other.delivery else self.delivery,
+            failed_latency=merge_counts(self.failed_latency, other.failed_latency),
+            failed_latency_sum_us=self.failed_latency_sum_us + other.failed_latency_sum_us,
+            failed_latency_max_us=max(self.failed_latency_max_us, other.failed_latency_max_us),
         )
 
 

@@ -93,7 +93,11 @@ class Stats:
         "_dropped",
         "_eps",
         "_errors",
+        "_failed_hist",
+        "_failed_max",
+        "_failed_sum",
         "_failures_taken",
+        "_grace",
         "_lag",
         "_names",
         "_sampler",
@@ -102,6 +106,10 @@ class Stats:
         "_since",
         "_since_us",
         "_success",
+        "_vis_counts",
+        "_vis_hist",
+        "_vis_max",
+        "_vis_sum",
     )
 
     def __init__(
@@ -131,12 +139,23 @@ class Stats:
         self._success = 0
         self._errors = 0
         self._cancelled = 0
+        self._grace = 0
         self._arrivals = 0
         self._dropped = 0
         self._eps = tuple(_Endpoint() for _ in self._names)
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
         self._delivery: dict[str, int] = {}
+        # latencies of answers that were errors, off the success path: the
+        # accepted answers' latencies are the whole histogram minus these
+        self._failed_hist: dict[int, int] = {}
+        self._failed_sum = 0
+        self._failed_max = 0
+        # --visibility (engine/scenario/visibility.py): from 2xx to readable
+        self._vis_hist: dict[int, int] = {}
+        self._vis_sum = 0
+        self._vis_max = 0
+        self._vis_counts: dict[str, int] = {}
 
     def delivered(self, key: str, n: int = 1) -> None:
         """One deliberate re-delivery or early event (or a retry), by a DELIVERY_KEYS
@@ -192,6 +211,12 @@ class Stats:
             self._success += 1
             return True
         self._errors += 1
+        fh = self._failed_hist
+        idx = bucket_index(latency_us)  # idx may be the service time's by now
+        fh[idx] = fh.get(idx, 0) + 1
+        self._failed_sum += latency_us
+        if latency_us > self._failed_max:
+            self._failed_max = latency_us
         # a redirect is a failed delivery of its own kind (never followed); any
         # other unexpected answer below 400 has no HTTP class of its own
         kind = (
@@ -239,6 +264,24 @@ class Stats:
         """A request in flight when the run ended: neither success nor error."""
         self._cancelled += 1
 
+    def record_visibility(self, us: int) -> None:
+        """A followed order showed its final status ``us`` after its last 2xx."""
+        idx = bucket_index(us)
+        self._vis_hist[idx] = self._vis_hist.get(idx, 0) + 1
+        self._vis_sum += us
+        if us > self._vis_max:
+            self._vis_max = us
+        self.visibility_count("visible")
+
+    def visibility_count(self, key: str, n: int = 1) -> None:
+        """A --visibility counter (VISIBILITY_KEYS), or ``reads_not_yet_visible``."""
+        self._vis_counts[key] = self._vis_counts.get(key, 0) + n
+
+    def record_finished_in_grace(self) -> None:
+        """A request in flight at the deadline finished within ``--grace``
+        (engine/scenario/drain.py); it is recorded as a request too."""
+        self._grace += 1
+
     def record_arrival(self) -> None:
         """The open model started a journey at its arrival."""
         self._arrivals += 1
@@ -273,6 +316,11 @@ class Stats:
             success=self._success,
             errors=self._errors,
             cancelled=self._cancelled,
+            finished_in_grace=self._grace,
+            visibility=MappingProxyType(self._vis_hist) if self._vis_hist else _EMPTY,
+            visibility_sum_us=self._vis_sum,
+            visibility_max_us=self._vis_max,
+            visibility_counts=MappingProxyType(self._vis_counts) if self._vis_counts else _NO_KINDS,
             status_codes=MappingProxyType(codes) if codes else _EMPTY,
             errors_by_kind=MappingProxyType(_union([e.kinds for e in eps])),
             scenarios=MappingProxyType(self._scenarios),
@@ -292,6 +340,9 @@ class Stats:
             service_sum_us=sum(e.ssum for e in eps),
             service_max_us=max((e.smax for e in eps), default=0),
             delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
+            failed_latency=MappingProxyType(self._failed_hist) if self._failed_hist else _EMPTY,
+            failed_latency_sum_us=self._failed_sum,
+            failed_latency_max_us=self._failed_max,
         )
         self._since = now
         self._since_us = now_us

@@ -211,6 +211,20 @@ def _headline(doc: Mapping[str, Any]) -> str:
         ("p95", format_latency_ms(lat.get("p95"))),
         ("p99", format_latency_ms(lat.get("p99"))),
         ("max", format_latency_ms(lat.get("max"))),
+    ]
+    acc = doc.get("latency_accepted_ms")
+    if acc and req.get("errors") and acc != lat:  # errors were timed: accepted ones apart
+        cards += [
+            ("accepted p95", format_latency_ms(acc.get("p95"))),
+            ("accepted p99", format_latency_ms(acc.get("p99"))),
+        ]
+    vis = doc.get("visibility_ms")
+    if vis:  # --visibility: from an accepted webhook until the read API showed it
+        cards += [
+            ("visible after p50", format_latency_ms(vis.get("p50"))),
+            ("p95", format_latency_ms(vis.get("p95"))),
+        ]
+    cards += [
         ("duration", format_duration(doc.get("duration_s", 0))),
         ("generator", _saturation(doc.get("generator_saturated"))),
     ]

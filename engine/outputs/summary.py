@@ -16,7 +16,7 @@ from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, Snapshot
-from engine.outputs.delivery import delivery_json, delivery_lines
+from engine.outputs.delivery import answers_json, delivery_json, delivery_lines
 from engine.outputs.docparts import (
     endpoint_lines,
     endpoints_json,
@@ -26,6 +26,7 @@ from engine.outputs.docparts import (
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
+from engine.outputs.visibility import visibility_json, visibility_lines
 
 if TYPE_CHECKING:
     from engine.run.runner import RunResult
@@ -52,6 +53,13 @@ def summary_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE) 
         "Latency:     "
         f"p50={format_latency(p[50])}  p95={format_latency(p[95])}  p99={format_latency(p[99])}",
     ]
+    if total.failed_latency:  # errors were timed: show the accepted answers apart
+        a = total.accepted.percentiles_s(50, 95, 99)
+        lines.append(
+            "Accepted:    "
+            f"p50={format_latency(a[50])}  p95={format_latency(a[95])}  p99={format_latency(a[99])}"
+            "  (the answers that were not errors)"
+        )
     if total.service:  # the open model: latency above is from the intended send
         s = total.service_time.percentiles_s(50, 95, 99)
         lines.append(
@@ -110,8 +118,20 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
         f"Status codes:  {codes}",
         f"Error kinds:   {kinds}",
         f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
+        *grace_lines(total),
         *flow_lines(total, shape),
         generator_line(total),
+    ]
+
+
+def grace_lines(total: Snapshot) -> list[str]:
+    """``Finished in grace: N`` when requests in flight at the deadline were
+    answered within ``--grace`` (none: no line, the common case)."""
+    if not total.finished_in_grace:
+        return []
+    return [
+        f"Finished in grace: {total.finished_in_grace} (in flight at the deadline, answered"
+        " within --grace; counted in Requests)"
     ]
 
 
@@ -197,6 +217,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + detail_lines(total, load_stopped(result), result.config.shape)
         + delivery_settings_lines(result.config)
         + delivery_lines(total)
+        + visibility_lines(total, result.config.visibility)
         + failure_lines(total)
         + verification_lines(result)
         + threshold_lines(run_thresholds(result))
@@ -242,6 +263,9 @@ def summary_json(
         # service_time_ms (from the actual send) in the closed model
         "latency_ms": latency_json(total),
         "service_time_ms": latency_json(total.service_time),
+        # issue 19: the answers that were not errors (k6's expected_response:true);
+        # the same as latency_ms when no answer was an error
+        "latency_accepted_ms": latency_json(total.accepted),
         "status_codes": {str(c): n for c, n in sorted(total.status_codes.items())},
         "errors_by_kind": {k: total.errors_by_kind.get(k, 0) for k in ERROR_KINDS},
         # in flight when the run ended, by its deadline or a stop (``cancelled_at``);
@@ -249,6 +273,8 @@ def summary_json(
         "cancelled_at_deadline": total.cancelled,
         "cancelled_in_flight": total.cancelled,
         "cancelled_at": "stop" if stopped else "deadline",
+        # in flight at the deadline, answered within --grace (counted in requests too)
+        "finished_in_grace": total.finished_in_grace,
         "sample_failures": [f.as_json() for f in total.sample_failures],
         # ingest's older outcome names (orders_started...), else the flows' keys
         "scenarios": scenario_counts(shape, total.scenarios),
@@ -286,7 +312,11 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         "verify_interrupted": result.verify_interrupted,
         "arrivals": arrivals_json(result),
         "delivery": delivery_json(result.total),
+        "delivery_answers": answers_json(result.total),
     }
+    extra["visibility_ms"], extra["visibility"] = visibility_json(
+        result.total, result.config.visibility
+    )
     if v is not None:
         extra["verification"] = v.as_json()
     return summary_json(

@@ -27,6 +27,7 @@ from engine.config import ConfigError
 from engine.domain.durations import format_duration, format_latency_ms, latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.thresholds import (
+    COUNT_METRICS,
     LATENCY_METRICS,
     ThresholdSpec,
     ThresholdSyntaxError,
@@ -46,11 +47,22 @@ class Threshold(ThresholdSpec):
         """The measured value on ``snap`` (same units as ``limit``); None = no data."""
         s = snap if self.endpoint is None else snap.endpoint(self.endpoint)
         if self.metric in LATENCY_METRICS:
-            if self.metric == "max":
-                return s.max_s
-            return s.percentiles_s(LATENCY_METRICS[self.metric])[LATENCY_METRICS[self.metric]]
+            if self.metric.startswith("accepted_"):
+                s = s.accepted
+            elif self.metric.startswith("visibility_"):
+                s = s.visibility_view
+            q = LATENCY_METRICS[self.metric]
+            return s.max_s if q == 100.0 else s.percentiles_s(q)[q]
         if self.metric == "errors":
             return s.error_pct if s.total else None
+        if self.metric in COUNT_METRICS:
+            # none of its kind delivered: nothing measured (so no pass)
+            sent = {"duplicates": "duplicates_sent", "early": "early_sent"}.get(
+                self.metric.partition("_")[0]
+            )
+            if sent is not None and not snap.delivery.get(sent, 0):
+                return None
+            return float(snap.delivery.get(self.metric, 0))
         return s.total / s.elapsed if s.elapsed > 0 else None
 
     def holds(self, value: float) -> bool:
@@ -88,6 +100,8 @@ class ThresholdResult:
     @property
     def unit(self) -> str:
         m = self.threshold.metric
+        if m in COUNT_METRICS:
+            return "count"
         return "ms" if m in LATENCY_METRICS else "%" if m == "errors" else "/s"
 
     def measured_text(self) -> str:
@@ -127,6 +141,8 @@ def format_measured(value: float | None, unit: str) -> str:
         return "no data"
     if unit == "ms":
         return format_latency_ms(value)
+    if unit == "count":  # a delivery counter (issue 19)
+        return f"{value:g}"
     return f"{value:.2f}%" if unit == "%" else f"{value:.1f}/s"
 
 

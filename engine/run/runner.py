@@ -2,10 +2,13 @@
 
 Written on anyio: the load model (:mod:`engine.load`, *when* journeys start)
 drives a :class:`~engine.scenario.walk.Walker` (*what* they send) inside a
-cancel scope whose deadline is the run's duration. At the deadline (or on
-:meth:`Runner.stop`) every request in flight is cancelled at once and
-counted as ``cancelled_at_deadline``, so a hanging target never stretches
-the run; the order or dispute it belonged to counts as ``unfinished``.
+cancel scope that ends at the run's duration. At the deadline nothing new is
+sent, and the requests in flight get ``--grace`` (1 s by default) to finish,
+as a provider would never abandon a delivery mid-flight
+(engine/scenario/drain.py); those still in flight then (or at once on
+:meth:`Runner.stop`) are cancelled and counted as ``cancelled_at_deadline``,
+so a hanging target stretches the run by the grace at most; the order or
+dispute it belonged to counts as ``unfinished``.
 A reporter task hands a snapshot delta to every sink (:mod:`engine.run.sinks`)
 every 250 ms.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -50,9 +52,11 @@ from engine.run.verify import (
     verify_orders,
 )
 from engine.scenario.delivery import dressing_for
+from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
 from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.select import compiled_for
+from engine.scenario.visibility import Visibility
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
 from engine.transports.base import replaced
@@ -146,6 +150,7 @@ class Runner:
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
         self._stop_requested = False
+        self._deadline_at: float | None = None
         self._t0 = 0.0
         self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
@@ -190,7 +195,13 @@ class Runner:
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
-    def _walker(self, url: str, transport: Transport) -> Walker | FlowWalker:
+    def _walker(
+        self,
+        url: str,
+        transport: Transport,
+        drain: Drain | None = None,
+        visibility: Visibility | None = None,
+    ) -> Walker | FlowWalker:
         """What each journey sends, recorded into this run's stats: a scenario
         file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
         cfg = self.config
@@ -210,7 +221,18 @@ class Runner:
                 read_ratio=cfg.read_ratio,
                 duplicate_rate=cfg.duplicate_rate,
                 reorder_rate=cfg.reorder_rate,
+                drain=drain,
             )
+        on_order: Callable[[str, str, str], None] = self._sample.offer
+        if visibility is not None:
+            sample, follow = self._sample.offer, visibility.offer
+
+            def both(order_id: str, status: str, event_id: str) -> None:
+                sample(order_id, status, event_id)
+                follow(order_id, status, event_id)
+
+            on_order = both
+
         return Walker(
             transport=transport,
             stats=self._stats,
@@ -228,10 +250,11 @@ class Runner:
             think=cfg.think,
             now=self._now,
             sleep=self._clock.sleep,
-            on_order=self._sample.offer,
+            on_order=on_order,
             on_dispute=self._disputes.offer,
             dressing=dressing_for(cfg),
             retries=cfg.retries,
+            drain=drain,
         )
 
     async def _run_against(self, url: str) -> RunResult:
@@ -244,10 +267,12 @@ class Runner:
         self._stats = Stats(
             since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
         )
-        walker = self._walker(url, transport)
+        drain = Drain()
+        visibility = self._visibility(url, transport)
+        walker = self._walker(url, transport, drain, visibility)
         model = self._model()
         try:
-            with self._clock.deadline(duration - offset if duration > 0 else math.inf) as scope:
+            with anyio.CancelScope() as scope:
                 self._scope = scope
                 if self._stop_requested:
                     scope.cancel()
@@ -255,12 +280,43 @@ class Runner:
                     tg.start_soon(self._reporter)
                     tg.start_soon(sample_loop_lag, lambda: self._stats, time.perf_counter)
                     tg.start_soon(model.drive, walker, self._clock)
+                    if visibility is not None:
+                        tg.start_soon(visibility.serve)
+                    if duration > 0:
+                        tg.start_soon(self._end_at, duration - offset, drain, scope)
         finally:
-            elapsed = self._now() - self._t0
+            # the load's duration: the grace after the deadline is not in it (its
+            # requests are in the totals, counted apart as finished_in_grace)
+            end = self._deadline_at if self._deadline_at is not None else self._now()
+            elapsed = end - self._t0
             self._emit(self._take(elapsed))
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
+
+    def _visibility(self, url: str, transport: Transport) -> Visibility | None:
+        """--visibility: followers of accepted orders, reading where reads go."""
+        cfg = self.config
+        if not cfg.visibility:
+            return None
+        reads = Endpoints.at(url, cfg.read_api).reads
+        return Visibility(
+            cfg.visibility, transport, reads, lambda: self._stats, self._now, self._clock.sleep
+        )
+
+    async def _end_at(self, seconds: float, drain: Drain, scope: anyio.CancelScope) -> None:
+        """The deadline: drain (nothing new is sent), wait up to ``--grace`` for
+        the requests in flight, then end the run (engine/scenario/drain.py)."""
+        if seconds > 0:
+            await self._clock.sleep(seconds)
+        self._deadline_at = self._now()
+        idle = drain.start()
+        grace = self.config.grace
+        if grace > 0 and not idle.is_set():
+            with self._clock.deadline(grace) as waiting:
+                await idle.wait()
+            waiting.cancel()  # done: its timer is stale (a FakeClock then drops it)
+        scope.cancel()
 
     def _model(self) -> LoadModel:
         """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""

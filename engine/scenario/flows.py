@@ -43,6 +43,7 @@ from engine.domain.outcomes import FlowKeys
 from engine.metrics.stats import Stats
 from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
 from engine.scenario.delivery import Dressing
+from engine.scenario.drain import Drain, park
 from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.faults import Faults
 from engine.scenario.retry import Retry
@@ -51,6 +52,7 @@ from engine.scenario.send import Sender
 from engine.transports import Transport
 
 _READ = ACCEPTS[Expect.READ]
+_READ_BACK = ACCEPTS[Expect.READ_BACK]  # its own object: a 404 is "not yet visible"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +141,15 @@ class FlowWalker(Sender):
         read_ratio: float = 0.0,
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
+        drain: Drain | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
         self._now = now
         self._sleep = sleep
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
-        self._faults = Faults(transport, stats, now, self._dress)
+        self._drain = drain if drain is not None else Drain()
+        self._faults = Faults(transport, stats, now, self._dress, self._drain)
         self._think = think
         self._retries = retries
         self.read_ratio = read_ratio
@@ -240,6 +244,8 @@ class FlowWalker(Sender):
         first: Event | None = None
         ahead_ok = False
         event: Event | None = None
+        if self._drain.draining:  # the deadline came: no flow begins in the grace
+            await park()
         stats.scenario(keys.started)
         try:
             if run.early:
@@ -281,7 +287,11 @@ class FlowWalker(Sender):
         # the read-back and the children follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if run.read_back:
-            await self._send(self._reads, self._read_url(flow, v, parent, rng), None, _READ)
+            url, own = self._read_url(flow, v, parent, rng)
+            if own:  # issue 19: accepted but not readable yet is no error
+                await self._send(self._reads, url, None, _READ_BACK, None, None, 404)
+            else:
+                await self._send(self._reads, url, None, _READ)
         for child in run.children:
             rest, child_last = await self._run(child, v, rng, retry, last)
             if rest is not None:
@@ -289,16 +299,19 @@ class FlowWalker(Sender):
             last = child_last
         return None, last
 
-    def _read_url(self, flow: _Flow, v: Vars, parent: Vars | None, rng: random.Random) -> str:
-        """The flow's read URL; with ``--read-mix api``, in turn with its lists."""
+    def _read_url(
+        self, flow: _Flow, v: Vars, parent: Vars | None, rng: random.Random
+    ) -> tuple[str, bool]:
+        """The flow's read URL, and whether it reads the flow's own object (else
+        a list: with ``--read-mix api``, the lists take turns with it)."""
         read = flow.flow.read
         assert read is not None
         if self._lists and read.lists:
             turn = self._reads_done % (len(read.lists) + 1)
             self._reads_done += 1
             if turn:
-                return join(flow.read_url, read.lists[turn - 1])
-        return join(flow.read_url, read.url(v, parent, rng))
+                return join(flow.read_url, read.lists[turn - 1]), False
+        return join(flow.read_url, read.url(v, parent, rng)), True
 
 
 def _allowed(

@@ -16,6 +16,7 @@ import anyio
 
 from engine.domain.contracts import Event
 from engine.metrics.stats import Stats
+from engine.scenario.drain import Drain, park
 from engine.scenario.expect import Table
 from engine.scenario.retry import RETRY_KINDS, Retry
 from engine.transports import Headers, Transport, TransportError, retry_after
@@ -24,13 +25,19 @@ from engine.transports import Headers, Transport, TransportError, retry_after
 class Sender:
     """The request step of a walker: ``_send`` and ``_backoff``."""
 
-    __slots__ = ("_dress", "_now", "_sleep", "_stats", "_transport")
+    __slots__ = ("_drain", "_dress", "_now", "_sleep", "_stats", "_transport")
 
     _transport: Transport
     _stats: Stats
     _now: Callable[[], float]
     _sleep: Callable[[float], Awaitable[None]]
     _dress: Callable[[Event, str], Headers] | None
+    _drain: Drain  # --grace: shared with the run's Faults and the runner
+
+    @property
+    def draining(self) -> bool:
+        """The deadline came and in-flight requests finish (``--grace``): start nothing."""
+        return self._drain.draining
 
     async def _send(
         self,
@@ -40,6 +47,7 @@ class Sender:
         accepts: Table,
         retry: Retry | None = None,
         due: float | None = None,
+        unseen: int = 0,
     ) -> bool:
         """One request (a GET without an event), recorded; True when its answer is
         one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
@@ -50,11 +58,19 @@ class Sender:
         error is sent again after an exponential backoff with jitter (or the
         answer's Retry-After when longer); only the last
         attempt is recorded as the request, the earlier ones count as ``retries``
-        (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
+        (and a delivery whose every retry failed so, as ``retries_exhausted``).
+        ``unseen``: the status of a read-back that came before the order was
+        readable (404), counted as ``reads_not_yet_visible``.
+        At the deadline with ``--grace`` (the drain), nothing new is sent; a
+        request in flight that gets its answer then counts as finished in grace."""
         stats = self._stats
         dress = self._dress
+        drain = self._drain
         attempt = 0
         while True:
+            if drain.draining:  # the deadline came: nothing new is sent
+                await park()
+            drain.inflight += 1
             t0 = self._now()
             try:
                 if event is None:
@@ -64,6 +80,7 @@ class Sender:
                     reply = await self._transport.post(url, event.body, headers)
                 status, done, body_head = reply
             except TransportError as exc:
+                drain.left(stats)
                 if retry is not None and exc.kind in RETRY_KINDS:
                     if attempt < retry.limit:
                         attempt += 1
@@ -77,8 +94,10 @@ class Sender:
                 stats.record_error(endpoint, exc.kind, detail, cid)
                 return False
             except anyio.get_cancelled_exc_class():
+                drain.inflight -= 1
                 stats.record_cancelled()
                 raise
+            drain.left(stats)
             latency_us = int((done - t0) * 1e6)
             service_us: int | None = None
             if due is not None:
@@ -86,6 +105,8 @@ class Sender:
                 service_us = latency_us
                 latency_us = max(latency_us, int((done - due) * 1e6))
             if accepts[status]:  # the common case: nothing more to pass
+                if status == unseen:
+                    stats.visibility_count("reads_not_yet_visible")
                 return stats.record_response(
                     endpoint, status, latency_us, body_head, True, service_us
                 )
@@ -108,6 +129,8 @@ class Sender:
         flight: it counts as cancelled at the deadline, as a request would."""
         try:
             await self._sleep(retry.wait(attempt, after))
+            if self._drain.draining:  # the retry is not sent: it stays cancelled
+                await park()
         except anyio.get_cancelled_exc_class():
             self._stats.record_cancelled()
             raise

@@ -50,6 +50,7 @@ from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.domain.urls import join_url, split_query
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
+from engine.scenario.drain import Drain, park
 from engine.scenario.expect import ACCEPTS, Expect
 from engine.scenario.faults import Faults
 from engine.scenario.journeys import DisputePlan, Journey
@@ -75,6 +76,7 @@ _DISPUTES_LOST = _DISPUTE.ended[Resolution.LOST]
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]
+_READ_BACK = ACCEPTS[Expect.READ_BACK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,7 @@ class Walker(Sender):
         on_dispute: Callable[[str, str, str], None] | None = None,
         dressing: Dressing | None = None,
         retries: int = 0,
+        drain: Drain | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -163,7 +166,8 @@ class Walker(Sender):
         self._reads_done = 0
         self._retries = retries
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
-        self._faults = Faults(transport, stats, now, self._dress)
+        self._drain = drain if drain is not None else Drain()
+        self._faults = Faults(transport, stats, now, self._dress, self._drain)
 
     async def walk(self, journey: Journey, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else it ended at a
@@ -182,6 +186,8 @@ class Walker(Sender):
         order = contract.new_order()
         ahead: Event | None = None  # sent early; delivered again in its turn
         retry = Retry(journey.retry_seed, self._retries) if self._retries else None
+        if self._drain.draining:  # the deadline came: no journey begins in the grace
+            await park()
         stats.scenario(_ORDERS_STARTED)
         try:
             if journey.early_order:
@@ -217,7 +223,11 @@ class Walker(Sender):
         # the read-back and the dispute follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if journey.read_back:
-            await self._send(READS, self._read_url(order.order_id), None, _READ, None, last)
+            read = self._read_url(order.order_id)
+            if read.endswith(order.order_id):  # its own read: a 404 is "not yet visible"
+                await self._send(READS, read, None, _READ_BACK, None, last, 404)
+            else:
+                await self._send(READS, read, None, _READ, None, last)
         if journey.dispute is not None:
             return await self._dispute(
                 order, journey.dispute, dups >> len(steps), journey.early_dispute, retry, last
@@ -249,6 +259,8 @@ class Walker(Sender):
         url = self._endpoints.chargebacks
         contract = self._contract
         ahead: Event | None = None
+        if self._drain.draining:  # no dispute begins in the grace (--grace)
+            await park()
         stats.scenario(_DISPUTES_OPENED)  # begun; it ends won, lost, aborted or unfinished
         try:
             if early:

@@ -189,6 +189,7 @@ class Coordinator:
         cfg = self.config
         n = cfg.workers
         vus, verify = split(cfg.vus, n), split(cfg.verify, n)
+        visibility = split(cfg.visibility, n)  # the orders followed, a total too
         # the open model: the arrival rate and the in-flight cap are totals too
         rate = split(cfg.rate, n) if cfg.rate else [0.0] * n
         inflight = split(cfg.max_inflight, n) if cfg.rate else [cfg.max_inflight] * n
@@ -200,6 +201,7 @@ class Coordinator:
                 target=url,
                 vus=vus[i],
                 verify=verify[i],
+                visibility=visibility[i],
                 rate=rate[i],
                 max_inflight=max(1, inflight[i]),
                 stages=stages[i],

@@ -21,7 +21,9 @@ ROWS = (
 )
 FAILED = {"duplicates": "duplicates_failed", "early": "early_failed"}
 LABEL_W = 11  # "duplicates "
-LEGEND = "refused: 409 duplicates, 404/422 early"
+LEGEND = "refused: 409 dup/4xx early; else other"
+"""Issue 19: ``other`` is what was not handled; its 5xx and no-answer ones are
+errors too (the summary's Redeliveries line says which)."""
 
 
 def delivers(config: RunConfig) -> bool:

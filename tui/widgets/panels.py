@@ -19,6 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Label, Sparkline
 
+from engine.config import RunConfig
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.outcomes import flow_counts, has_legacy_names
 from engine.domain.shape import Shape
@@ -249,14 +250,26 @@ def _common_prefix(shown: list[tuple[str, int]]) -> tuple[str, list[tuple[str, i
 
 
 class LatencyPanel(Panel):
-    """p50/p95/p99/max, for the whole run and for the last 10 s."""
+    """p50/p95/p99/max, for the whole run and for the last 10 s; with
+    ``--visibility``, a third row: from an accepted order's 2xx until the read
+    API showed it (issue 19), for the whole run."""
+
+    _visibility = False
+
+    def configure(self, config: RunConfig) -> None:
+        """One more row with ``--visibility`` (once per run: a height change re-lays out)."""
+        self._visibility = config.visibility > 0
+        self.styles.height = 6 if self._visibility else None  # None: the stylesheet's 5
 
     def lines(self, data: LiveData) -> str:
-        run = data.total.percentiles_s(50, 95, 99)
-        recent = data.last10.percentiles_s(50, 95, 99)
+        t = data.total
         rows = ["[b]" + " " * 5 + "".join(f"{h:>8}" for h in ("p50", "p95", "p99", "max")) + "[/]"]
-        for name, p, mx in (("run", run, data.total.max_s), ("10s", recent, data.last10.max_s)):
-            vals = [format_latency(p[q]) for q in (50, 95, 99)] + [format_latency(mx)]
+        views = [("run", t), ("10s", data.last10)]
+        if self._visibility:
+            views.append(("vis", t.visibility_view))
+        for name, snap in views:
+            p = snap.percentiles_s(50, 95, 99)
+            vals = [format_latency(p[q]) for q in (50, 95, 99)] + [format_latency(snap.max_s)]
             rows.append(f"[dim]{name:<5}[/]" + "".join(f"{v:>8}" for v in vals))
         return "\n".join(rows)
 

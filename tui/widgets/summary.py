@@ -24,6 +24,7 @@ from engine.outputs.summary import (
 )
 from engine.outputs.thresholds import Abort, threshold_lines
 from engine.outputs.verdict import exit_code_for, run_thresholds
+from engine.outputs.visibility import visibility_lines
 from engine.run.runner import RunResult
 
 
@@ -84,10 +85,11 @@ class SummaryPanel(Static):
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
         # the --no-ui summary's lines, in its order: the flows (orders,
-        # disputes), the generator, deliberate deliveries, sample failures,
-        # the --verify check
+        # disputes), the generator, deliberate deliveries, --visibility, sample
+        # failures, the --verify check
         notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
-        notes += delivery_lines(t) + failure_lines(t)
+        notes += delivery_lines(t) + visibility_lines(t, result.config.visibility)
+        notes += failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
