@@ -67,8 +67,8 @@ ACCEPTS: Mapping[Expect, Table] = MappingProxyType(
         # A 5xx or no answer is an error, and so is a 1xx/3xx (issue 22: a
         # redirect is never followed, nothing was delivered).
         # engine/scenario/faults.py splits them by answer class.
-        Expect.DUPLICATE: _table(lambda s: 200 <= s < 500),
-        Expect.EARLY: _table(lambda s: 200 <= s < 500),
+        Expect.DUPLICATE: _table(lambda s: _delivered(s) or 400 <= s < 500),
+        Expect.EARLY: _table(lambda s: _delivered(s) or 400 <= s < 500),
         Expect.READ: _table(_ok),
         # issue 19: an accepted order not readable yet (Kafka/inbox mode apply
         # after their 202) is "not yet visible", never an error
