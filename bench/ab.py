@@ -7,7 +7,7 @@ user + sys, start-up included), against a target you start (nginx from
 bench/nginx.conf.in), with the tree put first on ``PYTHONPATH``:
 
     git archive BASE | tar -x -C /tmp/before
-    flock /work/wt/bench.lock .venv/bin/python bench/ab.py /tmp/before . \\
+    .venv/bin/python bench/ab.py /tmp/before . \\
         --target http://127.0.0.1:PORT --runs 8 --secs 5 [--sign stripe]
 
 (the signing secret from ``WEBHOOKLOAD_SECRET``, default a fixed test one).

@@ -8,7 +8,7 @@ loop or the HTTP client (bench/ab.py measures the whole process). In one
 process and on ``process_time``, it is steady enough on a busy machine to
 show a change of a few percent, which whole runs cannot.
 
-    flock /work/wt/bench.lock .venv/bin/python bench/hotpath.py [--sign] [--profile]
+    .venv/bin/python bench/hotpath.py [--sign] [--profile]
 
 Prints the best of 5 rounds of 100,000 journeys (about 286,000 requests);
 ``--profile`` prints cProfile's top entries instead (on ``process_time``).
