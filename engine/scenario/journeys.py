@@ -91,18 +91,32 @@ _DISPUTE_OPTIONS = {
 }
 
 
+# the plans drawn so far, by (statuses, resolution): a lifecycle with at most one
+# ``updated`` has a handful, and a frozen plan can be handed to every journey
+_DISPUTE_PLANS: dict[tuple[tuple[DisputeStatus, ...], Resolution], DisputePlan] = {}
+_D_UPDATED = DisputeStatus.UPDATED
+
+
 def plan_dispute(rng: random.Random) -> DisputePlan:
     """Walk the domain's dispute lifecycle (as orders walk theirs), with at most
-    one ``updated``; a draw only where the lifecycle leaves a choice."""
+    one ``updated``; a draw only where the lifecycle leaves a choice.
+
+    Drawn for every journey (so a ``--seed`` stream does not depend on the
+    order's outcome), so the frozen plan is looked up, not built: building one
+    was a third of this function's time (docs/PERFORMANCE.md, section 8)."""
     statuses: list[DisputeStatus] = []
     current: DisputeStatus | None = None
     updated = False
+    draw = rng.random
     while options := _DISPUTE_OPTIONS[current, updated]:
-        current = options[int(rng.random() * len(options))] if len(options) > 1 else options[0]
-        updated = updated or current is DisputeStatus.UPDATED
+        current = options[int(draw() * len(options))] if len(options) > 1 else options[0]
+        updated = updated or current is _D_UPDATED
         statuses.append(current)
-    resolution = Resolution.WON if rng.random() < 0.5 else Resolution.LOST
-    return DisputePlan(tuple(statuses), resolution)
+    key = (tuple(statuses), Resolution.WON if draw() < 0.5 else Resolution.LOST)
+    plan = _DISPUTE_PLANS.get(key)
+    if plan is None:
+        plan = _DISPUTE_PLANS[key] = DisputePlan(*key)
+    return plan
 
 
 @dataclass(frozen=True, slots=True)
