@@ -21,6 +21,7 @@ from engine.outputs.docparts import (
     latency_distribution_json,
     latency_json,
 )
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
 
@@ -172,6 +173,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed)
         + detail_lines(total, load_stopped(result))
+        + delivery_settings_lines(result.config)
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)

@@ -14,6 +14,7 @@ from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
     detail_lines,
     failure_lines,
@@ -82,7 +83,8 @@ class SummaryPanel(Static):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
         # the --no-ui summary's lines, in its order: orders/disputes/generator,
         # deliberate deliveries, sample failures, the --verify check
-        notes = detail_lines(t)[-3:] + delivery_lines(t) + failure_lines(t)
+        notes = detail_lines(t)[-3:] + delivery_settings_lines(result.config)
+        notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
         tables.add_column()
