@@ -145,6 +145,7 @@ class Run:
             await self.loop.create_connection(lambda: Client(self), self.host, self.port)
         except OSError:
             self.errors += 1
+            await asyncio.sleep(0.05)  # refused: no busy loop of reconnects until the deadline
             self.closed(None)
 
     def closed(self, client: Client | None) -> None:

@@ -8,6 +8,7 @@ Each test sends a fixed number of requests through the ceiling's real client
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from pathlib import Path
@@ -169,3 +170,14 @@ def test_parser_refuses_malformed_framing(wire: bytes) -> None:
     parser.expect()
     with pytest.raises(BadResponse):
         parser.feed(wire)
+
+
+def test_a_refused_target_is_errors_only() -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = Run(f"http://127.0.0.1:{port}", 2, 0.3)
+    uvloop.run(run.main())
+    doc = run.summary()
+    assert doc["statuses"] == {} and doc["success"] == 0
+    assert run.errors >= 2

@@ -24,27 +24,47 @@ from engine.domain.statuses import (
 )
 
 
+def _order_options(current: OrderStatus | None, capped: bool) -> tuple[OrderStatus, ...]:
+    """The statuses an order in ``current`` may move to (the domain's), ``updated``
+    left out once ``capped`` (the ``--max-updates`` bound was reached)."""
+    options = next_order_statuses(current)
+    if capped:
+        options = tuple(s for s in options if s is not OrderStatus.UPDATED)
+    return options
+
+
+# every (status, capped) pair, once: planning runs per journey, on the hot path
+_ORDER_OPTIONS = {(c, u): _order_options(c, u) for c in (None, *OrderStatus) for u in (False, True)}
+
+
 def choose_next_status(
     rng: random.Random, current: OrderStatus | None, updates_done: int, max_updates: int
 ) -> OrderStatus:
     """A uniformly random valid next status; ``updated`` only while under the bound."""
-    options = next_order_statuses(current)
-    if updates_done >= max_updates:
-        options = tuple(s for s in options if s is not OrderStatus.UPDATED)
+    options = _ORDER_OPTIONS[current, updates_done >= max_updates]
     return options[int(rng.random() * len(options))]
 
 
 def plan_order(rng: random.Random, max_updates: int) -> tuple[OrderStatus, ...]:
-    """The whole status sequence of one order: ``created`` ... ``success|failed``."""
+    """The whole status sequence of one order: ``created`` ... ``success|failed``.
+
+    :func:`choose_next_status` inlined (the same table, the same one draw per
+    step, so a ``--seed`` plans the same orders): a call per step was a third
+    of planning (docs/PERFORMANCE.md, section 8)."""
     seq: list[OrderStatus] = []
     current: OrderStatus | None = None
     updates = 0
+    draw = rng.random
     while current not in TERMINAL_ORDER_STATUSES:
-        current = choose_next_status(rng, current, updates, max_updates)
-        if current is OrderStatus.UPDATED:
+        options = _ORDER_OPTIONS[current, updates >= max_updates]
+        current = options[int(draw() * len(options))]
+        if current is _UPDATED:
             updates += 1
         seq.append(current)
     return tuple(seq)
+
+
+_UPDATED = OrderStatus.UPDATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +91,32 @@ _DISPUTE_OPTIONS = {
 }
 
 
+# the plans drawn so far, by (statuses, resolution): a lifecycle with at most one
+# ``updated`` has a handful, and a frozen plan can be handed to every journey
+_DISPUTE_PLANS: dict[tuple[tuple[DisputeStatus, ...], Resolution], DisputePlan] = {}
+_D_UPDATED = DisputeStatus.UPDATED
+
+
 def plan_dispute(rng: random.Random) -> DisputePlan:
     """Walk the domain's dispute lifecycle (as orders walk theirs), with at most
-    one ``updated``; a draw only where the lifecycle leaves a choice."""
+    one ``updated``; a draw only where the lifecycle leaves a choice.
+
+    Drawn for every journey (so a ``--seed`` stream does not depend on the
+    order's outcome), so the frozen plan is looked up, not built: building one
+    was a third of this function's time (docs/PERFORMANCE.md, section 8)."""
     statuses: list[DisputeStatus] = []
     current: DisputeStatus | None = None
     updated = False
+    draw = rng.random
     while options := _DISPUTE_OPTIONS[current, updated]:
-        current = options[int(rng.random() * len(options))] if len(options) > 1 else options[0]
-        updated = updated or current is DisputeStatus.UPDATED
+        current = options[int(draw() * len(options))] if len(options) > 1 else options[0]
+        updated = updated or current is _D_UPDATED
         statuses.append(current)
-    resolution = Resolution.WON if rng.random() < 0.5 else Resolution.LOST
-    return DisputePlan(tuple(statuses), resolution)
+    key = (tuple(statuses), Resolution.WON if draw() < 0.5 else Resolution.LOST)
+    plan = _DISPUTE_PLANS.get(key)
+    if plan is None:
+        plan = _DISPUTE_PLANS[key] = DisputePlan(*key)
+    return plan
 
 
 @dataclass(frozen=True, slots=True)
