@@ -55,6 +55,7 @@ from tui.widgets import (
     RatesPanel,
     SplitPanel,
     SummaryPanel,
+    SummaryView,
     ThresholdsPanel,
 )
 from tui.widgets.panels import Panel
@@ -65,6 +66,7 @@ __all__ = ["RunnerFactory", "RunnerLike", "WebhookLoadApp", "default_runner"]
 REFRESH_S = 0.25
 WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
+ROOMY_AT = 40  # from here the wide layout's chart column takes every row left
 QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
 
 
@@ -74,7 +76,7 @@ class WebhookLoadApp(SavingApp):
     # Textual sets these classes on the screen at every resize (app.tcss). No
     # ClassVar: textual declares them as instance variables, which mypy enforces.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_AT, "-wide")]  # noqa: RUF012
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall"), (ROOMY_AT, "-roomy")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="start"),
         Binding("x", "stop", "Stop", id="stop"),
@@ -139,7 +141,7 @@ class WebhookLoadApp(SavingApp):
                         yield ChartPanel("Latency per second · requests/s", id="chart")
                     yield EndpointsPanel("Endpoints (whole run)", id="endpoints")
                     yield CodesPanel("Status codes and errors", id="codes")
-                with VerticalScroll(id="summary-view"):
+                with SummaryView(id="summary-view"):
                     yield SummaryPanel(id="summary")
         yield Footer()
 
