@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from engine.metrics.window import SnapshotWindow
     from engine.outputs.compare import main as compare_main
     from engine.outputs.delivery import delivery_lines
-    from engine.outputs.docparts import endpoint_lines
+    from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
+    from engine.outputs.settings import changed_settings, delivery_settings_lines
     from engine.outputs.summary import (
         detail_lines,
         failure_lines,
@@ -124,6 +125,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
+    "endpoint_lines_narrow": ("engine.outputs.docparts", "endpoint_lines_narrow"),
+    "changed_settings": ("engine.outputs.settings", "changed_settings"),
+    "delivery_settings_lines": ("engine.outputs.settings", "delivery_settings_lines"),
     "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
     "failure_lines": ("engine.outputs.summary", "failure_lines"),
     "fd_warning": ("engine.run.fdlimit", "fd_warning"),
@@ -217,11 +221,14 @@ __all__ = [
     "WebhookloadError",
     "WorkerError",
     "build_config",
+    "changed_settings",
     "check_json_path",
     "compare_main",
     "delivery_lines",
+    "delivery_settings_lines",
     "detail_lines",
     "endpoint_lines",
+    "endpoint_lines_narrow",
     "exit_code_for",
     "failure_lines",
     "fd_warning",
