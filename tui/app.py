@@ -1,7 +1,7 @@
 """The Textual app: the form on the left, the live view or the Summary on the right.
 
 The engine runs in an exclusive async worker; its snapshot deltas land in a
-:class:`SnapshotWindow`, and a 4 Hz timer renders the latest state, so the UI
+:class:`SnapshotWindow`, and a 2 Hz timer renders the latest state, so the UI
 costs the same at 100 or 100,000 requests per second.
 
 Quitting (``q``, Ctrl+C, SIGTERM, SIGHUP) mid-run stops the run and keeps its
@@ -63,7 +63,9 @@ from tui.widgets.panels import Panel
 # the runner names stay importable from here (tests and older callers use them)
 __all__ = ["RunnerFactory", "RunnerLike", "WebhookLoadApp", "default_runner"]
 
-REFRESH_S = 0.25
+REFRESH_S = 0.5  # 2 Hz: every frame re-renders the whole live view (Textual crops to
+# the union of the dirty rows), and at 4 Hz the UI's CPU cost the engine beside
+# it throughput (docs/PERFORMANCE.md, section 3)
 WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
 ROOMY_AT = 40  # from here the wide layout's chart column takes every row left
