@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         build_config,
     )
     from engine.domain.durations import format_duration, format_latency
-    from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
+    from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
         EXIT_FAILED,
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from engine.run.preflight import TargetUnreachable
     from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
     from engine.run.sinks import CallbackSink, Sink
+    from engine.scenario.commands import main as scenarios_main
     from engine.shards.coordinator import Coordinator, ShardLost
     from engine.shards.plan import workers_warning
     from engine.shards.runners import make_runner
@@ -87,6 +88,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ConfigError": ("engine.config", "ConfigError"),
     "Coordinator": ("engine.shards.coordinator", "Coordinator"),
     "DEFAULT_SIGNATURE_HEADER": ("engine.domain.signing", "DEFAULT_SIGNATURE_HEADER"),
+    "SCHEMES": ("engine.domain.signing", "SCHEMES"),
     "ENDPOINTS": ("engine.metrics.stats", "ENDPOINTS"),
     "ERROR_KINDS": ("engine.metrics.stats", "ERROR_KINDS"),
     "EXIT_FAILED": ("engine.errors", "EXIT_FAILED"),
@@ -122,6 +124,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "build_config": ("engine.config", "build_config"),
     "check_json_path": ("engine.outputs.jsonfile", "check_json_path"),
     "compare_main": ("engine.outputs.compare", "main"),
+    "scenarios_main": ("engine.scenario.commands", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
@@ -153,6 +156,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "workers_warning": ("engine.shards.plan", "workers_warning"),
     "write_json": ("engine.outputs.jsonfile", "write_json"),
     "write_report_file": ("engine.outputs.extras", "write_report_file"),
+    "delivery_settings_lines": ("engine.outputs.settings", "delivery_settings_lines"),
+    "changed_settings": ("engine.outputs.settings", "changed_settings"),
 }
 """Public name -> (module, name there): imported on first use (PEP 562), so that
 a shard process, which needs the runner but not the outputs, does not pay for
@@ -194,6 +199,7 @@ __all__ = [
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
     "PARSERS",
+    "SCHEMES",
     "SECRET_ENV",
     "Abort",
     "AbortGuard",
@@ -245,6 +251,7 @@ __all__ = [
     "result_lines",
     "run_main",
     "run_thresholds",
+    "scenarios_main",
     "summary_json",
     "summary_lines",
     "target_at",

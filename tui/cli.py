@@ -42,7 +42,7 @@ from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
 from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="webhookload-tui",
         usage="%(prog)s [options]\n"
-        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]",
+        "       %(prog)s compare BASE.json NEW.json [--max-regression 10%%]\n"
+        "       %(prog)s scenarios [show NAME | check PATH]",
         description="Load-test a payment-webhook ingest service with realistic order "
         "lifecycles and chargeback disputes. Opens the TUI unless --no-ui is given. "
         "The compare subcommand sets two --json summaries side by side.",
@@ -257,19 +258,23 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("delivering like a provider")
     g.add_argument(
         "--sign",
-        metavar="stripe|standard",
-        help=f"sign every webhook (secret from {SECRET_ENV}, or --secret)",
+        metavar="SCHEME",
+        help=f"sign every webhook: {', '.join(SCHEMES)} (docs/SIGNING.md; secret from "
+        f"{SECRET_ENV}, or --secret)",
     )
     g.add_argument(
         "--secret",
-        help=f"signing secret; prefer the {SECRET_ENV} environment variable "
-        "(a flag shows in process listings)",
+        action="append",
+        help="signing secret, repeatable: while a secret rolls every request carries one "
+        f"signature per secret; prefer the {SECRET_ENV} environment variable, one secret "
+        "per line (a flag shows in process listings)",
     )
     g.add_argument(
         "--signature-header",
         dest="signature_header",
         metavar="NAME",
-        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER})",
+        help=f"rename the header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER}); "
+        "other schemes' headers are fixed",
     )
     g.add_argument(
         "--header",
@@ -374,6 +379,10 @@ def _main(argv: list[str] | None = None) -> int:
         from engine import compare_main
 
         return compare_main(args[1:])
+    if args[:1] == ["scenarios"]:
+        from engine import scenarios_main
+
+        return scenarios_main(args[1:])
     ns, config = parse(args)
     # every connection is a file: raise the soft limit first (shards and the
     # builtin target inherit it), and say so when the run needs still more

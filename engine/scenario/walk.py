@@ -317,7 +317,7 @@ class Walker:
                 if event is None:
                     reply = await self._transport.get(url)
                 else:
-                    headers = event.headers if dress is None else dress(event)
+                    headers = event.headers if dress is None else dress(event, url)
                     reply = await self._transport.post(url, event.body, headers)
                 status, done, body_head = reply
             except TransportError as exc:

@@ -1,0 +1,1 @@
+"""The built-in scenario files (``--scenario NAME``), shipped as package data."""

@@ -1,0 +1,231 @@
+"""The compiled form of a scenario file: generators, placeholders, headers,
+accept tables, overrides, and walking by weight within ``max_repeats``."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+import orjson
+import pytest
+
+from engine.domain.clock import WallClock, rfc3339
+from engine.scenario.compiled import CompiledScenario, pick
+from engine.scenario.compiler import compile_scenario
+from engine.scenario.expect import ACCEPTS, Expect
+from engine.scenario.loader import parse_scenario
+from engine.scenario.sample import sample_journey
+
+NOW = 1_800_000_000.25
+FILE = """\
+[scenario]
+event_id = { gen = "id", prefix = "evt_", length = 12 }
+correlation_header = "X-Event"
+
+[params]
+refund_ratio = 0.25
+
+[webhooks.hook]
+path = "/h"
+headers = { "Content-Type" = "application/json", "X-Tenant" = "t1" }
+accept = { first = ["2xx", 409], early = [404] }
+
+[webhooks.other]
+url = "http://127.0.0.1:9/other"
+
+[flows.pay]
+root = 1
+initial = "made"
+max_repeats = 2
+vars = { amount = { gen = "int", min = 5, max = 7 }, live = false, ref = "pay-{vars.amount}" }
+
+[flows.pay.states.made]
+webhook = "hook"
+body = "ev"
+next = { retried = 1, done = 1 }
+
+[flows.pay.states.retried]
+webhook = "hook"
+body = "ev"
+next = { retried = 3, done = 1 }
+
+[flows.pay.states.done]
+webhook = "other"
+body = ["ev", "extra"]
+children = [{ flow = "refund", probability = { param = "refund_ratio" } }]
+
+[flows.refund]
+initial = "asked"
+vars = { of = "{parent.ref}" }
+words = { asked = "refund.requested" }
+
+[flows.refund.states.asked]
+webhook = "hook"
+body = "rf"
+
+[templates.ev]
+id = "{event_id}"
+kind = "{flow}.{word}"
+amount = "{vars.amount}"
+live = "{vars.live}"
+text = "live={vars.live} {{literal}}"
+at = "{unix-1h}"
+due = "{now+1d}"
+fee = { gen = "decimal", min = 1, max = 2, places = 3 }
+tier = { gen = "choice", values = ["gold", "silver"], weights = [0, 1] }
+meta = { fixed = [1, 2, { deep = true }] }
+
+[templates.extra]
+kind = "replaced in place"
+tail = "{state}"
+
+[templates.rf]
+of = "{vars.of}"
+parent_amount = "{parent.amount}"
+status = "{word}"
+"""
+
+
+def _compiled(**kw: object) -> CompiledScenario:
+    scenario = parse_scenario(FILE, "t.toml", default_name="t")
+    return compile_scenario(scenario, clock=WallClock(now=lambda: NOW), **kw)  # type: ignore[arg-type]
+
+
+def test_a_body_has_every_kind_of_value() -> None:
+    c = _compiled()
+    pay = c.flow("pay")
+    v = pay.start(None, random.Random(3))
+    assert v["amount"] in (5, 6, 7) and v["live"] is False and v["ref"] == f"pay-{v['amount']}"
+    build = pay.state("made").build
+    assert build is not None
+    event = build(v, None, random.Random(3))
+    assert re.fullmatch(r"evt_[0-9A-Za-z]{12}", event.event_id)
+    body = orjson.loads(event.body)
+    assert list(body) == [
+        "id", "kind", "amount", "live", "text", "at", "due", "fee", "tier", "meta"
+    ]  # fmt: skip
+    assert body["id"] == event.event_id
+    assert body["kind"] == "pay.made"
+    assert body["amount"] == v["amount"]  # a lone placeholder keeps the type
+    assert body["live"] is False
+    assert body["text"] == "live=false {literal}"
+    assert body["at"] == int(NOW) - 3600
+    assert body["due"] == rfc3339(NOW + 86_400)
+    assert 1 <= body["fee"] <= 2 and round(body["fee"], 3) == body["fee"]
+    assert body["tier"] == "silver"  # weight 0 is never drawn
+    assert body["meta"] == {"fixed": [1, 2, {"deep": True}]}
+
+
+def test_headers_are_the_webhooks_then_the_correlation_header() -> None:
+    pay = _compiled().flow("pay")
+    build = pay.state("made").build
+    assert build is not None
+    event = build(pay.start(None, random.Random(1)), None, random.Random(1))
+    assert event.headers == (
+        ("Content-Type", "application/json"),
+        ("X-Tenant", "t1"),
+        ("X-Event", event.event_id),
+    )
+
+
+def test_merged_templates_replace_in_place_and_append() -> None:
+    pay = _compiled().flow("pay")
+    build = pay.state("done").build
+    assert build is not None
+    body = orjson.loads(build(pay.start(None, random.Random(1)), None, random.Random(1)).body)
+    assert list(body)[1] == "kind" and body["kind"] == "replaced in place"
+    assert list(body)[-1] == "tail" and body["tail"] == "done"
+
+
+def test_child_flows_see_their_parents_vars_and_words() -> None:
+    c = _compiled()
+    parent = c.flow("pay").start(None, random.Random(2))
+    refund = c.flow("refund")
+    v = refund.start(parent, random.Random(2))
+    assert v == {"of": parent["ref"]}
+    build = refund.state("asked").build
+    assert build is not None
+    body = orjson.loads(build(v, parent, random.Random(2)).body)
+    assert body == {
+        "of": parent["ref"],
+        "parent_amount": parent["amount"],
+        "status": "refund.requested",
+    }
+
+
+def test_seeded_values_repeat_ids_do_not() -> None:
+    pay = _compiled().flow("pay")
+    build = pay.state("made").build
+    assert build is not None
+    a = orjson.loads(build({"amount": 1, "live": True}, None, random.Random(9)).body)
+    b = orjson.loads(build({"amount": 1, "live": True}, None, random.Random(9)).body)
+    assert a["fee"] == b["fee"]
+    assert a["id"] != b["id"]
+
+
+def test_accept_tables() -> None:
+    c = _compiled()
+    hook, other = c.webhooks
+    assert [s for s in range(1000) if hook.first[s]] == [*range(200, 300), 409]
+    assert [s for s in range(1000) if hook.early[s]] == [404]
+    assert hook.duplicate == ACCEPTS[Expect.DUPLICATE]  # not given: today's rule
+    assert other.first == ACCEPTS[Expect.FIRST] and other.absolute and other.url.endswith("/other")
+
+
+def test_params_and_max_repeats_can_be_overridden() -> None:
+    c = _compiled()
+    assert c.flow("pay").state("done").children == ((1, 0.25),)
+    assert c.flow("pay").state("retried").max_repeats == 2
+    c = _compiled(params={"refund_ratio": 0.5}, max_repeats=4)
+    assert c.flow("pay").state("done").children == ((1, 0.5),)
+    assert c.flow("pay").state("retried").max_repeats == 4
+
+
+def test_walks_stay_within_max_repeats_and_follow_weights() -> None:
+    c = _compiled()
+    longest = Counter[int]()
+    for seed in range(300):
+        states = [r.state for r in sample_journey(c, random.Random(seed)) if r.flow == "pay"]
+        assert states[0] == "made" and states[-1] == "done"
+        longest[states.count("retried")] += 1
+    assert set(longest) == {0, 1, 2}  # never a third retry
+    assert longest[0] > 100  # made -> done half the time
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_pick_with_equal_weights_draws_as_the_journeys_do(n: int) -> None:
+    """engine/scenario/journeys.py draws ``options[int(rng.random() * len)]``."""
+    items = tuple(range(10, 10 + n))
+    a, b = random.Random(4), random.Random(4)
+    for _ in range(200):
+        assert pick(a, items, (1.0,) * n) == items[int(b.random() * n)]
+
+
+def test_ingest_shape_is_todays() -> None:
+    """What engine/domain/shape.py's INGEST_SHAPE.as_json() is (the names
+    helper's; INTERFACES §1 with its CHANGED line): the built-in file must
+    compile to it, so every output of an ingest run keeps its names."""
+    from engine.scenario.loader import load_scenario
+
+    order = {
+        "name": "order",
+        "label": "Orders",
+        "states": ["created", "updated", "success", "failed"],
+        "terminals": ["success", "failed"],
+        "outcome_labels": {},
+    }
+    dispute = {
+        "name": "dispute",
+        "label": "Disputes",
+        "states": ["opened", "updated", "won", "lost"],
+        "terminals": ["won", "lost"],
+        "outcome_labels": {"started": "opened"},
+    }
+    for name in ("ingest", "plan"):
+        assert compile_scenario(load_scenario(name)).shape_json() == {
+            "scenario": name,
+            "endpoints": ["orders", "disputes", "reads"],
+            "aliases": {"chargebacks": "disputes"},
+            "flows": [order, dispute],
+        }
