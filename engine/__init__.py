@@ -129,8 +129,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
     "endpoint_lines_narrow": ("engine.outputs.docparts", "endpoint_lines_narrow"),
-    "changed_settings": ("engine.outputs.settings", "changed_settings"),
-    "delivery_settings_lines": ("engine.outputs.settings", "delivery_settings_lines"),
     "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
     "failure_lines": ("engine.outputs.summary", "failure_lines"),
     "fd_warning": ("engine.run.fdlimit", "fd_warning"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.domain.durations import format_duration
+from engine.domain.schemes import builtin
 
 BUILTIN = "builtin"
 
@@ -52,7 +53,8 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
     nothing when none is (a plain run)."""
     on = []
     if config.sign:
-        on.append(f"signed ({config.sign}, in {config.signature_header})")
+        header = config.signature_header or builtin(config.sign).signature_header
+        on.append(f"signed ({config.sign}, in {header})")
     if config.duplicate_rate:
         on.append(f"duplicates {_pct(config.duplicate_rate)}")
     if config.reorder_rate:
