@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from engine.metrics.window import SnapshotWindow
     from engine.outputs.compare import main as compare_main
     from engine.outputs.delivery import delivery_lines
-    from engine.outputs.docparts import endpoint_lines
+    from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
     from engine.outputs.settings import changed_settings, delivery_settings_lines
@@ -146,6 +146,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "visibility_lines": ("engine.outputs.visibility", "visibility_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
+    "endpoint_lines_narrow": ("engine.outputs.docparts", "endpoint_lines_narrow"),
     "exit_code_for": ("engine.outputs.verdict", "exit_code_for"),
     "failure_lines": ("engine.outputs.summary", "failure_lines"),
     "fd_warning": ("engine.run.fdlimit", "fd_warning"),
@@ -252,6 +253,7 @@ __all__ = [
     "delivery_settings_lines",
     "detail_lines",
     "endpoint_lines",
+    "endpoint_lines_narrow",
     "exit_code_for",
     "failure_lines",
     "fd_warning",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 import importlib
 import random
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
+import engine.metrics.window as window_module
 import tui
 from engine.metrics.histogram import (
     bucket_bounds,
@@ -207,3 +209,50 @@ def test_partial_windows_agree_with_the_full_merge() -> None:
         assert health.cpu_s == pytest.approx(full.cpu_s)
         assert lat.elapsed == pytest.approx(full.elapsed) == pytest.approx(secs)
         assert w.rate(secs) == pytest.approx(full.rate)
+
+
+def test_the_kept_up_10s_latencies_agree_with_the_full_merge_at_every_step() -> None:
+    """The 10 s window is kept up per delta (added, expired): after every delta,
+    shards' deltas interleaved and some late, it equals summing the window anew."""
+    w = SnapshotWindow()
+    rng = random.Random(9)
+    shards = [Stats(), Stats()]
+    pending: list[Snapshot] = []
+    for i in range(120):  # 30 s of two shards at 4 Hz
+        for st in shards:
+            for _ in range(rng.randint(0, 40)):
+                st.record_response(ORDERS, 202, rng.randint(50, 400_000))
+            pending.append(st.take((i + 1) * 0.25))
+        rng.shuffle(pending)
+        while len(pending) > rng.randint(0, 3):  # some arrive a tick or two late
+            w.add(pending.pop())
+            full = w.last(10.0)
+            lat = w.last_latency(10.0)
+            assert dict(lat.latency) == {k: v for k, v in full.latency.items() if v}
+            assert (lat.latency_sum_us, lat.latency_max_us) == (
+                full.latency_sum_us,
+                full.latency_max_us,
+            )
+            assert lat.start == full.start or not full.total
+
+
+def test_the_10s_latencies_are_not_summed_anew_at_each_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A UI asks for them at every refresh: summing 40 deltas' histograms each time
+    was a third of the TUI's own refresh cost at max rate."""
+    w = SnapshotWindow()
+    st = Stats()
+    for i in range(60):
+        st.record_response(ORDERS, 202, 100 + i)
+        w.add(st.take((i + 1) * 0.25))
+    calls: list[int] = []
+    real = window_module._sum_counts
+
+    def counted(maps: Iterable[Mapping[int, int]]) -> dict[int, int]:
+        calls.append(1)
+        return real(maps)
+
+    monkeypatch.setattr(window_module, "_sum_counts", counted)
+    assert sum(w.last_latency(10.0).latency.values()) == 40
+    assert calls == []

@@ -15,6 +15,7 @@ from aiohttp import web
 from engine.config import build_config
 from engine.domain.urls import join_url, split_query
 from engine.run.runner import Runner
+from engine.scenario.sample import join
 from engine.scenario.walk import Endpoints
 
 
@@ -99,3 +100,10 @@ async def test_a_run_sends_the_query_after_the_path() -> None:
         want = "token=abc" if method == "POST" else "k=v"
         assert path_qs.endswith(want) and path_qs.count("?") == 1, line
     assert any(line.startswith("POST /hooks/webhooks/payments/chargebacks?") for line in seen)
+
+
+def test_scenarios_check_shows_the_urls_a_run_sends() -> None:
+    assert (
+        join("http://h:1/hooks?token=abc", "/webhooks/x") == "http://h:1/hooks/webhooks/x?token=abc"
+    )
+    assert join("http://h:1?t=1", "https://elsewhere/x") == "https://elsewhere/x"

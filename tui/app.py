@@ -1,7 +1,7 @@
 """The Textual app: the form on the left, the live view or the Summary on the right.
 
 The engine runs in an exclusive async worker; its snapshot deltas land in a
-:class:`SnapshotWindow`, and a 4 Hz timer renders the latest state, so the UI
+:class:`SnapshotWindow`, and a 2 Hz timer renders the latest state, so the UI
 costs the same at 100 or 100,000 requests per second.
 
 Quitting (``q``, Ctrl+C, SIGTERM, SIGHUP) mid-run stops the run and keeps its
@@ -55,6 +55,7 @@ from tui.widgets import (
     RatesPanel,
     SplitPanel,
     SummaryPanel,
+    SummaryView,
     ThresholdsPanel,
 )
 from tui.widgets.panels import Panel
@@ -62,9 +63,12 @@ from tui.widgets.panels import Panel
 # the runner names stay importable from here (tests and older callers use them)
 __all__ = ["RunnerFactory", "RunnerLike", "WebhookLoadApp", "default_runner"]
 
-REFRESH_S = 0.25
+REFRESH_S = 0.5  # 2 Hz: every frame re-renders the whole live view (Textual crops to
+# the union of the dirty rows), and at 4 Hz the UI's CPU cost the engine beside
+# it throughput (docs/PERFORMANCE.md, section 3)
 WIDE_AT = 120  # two columns from here: the orders line then fits beside Latency
 TALL_AT = 30  # below this the form drops its spacing, so Start shows at 80x24
+ROOMY_AT = 40  # from here the wide layout's chart column takes every row left
 QUIT_GRACE_S = 10.0  # a quit mid-run waits this long for the stopped run's result
 
 
@@ -74,7 +78,7 @@ class WebhookLoadApp(SavingApp):
     # Textual sets these classes on the screen at every resize (app.tcss). No
     # ClassVar: textual declares them as instance variables, which mypy enforces.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_AT, "-wide")]  # noqa: RUF012
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall"), (ROOMY_AT, "-roomy")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="start"),
         Binding("x", "stop", "Stop", id="stop"),
@@ -139,7 +143,7 @@ class WebhookLoadApp(SavingApp):
                         yield ChartPanel("Latency per second · requests/s", id="chart")
                     yield EndpointsPanel("Endpoints (whole run)", id="endpoints")
                     yield CodesPanel("Status codes and errors", id="codes")
-                with VerticalScroll(id="summary-view"):
+                with SummaryView(id="summary-view"):
                     yield SummaryPanel(id="summary")
         yield Footer()
 

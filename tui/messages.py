@@ -1,7 +1,7 @@
 """Messages between the engine worker and the app, in one place.
 
 The worker never touches widgets: it posts these, and the app reacts. Live
-numbers do not travel as messages at all; a 4 Hz timer reads the latest.
+numbers do not travel as messages at all; a 2 Hz timer reads the latest.
 """
 
 from __future__ import annotations

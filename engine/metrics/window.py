@@ -26,14 +26,25 @@ def _sum_counts(maps: Iterable[Mapping[int, int]]) -> dict[int, int]:
     return out
 
 
+LATENCY_S = 10.0
+"""The window whose latencies a UI shows (its "10s" row): kept up as deltas come."""
+
+
 class SnapshotWindow:
-    """Keeps the running total and the deltas of the last ``keep_s`` seconds."""
+    """Keeps the running total and the deltas of the last ``keep_s`` seconds,
+    and the latency histogram of the last :data:`LATENCY_S` seconds."""
 
     def __init__(self, keep_s: float = 61.0) -> None:
         self.keep_s = keep_s
         self.total = Snapshot()
         self._recent: deque[Snapshot] = deque()
         self._now = 0.0
+        # the last LATENCY_S seconds' histogram, added to per delta and taken from
+        # per expired one: summing 40 deltas' histograms (hundreds of buckets each
+        # at max rate) at every refresh was a third of the TUI's own refresh cost
+        self._lat: list[Snapshot] = []
+        self._lat_counts: dict[int, int] = {}
+        self._lat_sum_us = 0
 
     def add(self, delta: Snapshot) -> None:
         self.total = self.total + delta
@@ -42,6 +53,30 @@ class SnapshotWindow:
         horizon = self._now - self.keep_s
         while self._recent and self._recent[0].end < horizon:
             self._recent.popleft()
+        self._add_latency(delta)
+
+    def _add_latency(self, delta: Snapshot) -> None:
+        counts = self._lat_counts
+        for k, v in delta.latency.items():
+            counts[k] = counts.get(k, 0) + v
+        self._lat_sum_us += delta.latency_sum_us
+        self._lat.append(delta)
+        cutoff = self._now - LATENCY_S - 1e-9  # as _within: by start, shards in any order
+        if all(d.start >= cutoff for d in self._lat):
+            return
+        keep = []
+        for d in self._lat:
+            if d.start >= cutoff:
+                keep.append(d)
+                continue
+            for k, v in d.latency.items():
+                left = counts[k] - v
+                if left:
+                    counts[k] = left
+                else:
+                    del counts[k]
+            self._lat_sum_us -= d.latency_sum_us
+        self._lat = keep
 
     @property
     def now(self) -> float:
@@ -67,6 +102,15 @@ class SnapshotWindow:
 
     def last_latency(self, seconds: float) -> Snapshot:
         """Only the latency fields of :meth:`last` (histogram, sum, max)."""
+        if seconds == LATENCY_S and self._lat:
+            lat = self._lat
+            return Snapshot(
+                start=min(d.start for d in lat),
+                end=self.now,
+                latency=dict(self._lat_counts),
+                latency_sum_us=self._lat_sum_us,
+                latency_max_us=max(d.latency_max_us for d in lat),
+            )
         ds = self._within(seconds)
         return Snapshot(
             start=min((d.start for d in ds), default=self.now),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from engine.domain.urls import join_url
 from engine.scenario.compiled import CompiledFlow, CompiledScenario, Vars, pick
 
 MAX_STEPS = 200
@@ -31,8 +32,9 @@ class SampleRequest:
 
 
 def join(base: str, url: str) -> str:
-    """A path under ``base``; an absolute URL as it is."""
-    return url if url.startswith(("http://", "https://")) else base.rstrip("/") + url
+    """A path under ``base`` (its prefix and query kept, as a run sends it:
+    :mod:`engine.domain.urls`); an absolute URL as it is."""
+    return url if url.startswith(("http://", "https://")) else join_url(base, url)
 
 
 def sample_journey(

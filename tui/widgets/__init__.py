@@ -15,7 +15,7 @@ from tui.widgets.panels import (
     SplitPanel,
 )
 from tui.widgets.seconds import LatencySeconds
-from tui.widgets.summary import SummaryPanel
+from tui.widgets.summary import SummaryPanel, SummaryView
 
 __all__ = [
     "ChartPanel",
@@ -30,5 +30,6 @@ __all__ = [
     "RatesPanel",
     "SplitPanel",
     "SummaryPanel",
+    "SummaryView",
     "ThresholdsPanel",
 ]

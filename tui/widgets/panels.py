@@ -68,7 +68,7 @@ class Panel(Widget):
 
     def on_resize(self) -> None:
         """Fit the lines to the new width now: a resize changes no data, so the
-        4 Hz refresh (which skips unchanged data) would not redo them."""
+        2 Hz refresh (which skips unchanged data) would not redo them."""
         if self._data is not None:
             self.show(self._data)
 
@@ -328,7 +328,7 @@ class RatesPanel(Vertical):
     def show(self, data: LiveData) -> None:
         sparks = {s.id: s for s in self.query(Sparkline)}
         if len(sparks) < 2:
-            # the 4 Hz refresh can fire before the children are mounted or while
+            # the 2 Hz refresh can fire before the children are mounted or while
             # the app tears them down (seen once in a full run): nothing to draw
             return
         for sel, series in (

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from engine.domain.durations import format_duration
 from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
-from engine.outputs.docparts import endpoint_lines
+from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
     failure_lines,
@@ -26,6 +28,31 @@ from engine.outputs.thresholds import Abort, threshold_lines
 from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.outputs.visibility import visibility_lines
 from engine.run.runner import RunResult
+
+
+class Fit:
+    """Lines that must not wrap (a table's rows, the Latency line), fitted to the
+    panel's width when Rich renders them (at 80x24 the Summary has ~44
+    columns): the ``wide`` ones where they fit, else the ``narrow`` ones, or
+    without those each line too long with its runs of spaces made one
+    (``Latency: p50=… p95=… p99=…`` then fits; aligned labels stay aligned)."""
+
+    def __init__(self, wide: list[str], narrow: list[str] | None = None) -> None:
+        self.wide, self.narrow = wide, narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if all(len(line) <= width for line in self.wide):
+            lines = self.wide
+        elif self.narrow is not None:
+            lines = self.narrow
+        else:
+            lines = [_squeezed(line) if len(line) > width else line for line in self.wide]
+        yield Text("\n".join(lines))
+
+
+def _squeezed(line: str) -> str:
+    return re.sub(r"(?<=\S) {2,}", " ", line)
 
 
 def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
@@ -79,8 +106,11 @@ class SummaryPanel(Static):
     ) -> None:
         t = result.total
         shape = result.config.shape
-        block = Text("\n".join(summary_lines(t, result.elapsed, shape)))
-        endpoints = Text("\n".join(endpoint_lines(t, result.elapsed, shape)))
+        block = Fit(summary_lines(t, result.elapsed, shape))
+        endpoints = Fit(
+            endpoint_lines(t, result.elapsed, shape),
+            endpoint_lines_narrow(t, result.elapsed, shape),
+        )
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
@@ -107,7 +137,7 @@ class SummaryPanel(Static):
         if json_path:
             footer.append(f"\nJSON summary: {json_path}", style="bold")
         footer.append("\nr: run again   j: save JSON   h: save HTML report   q: quit", style="dim")
-        parts: list[Text | Table] = [block, endpoints, outcomes, Text(""), tables, Text("")]
+        parts: list[Fit | Text | Table] = [block, endpoints, outcomes, Text(""), tables, Text("")]
         if checks:
             checks.rstrip()
             parts += [checks, Text("")]
@@ -116,3 +146,24 @@ class SummaryPanel(Static):
         console.print(group)
         self.plain = console.file.getvalue()  # type: ignore[attr-defined]
         self.update(group)
+
+
+MORE = "PgDn/↓ for more"
+"""The Summary's title while the view has more below (80x24 shows ~20 lines)."""
+
+
+class SummaryView(VerticalScroll):
+    """The scrolling view around the Summary: while there is more below, the
+    panel's title says how to get it (a scrollbar alone went unnoticed)."""
+
+    def on_mount(self) -> None:
+        self.watch(self, "scroll_y", self._hint, init=False)
+        self.watch(self, "virtual_size", self._hint, init=False)
+
+    def on_resize(self) -> None:
+        self._hint()
+
+    def _hint(self, *_: object) -> None:
+        more = self.max_scroll_y > 0 and self.scroll_y < self.max_scroll_y - 0.5
+        for panel in self.query(SummaryPanel).results():
+            panel.border_title = f"Summary · {MORE}" if more else "Summary"
