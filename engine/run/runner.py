@@ -55,10 +55,16 @@ from engine.scenario.journeys import plan_journey, vu_rng
 from engine.scenario.select import compiled_for
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
+from engine.transports.api_client import ApiClient
 
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
 SNAPSHOT_INTERVAL = 0.25
+
+
+def transport_pool(config: RunConfig) -> int:
+    """Connections at most: one per journey in flight."""
+    return config.max_inflight if config.rate else max_vus(config)
 
 
 def max_vus(config: RunConfig) -> int:
@@ -144,6 +150,7 @@ class Runner:
         self._preflight = preflight
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
+        self._api: ApiClient | None = None  # a scenario's API steps' client
         self._stop_requested = False
         self._t0 = 0.0
         self._stats = Stats(endpoints=config.shape.endpoints)
@@ -194,10 +201,15 @@ class Runner:
         file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
         cfg = self.config
         if cfg.scenario_text:
+            scenario = compiled_for(cfg)
+            if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
+                self._api = ApiClient(
+                    pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
+                )
             return FlowWalker(
                 transport=transport,
                 stats=self._stats,
-                scenario=compiled_for(cfg),
+                scenario=scenario,
                 target=url,
                 read_api=cfg.read_api or None,
                 read_mix=cfg.read_mix,
@@ -209,6 +221,7 @@ class Runner:
                 read_ratio=cfg.read_ratio,
                 duplicate_rate=cfg.duplicate_rate,
                 reorder_rate=cfg.reorder_rate,
+                api_client=self._api,
             )
         return Walker(
             transport=transport,
@@ -257,6 +270,8 @@ class Runner:
             self._emit(self._take(elapsed))
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
+                if self._api is not None:
+                    await self._api.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
 
     def _model(self) -> LoadModel:
@@ -351,7 +366,7 @@ class Runner:
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
-            pool_size=config.max_inflight if config.rate else max_vus(config),
+            pool_size=transport_pool(config),
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps

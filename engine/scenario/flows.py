@@ -41,6 +41,7 @@ import anyio
 from engine.domain.contracts import Event
 from engine.domain.outcomes import FlowKeys
 from engine.metrics.stats import Stats
+from engine.scenario.api_step import call_api
 from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
 from engine.scenario.delivery import Dressing
 from engine.scenario.expect import ACCEPTS, Expect, Table
@@ -49,6 +50,7 @@ from engine.scenario.retry import Retry
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
 from engine.transports import Transport
+from engine.transports.api_client import ApiClient
 
 _READ = ACCEPTS[Expect.READ]
 
@@ -109,6 +111,8 @@ class FlowWalker(Sender):
     rates the plan draws faults and read-backs by."""
 
     __slots__ = (
+        "_api",
+        "_api_base",
         "_faults",
         "_flows",
         "_lists",
@@ -139,6 +143,7 @@ class FlowWalker(Sender):
         read_ratio: float = 0.0,
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
+        api_client: ApiClient | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -152,6 +157,10 @@ class FlowWalker(Sender):
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
         base = read_api or target
+        self._api = api_client
+        self._api_base = base
+        if scenario.api and api_client is None:
+            raise ValueError("a scenario with API steps needs an api_client")
         self._flows = tuple(_tables(scenario, f, target, base) for f in scenario.flows)
         self._roots = (scenario.roots, scenario.root_weights)
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
@@ -252,8 +261,27 @@ class FlowWalker(Sender):
                 if i and think:
                     await self._sleep(think)
                 build = step.state.build
-                if build is None:  # an API step: step 4 of issue 17, not yet sent
-                    raise NotImplementedError("API steps are not sent yet")
+                if build is None:  # an API step: its answer binds values into v
+                    api = step.state.api
+                    assert api is not None and self._api is not None
+                    due = None if intended is None else intended + i * think
+                    if not await call_api(
+                        self._api,
+                        stats,
+                        self._now,
+                        step.endpoint,
+                        self._api_base,
+                        api,
+                        v,
+                        parent,
+                        rng,
+                        due,
+                    ):
+                        stats.scenario(keys.aborted)
+                        return (len(steps) - 1 - i + run.rest) * think, None
+                    if step.visited is not None:
+                        stats.scenario(step.visited)
+                    continue
                 if ahead is not None and i < 2:
                     event = first if i == 0 else ahead
                     assert event is not None
@@ -328,8 +356,10 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
     steps: list[_Step] = []
     for st in flow.states:
         if st.api is not None:
+            visited = keys.visited.get(st.name)
+            endpoint = api_ids[st.api.name]
             steps.append(
-                _Step(st, api_ids[st.api.name], "", st.api.accept, None, None, None, _end(keys, st))
+                _Step(st, endpoint, "", st.api.accept, None, None, visited, _end(keys, st))
             )
             continue
         hook = scenario.webhooks[st.webhook]
