@@ -32,7 +32,9 @@ this is precomputed: URLs, endpoint ids, accept tables, counter keys.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -67,6 +69,24 @@ class _Step:
     early: Table | None  # None: the default rule (404/422 = refused)
     visited: str | None  # the flow counter of an accepted event, when counted
     ended: str | None  # the flow counter of ending here (terminal states)
+    cum: tuple[float, ...] = ()  # the transitions' cumulative weights
+
+
+def _cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """Running sums, added in :func:`~engine.scenario.compiled.pick`'s order."""
+    acc = 0.0
+    out = []
+    for w in weights:
+        acc += w
+        out.append(acc)
+    return tuple(out)
+
+
+def _choose(rng: random.Random, items: tuple[int, ...], cum: tuple[float, ...]) -> int:
+    """What :func:`~engine.scenario.compiled.pick` picks from the same draw, by
+    bisection over precomputed running sums (planning runs per journey)."""
+    i = bisect_right(cum, rng.random() * cum[-1])
+    return items[i] if i < len(items) else items[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +97,7 @@ class _Flow:
     steps: tuple[_Step, ...]
     keys: FlowKeys
     bounded: bool  # any state with a max_repeats (else transitions need no filter)
+    initial_cum: tuple[float, ...]
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
@@ -181,17 +202,23 @@ class FlowWalker(Sender):
         states = cf.states
         steps: list[_Step] = []
         entered = [0] * len(states) if flow.bounded else []
-        state = states[pick(rng, cf.initial, cf.initial_weights)]
+        full = 0  # states entered as often as their bound allows: only then a filter
+        step = flow.steps[_choose(rng, cf.initial, flow.initial_cum)]
         while len(steps) < MAX_STEPS:
-            steps.append(flow.steps[state.index])
+            steps.append(step)
+            state = step.state
             if state.terminal:
                 break
             if flow.bounded:
-                entered[state.index] += 1
+                i = state.index
+                entered[i] += 1
+                if entered[i] == state.max_repeats:
+                    full += 1
+            if full:
                 nxt, weights = _allowed(state, states, entered)
+                step = flow.steps[pick(rng, nxt, weights)]
             else:
-                nxt, weights = state.next, state.weights
-            state = states[pick(rng, nxt, weights)]
+                step = flow.steps[_choose(rng, state.next, step.cum)]
         children: list[FlowRun] = []
         for step in steps:
             for child, probability in step.state.children:
@@ -375,11 +402,13 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
                 _end(keys, st),
             )
         )
+    steps = [dataclasses.replace(s, cum=_cumulative(s.state.weights)) for s in steps]
     return _Flow(
         flow,
         tuple(steps),
         keys,
         any(s.max_repeats is not None for s in flow.states),
+        _cumulative(flow.initial_weights),
         base if flow.read is not None else "",
     )
 
