@@ -227,3 +227,22 @@ def test_a_threshold_names_the_files_endpoints(tmp_path: Path) -> None:
     )
     assert res.returncode == 2
     assert "did you mean 'deploys'" in res.stderr, res.stderr
+
+
+def test_verify_reads_back_a_scenario_ingest_runs_orders_and_disputes(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    with target_process("--error-delay", "0") as url:
+        res = _run(out, "--target", url, "--scenario", "ingest", "--vus", "3", "--verify", "20")
+    assert res.returncode == 0, res.stderr + res.stdout
+    v = orjson.loads(out.read_bytes())["verification"]
+    assert v["ok"] and v["sampled"] == v["applied"] == 20, v
+    assert v["disputes"]["sampled"] == v["disputes"]["applied"] > 0, v
+
+
+def test_verify_is_refused_for_a_file_with_other_flows(tmp_path: Path) -> None:
+    res = _run(
+        tmp_path / "s.json",
+        *("--target", "http://127.0.0.1:9", "--scenario", str(REPO_HOOKS), "--verify", "5"),
+    )
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "--verify must be used with a scenario of ingest's orders and disputes" in res.stderr

@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from bisect import bisect_right
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -55,6 +55,11 @@ from engine.transports import Transport
 from engine.transports.api_client import ApiClient
 
 _READ = ACCEPTS[Expect.READ]
+
+OnEnd = Callable[[str, str, Vars, Vars | None, str], None]
+"""``on_end(flow, shows, vars, parent_vars, event_id)``: a flow run ended with
+every step accepted in a terminal state whose read-back shows ``shows`` (the
+``--verify`` sample; ``event_id``: its last event's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,7 @@ class _Flow:
     keys: FlowKeys
     bounded: bool  # any state with a max_repeats (else transitions need no filter)
     initial_cum: tuple[float, ...]
+    shows: Mapping[str, str]  # terminal state -> what its read-back shows (--verify)
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
@@ -137,6 +143,7 @@ class FlowWalker(Sender):
         "_faults",
         "_flows",
         "_lists",
+        "_on_end",
         "_reads",
         "_reads_done",
         "_retries",
@@ -165,6 +172,7 @@ class FlowWalker(Sender):
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
         api_client: ApiClient | None = None,
+        on_end: OnEnd | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -179,6 +187,7 @@ class FlowWalker(Sender):
         self.reorder_rate = reorder_rate
         base = read_api or target
         self._api = api_client
+        self._on_end = on_end
         self._api_base = base
         if scenario.api and api_client is None:
             raise ValueError("a scenario with API steps needs an api_client")
@@ -333,6 +342,9 @@ class FlowWalker(Sender):
         ended = steps[-1].ended
         if ended is not None:
             stats.scenario(ended)
+            on_end = self._on_end
+            if on_end is not None and (shows := flow.shows.get(steps[-1].state.name)):
+                on_end(flow.flow.name, shows, v, parent, "" if event is None else event.event_id)
         # the read-back and the children follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if run.read_back:
@@ -409,6 +421,7 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
         keys,
         any(s.max_repeats is not None for s in flow.states),
         _cumulative(flow.initial_weights),
+        flow.read.expect if flow.read is not None else {},
         base if flow.read is not None else "",
     )
 
