@@ -21,6 +21,12 @@ def test_ingest_shape_is_todays_orders_and_disputes() -> None:
     assert PLAN_SHAPE.endpoints == INGEST_SHAPE.endpoints
 
 
+def test_an_orders_failed_reads_as_its_payments_outcome() -> None:
+    order = INGEST_SHAPE.flow("order")
+    assert order.outcome_label("failed") == "payment_failed"
+    assert order.outcome_label("success") == "payment_success"
+
+
 def test_counters_may_be_renamed_for_display() -> None:
     dispute = INGEST_SHAPE.flow("dispute")
     assert dispute.outcome_label("started") == "opened"
@@ -33,6 +39,7 @@ def test_a_shape_survives_pickle_and_json(shape: Shape) -> None:
     again = Shape.from_json(orjson.loads(orjson.dumps(shape.as_json())))
     assert again == shape
     assert again.flow("dispute").outcome_label("started") == "opened"
+    assert again.flow("order").outcome_label("failed") == "payment_failed"
 
 
 def test_a_flow_without_labels_shows_its_terminals() -> None:

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from engine.config import ConfigError, build_config
-from engine.domain.outcomes import FlowKeys
+from engine.domain.outcomes import LEGACY_KEYS, FlowKeys
 from engine.domain.shape import INGEST_SHAPE, FlowShape, Shape
 from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 from engine.metrics.stats import Snapshot, Stats
@@ -128,3 +128,18 @@ def test_the_report_names_endpoints_from_the_json() -> None:
     page = render(json.loads(json.dumps(doc)), [])
     assert "<td>stripe</td>" in page and "disputes (chargebacks)" not in page
     assert "payment_intent.ended.succeeded" in page
+
+
+def test_an_orders_failed_is_named_as_its_payments_outcome() -> None:
+    """Issue 18, papercut 7: ``failed=`` beside ``Errors: 0`` read as errors."""
+    st = Stats()
+    for key, n in (("orders_started", 3), ("orders_success", 2), ("orders_failed", 1)):
+        for _ in range(n):
+            st.scenario(LEGACY_KEYS[key])
+    total = st.take(1.0)
+    assert flow_lines(total)[0] == (
+        "Orders:   started=3  payment_success=2  payment_failed=1  aborted=0  unfinished=0"
+    )
+    doc = summary_json(total, 1.0, {})
+    assert doc["flows"]["order"]["ended"] == {"payment_success": 2, "payment_failed": 1}
+    assert doc["scenarios"]["orders_failed"] == 1  # the older key stays for scripts

@@ -41,14 +41,7 @@ from types import FrameType  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
-from engine.config import (  # noqa: E402
-    CLIENTS,
-    CONTRACTS,
-    DERIVED,
-    ConfigError,
-    RunConfig,
-    build_config,
-)
+from engine.config import CLIENTS, DERIVED, ConfigError, RunConfig, build_config  # noqa: E402
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
@@ -166,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
-    add("--contract", help=f"payload field names: {', '.join(CONTRACTS)} (default {d.contract})")
+    add(
+        "--contract",
+        help="payload field names: ingest (the payment manager's own) or plan (those of"
+        f" this tool's original design document) (default {d.contract})",
+    )
     add(
         "--scenario",
         metavar="NAME|PATH",

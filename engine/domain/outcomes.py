@@ -138,20 +138,27 @@ def has_legacy_names(shape: Shape) -> bool:
 
 
 def flow_counts(flow: FlowShape, counters: Mapping[str, int]) -> dict[str, Any]:
-    """One flow's counters as the JSON's ``flows`` object holds them."""
+    """One flow's counters as the JSON's ``flows`` object holds them: outcomes
+    by their display words, visited states by name."""
     name = flow.name
     return {
         "label": flow.label,
         "started": counters.get(flow_started(name), 0),
-        "ended": {t: counters.get(flow_ended(name, t), 0) for t in flow.terminals},
+        # by outcome, in the flow's display words (an order's payment_failed);
+        # the shape's outcome_labels map them back to the terminal states
+        "ended": {
+            flow.outcome_label(t): counters.get(flow_ended(name, t), 0) for t in flow.terminals
+        },
         "aborted": counters.get(flow_aborted(name), 0),
         "unfinished": counters.get(flow_unfinished(name), 0),
-        # states counted as visited: those that happened, and those the shape
-        # names in its outcome_labels (shown even at 0: a dispute's updated)
+        # states counted as visited: those that happened, and the non-terminal
+        # ones the shape names in outcome_labels (shown even at 0: a dispute's
+        # updated)
         "visited": {
             s: n
             for s in flow.states
-            if (n := counters.get(flow_visited(name, s), 0)) or s in flow.outcome_labels
+            if (n := counters.get(flow_visited(name, s), 0))
+            or (s in flow.outcome_labels and s not in flow.terminals)
         },
     }
 

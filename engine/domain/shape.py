@@ -166,6 +166,9 @@ _ORDER = FlowShape(
     "Orders",
     ("created", "updated", "success", "failed"),
     ("success", "failed"),
+    # the order's terminal state is its payment's outcome: "failed" beside
+    # "Errors: 0" read as errors (issue 18, papercut 7)
+    MappingProxyType({"success": "payment_success", "failed": "payment_failed"}),
 )
 _DISPUTE = FlowShape(
     "dispute",

@@ -116,7 +116,8 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
 
 def flow_lines(total: Snapshot, shape: Shape = INGEST_SHAPE) -> list[str]:
     """One line per flow of the scenario, its counters by their display words:
-    ``Orders:   started=…  success=…  failed=…  aborted=…  unfinished=…``;
+    ``Orders:   started=…  payment_success=…  payment_failed=…  aborted=…
+    unfinished=…`` (an order's outcome is its payment's, not an error);
     a state the walker counts as visited (a dispute's ``updated``) after
     ``started`` where it happened. Per flow, started = the outcomes + aborted
     + unfinished."""
@@ -126,7 +127,7 @@ def flow_lines(total: Snapshot, shape: Shape = INGEST_SHAPE) -> list[str]:
         word = flow.outcome_label
         parts = [f"{word('started')}={c['started']}"]
         parts += [f"{word(state)}={n}" for state, n in c["visited"].items()]
-        parts += [f"{word(t)}={n}" for t, n in c["ended"].items()]
+        parts += [f"{outcome}={n}" for outcome, n in c["ended"].items()]
         parts += [f"{word(k)}={c[k]}" for k in ("aborted", "unfinished")]
         lines.append(f"{flow.label + ':':<9} " + "  ".join(parts))
     return lines

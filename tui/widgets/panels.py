@@ -202,27 +202,28 @@ class SplitPanel(Panel):
             # "aborted" (a step refused) only takes room when it happened
             shown = [(label, n) for label, n in pairs if n or label != "aborted"]
             text = "  " + "  ".join(f"{label} {n:,}" for label, n in shown)
+            head, short = _common_prefix(shown)
+            if len(text) > width and head:  # "payment: success 1,120  failed 1,080"
+                text = f"  {head}: " + "  ".join(f"{label} {n:,}" for label, n in short)
             if len(text) > width:  # never cut a count off: shorter numbers instead
-                text = "  " + "  ".join(f"{label} {compact(n)}" for label, n in shown)
+                text = f"  {head}: " if head else "  "
+                text += "  ".join(f"{label} {compact(n)}" for label, n in short)
             if len(text) > width:
-                text = " ".join(f"{label} {compact(n)}" for label, n in shown)
+                text = f"{head}: " if head else ""
+                text += " ".join(f"{label} {compact(n)}" for label, n in short)
+            if len(text) > width:  # the last resort: the outcomes' bare words
+                text = " ".join(f"{label} {compact(n)}" for label, n in short)
             return f"[dim]{text}[/]"
 
         if has_legacy_names(shape):
             order, dispute = (flow_counts(f, t.scenarios) for f in shape.flows)
-            words = [f.outcome_label for f in shape.flows]
+            opened = shape.flows[1].outcome_label("started")
             return "\n".join(
                 [
                     line("Orders", t.orders),
-                    outcomes(
-                        *((words[0](k), n) for k, n in order["ended"].items()),
-                        ("aborted", order["aborted"]),
-                    ),
+                    outcomes(*order["ended"].items(), ("aborted", order["aborted"])),
                     line("Disputes", t.disputes),
-                    outcomes(
-                        (words[1]("started"), dispute["started"]),
-                        *((words[1](k), n) for k, n in dispute["ended"].items()),
-                    ),
+                    outcomes((opened, dispute["started"]), *dispute["ended"].items()),
                     line("Reads", t.reads),
                 ]
             )
@@ -230,11 +231,21 @@ class SplitPanel(Panel):
         for flow in shape.flows:
             c = flow_counts(flow, t.scenarios)
             rows.append(line(flow.label, c["started"], "started"))
-            word = flow.outcome_label
-            ended = ((word(k), n) for k, n in c["ended"].items())
-            rows.append(outcomes(*ended, ("aborted", c["aborted"])))
+            rows.append(outcomes(*c["ended"].items(), ("aborted", c["aborted"])))
         rows += [line(name, t.count(name)) for name in shape.endpoints]
         return "\n".join(rows)
+
+
+def _common_prefix(shown: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
+    """``payment`` and the labels without it when every outcome but ``aborted``
+    starts ``payment_`` (an order's payment_success, payment_failed): a narrow
+    panel says the word once. ``""`` and the labels as they are otherwise."""
+    words = [label for label, _ in shown if label != "aborted"]
+    head = words[0].partition("_")[0] if words and "_" in words[0] else ""
+    if len(words) < 2 or not all(w.startswith(head + "_") for w in words):
+        return "", shown
+    cut = len(head) + 1
+    return head, [(label[cut:] if label != "aborted" else label, n) for label, n in shown]
 
 
 class LatencyPanel(Panel):
