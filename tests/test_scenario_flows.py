@@ -3,16 +3,25 @@ bounds, terminals, children, and the bisection pick agreeing with ``pick``."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections import Counter
+from pathlib import Path
 
+import orjson
+
+from engine.config import RunConfig
 from engine.metrics.stats import Stats
 from engine.scenario.compiled import pick
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.flows import FlowRun, FlowWalker, _choose, _cumulative
 from engine.scenario.loader import load_scenario
+from engine.scenario.select import compiled_for, with_scenario
+from engine.shards.worker import config_from_argv, config_json
 from engine.transports import Headers, Reply
+
+REPO_HOOKS = Path(__file__).parent / "data" / "repo_hooks.toml"
 
 
 class _Never:
@@ -92,3 +101,20 @@ def test_children_follow_at_their_probability_and_faults_are_drawn_per_step() ->
             successes += 1
             disputes += len(run.children)
     assert 0.25 < disputes / successes < 0.35  # the file's dispute_ratio, 0.3
+
+
+def test_the_files_text_travels_in_the_shards_settings(tmp_path: Path) -> None:
+    """A shard (a process, or a Ray actor on another machine) gets the settings,
+    never the file: the text is in them, and compiles there to the same scenario."""
+    copy = tmp_path / "hooks.toml"
+    copy.write_text(REPO_HOOKS.read_text())
+    config = with_scenario(
+        RunConfig(target="http://127.0.0.1:9", scenario=str(copy)), {"target", "scenario"}
+    )
+    copy.unlink()  # the shard's machine has no such file
+    over_env = config_from_argv(orjson.dumps(config_json(config)).decode())
+    over_ray = RunConfig(**dataclasses.asdict(config))  # engine/shards/ray_backend.py
+    for shard in (over_env, over_ray):
+        assert shard == config and shard.shape == config.shape
+        assert compiled_for(shard).shape_json() == compiled_for(config).shape_json()
+    assert config.shape.endpoints == ("github", "deploys", "reads")

@@ -246,3 +246,25 @@ def test_verify_is_refused_for_a_file_with_other_flows(tmp_path: Path) -> None:
     )
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "--verify must be used with a scenario of ingest's orders and disputes" in res.stderr
+
+
+def test_the_open_model_and_read_backs_run_a_scenario_file(tmp_path: Path) -> None:
+    """--rate starts journeys of the file at their times; --read-ratio reads a
+    finished root flow back through its read URL (and, with --read-mix api, the
+    file's list URLs in turn)."""
+    out = tmp_path / "s.json"
+    with target_process("--error-delay", "0") as url:
+        res = _run(
+            out,
+            *("--target", url, "--scenario", "ingest", "--rate", "150"),
+            *("--read-ratio", "0.5", "--read-mix", "api"),
+        )
+    assert res.returncode == 0, res.stderr + res.stdout
+    doc = orjson.loads(out.read_bytes())
+    req = doc["requests"]
+    assert req["errors"] == 0, doc["sample_failures"]
+    assert req["reads"] > 20, req
+    _flows_add_up(doc)
+    started = doc["flows"]["order"]["started"]
+    # one order per arrival (none dropped at this rate)
+    assert doc["arrivals"]["started"] == started > 100, (doc["arrivals"], started)
