@@ -268,3 +268,9 @@ def test_the_open_model_and_read_backs_run_a_scenario_file(tmp_path: Path) -> No
     started = doc["flows"]["order"]["started"]
     # one order per arrival (none dropped at this rate)
     assert doc["arrivals"]["started"] == started > 100, (doc["arrivals"], started)
+
+
+def test_the_builtin_target_is_refused_for_a_scenario_it_does_not_serve(tmp_path: Path) -> None:
+    res = _run(tmp_path / "s.json", "--target", "builtin", "--scenario", str(REPO_HOOKS))
+    assert res.returncode == 2, res.stderr
+    assert "--target must be your receiver's URL with this scenario" in res.stderr

@@ -21,7 +21,7 @@ from pathlib import PurePath
 
 import orjson
 
-from engine.config import CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
+from engine.config import BUILTIN, CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
 from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
@@ -47,6 +47,13 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
+    if config.target == BUILTIN and scenario.name not in CONTRACTS:
+        # the reference target serves ingest's and plan's webhooks only (so far)
+        raise ConfigError(
+            "target",
+            "your receiver's URL with this scenario (builtin serves ingest and plan)",
+            config.target,
+        )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
     config = dataclasses.replace(
         config,
