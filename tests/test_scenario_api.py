@@ -33,16 +33,28 @@ class _Payments(http.server.BaseHTTPRequestHandler):
             with srv.lock:
                 srv.issued.add(f"tx_{n}")
                 srv.posts[self.path] += 1
+                srv.payments[f"tx_{n}"] = {**answer, "amount": doc["amount"], "refunds": set()}
+                srv.by_id[answer["id"]] = f"tx_{n}"
             self._answer(200, orjson.dumps({**answer, "padding": "x" * 400}))
             return
         with srv.lock:
             srv.posts[self.path] += 1
             srv.tx[doc["transaction_id"]] += 1
             srv.events[doc["event"]] += 1
+            if doc["event"] not in srv.ignore:
+                _apply(srv.payments.get(doc["transaction_id"]), doc)
         self._answer(202, b"")
 
-    def do_GET(self) -> None:
-        self._answer(200, b"")
+    def do_GET(self) -> None:  # the preflight, and a payment read back
+        srv = self.server
+        with srv.lock:
+            tx = srv.by_id.get(self.path.removeprefix("/api/v1/payments/"))
+            payment = srv.payments.get(tx or "")
+            body = b"" if payment is None else orjson.dumps({"status": payment["status"]})
+        if payment is None and self.path.startswith("/api/v1/payments/"):
+            self._answer(404, b"")
+            return
+        self._answer(200, body)
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -65,6 +77,24 @@ class _Server(http.server.ThreadingHTTPServer):
         self.posts: Counter[str] = Counter()
         self.tx: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.by_id: dict[str, str] = {}
+        self.ignore: tuple[str, ...] = ()
+
+
+def _apply(payment: dict[str, Any] | None, doc: dict[str, Any]) -> None:
+    """The service's transitions, roughly: a refund adds up (once per refund_id)."""
+    if payment is None:
+        return
+    event = doc["event"]
+    if event == "transaction.refunded":
+        if doc["refund_id"] not in payment["refunds"]:
+            payment["refunds"].add(doc["refund_id"])
+            payment["refunded"] = payment.get("refunded", 0) + doc["amount"]
+        full = payment["refunded"] >= payment["amount"]
+        payment["status"] = "refunded" if full else "partially_refunded"
+    elif event != "transaction.refund_failed":
+        payment["status"] = event.removeprefix("transaction.")
 
 
 @contextmanager
@@ -129,3 +159,38 @@ class _NoTx(_Payments):
         with self.server.lock:
             self.server.posts[self.path] += 1
         self._answer(200, b'{"id": "pay_1"}')
+
+
+def test_verify_reads_each_flow_back_through_the_files_read_url(tmp_path: Path) -> None:
+    """--verify samples payments and refunds that ended accepted and reads each
+    back (GET /api/v1/payments/{id}, status at $.status) until it shows what the
+    file's read.expect says."""
+    out = tmp_path / "s.json"
+    with payments_server() as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        res = _run(out, "--target", url, "--scenario", "payments", "--vus", "3", "--verify", "8")
+    assert res.returncode == 0, res.stderr + res.stdout
+    v = orjson.loads(out.read_bytes())["verification"]
+    assert v["labels"] == ["payments", "refunds"], v
+    assert v["ok"] and v["sampled"] == v["applied"] == 8, v
+    assert v["disputes"]["sampled"] == v["disputes"]["applied"] == 8, v
+    assert "Verified: 8 of 8 sampled payments applied" in res.stdout, res.stdout
+    assert "Verified: 8 of 8 sampled refunds in their final status" in res.stdout
+
+
+def test_verify_finds_a_payment_the_service_did_not_apply(tmp_path: Path) -> None:
+    """A receiver that answers 202 and never applies a voided or failed capture
+    (what the service does with an invalid transition): --verify says so."""
+    out = tmp_path / "s.json"
+    with payments_server() as server:
+        server.ignore = ("transaction.voided",)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        res = _run(
+            out,
+            *("--target", url, "--scenario", "payments", "--vus", "3", "--verify", "30"),
+            *("--verify-wait", "1s"),
+        )
+    v = orjson.loads(out.read_bytes())["verification"]
+    assert res.returncode != 0 and not v["ok"], v
+    assert v["other_status"] > 0 and v["mismatches"], v
+    assert {m["expected"] for m in v["mismatches"] if m["kind"] == "payment"} == {"voided"}

@@ -239,13 +239,13 @@ def test_verify_reads_back_a_scenario_ingest_runs_orders_and_disputes(tmp_path: 
     assert v["disputes"]["sampled"] == v["disputes"]["applied"] > 0, v
 
 
-def test_verify_is_refused_for_a_file_with_other_flows(tmp_path: Path) -> None:
+def test_verify_is_refused_for_a_file_without_a_read_back(tmp_path: Path) -> None:
     res = _run(
         tmp_path / "s.json",
         *("--target", "http://127.0.0.1:9", "--scenario", str(REPO_HOOKS), "--verify", "5"),
     )
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
-    assert "--verify must be used with a scenario of ingest's orders and disputes" in res.stderr
+    assert "--verify must be used with a scenario whose flows have a read-back" in res.stderr
 
 
 def test_the_open_model_and_read_backs_run_a_scenario_file(tmp_path: Path) -> None:

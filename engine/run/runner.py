@@ -24,6 +24,7 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
+from engine.domain.outcomes import has_legacy_names
 from engine.domain.stages import (
     LoadShare,
     arrival_offsets,
@@ -49,6 +50,8 @@ from engine.run.verify import (
     sample_rng,
     verify_orders,
 )
+from engine.run.verify_flows import FlowSample, verify_flows
+from engine.scenario.compiled import CompiledScenario
 from engine.scenario.delivery import dressing_for
 from engine.scenario.flows import FlowWalker
 from engine.scenario.journeys import plan_journey, vu_rng
@@ -151,6 +154,8 @@ class Runner:
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
         self._api: ApiClient | None = None  # a scenario's API steps' client
+        self._flow_samples: list[FlowSample] = []  # --verify of a file's own read-back
+        self._by_flow: dict[str, FlowSample] = {}
         self._stop_requested = False
         self._t0 = 0.0
         self._stats = Stats(endpoints=config.shape.endpoints)
@@ -190,8 +195,9 @@ class Runner:
             await self._preflight_read_api(url)
             self._phase(Phase("load", target_url=url))
             result = await self._run_against(url)
-            if self.config.verify and self._sample.items and not self._stop_requested:
-                self._phase(Phase("verifying", len(self._sample.items), self.config.verify_wait))
+            sampled = len(self._sample.items) + sum(len(f.sample.items) for f in self._flow_samples)
+            if self.config.verify and sampled and not self._stop_requested:
+                self._phase(Phase("verifying", sampled, self.config.verify_wait))
                 result = await self._verify(result)
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
@@ -202,6 +208,8 @@ class Runner:
         cfg = self.config
         if cfg.scenario_text:
             scenario = compiled_for(cfg)
+            if cfg.verify and not has_legacy_names(cfg.shape):
+                self._sample_flows(scenario, cfg.read_api or url)
             if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
                 self._api = ApiClient(
                     pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
@@ -255,12 +263,26 @@ class Runner:
         parent: dict[str, object] | None,
         eid: str,
     ) -> None:
-        """A scenario file's flow run ended accepted: ``--verify`` samples ingest's
-        orders and disputes (a dispute is keyed by its order, as the check reads it)."""
-        if flow == "order":
+        """A scenario file's flow run ended accepted: ``--verify`` samples it by its
+        file's read-back, or ingest's orders and disputes as ingest's check reads
+        them (a dispute keyed by its order)."""
+        if self._by_flow:
+            if (sample := self._by_flow.get(flow)) is not None:
+                sample.offer(shows, v, parent, eid)
+        elif flow == "order":
             self._sample.offer(str(v["order_id"]), shows, eid)
         elif flow == "dispute" and parent is not None:
             self._disputes.offer(str(parent["order_id"]), shows, eid)
+
+    def _sample_flows(self, scenario: CompiledScenario, read_api: str) -> None:
+        """One ``--verify`` sample per flow with a read-back that expects something."""
+        cfg = self.config
+        for flow in scenario.flows:
+            if flow.read is not None and flow.read.expect:
+                rng = sample_rng(cfg.seed, self.shard, f"flow:{flow.name}")
+                sample = FlowSample(flow, read_api, OrderSample(cfg.verify, rng))
+                self._flow_samples.append(sample)
+                self._by_flow[flow.name] = sample
 
     async def _run_against(self, url: str) -> RunResult:
         cfg = self.config
@@ -360,6 +382,9 @@ class Runner:
             self._scope = scope
             if self._stop_requested:
                 scope.cancel()
+            if self._flow_samples:  # a scenario file's own read-back
+                checked = await verify_flows(read_api, self._flow_samples, self.config.verify_wait)
+                return dataclasses.replace(result, verification=checked)
             checked = await verify_orders(
                 read_api,
                 self._sample.items,
