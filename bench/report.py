@@ -68,18 +68,12 @@ def maxmode_lines(
         "body (Locust and wrk with fresh UUIDs, hey a static one). The signed row adds "
         "`--sign stripe` (secret in `WEBHOOKLOAD_SECRET`): an HMAC-SHA256 over every body sent. "
         "CPU = user + sys of the generator process (start-up included for every tool), from "
-        "GNU time.",
+        "GNU time. The Python ceiling rows are bench/ceiling.py, the least a Python generator "
+        "pays per webhook (see docs/PERFORMANCE.md).",
         "",
-        "| generator | req/s | req per CPU-s | p50 ms | p99 ms | peak RSS MB "
-        "| all rounds (req/CPU-s) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        *TABLE_HEAD,
+        *sample_rows(med, got),
     ]
-    for k, s in med.items():
-        rounds = ", ".join(f"{x.per_cpu_s:,.0f}" for x in got[k])
-        lines.append(
-            f"| {s.tool} | {s.rate:,.0f} | {s.per_cpu_s:,.0f} | {fmt(s.p50_ms)} | "
-            f"{fmt(s.p99_ms)} | {s.rss_mb:.0f} | {rounds} |"
-        )
     lines += ["", "### Ratios (same run)", "", "| ratio | value | goal | |", "|---|---:|---|---|"]
 
     def ratio(text: str, a: Sample, b: Sample, goal: float | None) -> None:
@@ -107,7 +101,70 @@ def maxmode_lines(
     lines += tui_ratio_rows(pairs)
     for k in ("aiohttp", "pyreqwest", "httpx"):
         ratio(f"`fast` / `{k}` transport, req per CPU-s", fast, med[k], None)
+    return lines + ceiling_rows(med)
+
+
+TABLE_HEAD = [
+    "| generator | req/s | req per CPU-s | p50 ms | p99 ms | peak RSS MB "
+    "| all rounds (req/CPU-s) |",
+    "|---|---:|---:|---:|---:|---:|---|",
+]
+
+
+def sample_rows(med: dict[str, Sample], got: dict[str, list[Sample]]) -> list[str]:
+    """One table row per generator: its median round, and every round's figure."""
+    lines = []
+    for k, s in med.items():
+        rounds = ", ".join(f"{x.per_cpu_s:,.0f}" for x in got[k])
+        lines.append(
+            f"| {s.tool} | {s.rate:,.0f} | {s.per_cpu_s:,.0f} | {fmt(s.p50_ms)} | "
+            f"{fmt(s.p99_ms)} | {s.rss_mb:.0f} | {rounds} |"
+        )
     return lines
+
+
+def ceiling_rows(med: dict[str, Sample]) -> list[str]:
+    """Issue 23's ratios, per CPU-second: webhookload and the Python ceiling
+    (bench/ceiling.py) against hey, and webhookload against the ceiling (the
+    headroom left to a Python generator)."""
+    pairs = [
+        ("webhookload / hey", "fast", "hey", 1.5),
+        ("webhookload signed / hey", "signed", "hey", 1.3),
+        ("Python ceiling / hey", "ceiling", "hey", None),
+        ("Python ceiling signed / hey", "ceiling-signed", "hey", None),
+        ("webhookload / Python ceiling", "fast", "ceiling", None),
+        ("webhookload signed / Python ceiling signed", "signed", "ceiling-signed", None),
+    ]
+    lines = []
+    for text, a, b, goal in pairs:
+        if a in med and b in med and med[b].per_cpu_s:
+            r = med[a].per_cpu_s / med[b].per_cpu_s
+            want = "(measured)" if goal is None else f"≥ {goal:.1f}× (issue 23)"
+            verdict = "" if goal is None else mark(r >= goal)
+            lines.append(f"| {text}, req per CPU-s | {r:.2f}× | {want} | {verdict} |")
+    return lines
+
+
+def ceiling_only_lines(
+    med: dict[str, Sample], got: dict[str, list[Sample]], secs: int
+) -> list[str]:
+    """``--only ceiling``: webhookload, the Python ceiling and hey, and their ratios."""
+    return [
+        "## The Python ceiling",
+        "",
+        f"nginx `return 202`, 10 connections, {secs} s, no think time, "
+        f"{len(got['fast'])} rounds in turn; each row is the round with the median "
+        "requests per CPU-second (CPU = user + sys, start-up included). The Python ceiling "
+        "is bench/ceiling.py: uvloop, one `asyncio.Protocol` per connection, a fresh "
+        "`ingest` body per request, strict response framing (docs/PERFORMANCE.md).",
+        "",
+        *TABLE_HEAD,
+        *sample_rows(med, got),
+        "",
+        "| ratio | value | goal | |",
+        "|---|---:|---|---|",
+        *ceiling_rows(med),
+    ]
 
 
 def tui_ratio_rows(pairs: list[tuple[Sample, Sample]]) -> list[str]:

@@ -33,6 +33,7 @@ from tools import (
     VENV_BIN,
     WORK,
     Sample,
+    ceiling,
     hey,
     locust,
     max_mode_command,
@@ -158,6 +159,7 @@ def tui_pairs(url: str, secs: int, vus: int, n: int) -> list[tuple[Sample, Sampl
 
 SECTIONS = (
     "maxmode",
+    "ceiling",
     "tui",
     "memory",
     "fidelity",
@@ -227,6 +229,12 @@ def main() -> int:
             med = {k: median_sample(v) for k, v in got.items()}
             samples += med.values()
             pairs = [(t, n) for t, n in zip(got["tui"], got["fast"], strict=True)]
+        elif "ceiling" in run:  # the max-mode table has the ceiling's rows; alone, its own
+            with section("ceiling"):
+                cgot = ceiling_rounds(url, secs, vus, a.repeats)
+            cmed = {k: median_sample(v) for k, v in cgot.items()}
+            samples += cmed.values()
+            lines += report.ceiling_only_lines(cmed, cgot, secs)
         if "tui" in run:
             with section("tui"):
                 pairs += tui_pairs(url, secs, vus, a.tui_pairs)
@@ -288,12 +296,32 @@ def maxmode(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sampl
         ("aiohttp", lambda: webhookload(url, secs, vus, "aiohttp")),
         ("pyreqwest", lambda: webhookload(url, secs, vus, "pyreqwest")),
         ("httpx", lambda: webhookload(url, secs, vus, "httpx")),
+        ("ceiling", lambda: ceiling(url, secs, vus)),
+        ("ceiling-signed", lambda: ceiling(url, secs, vus, sign=True)),
         ("locust", lambda: locust(url, secs, vus)),
         ("hey", lambda: hey(url, secs, vus)),
         ("wrk", lambda: wrk(url, secs, vus)),
     ]
     if (WORK / "seed-go").exists():
-        runs.insert(7, ("go", lambda: seed_go(url, secs, vus)))
+        runs.insert(9, ("go", lambda: seed_go(url, secs, vus)))
+    return run_rows(url, runs, repeats)
+
+
+def ceiling_rounds(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sample]]:
+    """``--only ceiling``: webhookload (unsigned, signed), the Python ceiling
+    (unsigned, signed) and hey, in ``repeats`` rounds: issue 23's headroom alone."""
+    runs: list[tuple[str, Callable[[], Sample]]] = [
+        ("fast", lambda: webhookload(url, secs, vus, "fast")),
+        ("ceiling", lambda: ceiling(url, secs, vus)),
+        ("hey", lambda: hey(url, secs, vus)),
+        (
+            "signed",
+            lambda: webhookload(
+                url, secs, vus, "fast", SIGN, label="--sign stripe", env=SECRET_ENV
+            ),
+        ),
+        ("ceiling-signed", lambda: ceiling(url, secs, vus, sign=True)),
+    ]
     return run_rows(url, runs, repeats)
 
 

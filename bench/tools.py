@@ -154,6 +154,37 @@ def webhookload_tui(url: str, secs: int, vus: int) -> Sample:
     return from_summary("webhookload TUI (fast, tmux 120x36)", out, cpu, rss, app)
 
 
+def ceiling(url: str, secs: int, conns: int, *, sign: bool = False) -> Sample:
+    """The Python ceiling (bench/ceiling.py): the least a Python generator pays
+    per webhook; with ``sign``, stripe-signed with the project's signer."""
+    out = WORK / f"ceiling{'-signed' if sign else ''}.json"
+    cmd = [
+        str(VENV_BIN / "python"),
+        str(ROOT / "bench" / "ceiling.py"),
+        url,
+        "--conns",
+        str(conns),
+        "--secs",
+        str(secs),
+        "--json",
+        str(out),
+        *(("--sign", "stripe") if sign else ()),
+    ]
+    _, cpu, rss = timed(cmd, tag="ceiling", env=SECRET_ENV if sign else None)
+    doc = json.loads(out.read_text())
+    return Sample(
+        f"Python ceiling (bench/ceiling.py{', --sign stripe' if sign else ''})",
+        doc["requests"],
+        doc["duration_s"],
+        cpu,
+        doc["p50_ms"],
+        doc["p99_ms"],
+        rss,
+        " ".join(cmd).replace(str(ROOT) + "/", ""),
+        doc["errors"] + doc["responses"] - doc["success"],
+    )
+
+
 def locust(url: str, secs: int, vus: int) -> Sample:
     prefix = WORK / "locust"
     cmd = [

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from engine.domain.durations import format_duration, format_latency
     from engine.domain.outcomes import flow_counts, has_legacy_names
     from engine.domain.shape import INGEST_SHAPE, Shape
-    from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV
+    from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
         EXIT_FAILED,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from engine.outputs.docparts import endpoint_lines
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
+    from engine.outputs.settings import changed_settings, delivery_settings_lines
     from engine.outputs.summary import (
         detail_lines,
         failure_lines,
@@ -97,6 +98,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ConfigError": ("engine.config", "ConfigError"),
     "Coordinator": ("engine.shards.coordinator", "Coordinator"),
     "DEFAULT_SIGNATURE_HEADER": ("engine.domain.signing", "DEFAULT_SIGNATURE_HEADER"),
+    "SCHEMES": ("engine.domain.signing", "SCHEMES"),
     "ENDPOINTS": ("engine.metrics.stats", "ENDPOINTS"),
     "ERROR_KINDS": ("engine.metrics.stats", "ERROR_KINDS"),
     "EXIT_FAILED": ("engine.errors", "EXIT_FAILED"),
@@ -161,6 +163,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "workers_warning": ("engine.shards.plan", "workers_warning"),
     "write_json": ("engine.outputs.jsonfile", "write_json"),
     "write_report_file": ("engine.outputs.extras", "write_report_file"),
+    "delivery_settings_lines": ("engine.outputs.settings", "delivery_settings_lines"),
+    "changed_settings": ("engine.outputs.settings", "changed_settings"),
 }
 """Public name -> (module, name there): imported on first use (PEP 562), so that
 a shard process, which needs the runner but not the outputs, does not pay for
@@ -203,6 +207,7 @@ __all__ = [
     "EXIT_USAGE",
     "INGEST_SHAPE",
     "PARSERS",
+    "SCHEMES",
     "SECRET_ENV",
     "Abort",
     "AbortGuard",
@@ -231,9 +236,11 @@ __all__ = [
     "WebhookloadError",
     "WorkerError",
     "build_config",
+    "changed_settings",
     "check_json_path",
     "compare_main",
     "delivery_lines",
+    "delivery_settings_lines",
     "detail_lines",
     "endpoint_lines",
     "exit_code_for",

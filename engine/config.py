@@ -35,8 +35,10 @@ from engine.config_fields import (
     parse_threshold_text,
 )
 from engine.domain.durations import format_duration
+from engine.domain.schemes import builtin
 from engine.domain.shape import Shape, shape_for_contract
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SecretError, make_signer
+from engine.domain.signing import SchemeSigner, SecretError
+from engine.domain.signing_base import SECRET_SEP
 from engine.domain.stages import parse_stages, total_duration
 from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 
@@ -87,10 +89,11 @@ class RunConfig:
     max_inflight: int = DEFAULT_MAX_INFLIGHT  # --rate: journeys in flight at most
     stages: str = ""  # --stages, canonical text ("" = none): VU or rate targets
     # delivering like a provider (engine/scenario/delivery.py)
-    sign: str = ""  # "" (unsigned), stripe or standard
-    # never shown: not in repr, "set"/"unset" in as_dict, dropped from the worker's argv
+    sign: str = ""  # "" (unsigned) or a built-in scheme (engine/domain/schemes/*.toml)
+    # never shown: not in repr, "set"/"unset" in as_dict, dropped from the worker's argv;
+    # several secrets are one per line (each signs every request while a secret rolls)
     secret: str = field(default="", repr=False)
-    signature_header: str = DEFAULT_SIGNATURE_HEADER
+    signature_header: str = ""  # "" = the scheme's own (stripe: Stripe-Signature)
     headers: tuple[str, ...] = ()  # --header 'Name: value', repeatable, on every webhook
     read_mix: str = "id"  # id: GET /orders/{id}; api: also the read API's lists, in turn
     duplicate_rate: float = 0.0  # share of accepted webhooks delivered again
@@ -161,6 +164,8 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             values[name] = value
         elif name == "headers":  # values may hold commas: each one is a header
             values[name] = headers_of(value)
+        elif name == "secret" and not isinstance(value, str):  # --secret given twice
+            values[name] = PARSERS[name](SECRET_SEP.join(value))
         elif name in PARSERS:
             values[name] = PARSERS[name](value if isinstance(value, str) else ",".join(value))
         else:
@@ -237,18 +242,31 @@ def _staged(config: RunConfig, raw: Mapping[str, object]) -> RunConfig:
 
 
 def _check_signing(config: RunConfig) -> None:
-    """--sign needs a usable secret and --secret needs --sign; the error lines name
-    the flags, never the secret's value."""
+    """--sign needs a usable secret and --secret needs --sign; --signature-header
+    needs a scheme whose header it renames. The error lines name the flags, never
+    the secret's value."""
     if not config.sign:
         if config.secret:
-            raise ConfigError("secret", "used with --sign stripe or --sign standard", HIDDEN)
+            raise ConfigError("secret", "used with --sign NAME", HIDDEN)
+        if config.signature_header:
+            raise ConfigError(
+                "signature-header", "used with --sign stripe", config.signature_header
+            )
         return
     if not config.secret:
         raise ConfigError(
             "sign", "used with a secret (set WEBHOOKLOAD_SECRET, or pass --secret)", config.sign
         )
+    spec = builtin(config.sign)
+    if config.signature_header and not spec.rename:
+        raise ConfigError(
+            "signature-header",
+            f"left out with --sign {config.sign}: its header {spec.signature_header} is "
+            "fixed (--signature-header renames stripe's)",
+            config.signature_header,
+        )
     try:
-        make_signer(config.sign, config.secret, config.signature_header)
+        SchemeSigner(spec, config.secret, config.signature_header)
     except SecretError as exc:
         raise ConfigError("secret", str(exc), HIDDEN) from None
     except ValueError:

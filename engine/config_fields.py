@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.domain.durations import parse_duration
-from engine.domain.signing import SCHEMES
+from engine.domain.schemes import REFUSED
+from engine.domain.signing import SCHEMES, split_secrets
 from engine.domain.stages import EXPECTED as STAGES_EXPECTED
 from engine.domain.stages import format_stages, parse_stages
 from engine.domain.statuses import CONTRACTS as CONTRACTS
@@ -246,7 +247,8 @@ HIDDEN = "(hidden)"
 
 
 def _secret(text: str) -> str:
-    if not text:
+    """One secret, or several one per line (SECRET_SEP): each signs every request."""
+    if not split_secrets(text):
         raise ConfigError("secret", "a non-empty signing secret", "")
     return text
 
@@ -257,6 +259,16 @@ def _scenario(text: str) -> str:
     if not text.strip():
         raise ConfigError("scenario", "a built-in scenario's name or a file's path", text)
     return text.strip()
+
+
+def _sign(text: str) -> str:
+    """A built-in scheme's name; a provider that no template can express says why."""
+    value = text.strip()
+    if value in REFUSED:
+        raise ConfigError("sign", f"a scheme webhookload can sign; {REFUSED[value]}", text)
+    if value not in SCHEMES:
+        raise ConfigError("sign", "one of " + ", ".join(SCHEMES), text)
+    return value
 
 
 PARSERS: Mapping[str, Callable[[str], Any]] = {
@@ -279,7 +291,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "rate": _positive_number("rate"),
     "max_inflight": _positive_int("max-inflight"),
     "stages": _stages,
-    "sign": _choice("sign", SCHEMES),
+    "sign": _sign,
     "secret": _secret,
     "signature_header": lambda text: text.strip(),
     "headers": lambda text: (parse_header_text(text),),  # one; build_config takes a list

@@ -20,6 +20,7 @@ from engine.domain.signing import (
     SecretError,
     make_verifier,
 )
+from engine.domain.signing_base import SECRET_SEP
 from engine.domain.statuses import CONTRACTS, TARGET_MODES
 from target.profiles import PROFILES
 from target.server import TargetConfig, build_app
@@ -80,18 +81,22 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
         "--sign",
         choices=SCHEMES,
         default=None,
-        help="verify webhook signatures (401 if missing, wrong or more than 5 minutes off)",
+        help="verify webhook signatures of this scheme (401 if missing, wrong or more "
+        "than 5 minutes off; docs/SIGNING.md)",
     )
     p.add_argument(
         "--secret",
         default=None,
-        help=f"signing secret; prefer the {SECRET_ENV} environment variable "
-        "(a flag shows in process listings)",
+        action="append",
+        help=f"signing secret, repeatable (a delivery signed by any one passes); prefer "
+        f"the {SECRET_ENV} environment variable, one secret per line (a flag shows in "
+        "process listings)",
     )
     p.add_argument(
         "--signature-header",
         default=DEFAULT_SIGNATURE_HEADER,
-        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER})",
+        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER}); other "
+        "schemes keep their own",
     )
     p.add_argument(
         "--exit-with-parent",
@@ -99,10 +104,10 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
         help="stop when stdin closes (how `--target builtin` ties us to its run)",
     )
     a = p.parse_args(argv)
-    secret = a.secret if a.secret is not None else os.environ.get(SECRET_ENV, "")
+    secret = SECRET_SEP.join(a.secret) if a.secret is not None else os.environ.get(SECRET_ENV, "")
     if a.sign is None:
         if a.secret is not None:
-            p.error("--secret needs --sign stripe or --sign standard")
+            p.error("--secret needs --sign NAME")
         secret = ""  # an inherited WEBHOOKLOAD_SECRET alone does not turn checking on
     else:
         if not secret:

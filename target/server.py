@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from engine.domain.schemes import builtin
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
 from target import readapi
 from target.profiles import PROFILES
@@ -40,7 +41,7 @@ class TargetConfig:
     fail_rate: float = 0.0
     exit_with_parent: bool = False
     profile: str = "strict"  # strict | public
-    sign: str = ""  # "" (no check) | stripe | standard
+    sign: str = ""  # "" (no check) or a built-in scheme (engine/domain/schemes)
     secret: str = field(default="", repr=False)  # never printed, never in /stats
     signature_header: str = DEFAULT_SIGNATURE_HEADER
     error_delay: float | None = None  # before a 500; None: the profile's
@@ -76,8 +77,10 @@ class IngestService:
         self.profile = PROFILES[config.profile]
         self.store = Store(profile=self.profile)
         self.verifier: Verifier | None = None
+        self._signs_url = False
         if config.sign:
             self.verifier = make_verifier(config.sign, config.secret, config.signature_header)
+            self._signs_url = "{url}" in builtin(config.sign).signed
         self.error_delay = (
             self.profile.error_delay if config.error_delay is None else config.error_delay
         )
@@ -108,7 +111,8 @@ class IngestService:
         except ConnectionError:  # the client left mid-request (e.g. a run's deadline)
             return web.Response(status=400)
         if self.verifier is not None:
-            failure = self.verifier.verify(request.headers, body, time.time())
+            url = str(request.url) if self._signs_url else ""  # e.g. Square's scheme
+            failure = self.verifier.verify(request.headers, body, time.time(), url)
             if failure is not None:
                 self.signature_failures[failure.value] += 1
                 self.received[kind, 401] += 1

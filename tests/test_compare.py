@@ -76,10 +76,39 @@ def test_slower_chargebacks_are_a_regression_beyond_the_tolerance(tmp_path: Path
     assert ["disputes", "p50"] in flagged and ["disputes", "p99"] in flagged
     assert all(scope in ("disputes", "all") for scope, _ in flagged)
     assert out.splitlines()[-1].startswith("verdict: REGRESSION")
-    # the same change within a wider tolerance passes; without a tolerance, no verdict
+    assert "disputes p50 +" in out.splitlines()[-1]  # the verdict names the worst
+    # the same change within a wider tolerance passes; without a tolerance, exit 0 but
+    # the verdict names the worst changes and the gate
     assert run_main(tmp_path, base, slow, "--max-regression", "60")[0] == EXIT_OK
     code, out = run_main(tmp_path, base, slow)
-    assert code == EXIT_OK and out.splitlines()[-1] == "verdict: none (no --max-regression given)"
+    verdict = out.splitlines()[-1]
+    assert code == EXIT_OK and verdict.startswith("verdict: not gated (no --max-regression)")
+    assert "disputes p" in verdict and "--max-regression 10% would exit 99 (" in verdict
+    # a change within 10 %: the verdict says that gate would pass
+    a_bit = make_doc(make_total(dispute_latency=1.05))
+    verdict = run_main(tmp_path, base, a_bit)[1].splitlines()[-1]
+    assert "worst: disputes p" in verdict and verdict.endswith("--max-regression 10% would pass")
+
+
+def test_without_a_tolerance_the_verdict_names_the_worst_changes(tmp_path: Path) -> None:
+    """A p50 525 % worse, no --max-regression: exit 0, but not without a word."""
+    base = make_doc(make_total())
+    slow = make_doc(make_total(latency=6.25, errors=60))
+    code, out = run_main(tmp_path, base, slow)
+    assert code == EXIT_OK
+    verdict = out.splitlines()[-1]
+    worst = verdict.split("worst: ")[1].split(";")[0].split(", ")
+    # errors from none are the worst of all, the larger step first; then latencies
+    assert worst[:2] == ["orders errors +5.55pp", "all errors +2.91pp"]
+    assert len(worst) == 3 and worst[2].split()[1] in ("p50", "p95", "p99")
+    assert float(worst[2].split()[2].strip("+%")) > 500
+    n = len(compare(base, slow, 10).regressions)
+    assert verdict.endswith(f"; --max-regression 10% would exit 99 ({n} metrics worse by more)")
+    # nothing worse: said so
+    same = make_doc(make_total())
+    assert run_main(tmp_path, same, same)[1].splitlines()[-1] == (
+        "verdict: not gated (no --max-regression); nothing is worse than BASE"
+    )
 
 
 def test_rate_down_is_a_regression_and_faster_is_not() -> None:

@@ -62,7 +62,7 @@ async def test_every_webhook_carries_the_extra_headers_and_a_valid_signature() -
     for r in posts:
         h = dict(r.headers)
         assert h["X-Tenant"] == "acme" and h["X-Correlation-ID"] == _event_id(r)
-        assert verifier.verify(h, r.body, float(h["Webhook-Signature"][2:12])) is None
+        assert verifier.verify(h, r.body, float(h["Stripe-Signature"][2:12])) is None
 
 
 @pytest.mark.anyio

@@ -34,14 +34,14 @@ UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 @pytest.mark.parametrize("scheme", ["stripe", "standard"])
 def test_dressing_signs_the_exact_body_and_adds_the_headers(scheme: str) -> None:
-    cfg = build_config(
-        {
-            "sign": scheme,
-            "secret": SECRETS[scheme],
-            "signature_header": "Stripe-Signature",
-            "headers": ["X-Tenant: acme", "Authorization: Bearer t0k"],
-        }
-    )
+    raw = {
+        "sign": scheme,
+        "secret": SECRETS[scheme],
+        "headers": ["X-Tenant: acme", "Authorization: Bearer t0k"],
+    }
+    if scheme == "stripe":  # --signature-header renames stripe's header only
+        raw["signature_header"] = "Stripe-Signature"
+    cfg = build_config(raw)
     dressing = dressing_for(cfg, wall=lambda: 1_700_000_000.9)
     event = IngestContract().order_event(IngestContract().new_order(), "created")
     headers = dressing.headers(event)
@@ -127,8 +127,10 @@ def test_signed_runs_right_secret_all_accepted_wrong_secret_all_401(
     scheme: str, profile: str, tmp_path: Path
 ) -> None:
     secret = SECRETS[scheme]
-    target_args = ("--sign", scheme, "--profile", profile, "--signature-header", "Stripe-Signature")
-    sign_args = ("--sign", scheme, "--signature-header", "Stripe-Signature")
+    # --signature-header renames stripe's header only (the old default name here)
+    rename = ("--signature-header", "Webhook-Signature") if scheme == "stripe" else ()
+    target_args = ("--sign", scheme, "--profile", profile, *rename)
+    sign_args = ("--sign", scheme, *rename)
     with target_with_output(*target_args, env={SECRET_ENV: secret}) as target:
         good = _run_cli(target.url, secret, *sign_args, json_path=tmp_path / "good.json")
         stats_good = get_json(target.url + "/stats")

@@ -100,7 +100,7 @@ def test_every_way_a_check_fails(scheme: str) -> None:
     # the exact raw bytes are signed: the same JSON spelled differently fails
     assert check(good, orjson.dumps(orjson.loads(body))) == Failure.MISMATCH
     if scheme == "stripe":
-        name = "Webhook-Signature"
+        name = "Stripe-Signature"
         assert check({name: "v1=abc"}) == Failure.MALFORMED  # no t=
         assert check({name: f"t={NOW}"}) == Failure.MALFORMED  # no v1=
         assert check({name: good[name].replace(f"t={NOW}", "t=-5")}) == Failure.MALFORMED
@@ -113,11 +113,11 @@ def test_every_way_a_check_fails(scheme: str) -> None:
 
 def test_any_of_several_signatures_may_match() -> None:
     body = b"{}"
-    right = _signed("stripe", STRIPE_SECRET, body)["Webhook-Signature"]
-    wrong = _signed("stripe", "rotated-out", body)["Webhook-Signature"]
+    right = _signed("stripe", STRIPE_SECRET, body)["Stripe-Signature"]
+    wrong = _signed("stripe", "rotated-out", body)["Stripe-Signature"]
     rotating = f"{right},v1={wrong.split('v1=')[1]},v0=legacy"
-    assert StripeVerifier(STRIPE_SECRET).verify({"Webhook-Signature": rotating}, body, NOW) is None
-    only_wrong = {"Webhook-Signature": wrong + ",v1=zzzz,v1=ünïcode"}
+    assert StripeVerifier(STRIPE_SECRET).verify({"Stripe-Signature": rotating}, body, NOW) is None
+    only_wrong = {"Stripe-Signature": wrong + ",v1=zzzz,v1=ünïcode"}
     assert StripeVerifier(STRIPE_SECRET).verify(only_wrong, body, NOW) == Failure.MISMATCH
 
     headers = _signed("standard", SW_SECRET, body)
@@ -184,7 +184,7 @@ def test_signed_webhooks_round_trip_against_the_target(
     scheme: str, secret: str, extra: tuple[str, ...]
 ) -> None:
     contract = IngestContract()
-    header = extra[1] if extra else "Webhook-Signature"
+    header = extra[1] if extra else "Stripe-Signature"
     signer = make_signer(scheme, secret, header)
     other = "whsec_QUJDREVGR0hJSktMTU5PUA==" if scheme == "standard" else "x"
     wrong = make_signer(scheme, other, header)

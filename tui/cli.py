@@ -42,7 +42,7 @@ from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
 from engine.config import CLIENTS, DERIVED, ConfigError, RunConfig, build_config  # noqa: E402
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SECRET_ENV  # noqa: E402
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
@@ -130,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = p.add_argument
-    add("--target", help=f"ingest service base URL, or 'builtin' (default {d.target})")
+    add(
+        "--target",
+        help="ingest service base URL, or 'builtin' (default "
+        f"{d.target}); a path prefix (http://host/hooks) and a query "
+        "(?token=abc) are kept: the query goes after each endpoint's path",
+    )
     add("--vus", help=f"virtual users, closed model (default {d.vus})")
     add(
         "--rate",
@@ -204,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-api",
         dest="read_api",
         metavar="URL",
-        help="read API base URL for --verify and --read-ratio (default: the target); "
-        "--api and -api are aliases",
+        help="read API base URL for --verify and --read-ratio (default: the target; "
+        "a path prefix and a query are kept as for --target); --api and -api are aliases",
     )
     add(
         "--read-mix",
@@ -263,19 +268,23 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("delivering like a provider")
     g.add_argument(
         "--sign",
-        metavar="stripe|standard",
-        help=f"sign every webhook (secret from {SECRET_ENV}, or --secret)",
+        metavar="SCHEME",
+        help=f"sign every webhook: {', '.join(SCHEMES)} (docs/SIGNING.md; secret from "
+        f"{SECRET_ENV}, or --secret)",
     )
     g.add_argument(
         "--secret",
-        help=f"signing secret; prefer the {SECRET_ENV} environment variable "
-        "(a flag shows in process listings)",
+        action="append",
+        help="signing secret, repeatable: while a secret rolls every request carries one "
+        f"signature per secret; prefer the {SECRET_ENV} environment variable, one secret "
+        "per line (a flag shows in process listings)",
     )
     g.add_argument(
         "--signature-header",
         dest="signature_header",
         metavar="NAME",
-        help=f"header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER})",
+        help=f"rename the header of --sign stripe (default {DEFAULT_SIGNATURE_HEADER}); "
+        "other schemes' headers are fixed",
     )
     g.add_argument(
         "--header",

@@ -1,6 +1,8 @@
 """The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think,
 Workers, Stages and Contract, validated as you type with the CLI's own
 validators and words (and, for Workers, its rules against VUs and Stages).
+Every other setting the command line gave (``--sign``, ``--retries``,
+``--threshold`` ...) is listed under Start: Start and ``r`` run with them too.
 
 It scrolls (a short terminal still reaches Start) and is disabled during a
 run, so it never shows settings other than the ones running.
@@ -20,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration
 from engine.domain.stages import parse_stages, total_duration
+from engine.outputs.settings import changed_settings
 
 # (config field, label) in Tab order; Contract (a Select) follows them.
 TEXT_FIELDS = (
@@ -31,6 +34,10 @@ TEXT_FIELDS = (
     ("workers", "Workers"),  # --workers: N engine processes, or auto (one per core)
     ("stages", "Stages"),  # e.g. 30s:10,1m:50: from VUs, and they replace Duration
 )
+
+IN_FORM = (*(f for f, _ in TEXT_FIELDS), "contract", "rate")
+"""The settings the form shows (the VUs field names --rate); Start and ``r`` run
+the others as the command line gave them, listed under the form."""
 
 PAIR = ("think", "workers")  # one row: short values, and at 80x24 Start stays on screen
 CROSS = ("vus", "stages", "workers")  # checked together, as build_config does
@@ -124,6 +131,10 @@ class RunForm(VerticalScroll, can_focus=False):
             compact=True,
         )
         yield Button("Start", id="start", variant="success")
+        kept = changed_settings(self._config, IN_FORM)
+        if kept:  # below Start: at 80x24 Start stays on screen, this scrolls
+            yield Static("Also from the command line", classes="form-section")
+            yield Static("\n".join(kept), id="cli-settings", classes="form-kept", markup=False)
 
     def _input(self, field: str) -> FormInput:
         text = _initial(self._config, field)

@@ -29,6 +29,7 @@ from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs
 from engine.outputs.jsonfile import check_json_path, write_json
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import result_json, result_lines
 from engine.outputs.thresholds import Abort, AbortGuard, parse_thresholds
 from engine.outputs.verdict import exit_code_for
@@ -206,6 +207,7 @@ def banner_lines(config: RunConfig, target_url: str = "") -> list[str]:
         f"Starting load test: {load_text(config)}, {duration}"
         + (f", {config.workers} workers" if config.workers > 1 else ""),
         f"Target: {target}",
+        *delivery_settings_lines(config),
         f"Seed: {config.seed} (--seed {config.seed} repeats this run's choices)",
         "",
     ]

@@ -50,17 +50,51 @@ def format_duration(seconds: float) -> str:
     return secs
 
 
+def latency_us(seconds: float) -> int:
+    """A latency in whole microseconds: the precision every output keeps.
+
+    The ``--json`` summary's milliseconds (3 decimals) are this over 1000, and
+    :func:`format_latency` rounds from it, so the text summary, the TUI, the
+    JSON and the HTML report (which reads the JSON) show the same digits for
+    the same run: rounding twice (seconds -> JSON -> text) gave 4.34 against 4.33.
+    """
+    return round(seconds * 1e6)
+
+
+def latency_ms(seconds: float | None) -> float | None:
+    """The ``--json`` summary's milliseconds for a latency (``None`` stays)."""
+    return None if seconds is None else latency_us(seconds) / 1000
+
+
+def _half_up(us: int, per: int) -> int:
+    """``us`` in units of ``per`` µs, halves rounded up (integers: no float edge)."""
+    return (us + per // 2) // per
+
+
+def _fixed(units: int, places: int) -> str:
+    whole, frac = divmod(units, 10**places)
+    return f"{whole}.{frac:0{places}d}"
+
+
 def format_latency(seconds: float | None) -> str:
-    """A latency for humans, three significant digits: ``850µs``, ``12.3ms``, ``1.20s``."""
+    """A latency for humans, three significant digits: ``850µs``, ``12.3ms``, ``1.20s``.
+
+    Every output formats latencies here (from seconds, or from the JSON's
+    milliseconds through :func:`format_latency_ms`)."""
     if seconds is None:
         return "-"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f}µs"
-    if seconds < 1.0:
-        ms = seconds * 1e3
-        if ms < 10:
-            return f"{ms:.2f}ms"
-        if ms < 100:
-            return f"{ms:.1f}ms"
-        return f"{ms:.0f}ms"
-    return f"{seconds:.2f}s"
+    us = latency_us(seconds)
+    if us < 1000:
+        return f"{us}µs"
+    if us < 10_000:
+        return _fixed(_half_up(us, 10), 2) + "ms"
+    if us < 100_000:
+        return _fixed(_half_up(us, 100), 1) + "ms"
+    if us < 1_000_000:
+        return f"{_half_up(us, 1000)}ms"
+    return _fixed(_half_up(us, 10_000), 2) + "s"
+
+
+def format_latency_ms(ms: float | None) -> str:
+    """:func:`format_latency` for a number in milliseconds (the ``--json`` summary's)."""
+    return format_latency(None if ms is None else ms / 1000)

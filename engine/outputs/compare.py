@@ -10,6 +10,10 @@ verdict: NEW regressed when any of these is worse than BASE by more than X %
   :data:`ERROR_FLOOR_PP` percentage points above it, so 0 % -> 0.01 % (one
   unlucky request) is noise, not a regression.
 
+Without ``--max-regression`` the verdict line still names the worst changes
+and what ``--max-regression 10%`` would do: a p50 525 % worse must never pass
+without a word.
+
 A metric missing on either side (no reads in one run) is shown, not judged.
 Two runs under different load models (closed vs open, other VUs, --rate,
 --stages, --workers, --duration, --client, --contract, --target-mode) get one
@@ -33,8 +37,11 @@ from typing import Any, NoReturn, TextIO
 from engine.errors import EXIT_OK as EXIT_OK
 from engine.errors import EXIT_REGRESSION as EXIT_REGRESSION  # 99, as a failed --threshold
 from engine.errors import EXIT_USAGE as EXIT_USAGE
+from engine.outputs.settings import format_setting
 
 ERROR_FLOOR_PP = 0.1
+WORST_SHOWN = 3  # the verdict names this many of the worst changes
+SUGGESTED_PCT = 10.0  # the gate the verdict suggests without --max-regression
 PROG = "webhookload-tui compare"
 _SETTINGS = ("target", "vus", "duration", "dispute_ratio", "think", "read_ratio", "client")
 
@@ -70,6 +77,20 @@ class Line:
             return False
         return n > b * (1 + tolerance_pct / 100)
 
+    @property
+    def worse_pct(self) -> float:
+        """How much worse than BASE in % (0 when not worse, inf from nothing):
+        the tolerance below which :meth:`regressed` flags it, so the verdict
+        can rank the worst changes and suggest a gate."""
+        b, n = self.base, self.new
+        if b is None or n is None:
+            return 0.0
+        if self.higher_is_better:
+            return 100.0 * (b - n) / b if n < b else 0.0
+        if (self.unit == "%" and n - b < ERROR_FLOOR_PP) or n <= b:
+            return 0.0
+        return 100.0 * (n - b) / b if b > 0 else float("inf")
+
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
@@ -97,14 +118,48 @@ class Comparison:
             mark = "  REGRESSION" if id(ln) in bad else ""
             out.append(f"{label:<28}{_num(ln.base):>12}{_num(ln.new):>12}{change:>10}{mark}")
         out += self.notes
-        tol = self.max_regression
-        if tol is None:
-            out.append("verdict: none (no --max-regression given)")
-        elif self.regressed:
-            out.append(f"verdict: REGRESSION ({len(bad)} worse than BASE by more than {tol:g}%)")
-        else:
-            out.append(f"verdict: OK (nothing worse than BASE by more than {tol:g}%)")
+        out.append(self.verdict())
         return out
+
+    def worst(self, most: int = WORST_SHOWN) -> list[Line]:
+        """The lines worse than BASE, worst first (at most ``most``)."""
+        worse = [ln for ln in self.lines if ln.worse_pct > 0]
+        # from nothing (inf) ties: the larger step first (errors 0 -> 5 % before 0 -> 3 %)
+        return sorted(worse, key=lambda ln: (-ln.worse_pct, -abs(_step(ln))))[:most]
+
+    def verdict(self) -> str:
+        """One line: OK or REGRESSION under ``--max-regression``; without it, not a
+        silent pass: the worst changes by name, and the flag that would gate on them."""
+        tol = self.max_regression
+        if tol is not None and self.regressed:
+            named = _named(self.worst(), tol)
+            n = len(self.regressions)
+            return f"verdict: REGRESSION ({n} worse than BASE by more than {tol:g}%: {named})"
+        if tol is not None:
+            return f"verdict: OK (nothing worse than BASE by more than {tol:g}%)"
+        worst = self.worst()
+        if not worst:
+            return "verdict: not gated (no --max-regression); nothing is worse than BASE"
+        flagged = sum(ln.regressed(SUGGESTED_PCT) for ln in self.lines)
+        gate = f"--max-regression {SUGGESTED_PCT:g}%"
+        gate += (
+            f" would exit {EXIT_REGRESSION} ({flagged} metrics worse by more)"
+            if flagged
+            else " would pass"
+        )
+        return f"verdict: not gated (no --max-regression); worst: {_named(worst)}; {gate}"
+
+
+def _step(ln: Line) -> float:
+    return 0.0 if ln.base is None or ln.new is None else ln.new - ln.base
+
+
+def _named(lines: Sequence[Line], tolerance_pct: float | None = None) -> str:
+    """``all p50 +525.0%, disputes errors +2.90pp``: the lines with their changes
+    (with a tolerance, only those beyond it)."""
+    if tolerance_pct is not None:
+        lines = [ln for ln in lines if ln.regressed(tolerance_pct)]
+    return ", ".join(f"{ln.scope} {ln.metric} {_change(ln)}" for ln in lines)
 
 
 def _change(ln: Line) -> str:
@@ -177,7 +232,8 @@ def compare(
     bc, nc = base_doc.get("config") or {}, new_doc.get("config") or {}
     for key in _SETTINGS:
         if key in bc and key in nc and bc[key] != nc[key]:
-            notes.append(f"note: settings differ: {key} {bc[key]} -> {nc[key]}")
+            was, now = format_setting(bc[key]), format_setting(nc[key])
+            notes.append(f"note: settings differ: {key} {was} -> {now}")
     return Comparison(lines, max_regression, notes, load_model_warnings(base_doc, new_doc))
 
 

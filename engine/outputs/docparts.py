@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain.durations import format_latency
+from engine.domain.durations import format_latency, latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.histogram import bucket_bounds
 from engine.metrics.stats import ERROR_KINDS, Snapshot
@@ -17,20 +17,16 @@ DISTRIBUTION_EDGES_MS = (
 """Upper edges (ms) of the distribution's bins: about 3 per decade, readable labels."""
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
-
-
 def latency_json(snap: Snapshot) -> dict[str, float | None]:
     """``{p50, p90, p95, p99, max, mean}`` in ms, ``None`` when nothing completed."""
     p = snap.percentiles_s(50, 90, 95, 99)
     return {
-        "p50": _ms(p[50]),
-        "p90": _ms(p[90]),
-        "p95": _ms(p[95]),
-        "p99": _ms(p[99]),
-        "max": _ms(snap.max_s),
-        "mean": _ms(snap.mean_s),
+        "p50": latency_ms(p[50]),
+        "p90": latency_ms(p[90]),
+        "p95": latency_ms(p[95]),
+        "p99": latency_ms(p[99]),
+        "max": latency_ms(snap.max_s),
+        "mean": latency_ms(snap.mean_s),
     }
 
 

@@ -23,8 +23,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from engine.domain.durations import format_duration, format_latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.stats import ERROR_KINDS
+from engine.outputs.settings import setting_rows
+from engine.outputs.thresholds import format_measured
 
 Row = Mapping[str, Any]
 TITLE = "webhookload report"
@@ -70,12 +73,6 @@ def _esc(v: object) -> str:
 def _saturation(flag: object) -> str:
     """``generator_saturated``: null is a run too short to judge."""
     return "not judged" if flag is None else "SATURATED" if flag else "not saturated"
-
-
-def _fmt_ms(v: float | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.3g} ms" if v < 1000 else f"{v / 1000:.3g} s"
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[object]], raw: int = -1) -> str:
@@ -208,13 +205,13 @@ def _headline(doc: Mapping[str, Any]) -> str:
     err_pct = 100 * req.get("errors", 0) / total if total else 0.0
     cards = [
         ("requests", f"{total:,}"),
-        ("requests/s", f"{req.get('per_second', 0):,.1f}"),
+        ("requests/s", f"{req.get('per_second', 0):.1f}"),  # as the summary's Requests line
         ("errors", f"{req.get('errors', 0):,} ({err_pct:.2f}%)"),
-        ("p50", _fmt_ms(lat.get("p50"))),
-        ("p95", _fmt_ms(lat.get("p95"))),
-        ("p99", _fmt_ms(lat.get("p99"))),
-        ("max", _fmt_ms(lat.get("max"))),
-        ("duration", f"{doc.get('duration_s', 0):g} s"),
+        ("p50", format_latency_ms(lat.get("p50"))),
+        ("p95", format_latency_ms(lat.get("p95"))),
+        ("p99", format_latency_ms(lat.get("p99"))),
+        ("max", format_latency_ms(lat.get("max"))),
+        ("duration", format_duration(doc.get("duration_s", 0))),
         ("generator", _saturation(doc.get("generator_saturated"))),
     ]
     body = "".join(
@@ -231,7 +228,7 @@ def _thresholds(doc: Mapping[str, Any]) -> str:
     for t in items:
         ok = bool(t.get("passed"))
         verdict = f"<span class={'pass' if ok else 'fail'}>{'pass' if ok else 'FAIL'}</span>"
-        measured = "no data" if t.get("measured") is None else f"{t['measured']:g} {t['unit']}"
+        measured = format_measured(t.get("measured"), str(t.get("unit")))
         rows.append((t.get("threshold"), measured, verdict))
     return "<h2>Thresholds</h2>" + _table(("threshold", "measured", "verdict"), rows, raw=2)
 
@@ -249,9 +246,9 @@ def _endpoints(doc: Mapping[str, Any]) -> str:
             (
                 f"{name} ({typed[name]})" if name in typed else name,
                 e.get("requests"),
-                e.get("per_second"),
+                f"{e.get('per_second', 0):.1f}",  # as the summary's endpoint table
                 e.get("errors"),
-                *(_fmt_ms(lat.get(q)) for q in ("p50", "p95", "p99", "max")),
+                *(format_latency_ms(lat.get(q)) for q in ("p50", "p95", "p99", "max")),
             )
         )
     head = ("endpoint", "requests", "per second", "errors", "p50", "p95", "p99", "max")
@@ -300,7 +297,7 @@ def render(
             "</div>",
             _details(doc),
             "<h2>Settings</h2>",
-            _table(("setting", "value"), [(k, v) for k, v in config.items()]),
+            _table(("setting", "value"), list(setting_rows(config, doc.get("target_url", "")))),
             "</body></html>",
         ]
     )

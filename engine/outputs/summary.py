@@ -23,6 +23,7 @@ from engine.outputs.docparts import (
     latency_distribution_json,
     latency_json,
 )
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
 
@@ -194,6 +195,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + arrival_lines(result)
         + endpoint_lines(total, result.elapsed, result.config.shape)
         + detail_lines(total, load_stopped(result), result.config.shape)
+        + delivery_settings_lines(result.config)
         + delivery_lines(total)
         + failure_lines(total)
         + verification_lines(result)

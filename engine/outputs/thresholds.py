@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.config import ConfigError
-from engine.domain.durations import format_duration, format_latency
+from engine.domain.durations import format_duration, format_latency_ms, latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.thresholds import (
     LATENCY_METRICS,
@@ -92,11 +92,8 @@ class ThresholdResult:
 
     def measured_text(self) -> str:
         v = self.measured
-        if v is None:
-            return "no data"
-        if self.threshold.metric in LATENCY_METRICS:
-            return format_latency(v)
-        return f"{v:.2f}%" if self.threshold.metric == "errors" else f"{v:.1f}/s"
+        latency = self.threshold.metric in LATENCY_METRICS
+        return format_measured(latency_ms(v) if latency else v, self.unit)
 
     def describe(self) -> str:
         """``pass  p99<250ms  (p99 = 12.3ms)``: one line of the summary."""
@@ -107,7 +104,10 @@ class ThresholdResult:
         """Latencies in ms like the rest of the summary; errors in %, rates per second."""
         t = self.threshold
         scale = 1000.0 if t.metric in LATENCY_METRICS else 1.0
-        value = None if self.measured is None else round(self.measured * scale, 3)
+        if t.metric in LATENCY_METRICS:
+            value = latency_ms(self.measured)  # the precision format_latency rounds from
+        else:
+            value = None if self.measured is None else round(self.measured, 3)
         return {
             "threshold": self.name,
             "metric": t.metric,
@@ -118,6 +118,16 @@ class ThresholdResult:
             "unit": self.unit,
             "passed": self.passed,
         }
+
+
+def format_measured(value: float | None, unit: str) -> str:
+    """A threshold's measured value as the JSON has it (``measured``, ``unit``),
+    for people: the summary's line and the HTML report both show this."""
+    if value is None:
+        return "no data"
+    if unit == "ms":
+        return format_latency_ms(value)
+    return f"{value:.2f}%" if unit == "%" else f"{value:.1f}/s"
 
 
 def parse_threshold(text: str, shape: Shape = INGEST_SHAPE) -> Threshold:

@@ -44,7 +44,7 @@ async def builtin_target(
 ) -> AsyncIterator[str]:
     """Start ``python -m target --port 0``; yield its base URL; stop it after.
 
-    ``signing`` is (scheme, secret, stripe header): the target then checks the
+    ``signing`` is (scheme, secret(s), stripe header or ""): the target then checks the
     run's signatures end to end. The secret goes in its environment, never its
     argv (which any process listing shows)."""
     cmd = [sys.executable, "-m", "target", "--port", "0", "--mode", mode, "--contract", contract]
@@ -52,7 +52,7 @@ async def builtin_target(
     env = None
     if signing is not None:
         scheme, secret, header = signing
-        cmd += ["--sign", scheme, "--signature-header", header]
+        cmd += ["--sign", scheme] + (["--signature-header", header] if header else [])
         env = {**os.environ, SECRET_ENV: secret}
     cmd += list(extra)
     # a session of its own: a terminal's Ctrl+C (SIGINT to its foreground process

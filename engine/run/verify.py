@@ -34,6 +34,7 @@ import anyio
 if TYPE_CHECKING:  # imported where used: httpx (and the rich it pulls in) costs
     import httpx  # ~50 ms of start-up in every process, every shard's included
 
+from engine.domain.urls import join_url
 from engine.run.verify_result import MISSING, UNREADABLE, Mismatch, Tally, Verification, merge
 
 __all__ = [
@@ -135,7 +136,7 @@ async def verify_orders(
         async def check_order(order_id: str) -> None:
             async with limit:
                 try:
-                    resp = await client.get(f"{read_api}/orders/{order_id}")
+                    resp = await client.get(join_url(read_api, f"/orders/{order_id}"))
                 except httpx.HTTPError:
                     found["order", order_id] = UNREADABLE
                     return
@@ -149,7 +150,7 @@ async def verify_orders(
         async def check_disputes() -> None:
             async with limit:
                 try:
-                    shown = _dispute_statuses(await client.get(f"{read_api}/disputes"))
+                    shown = _dispute_statuses(await client.get(join_url(read_api, "/disputes")))
                 except httpx.HTTPError:
                     shown = None
             for order_id in list(pending["dispute"]):

@@ -1,12 +1,13 @@
 """What a webhook carries on top of its event's own headers, as providers send it.
 
 Every webhook gets the user's ``--header`` pairs and, with ``--sign``, a
-signature over the exact body bytes sent (engine/domain/signing.py), stamped
+signature over the exact body bytes sent (engine/domain/signing.py; one per
+secret while a secret rolls, joined as the scheme says), stamped
 with the wall clock's unix seconds at the moment of sending: a re-delivery of
 the same event is re-signed with a fresh timestamp, as providers do.
 
 The signer's key is precomputed (its keyed HMAC is copied per message), so
-the per-request cost is one HMAC-SHA256 over the body and a few tuples.
+the per-request cost is one HMAC over the body per secret and a few tuples.
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ class Dressing:
         """False when it adds nothing (the walker then sends the event's headers as is)."""
         return bool(self._extra) or self._signer is not None
 
-    def headers(self, event: Event) -> HeaderPairs:
-        """The headers of one delivery, signed now."""
+    def headers(self, event: Event, url: str = "") -> HeaderPairs:
+        """The headers of one delivery to ``url``, signed now: every attempt
+        (first delivery, retry, duplicate, early event) calls this at its own
+        send time, so each carries a fresh timestamp and the event's same id."""
         headers = event.headers + self._extra if self._extra else event.headers
         signer = self._signer
         if signer is None:
             return headers
-        return headers + tuple(signer.headers(event.body, event.event_id, int(self._wall())))
+        return headers + tuple(signer.headers(event.body, event.event_id, int(self._wall()), url))
 
 
 def dressing_for(config: RunConfig, wall: Callable[[], float] = time.time) -> Dressing:

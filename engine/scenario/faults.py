@@ -30,7 +30,7 @@ class Faults:
         transport: Transport,
         stats: Stats,
         now: Callable[[], float],
-        dress: Callable[[Event], Headers] | None,
+        dress: Callable[[Event, str], Headers] | None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -74,7 +74,7 @@ class Faults:
         code; its status, or None without an answer."""
         stats = self._stats
         dress = self._dress
-        headers = event.headers if dress is None else dress(event)
+        headers = event.headers if dress is None else dress(event, url)
         t0 = self._now()
         try:
             status, done, body_head = await self._transport.post(url, event.body, headers)

@@ -30,7 +30,7 @@ class Sender:
     _stats: Stats
     _now: Callable[[], float]
     _sleep: Callable[[float], Awaitable[None]]
-    _dress: Callable[[Event], Headers] | None
+    _dress: Callable[[Event, str], Headers] | None
 
     async def _send(
         self,
@@ -60,7 +60,7 @@ class Sender:
                 if event is None:
                     reply = await self._transport.get(url)
                 else:
-                    headers = event.headers if dress is None else dress(event)
+                    headers = event.headers if dress is None else dress(event, url)
                     reply = await self._transport.post(url, event.body, headers)
                 status, done, body_head = reply
             except TransportError as exc:

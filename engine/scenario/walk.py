@@ -47,6 +47,7 @@ from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Eve
 from engine.domain.outcomes import FlowKeys
 from engine.domain.shape import INGEST_SHAPE
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
+from engine.domain.urls import join_url, split_query
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
 from engine.scenario.expect import ACCEPTS, Expect
@@ -82,21 +83,31 @@ class Endpoints:
 
     orders: str
     chargebacks: str
-    reads: str  # + the order id
+    reads: str  # + the order id + reads_query
     # --read-mix api: the read API's list reads, taken in turn with the order's own
     lists: tuple[str, ...] = ()
+    reads_query: str = ""  # the read API's own query ("?token=abc"), after the id
 
     @classmethod
     def at(cls, target: str, read_api: str | None = None, read_mix: str = "id") -> Endpoints:
-        """The webhook paths on ``target``; reads on ``read_api`` when it is apart."""
+        """The webhook paths on ``target``; reads on ``read_api`` when it is apart.
+
+        Both may have a path prefix and a query (see :mod:`engine.domain.urls`).
+        """
         base = read_api or target
-        lists = (base + "/orders?limit=10", base + "/orders/events?limit=10")
+        lists = (join_url(base, "/orders?limit=10"), join_url(base, "/orders/events?limit=10"))
+        reads, reads_query = split_query(join_url(base, "/orders/"))
         return cls(
-            target + ORDERS_PATH,
-            target + CHARGEBACKS_PATH,
-            base + "/orders/",
+            join_url(target, ORDERS_PATH),
+            join_url(target, CHARGEBACKS_PATH),
+            reads,
             lists if read_mix == "api" else (),
+            reads_query,
         )
+
+    def read(self, order_id: str) -> str:
+        """``GET /orders/{id}`` on the read API, its query after the id."""
+        return self.reads + order_id + self.reads_query
 
 
 class Walker(Sender):
@@ -217,10 +228,10 @@ class Walker(Sender):
         """``GET /orders/{id}``; with ``--read-mix api``, in turn with the lists."""
         ends = self._endpoints
         if not ends.lists:
-            return ends.reads + order_id
+            return ends.read(order_id)
         turn = self._reads_done % (len(ends.lists) + 1)
         self._reads_done += 1
-        return ends.reads + order_id if turn == 0 else ends.lists[turn - 1]
+        return ends.read(order_id) if turn == 0 else ends.lists[turn - 1]
 
     async def _dispute(
         self,

@@ -14,6 +14,7 @@ from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
     failure_lines,
     flow_lines,
@@ -85,7 +86,8 @@ class SummaryPanel(Static):
         # the --no-ui summary's lines, in its order: the flows (orders,
         # disputes), the generator, deliberate deliveries, sample failures,
         # the --verify check
-        notes = [*flow_lines(t, shape), generator_line(t)]
+        settings = delivery_settings_lines(result.config)
+        notes = [*flow_lines(t, shape), generator_line(t), *settings]
         notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))

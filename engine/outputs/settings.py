@@ -1,0 +1,93 @@
+"""A run's settings for people: one way to show a value, in every output.
+
+The ``--json`` summary keeps the config as data (``null``, lists, numbers);
+what a person reads (the HTML report's Settings table, compare's notes) goes
+through :func:`format_setting`, so none shows a Python repr (``None``,
+``('p99<1s',)``) and a value reads the same wherever it appears.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+
+from engine.config import RunConfig
+from engine.domain.durations import format_duration
+
+BUILTIN = "builtin"
+
+
+def format_setting(value: Any) -> str:
+    """``-`` for none (None, "", an empty list), ``on``/``off`` for a flag,
+    ``a, b`` for a list, ``0.3`` for a number."""
+    if value is None or value == "" or value == () or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_setting(v) for v in value)
+    return str(value)
+
+
+def setting_rows(config: Mapping[str, Any], target_url: str = "") -> Iterator[tuple[str, str]]:
+    """(name, text) for every setting; ``--target builtin`` with the URL it ran on."""
+    for key, value in config.items():
+        text = format_setting(value)
+        if key == "target" and value == BUILTIN and target_url:
+            text = f"{target_url} (builtin reference target)"
+        yield key, text
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def delivery_settings_lines(config: RunConfig) -> list[str]:
+    """``Delivery settings: signed (stripe, in Stripe-Signature), duplicates 10%, …``:
+    the settings that change what a receiver gets beyond the load itself, so a
+    reader of the start lines, the summary or the TUI knows they were on;
+    nothing when none is (a plain run)."""
+    on = []
+    if config.sign:
+        on.append(f"signed ({config.sign}, in {config.signature_header})")
+    if config.duplicate_rate:
+        on.append(f"duplicates {_pct(config.duplicate_rate)}")
+    if config.reorder_rate:
+        on.append(f"reordered {_pct(config.reorder_rate)}")
+    if config.retries:
+        on.append(f"retries up to {config.retries}")
+    if config.headers:
+        names = ", ".join(h.partition(":")[0].strip() for h in config.headers)
+        on.append(f"headers {names}")
+    return [f"Delivery settings: {', '.join(on)}"] if on else []
+
+
+def changed_settings(
+    config: RunConfig, shown: Collection[str], default: RunConfig | None = None
+) -> list[str]:
+    """The settings of ``config`` that differ from ``default``, as the flags that
+    give them (``--sign stripe``, ``--threshold p99<1s``), leaving out the fields
+    in ``shown`` (the TUI's form shows those itself). Secrets and header values
+    never: a header shows its name only."""
+    base = default or RunConfig()
+    out: list[str] = []
+    for f in dataclasses.fields(config):
+        key = f.name
+        value, was = getattr(config, key), getattr(base, key)
+        if key in shown or key == "secret" or value == was:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key == "thresholds":
+            out += [f"--threshold {t}" for t in value]
+        elif key == "headers":
+            out += [f"--header '{h.partition(':')[0].strip()}: (hidden)'" for h in value]
+        elif isinstance(value, bool):
+            out.append(flag if value else f"no {flag}")
+        elif key in ("duration", "think", "timeout", "verify_wait"):
+            out.append(f"{flag} {format_duration(value)}")
+        else:
+            out.append(f"{flag} {format_setting(value)}")
+    return out
