@@ -17,10 +17,12 @@ if TYPE_CHECKING:
         BUILTIN,
         CLIENTS,
         CONTRACTS,
+        DERIVED,
         PARSERS,
         ConfigError,
         RunConfig,
         build_config,
+        header_values,
     )
     from engine.domain.durations import format_duration, format_latency
     from engine.domain.outcomes import flow_counts, has_legacy_names
@@ -76,12 +78,16 @@ if TYPE_CHECKING:
     from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
     from engine.run.sinks import CallbackSink, Sink
     from engine.scenario.commands import main as scenarios_main
+    from engine.scenario.select import with_scenario
     from engine.shards.coordinator import Coordinator, ShardLost
     from engine.shards.plan import workers_warning
     from engine.shards.runners import make_runner
     from engine.shards.worker import ProcessRunner, WorkerError
 
 _LAZY: dict[str, tuple[str, str]] = {
+    "DERIVED": ("engine.config", "DERIVED"),
+    "with_scenario": ("engine.scenario.select", "with_scenario"),
+    "header_values": ("engine.config", "header_values"),
     "Abort": ("engine.outputs.thresholds", "Abort"),
     "AbortGuard": ("engine.outputs.thresholds", "AbortGuard"),
     "flow_counts": ("engine.domain.outcomes", "flow_counts"),
@@ -194,6 +200,7 @@ __all__ = [
     "CLIENTS",
     "CONTRACTS",
     "DEFAULT_SIGNATURE_HEADER",
+    "DERIVED",
     "ENDPOINTS",
     "ERROR_KINDS",
     "EXIT_FAILED",
@@ -252,6 +259,7 @@ __all__ = [
     "format_latency",
     "generator_line",
     "has_legacy_names",
+    "header_values",
     "judge",
     "make_runner",
     "new_event_loop",
@@ -270,6 +278,7 @@ __all__ = [
     "threshold_lines",
     "total_duration",
     "verification_lines",
+    "with_scenario",
     "workers_warning",
     "write_json",
     "write_report_file",

@@ -29,12 +29,16 @@ from engine.config_fields import (
     PARSERS,
     READ_MIXES,
     ConfigError,
+    expand_header_env,
+    header_values,
     headers_of,
     parse_header_text,
     parse_target,
     parse_threshold_text,
+    read_header_file,
 )
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import Cleaner
 from engine.domain.schemes import builtin
 from engine.domain.shape import Shape, shape_for_contract
 from engine.domain.signing import SchemeSigner, SecretError
@@ -56,9 +60,12 @@ __all__ = [
     "ConfigError",
     "RunConfig",
     "build_config",
+    "expand_header_env",
+    "header_values",
     "parse_header_text",
     "parse_target",
     "parse_threshold_text",
+    "read_header_file",
     "with_seed",
 ]
 
@@ -141,6 +148,16 @@ class RunConfig:
         """``--header`` values as (name, value) pairs, as transports take them."""
         pairs = (h.partition(":") for h in self.headers)
         return tuple((name.strip(), value.strip()) for name, _, value in pairs)
+
+    def cleaner(self) -> Cleaner:
+        """What cleans a target's text in this run: it knows the secrets an echo
+        must not show (the signing secret, every ``--header`` value, and the
+        values of the signature header and of every ``--header`` by name)."""
+        pairs = self.header_pairs()
+        return Cleaner(
+            secrets=[*self.secret.split(SECRET_SEP), *(value for _, value in pairs)],
+            secret_headers=[self.signature_header, *(name for name, _ in pairs)],
+        )
 
 
 DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides")

@@ -41,7 +41,14 @@ from types import FrameType  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
-from engine.config import CLIENTS, DERIVED, ConfigError, RunConfig, build_config  # noqa: E402
+from engine.config import (  # noqa: E402
+    CLIENTS,
+    DERIVED,
+    ConfigError,
+    RunConfig,
+    build_config,
+    header_values,
+)
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
@@ -291,7 +298,16 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         dest="headers",
         metavar="'NAME: VALUE'",
         action="append",
-        help="an extra header on every webhook, repeatable (an auth token, a tenant)",
+        help="an extra header on every webhook, repeatable (an auth token, a tenant); "
+        "$NAME or ${NAME} in the value is read from the environment",
+    )
+    g.add_argument(
+        "--header-file",
+        dest="header_files",
+        metavar="PATH",
+        action="append",
+        help="extra headers from a file, one 'NAME: VALUE' a line (# comments): "
+        "a token kept out of the command line, where ps shows it",
     )
     g.add_argument(
         "--duplicate-rate",
@@ -367,6 +383,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         if ns.stages is not None and not ns.stages.strip():
             # the form's empty field means "no stages"; an empty flag is a mistake
             raise ConfigError("stages", "stages like 30s:10,1m:100,30s:0, not empty", ns.stages)
+        ns.headers = header_values(ns.headers, ns.header_files, os.environ)
         raw = {f: getattr(ns, f) for f in CONFIG_FIELDS}
         config = build_config(raw)
         if config.scenario:  # the file is read (and its checks imported) only when named

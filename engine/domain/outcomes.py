@@ -28,14 +28,19 @@ from engine.domain.shape import FlowShape, Shape
 
 
 class ErrorKind(StrEnum):
-    """Why a request failed: no response (``connect``, ``timeout``, ``other``)
-    or a response that was not the one expected (``http_4xx``, ``http_5xx``)."""
+    """Why a request failed: no response (``connect``, ``timeout``, ``other``),
+    a response past the bounds on what a server may send (``oversized``: a head
+    over 64 KiB, too many interim answers, a body over 4 MiB; docs/HOSTILE.md),
+    or a response that was not the one expected (``redirect``: a 3xx, which is
+    never followed; ``http_4xx``, ``http_5xx``)."""
 
     CONNECT = "connect"
     TIMEOUT = "timeout"
     HTTP_4XX = "http_4xx"
     HTTP_5XX = "http_5xx"
     OTHER = "other"
+    OVERSIZED = "oversized"
+    REDIRECT = "redirect"
 
 
 class ScenarioKey(StrEnum):

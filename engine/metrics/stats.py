@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from engine.domain.outcomes import ErrorKind
+from engine.domain.sanitize import PLAIN, Cleaner
 from engine.metrics.failures import FailureSampler
 from engine.metrics.health import ShardHealth, to_us
 from engine.metrics.histogram import bucket_index
@@ -104,18 +105,25 @@ class Stats:
     )
 
     def __init__(
-        self, since: float = 0.0, *, shard: int = 0, endpoints: tuple[str, ...] = ENDPOINTS
+        self,
+        since: float = 0.0,
+        *,
+        shard: int = 0,
+        endpoints: tuple[str, ...] = ENDPOINTS,
+        cleaner: Cleaner = PLAIN,
     ) -> None:
         """``since``: where the first delta starts on the run's time base;
         ``shard``: whose health and failures the deltas carry; ``endpoints``: the
-        Shape's endpoint names, whose index is the ``endpoint`` of a record."""
+        Shape's endpoint names, whose index is the ``endpoint`` of a record;
+        ``cleaner``: what makes a failure's text (a target's) safe to show,
+        secrets hidden."""
         self._names = endpoints
         self._since = since
         self._since_us = to_us(since)
         self._shard = shard
         # the failure sample spans the run, not one delta: kept across takes,
         # and each delta carries those kept since the last one
-        self._sampler = FailureSampler()
+        self._sampler = FailureSampler(cleaner)
         self._failures_taken = 0
         self._reset()
 
@@ -152,7 +160,8 @@ class Stats:
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
-        (engine/scenario/expect.py), or without one, when the status is < 400.
+        (engine/scenario/expect.py), or without one, when the status is 2xx (a 3xx
+        is a ``redirect``, never followed and never a success).
 
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
@@ -178,17 +187,20 @@ class Stats:
             if service_us > ep.smax:
                 ep.smax = service_us
         if accepted is None:
-            accepted = status < 400
+            accepted = status < 300
         if accepted:
             self._success += 1
             return True
         self._errors += 1
-        # an unexpected answer below 400 has no HTTP class of its own
+        # a redirect is a failed delivery of its own kind (never followed); any
+        # other unexpected answer below 400 has no HTTP class of its own
         kind = (
             ErrorKind.HTTP_5XX
             if status >= 500
             else ErrorKind.HTTP_4XX
             if status >= 400
+            else ErrorKind.REDIRECT
+            if status >= 300
             else ErrorKind.OTHER
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1

@@ -193,7 +193,7 @@ def _distribution_chart(doc: Mapping[str, Any]) -> str:
 
 def _codes_chart(doc: Mapping[str, Any]) -> str:
     codes = doc.get("status_codes") or {}
-    colors = ["#2da44e" if int(c) < 400 else "#cf222e" for c in codes]
+    colors = ["#2da44e" if int(c) < 300 else "#cf222e" for c in codes]
     trace = go.Bar(x=list(codes), y=list(codes.values()), marker_color=colors, name="responses")
     return _figure("chart-codes", [trace], "Status codes", "responses", xaxis_type="category")
 

@@ -158,7 +158,7 @@ class Runner:
         self._by_flow: dict[str, FlowSample] = {}
         self._stop_requested = False
         self._t0 = 0.0
-        self._stats = Stats(endpoints=config.shape.endpoints)
+        self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
         self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
@@ -291,7 +291,9 @@ class Runner:
         offset = await self._await_epoch()
         self._t0 = self._now() - offset
         self._cpu_mark = self._cpu_clock()
-        self._stats = Stats(since=offset, shard=self.shard, endpoints=cfg.shape.endpoints)
+        self._stats = Stats(
+            since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
+        )
         walker = self._walker(url, transport)
         model = self._model()
         try:

@@ -19,17 +19,23 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import anyio
+import orjson
 
-from engine.run.verify import CONCURRENCY, POLL_S, READ_TIMEOUT_S, OrderSample
+from engine.domain.sanitize import clean
+from engine.run.verify import (
+    CONCURRENCY,
+    POLL_S,
+    READ_TIMEOUT_S,
+    STATUS_CHARS,
+    OrderSample,
+    _read,
+)
 from engine.run.verify_result import MISSING, UNREADABLE, Mismatch, Tally, Verification
 from engine.scenario.compiled import CompiledFlow, Vars
 from engine.scenario.sample import join
-
-if TYPE_CHECKING:
-    import httpx
+from engine.transports.base import ACCEPT_IDENTITY
 
 _SEP = "\x1f"  # between a sampled read's URL and its match value, in its key
 
@@ -60,13 +66,14 @@ def _at(doc: object, path: tuple[str, ...]) -> object:
     return doc
 
 
-def _shown(flow: CompiledFlow, resp: httpx.Response, match: str | None) -> str | None:
-    """The status a read answer shows for this run (MISSING: not listed)."""
+def _shown(flow: CompiledFlow, raw: bytes, match: str | None) -> str | None:
+    """The status a read answer shows for this run (MISSING: not listed),
+    cleaned (it is the target's text)."""
     read = flow.read
     assert read is not None
     try:
-        doc: object = resp.json()
-    except ValueError:
+        doc: object = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return None
     if match is not None:
         items = next((v for p in read.items if isinstance(v := _at(doc, p), list)), None)
@@ -77,7 +84,7 @@ def _shown(flow: CompiledFlow, resp: httpx.Response, match: str | None) -> str |
         if doc == MISSING:
             return MISSING
     status = _at(doc, read.status)
-    return None if status is None else str(status)
+    return None if status is None else clean(str(status), STATUS_CHARS)
 
 
 async def verify_flows(
@@ -88,7 +95,7 @@ async def verify_flows(
     clock: Callable[[], float] = time.monotonic,
 ) -> Verification:
     """Poll every sampled read until it shows what it should, or ``wait_s``."""
-    import httpx
+    import httpx  # imported where used (see engine/run/verify.py)
 
     used = [s for s in samples if s.sample.items][:2]
     pending = {(i, key): exp for i, s in enumerate(used) for key, exp in s.sample.items}
@@ -96,20 +103,21 @@ async def verify_flows(
     started = clock()
     waited = wait_s
     limit = anyio.Semaphore(CONCURRENCY)
-    async with httpx.AsyncClient(timeout=READ_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        timeout=READ_TIMEOUT_S, follow_redirects=False, headers=dict([ACCEPT_IDENTITY])
+    ) as client:
 
         async def check(i: int, key: str) -> None:
             url, _, match = key.partition(_SEP)
             async with limit:
-                try:
-                    resp = await client.get(url)
-                except httpx.HTTPError:
-                    found[i, key] = UNREADABLE
-                    return
-            if resp.status_code == 404:
+                answer = await _read(client, url)  # bounded as every read (docs/HOSTILE.md)
+            if answer is None:
+                found[i, key] = UNREADABLE
+                return
+            if answer[0] == 404:
                 found[i, key] = MISSING
                 return
-            shown = _shown(used[i].flow, resp, match or None) if resp.status_code == 200 else None
+            shown = _shown(used[i].flow, answer[1], match or None) if answer[0] == 200 else None
             if shown == pending[i, key]:
                 del pending[i, key]
                 found.pop((i, key), None)

@@ -17,10 +17,12 @@ from collections.abc import Callable
 import aiohttp
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import Headers, TransportError
+from engine.transports.aiohttp_transport import _BoundedResponse as BoundedResponse
+from engine.transports.base import ACCEPT_IDENTITY, Headers, TransportError, oversized
 
 MAX_ANSWER = 1 << 20
-"""The most of an answer read (1 MiB): anything a target sends is hostile."""
+"""The most of an answer read (1 MiB; more is ``oversized``): anything a target
+sends is hostile (docs/HOSTILE.md); an API step's answer is one JSON object."""
 
 
 class ApiClient:
@@ -42,14 +44,24 @@ class ApiClient:
             connector = aiohttp.TCPConnector(limit=self._pool_size, enable_cleanup_closed=False)
             timeout = aiohttp.ClientTimeout(total=self._timeout)
             session = self._session = aiohttp.ClientSession(
-                connector=connector, timeout=timeout, auto_decompress=False
+                connector=connector,
+                timeout=timeout,
+                skip_auto_headers=("User-Agent",),
+                headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
+                auto_decompress=False,
+                response_class=BoundedResponse,  # at most INTERIM_MAX interim answers
             )
         sent = dict(headers)
         if body is not None:
             sent.setdefault("Content-Type", "application/json")
         try:
-            async with session.request(method, url, data=body, headers=sent) as resp:
-                data = await resp.content.read(MAX_ANSWER)
+            # a redirect is never followed (docs/HOSTILE.md): a 3xx is just its status
+            async with session.request(
+                method, url, data=body, headers=sent, allow_redirects=False
+            ) as resp:
+                data = await resp.content.read(MAX_ANSWER + 1)
+                if len(data) > MAX_ANSWER:
+                    raise oversized("response body", MAX_ANSWER)
                 return resp.status, self._clock(), data
         except TimeoutError:
             raise TransportError(ErrorKind.TIMEOUT, f"{method} {url}") from None

@@ -268,7 +268,7 @@ class CodesPanel(Panel):
         t = data.total
         codes = []
         for code, n in sorted(t.status_codes.items()):
-            style = "green" if code < 400 else "yellow" if code < 500 else "red"
+            style = "green" if code < 300 else "yellow" if code < 500 else "red"
             codes.append((f"[bold {style}]{code}[/]", n))
         kinds = [(f"[bold red]{k}[/]", n) for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:

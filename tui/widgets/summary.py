@@ -86,8 +86,7 @@ class SummaryPanel(Static):
         # the --no-ui summary's lines, in its order: the flows (orders,
         # disputes), the generator, deliberate deliveries, sample failures,
         # the --verify check
-        settings = delivery_settings_lines(result.config)
-        notes = [*flow_lines(t, shape), generator_line(t), *settings]
+        notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
         notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
