@@ -81,6 +81,9 @@ class _Server(http.server.ThreadingHTTPServer):
         self.by_id: dict[str, str] = {}
         self.ignore: tuple[str, ...] = ()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up on a huge answer (the oversized test) is expected
+
 
 def _apply(payment: dict[str, Any] | None, doc: dict[str, Any]) -> None:
     """The service's transitions, roughly: a refund adds up (once per refund_id)."""
@@ -194,3 +197,23 @@ def test_verify_finds_a_payment_the_service_did_not_apply(tmp_path: Path) -> Non
     assert res.returncode != 0 and not v["ok"], v
     assert v["other_status"] > 0 and v["mismatches"], v
     assert {m["expected"] for m in v["mismatches"] if m["kind"] == "payment"} == {"voided"}
+
+
+def test_an_oversized_api_answer_is_an_error_not_a_memory_bill(tmp_path: Path) -> None:
+    """An API answer over 1 MiB (docs/HOSTILE.md) is refused as oversized."""
+    out = tmp_path / "s.json"
+    with payments_server() as server:
+        server.RequestHandlerClass = _Huge
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        _run(out, "--target", url, "--scenario", "payments", "--vus", "1", "--duration", "1s")
+    doc = orjson.loads(out.read_bytes())
+    assert doc["errors_by_kind"]["oversized"] > 0, doc["errors_by_kind"]
+    assert server.posts["/webhooks/silvergate"] == 0
+
+
+class _Huge(_Payments):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with self.server.lock:
+            self.server.posts[self.path] += 1
+        self._answer(200, b'{"id": "pay_1", "pad": "' + b"x" * (2 << 20) + b'"}')

@@ -59,10 +59,12 @@ class ApiClient:
             async with session.request(
                 method, url, data=body, headers=sent, allow_redirects=False
             ) as resp:
-                data = await resp.content.read(MAX_ANSWER + 1)
-                if len(data) > MAX_ANSWER:
-                    raise oversized("response body", MAX_ANSWER)
-                return resp.status, self._clock(), data
+                data = bytearray()
+                while chunk := await resp.content.read(1 << 16):
+                    data += chunk
+                    if len(data) > MAX_ANSWER:
+                        raise oversized("response body", MAX_ANSWER)
+                return resp.status, self._clock(), bytes(data)
         except TimeoutError:
             raise TransportError(ErrorKind.TIMEOUT, f"{method} {url}") from None
         except aiohttp.ClientConnectionError as exc:
