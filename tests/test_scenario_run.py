@@ -227,3 +227,50 @@ def test_a_threshold_names_the_files_endpoints(tmp_path: Path) -> None:
     )
     assert res.returncode == 2
     assert "did you mean 'deploys'" in res.stderr, res.stderr
+
+
+def test_verify_reads_back_a_scenario_ingest_runs_orders_and_disputes(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    with target_process("--error-delay", "0") as url:
+        res = _run(out, "--target", url, "--scenario", "ingest", "--vus", "3", "--verify", "20")
+    assert res.returncode == 0, res.stderr + res.stdout
+    v = orjson.loads(out.read_bytes())["verification"]
+    assert v["ok"] and v["sampled"] == v["applied"] == 20, v
+    assert v["disputes"]["sampled"] == v["disputes"]["applied"] > 0, v
+
+
+def test_verify_is_refused_for_a_file_without_a_read_back(tmp_path: Path) -> None:
+    res = _run(
+        tmp_path / "s.json",
+        *("--target", "http://127.0.0.1:9", "--scenario", str(REPO_HOOKS), "--verify", "5"),
+    )
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "--verify must be used with a scenario whose flows have a read-back" in res.stderr
+
+
+def test_the_open_model_and_read_backs_run_a_scenario_file(tmp_path: Path) -> None:
+    """--rate starts journeys of the file at their times; --read-ratio reads a
+    finished root flow back through its read URL (and, with --read-mix api, the
+    file's list URLs in turn)."""
+    out = tmp_path / "s.json"
+    with target_process("--error-delay", "0") as url:
+        res = _run(
+            out,
+            *("--target", url, "--scenario", "ingest", "--rate", "150"),
+            *("--read-ratio", "0.5", "--read-mix", "api"),
+        )
+    assert res.returncode == 0, res.stderr + res.stdout
+    doc = orjson.loads(out.read_bytes())
+    req = doc["requests"]
+    assert req["errors"] == 0, doc["sample_failures"]
+    assert req["reads"] > 20, req
+    _flows_add_up(doc)
+    started = doc["flows"]["order"]["started"]
+    # one order per arrival (none dropped at this rate)
+    assert doc["arrivals"]["started"] == started > 100, (doc["arrivals"], started)
+
+
+def test_the_builtin_target_is_refused_for_a_scenario_it_does_not_serve(tmp_path: Path) -> None:
+    res = _run(tmp_path / "s.json", "--target", "builtin", "--scenario", str(REPO_HOOKS))
+    assert res.returncode == 2, res.stderr
+    assert "--target must be your receiver's URL with this scenario" in res.stderr

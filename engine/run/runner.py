@@ -26,6 +26,7 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.contracts import Contract, make_contract
+from engine.domain.outcomes import has_legacy_names
 from engine.domain.stages import (
     LoadShare,
     arrival_offsets,
@@ -51,6 +52,8 @@ from engine.run.verify import (
     sample_rng,
     verify_orders,
 )
+from engine.run.verify_flows import FlowSample, verify_flows
+from engine.scenario.compiled import CompiledScenario
 from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
@@ -59,11 +62,17 @@ from engine.scenario.select import compiled_for
 from engine.scenario.visibility import Visibility
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
+from engine.transports.api_client import ApiClient
 from engine.transports.base import replaced
 
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
 SNAPSHOT_INTERVAL = 0.25
+
+
+def transport_pool(config: RunConfig) -> int:
+    """Connections at most: one per journey in flight."""
+    return config.max_inflight if config.rate else max_vus(config)
 
 
 def max_vus(config: RunConfig) -> int:
@@ -149,6 +158,9 @@ class Runner:
         self._preflight = preflight
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
+        self._api: ApiClient | None = None  # a scenario's API steps' client
+        self._flow_samples: list[FlowSample] = []  # --verify of a file's own read-back
+        self._by_flow: dict[str, FlowSample] = {}
         self._stop_requested = False
         self._deadline_at: float | None = None
         self._t0 = 0.0
@@ -189,8 +201,9 @@ class Runner:
             await self._preflight_read_api(url)
             self._phase(Phase("load", target_url=url))
             result = await self._run_against(url)
-            if self.config.verify and self._sample.items and not self._stop_requested:
-                self._phase(Phase("verifying", len(self._sample.items), self.config.verify_wait))
+            sampled = len(self._sample.items) + sum(len(f.sample.items) for f in self._flow_samples)
+            if self.config.verify and sampled and not self._stop_requested:
+                self._phase(Phase("verifying", sampled, self.config.verify_wait))
                 result = await self._verify(result)
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
@@ -206,10 +219,17 @@ class Runner:
         file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
         cfg = self.config
         if cfg.scenario_text:
+            scenario = compiled_for(cfg)
+            if cfg.verify and not has_legacy_names(cfg.shape):
+                self._sample_flows(scenario, cfg.read_api or url)
+            if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
+                self._api = ApiClient(
+                    pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
+                )
             return FlowWalker(
                 transport=transport,
                 stats=self._stats,
-                scenario=compiled_for(cfg),
+                scenario=scenario,
                 target=url,
                 read_api=cfg.read_api or None,
                 read_mix=cfg.read_mix,
@@ -222,6 +242,8 @@ class Runner:
                 duplicate_rate=cfg.duplicate_rate,
                 reorder_rate=cfg.reorder_rate,
                 drain=drain,
+                api_client=self._api,
+                on_end=self._ended if cfg.verify else None,
             )
         on_order: Callable[[str, str, str], None] = self._sample.offer
         if visibility is not None:
@@ -256,6 +278,35 @@ class Runner:
             retries=cfg.retries,
             drain=drain,
         )
+
+    def _ended(
+        self,
+        flow: str,
+        shows: str,
+        v: dict[str, object],
+        parent: dict[str, object] | None,
+        eid: str,
+    ) -> None:
+        """A scenario file's flow run ended accepted: ``--verify`` samples it by its
+        file's read-back, or ingest's orders and disputes as ingest's check reads
+        them (a dispute keyed by its order)."""
+        if self._by_flow:
+            if (sample := self._by_flow.get(flow)) is not None:
+                sample.offer(shows, v, parent, eid)
+        elif flow == "order":
+            self._sample.offer(str(v["order_id"]), shows, eid)
+        elif flow == "dispute" and parent is not None:
+            self._disputes.offer(str(parent["order_id"]), shows, eid)
+
+    def _sample_flows(self, scenario: CompiledScenario, read_api: str) -> None:
+        """One ``--verify`` sample per flow with a read-back that expects something."""
+        cfg = self.config
+        for flow in scenario.flows:
+            if flow.read is not None and flow.read.expect:
+                rng = sample_rng(cfg.seed, self.shard, f"flow:{flow.name}")
+                sample = FlowSample(flow, read_api, OrderSample(cfg.verify, rng))
+                self._flow_samples.append(sample)
+                self._by_flow[flow.name] = sample
 
     async def _run_against(self, url: str) -> RunResult:
         cfg = self.config
@@ -292,6 +343,8 @@ class Runner:
             self._emit(self._take(elapsed))
             with anyio.move_on_after(1, shield=True):
                 await transport.aclose()
+                if self._api is not None:
+                    await self._api.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
 
     def _visibility(self, url: str, transport: Transport) -> Visibility | None:
@@ -388,6 +441,9 @@ class Runner:
             self._scope = scope
             if self._stop_requested:
                 scope.cancel()
+            if self._flow_samples:  # a scenario file's own read-back
+                checked = await verify_flows(read_api, self._flow_samples, self.config.verify_wait)
+                return dataclasses.replace(result, verification=checked)
             checked = await verify_orders(
                 read_api,
                 self._sample.items,
@@ -410,7 +466,7 @@ class Runner:
     def _default_transport(self, config: RunConfig) -> Transport:
         return make_transport(
             config.client,
-            pool_size=config.max_inflight if config.rate else max_vus(config),
+            pool_size=transport_pool(config),
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps

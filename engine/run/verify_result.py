@@ -106,6 +106,9 @@ class Verification:
     waited_s: float  # until every order and dispute was settled, or the whole wait
     disputes: Tally = Tally()
     mismatches: tuple[Mismatch, ...] = ()  # at most MAX_MISMATCHES, moved ones first
+    # what the two tallies count: ingest's orders and disputes, or a scenario
+    # file's first two flows with a read-back (engine/run/verify_flows.py)
+    labels: tuple[str, str] = ("orders", "disputes")
 
     @property
     def orders(self) -> Tally:
@@ -142,11 +145,13 @@ class Verification:
             "mismatched": self.mismatched,
             "mismatches": [m.as_json() for m in self.mismatches],
         }
+        if self.labels != ("orders", "disputes"):  # a file's flows: which ones these are
+            doc["labels"] = list(self.labels)
         return doc
 
     def describe(self) -> str:
         """The orders' line (what ``Verified:`` said before disputes were checked)."""
-        head = f"{self.applied} of {self.sampled} sampled orders applied"
+        head = f"{self.applied} of {self.sampled} sampled {self.labels[0]} applied"
         if self.ok:
             return f"{head} (after {self.waited_s:.1f}s, read API {self.read_api})"
         problems = self.orders.problems()
@@ -159,7 +164,8 @@ class Verification:
         out = [f"Verified: {self.describe()}"]
         d = self.disputes
         if d.sampled:
-            line = f"Verified: {d.applied} of {d.sampled} sampled disputes in their final status"
+            what = f"sampled {self.labels[1]} in their final status"
+            line = f"Verified: {d.applied} of {d.sampled} {what}"
             out.append(f"{line}; {d.problems()}" if d.problems() else line)
         out += [f"  {m.describe()}" for m in self.mismatches]
         if self.mismatched > len(self.mismatches):
@@ -187,4 +193,5 @@ def merge(parts: Sequence[Verification | None]) -> Verification | None:
         max(v.waited_s for v in done),
         disputes=disputes,
         mismatches=tuple(m for v in done for m in v.mismatches),
+        labels=done[0].labels,
     ).bounded()

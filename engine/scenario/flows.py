@@ -32,8 +32,10 @@ this is precomputed: URLs, endpoint ids, accept tables, counter keys.
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from collections.abc import Awaitable, Callable
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -41,6 +43,7 @@ import anyio
 from engine.domain.contracts import Event
 from engine.domain.outcomes import FlowKeys
 from engine.metrics.stats import Stats
+from engine.scenario.api_step import call_api
 from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
 from engine.scenario.delivery import Dressing
 from engine.scenario.drain import Drain, park
@@ -50,9 +53,15 @@ from engine.scenario.retry import Retry
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
 from engine.transports import Transport
+from engine.transports.api_client import ApiClient
 
 _READ = ACCEPTS[Expect.READ]
 _READ_BACK = ACCEPTS[Expect.READ_BACK]  # its own object: a 404 is "not yet visible"
+
+OnEnd = Callable[[str, str, Vars, Vars | None, str], None]
+"""``on_end(flow, shows, vars, parent_vars, event_id)``: a flow run ended with
+every step accepted in a terminal state whose read-back shows ``shows`` (the
+``--verify`` sample; ``event_id``: its last event's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,24 @@ class _Step:
     early: Table | None  # None: the default rule (404/422 = refused)
     visited: str | None  # the flow counter of an accepted event, when counted
     ended: str | None  # the flow counter of ending here (terminal states)
+    cum: tuple[float, ...] = ()  # the transitions' cumulative weights
+
+
+def _cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """Running sums, added in :func:`~engine.scenario.compiled.pick`'s order."""
+    acc = 0.0
+    out = []
+    for w in weights:
+        acc += w
+        out.append(acc)
+    return tuple(out)
+
+
+def _choose(rng: random.Random, items: tuple[int, ...], cum: tuple[float, ...]) -> int:
+    """What :func:`~engine.scenario.compiled.pick` picks from the same draw, by
+    bisection over precomputed running sums (planning runs per journey)."""
+    i = bisect_right(cum, rng.random() * cum[-1])
+    return items[i] if i < len(items) else items[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +104,8 @@ class _Flow:
     steps: tuple[_Step, ...]
     keys: FlowKeys
     bounded: bool  # any state with a max_repeats (else transitions need no filter)
+    initial_cum: tuple[float, ...]
+    shows: Mapping[str, str]  # terminal state -> what its read-back shows (--verify)
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
@@ -111,9 +140,12 @@ class FlowWalker(Sender):
     rates the plan draws faults and read-backs by."""
 
     __slots__ = (
+        "_api",
+        "_api_base",
         "_faults",
         "_flows",
         "_lists",
+        "_on_end",
         "_reads",
         "_reads_done",
         "_retries",
@@ -142,6 +174,8 @@ class FlowWalker(Sender):
         duplicate_rate: float = 0.0,
         reorder_rate: float = 0.0,
         drain: Drain | None = None,
+        api_client: ApiClient | None = None,
+        on_end: OnEnd | None = None,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -156,6 +190,11 @@ class FlowWalker(Sender):
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
         base = read_api or target
+        self._api = api_client
+        self._on_end = on_end
+        self._api_base = base
+        if scenario.api and api_client is None:
+            raise ValueError("a scenario with API steps needs an api_client")
         self._flows = tuple(_tables(scenario, f, target, base) for f in scenario.flows)
         self._roots = (scenario.roots, scenario.root_weights)
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
@@ -176,17 +215,23 @@ class FlowWalker(Sender):
         states = cf.states
         steps: list[_Step] = []
         entered = [0] * len(states) if flow.bounded else []
-        state = states[pick(rng, cf.initial, cf.initial_weights)]
+        full = 0  # states entered as often as their bound allows: only then a filter
+        step = flow.steps[_choose(rng, cf.initial, flow.initial_cum)]
         while len(steps) < MAX_STEPS:
-            steps.append(flow.steps[state.index])
+            steps.append(step)
+            state = step.state
             if state.terminal:
                 break
             if flow.bounded:
-                entered[state.index] += 1
+                i = state.index
+                entered[i] += 1
+                if entered[i] == state.max_repeats:
+                    full += 1
+            if full:
                 nxt, weights = _allowed(state, states, entered)
+                step = flow.steps[pick(rng, nxt, weights)]
             else:
-                nxt, weights = state.next, state.weights
-            state = states[pick(rng, nxt, weights)]
+                step = flow.steps[_choose(rng, state.next, step.cum)]
         children: list[FlowRun] = []
         for step in steps:
             for child, probability in step.state.children:
@@ -258,8 +303,27 @@ class FlowWalker(Sender):
                 if i and think:
                     await self._sleep(think)
                 build = step.state.build
-                if build is None:  # an API step: step 4 of issue 17, not yet sent
-                    raise NotImplementedError("API steps are not sent yet")
+                if build is None:  # an API step: its answer binds values into v
+                    api = step.state.api
+                    assert api is not None and self._api is not None
+                    due = None if intended is None else intended + i * think
+                    if not await call_api(
+                        self._api,
+                        stats,
+                        self._now,
+                        step.endpoint,
+                        self._api_base,
+                        api,
+                        v,
+                        parent,
+                        rng,
+                        due,
+                    ):
+                        stats.scenario(keys.aborted)
+                        return (len(steps) - 1 - i + run.rest) * think, None
+                    if step.visited is not None:
+                        stats.scenario(step.visited)
+                    continue
                 if ahead is not None and i < 2:
                     event = first if i == 0 else ahead
                     assert event is not None
@@ -284,6 +348,9 @@ class FlowWalker(Sender):
         ended = steps[-1].ended
         if ended is not None:
             stats.scenario(ended)
+            on_end = self._on_end
+            if on_end is not None and (shows := flow.shows.get(steps[-1].state.name)):
+                on_end(flow.flow.name, shows, v, parent, "" if event is None else event.event_id)
         # the read-back and the children follow the last step without a think
         last = None if intended is None else intended + (len(steps) - 1) * think
         if run.read_back:
@@ -341,8 +408,10 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
     steps: list[_Step] = []
     for st in flow.states:
         if st.api is not None:
+            visited = keys.visited.get(st.name)
+            endpoint = api_ids[st.api.name]
             steps.append(
-                _Step(st, api_ids[st.api.name], "", st.api.accept, None, None, None, _end(keys, st))
+                _Step(st, endpoint, "", st.api.accept, None, None, visited, _end(keys, st))
             )
             continue
         hook = scenario.webhooks[st.webhook]
@@ -358,11 +427,14 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
                 _end(keys, st),
             )
         )
+    steps = [dataclasses.replace(s, cum=_cumulative(s.state.weights)) for s in steps]
     return _Flow(
         flow,
         tuple(steps),
         keys,
         any(s.max_repeats is not None for s in flow.states),
+        _cumulative(flow.initial_weights),
+        flow.read.expect if flow.read is not None else {},
         base if flow.read is not None else "",
     )
 

@@ -21,7 +21,8 @@ from pathlib import PurePath
 
 import orjson
 
-from engine.config import CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
+from engine.config import BUILTIN, CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
+from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import builtin_names, load_scenario, parse_scenario
@@ -42,14 +43,17 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
             "used without --contract (--contract ingest is --scenario ingest)",
             config.scenario,
         )
-    if config.verify:
-        raise ConfigError(
-            "verify", "used without --scenario (its read-back is not yet run)", str(config.verify)
-        )
     scenario = load_scenario(config.scenario)
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
+    if config.target == BUILTIN and scenario.name not in CONTRACTS:
+        # the reference target serves ingest's and plan's webhooks only (so far)
+        raise ConfigError(
+            "target",
+            "your receiver's URL with this scenario (builtin serves ingest and plan)",
+            config.target,
+        )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
     config = dataclasses.replace(
         config,
@@ -63,6 +67,11 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
         config = dataclasses.replace(config, dispute_ratio=ratio)
     shape = orjson.dumps(compiled.shape_json()).decode()
     config = dataclasses.replace(config, scenario_shape=shape)
+    reads = any(f.read is not None and f.read.expect for f in compiled.flows)
+    if config.verify and not has_legacy_names(config.shape) and not reads:
+        raise ConfigError(
+            "verify", "used with a scenario whose flows have a read-back", str(config.verify)
+        )
     check_threshold_endpoints(config)  # {endpoint=NAME}: one of this file's
     return config
 
