@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import builders
 import report
 import scale
 import stall
@@ -156,7 +157,18 @@ def tui_pairs(url: str, secs: int, vus: int, n: int) -> list[tuple[Sample, Sampl
     return pairs
 
 
-SECTIONS = ("maxmode", "ceiling", "tui", "memory", "fidelity", "c3000", "workers", "rate", "stall")
+SECTIONS = (
+    "maxmode",
+    "ceiling",
+    "tui",
+    "memory",
+    "fidelity",
+    "c3000",
+    "workers",
+    "rate",
+    "stall",
+    "builders",
+)
 GROUPS = {"scale": ("c3000", "workers", "rate")}
 
 
@@ -260,6 +272,10 @@ def main() -> int:
             sruns = stall.stall(a.stall_secs)
         lines += stall.stall_lines(sruns, a.stall_secs)
         samples += [r.sample for r in sruns]
+    if "builders" in run:
+        with section("builders"):
+            rates = builders.measure(7, 20_000)
+        lines += builders.lines(rates, 20_000)
     lines += report.commands_lines(samples)
     report.write(Path(a.out), lines)
     print(f"wrote {a.out} ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")

@@ -17,12 +17,16 @@ if TYPE_CHECKING:
         BUILTIN,
         CLIENTS,
         CONTRACTS,
+        DERIVED,
         PARSERS,
         ConfigError,
         RunConfig,
         build_config,
+        header_values,
     )
     from engine.domain.durations import format_duration, format_latency
+    from engine.domain.outcomes import flow_counts, has_legacy_names
+    from engine.domain.shape import INGEST_SHAPE, Shape
     from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
@@ -49,6 +53,8 @@ if TYPE_CHECKING:
     from engine.outputs.summary import (
         detail_lines,
         failure_lines,
+        flow_lines,
+        generator_line,
         outcome_lines,
         result_json,
         result_lines,
@@ -72,14 +78,24 @@ if TYPE_CHECKING:
     from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
     from engine.run.sinks import CallbackSink, Sink
     from engine.scenario.commands import main as scenarios_main
+    from engine.scenario.select import with_scenario
     from engine.shards.coordinator import Coordinator, ShardLost
     from engine.shards.plan import workers_warning
     from engine.shards.runners import make_runner
     from engine.shards.worker import ProcessRunner, WorkerError
 
 _LAZY: dict[str, tuple[str, str]] = {
+    "DERIVED": ("engine.config", "DERIVED"),
+    "with_scenario": ("engine.scenario.select", "with_scenario"),
+    "header_values": ("engine.config", "header_values"),
     "Abort": ("engine.outputs.thresholds", "Abort"),
     "AbortGuard": ("engine.outputs.thresholds", "AbortGuard"),
+    "flow_counts": ("engine.domain.outcomes", "flow_counts"),
+    "has_legacy_names": ("engine.domain.outcomes", "has_legacy_names"),
+    "INGEST_SHAPE": ("engine.domain.shape", "INGEST_SHAPE"),
+    "Shape": ("engine.domain.shape", "Shape"),
+    "flow_lines": ("engine.outputs.summary", "flow_lines"),
+    "generator_line": ("engine.outputs.summary", "generator_line"),
     "BUILTIN": ("engine.config", "BUILTIN"),
     "BuiltinTargetError": ("engine.run.builtin_target", "BuiltinTargetError"),
     "CLIENTS": ("engine.config", "CLIENTS"),
@@ -185,6 +201,7 @@ __all__ = [
     "CLIENTS",
     "CONTRACTS",
     "DEFAULT_SIGNATURE_HEADER",
+    "DERIVED",
     "ENDPOINTS",
     "ERROR_KINDS",
     "EXIT_FAILED",
@@ -196,6 +213,7 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "EXIT_UNVERIFIED",
     "EXIT_USAGE",
+    "INGEST_SHAPE",
     "PARSERS",
     "SCHEMES",
     "SECRET_ENV",
@@ -214,6 +232,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "Saturation",
+    "Shape",
     "ShardLost",
     "Sink",
     "Snapshot",
@@ -236,8 +255,13 @@ __all__ = [
     "exit_code_for",
     "failure_lines",
     "fd_warning",
+    "flow_counts",
+    "flow_lines",
     "format_duration",
     "format_latency",
+    "generator_line",
+    "has_legacy_names",
+    "header_values",
     "judge",
     "make_runner",
     "new_event_loop",
@@ -256,6 +280,7 @@ __all__ = [
     "threshold_lines",
     "total_duration",
     "verification_lines",
+    "with_scenario",
     "workers_warning",
     "write_json",
     "write_report_file",

@@ -10,10 +10,13 @@ each refusal one :class:`ConfigError` line naming the flag.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from engine.config_fields import (
     BACKENDS,
@@ -26,16 +29,22 @@ from engine.config_fields import (
     PARSERS,
     READ_MIXES,
     ConfigError,
+    expand_header_env,
+    header_values,
     headers_of,
     parse_header_text,
     parse_target,
     parse_threshold_text,
+    read_header_file,
 )
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import Cleaner
 from engine.domain.schemes import builtin
+from engine.domain.shape import Shape, shape_for_contract
 from engine.domain.signing import SchemeSigner, SecretError
 from engine.domain.signing_base import SECRET_SEP
 from engine.domain.stages import parse_stages, total_duration
+from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 
 __all__ = [
     "BACKENDS",
@@ -43,6 +52,7 @@ __all__ = [
     "CLIENTS",
     "CONTRACTS",
     "DEFAULT_MAX_INFLIGHT",
+    "DERIVED",
     "HIDDEN",
     "INSTALL_RAY",
     "PARSERS",
@@ -50,9 +60,12 @@ __all__ = [
     "ConfigError",
     "RunConfig",
     "build_config",
+    "expand_header_env",
+    "header_values",
     "parse_header_text",
     "parse_target",
     "parse_threshold_text",
+    "read_header_file",
     "with_seed",
 ]
 
@@ -96,11 +109,20 @@ class RunConfig:
     workers: int = 1  # engine processes (shards); totals like vus are split among them
     backend: str = "process"  # where shards run: local processes, or Ray actors
     ray_address: str = ""  # --backend ray: "" starts a local Ray, else auto, host:port or ray://
+    # --scenario NAME|PATH: a scenario file run by engine/scenario/flows.py ("" = --contract's
+    # walker). The rest is derived from the file when the run is set up (engine/scenario/
+    # select.py), never a flag: its TEXT travels to shards and Ray actors (they need not
+    # have the file), its Shape names the outputs, and which settings the user gave
+    scenario: str = ""
+    scenario_text: str = field(default="", repr=False)
+    scenario_shape: str = field(default="", repr=False)  # Shape.as_json() as JSON text
+    scenario_overrides: tuple[str, ...] = ()  # of dispute_ratio, max_updates: given, not the file's
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
         object.__setattr__(self, "thresholds", tuple(self.thresholds))
         object.__setattr__(self, "headers", tuple(self.headers))
+        object.__setattr__(self, "scenario_overrides", tuple(self.scenario_overrides))
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -111,12 +133,41 @@ class RunConfig:
         d["secret"] = "set" if self.secret else "unset"
         # a header's value may be a token too: its name only
         d["headers"] = [h.partition(":")[0] + ": (hidden)" for h in self.headers]
+        for name in DERIVED:  # the file's text and shape: the JSON has its own shape
+            del d[name]
         return d
+
+    @property
+    def shape(self) -> Shape:
+        """What the outputs name and count by: the scenario's endpoints and flows."""
+        if self.scenario_shape:
+            return _shape_of(self.scenario_shape)
+        return shape_for_contract(self.contract)
 
     def header_pairs(self) -> tuple[tuple[str, str], ...]:
         """``--header`` values as (name, value) pairs, as transports take them."""
         pairs = (h.partition(":") for h in self.headers)
         return tuple((name.strip(), value.strip()) for name, _, value in pairs)
+
+    def cleaner(self) -> Cleaner:
+        """What cleans a target's text in this run: it knows the secrets an echo
+        must not show (the signing secret, every ``--header`` value, and the
+        values of the signature header and of every ``--header`` by name)."""
+        pairs = self.header_pairs()
+        return Cleaner(
+            secrets=[*self.secret.split(SECRET_SEP), *(value for _, value in pairs)],
+            secret_headers=[self.signature_header, *(name for name, _ in pairs)],
+        )
+
+
+DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides")
+"""RunConfig fields set from the scenario file, not by a flag (nor in the JSON's config)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _shape_of(text: str) -> Shape:
+    """A Shape from its JSON text, parsed once (outputs ask for it often)."""
+    return Shape.from_json(orjson.loads(text))
 
 
 def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunConfig:
@@ -153,6 +204,8 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             "used with --target builtin (it sets the builtin target's mode)",
             config.target_mode,
         )
+    if not config.scenario:  # a file's endpoints are known once it is read (with_scenario)
+        check_threshold_endpoints(config)
     if config.abort_on_fail and not config.thresholds:
         raise ConfigError("abort-on-fail", "used with at least one --threshold", "no --threshold")
     if config.http2 and config.target == "builtin":
@@ -172,6 +225,15 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
             what = f"the peak VUs of --stages ({peak})" if config.stages else f"--vus ({peak})"
             raise ConfigError("workers", f"at most {what}", str(config.workers))
     return config
+
+
+def check_threshold_endpoints(config: RunConfig) -> None:
+    """``{endpoint=NAME}`` names one of the scenario's endpoints (did-you-mean)."""
+    for text in config.thresholds:
+        try:
+            parse_spec(text, config.shape)
+        except ThresholdSyntaxError as exc:
+            raise ConfigError("threshold", exc.expected, text) from None
 
 
 def peak_vus(config: RunConfig) -> int:

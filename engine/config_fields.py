@@ -215,7 +215,7 @@ def _seed(text: str) -> int | None:
 def parse_threshold_text(text: str) -> str:
     """One ``--threshold`` expression, checked, without its spaces (``p99 < 1s`` -> ``p99<1s``)."""
     try:
-        return parse_spec(text).text
+        return parse_spec(text, None).text  # endpoint names: build_config, by the Shape
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
 
@@ -246,6 +246,57 @@ HIDDEN = "(hidden)"
 """What an error line shows in place of a secret."""
 
 
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def expand_header_env(text: str, env: Mapping[str, str]) -> str:
+    """A ``--header`` whose value names environment variables (``$TOKEN`` or
+    ``${TOKEN}``; ``$$`` is one ``$``), with their values: a token need not be
+    on the command line, where ``ps`` shows it. The name is left as typed."""
+    name, colon, value = text.partition(":")
+    if not colon or "$" not in value:
+        return text
+
+    def look_up(m: re.Match[str]) -> str:
+        var = m.group(1) or m.group(2)
+        if var is None:
+            return "$"
+        if not env.get(var):
+            raise ConfigError(
+                "header", f"a set environment variable (${var} is unset or empty)", text
+            )
+        return env[var]
+
+    expanded = name + colon + _ENV_REF.sub(look_up, value)
+    try:
+        return parse_header_text(expanded)
+    except ConfigError:  # shown as typed: the expanded value may be a token
+        raise ConfigError("header", "'Name: value' on one line once expanded", text) from None
+
+
+def read_header_file(path: str) -> list[str]:
+    """``--header-file``: one ``Name: value`` a line (blank lines and ``#``
+    comments skipped), taken as written (no ``$`` expansion). A bad line is
+    named by file and line, never shown: it may hold a token."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError("header-file", f"a readable UTF-8 file ({why})", path) from None
+    headers = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            headers.append(parse_header_text(line))
+        except ConfigError:
+            raise ConfigError(
+                "header-file", "lines of 'Name: value'", f"{path}, line {n}"
+            ) from None
+    return headers
+
+
 def _secret(text: str) -> str:
     """One secret, or several one per line (SECRET_SEP): each signs every request."""
     if not split_secrets(text):
@@ -261,6 +312,14 @@ def _sign(text: str) -> str:
     if value not in SCHEMES:
         raise ConfigError("sign", "one of " + ", ".join(SCHEMES), text)
     return value
+
+
+def _scenario(text: str) -> str:
+    """A built-in's name or a file's path; the file itself is read and checked
+    where the run is set up (engine/scenario/select.py), one line if it is bad."""
+    if not text.strip():
+        raise ConfigError("scenario", "a built-in scenario's name or a file's path", text)
+    return text.strip()
 
 
 PARSERS: Mapping[str, Callable[[str], Any]] = {
@@ -294,5 +353,17 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "workers": _workers,
     "backend": _backend,
     "ray_address": _ray_address,
+    "scenario": _scenario,
 }
 """Field name -> validator taking the user's text (the CLI and TUI both use it)."""
+
+
+def header_values(
+    headers: list[str] | None, files: list[str] | None, env: Mapping[str, str]
+) -> list[str] | None:
+    """``--header`` values with ``$NAME`` read from ``env``, then every
+    ``--header-file``'s lines; None when there are none (the default)."""
+    out = [expand_header_env(h, env) for h in headers or ()]
+    for path in files or ():
+        out += read_header_file(path)
+    return out or None

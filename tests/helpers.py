@@ -9,13 +9,15 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
 import anyio.to_thread
 
+from engine.domain.outcomes import scenario_counts
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.stats import Snapshot
 from engine.run.builtin_target import READY_PREFIX
 from engine.run.sinks import CallbackSink
@@ -141,3 +143,9 @@ def when_shards_send(*shards: int) -> tuple[CallbackSink, anyio.Event]:
             sending.set()
 
     return CallbackSink(on_delta), sending
+
+
+def legacy(counters: Mapping[str, int]) -> dict[str, int]:
+    """A snapshot's flow counters under ingest's older outcome names
+    (``orders_started``...), as the JSON and the summary print them."""
+    return scenario_counts(INGEST_SHAPE, counters)

@@ -10,6 +10,7 @@ accepted and joins every thread it started.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
@@ -35,6 +36,7 @@ class Request:
     body: bytes
     conn: int  # the connection's number on this server, from 0
     seq: int  # the request's number on its connection, from 0
+    head: str = ""  # the request line and headers, as sent
 
 
 Script = Callable[["Peer", Request], Action]
@@ -151,7 +153,9 @@ class ScriptedServer:
                 return b""
         return b""
 
-    def _read_request(self, sock: socket.socket, buf: bytearray) -> tuple[str, str, bytes] | None:
+    def _read_request(
+        self, sock: socket.socket, buf: bytearray
+    ) -> tuple[str, str, bytes, str] | None:
         while b"\r\n\r\n" not in buf:
             data = self._recv(sock)
             if not data:
@@ -173,7 +177,7 @@ class ScriptedServer:
             buf += data
         body = bytes(buf[:length])
         del buf[:length]
-        return method, path, body
+        return method, path, body, head.decode("latin-1")
 
     def _serve(self, sock: socket.socket, index: int) -> None:
         sock.settimeout(_POLL_S)
@@ -185,7 +189,8 @@ class ScriptedServer:
                 got = self._read_request(sock, buf)
                 if got is None:
                     return
-                req = Request(*got, conn=index, seq=seq)
+                method, path, body, head = got
+                req = Request(method, path, body, conn=index, seq=seq, head=head)
                 seq += 1
                 with self.log.lock:
                     self.log.requests.append(req)
@@ -229,3 +234,71 @@ async def scripted_server(
         yield server
     finally:
         await anyio.to_thread.run_sync(server.stop)
+
+
+# Hostile servers (issue 21): answers that would take all of a client's memory or
+# time if nothing bounded them. Each stops when the client drops the connection,
+# when the server stops, or after ENDLESS_S at the latest.
+
+ENDLESS_S = 20.0
+BLOCK = b"a" * 65536
+
+
+def endless(peer: Peer, first: bytes, block: bytes) -> Action:
+    """``first``, then ``block`` again and again: an answer that never ends."""
+    ends = time.monotonic() + ENDLESS_S
+    peer.sock.settimeout(2.0)  # a slow reader is not a gone one (a stall under load)
+    peer.send(first)
+    while time.monotonic() < ends and not peer._stopping.is_set():
+        peer.sock.sendall(block)
+    return "close"
+
+
+def endless_head(peer: Peer, _: Request) -> Action:
+    return endless(peer, b"HTTP/1.1 200 OK\r\n", b"X-Pad: " + BLOCK[:8000] + b"\r\n")
+
+
+def endless_interims(peer: Peer, _: Request) -> Action:
+    return endless(peer, b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 64)
+
+
+def endless_body(peer: Peer, _: Request) -> Action:
+    return endless(peer, b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n", BLOCK)
+
+
+def endless_chunked_body(peer: Peer, _: Request) -> Action:
+    chunk = b"%x\r\n%s\r\n" % (len(BLOCK), BLOCK)
+    return endless(peer, b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n", chunk)
+
+
+class PeakRss:
+    """The highest resident set size of this process seen while it runs (sampled
+    every 5 ms from /proc/self/statm, in a thread); ``grew`` is the peak over the
+    size at the start, in bytes."""
+
+    def __init__(self) -> None:
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._stop = threading.Event()
+        self.start = self.peak = self._rss()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * int(self._page)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def grew(self) -> int:
+        return self.peak - self.start

@@ -8,9 +8,10 @@ import dataclasses
 import anyio
 
 from engine.config import RunConfig
+from engine.domain.outcomes import LEGACY_KEYS
 from engine.metrics.health import ShardHealth
 from engine.metrics.histogram import bucket_index
-from engine.metrics.stats import DISPUTES, ORDERS, Snapshot, Stats, merge_all
+from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, Snapshot, Stats, merge_all
 from engine.run.runner import RunResult, SnapshotSink
 
 TICKS = 40  # 10 s of deltas at 4 Hz
@@ -33,19 +34,19 @@ def scripted_deltas(ticks: int = TICKS) -> list[Snapshot]:
             Snapshot(
                 start=i * 0.25,
                 end=(i + 1) * 0.25,
-                orders=n_orders + errs,
-                disputes=ok - n_orders,
+                requests=(n_orders + errs, ok - n_orders, 0),
+                endpoint_names=ENDPOINTS,
                 success=ok,
                 errors=errs,
                 status_codes={202: ok, **({503: errs} if errs else {})},
                 errors_by_kind={"http_5xx": errs} if errs else {},
                 scenarios={
-                    "orders_started": 60,
-                    "orders_success": 28,
-                    "orders_failed": 27,
-                    "disputes_opened": 8,
-                    "disputes_won": 4,
-                    "disputes_lost": 3,
+                    LEGACY_KEYS["orders_started"]: 60,
+                    LEGACY_KEYS["orders_success"]: 28,
+                    LEGACY_KEYS["orders_failed"]: 27,
+                    LEGACY_KEYS["disputes_opened"]: 8,
+                    LEGACY_KEYS["disputes_won"]: 4,
+                    LEGACY_KEYS["disputes_lost"]: 3,
                 },
                 latency=lat,
                 latency_sum_us=ok * 1500,

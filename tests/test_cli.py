@@ -155,7 +155,15 @@ def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> Non
     lat = doc["latency_ms"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert doc["status_codes"] == {"202": req["total"]}
-    assert set(doc["errors_by_kind"]) == {"connect", "timeout", "http_4xx", "http_5xx", "other"}
+    assert set(doc["errors_by_kind"]) == {
+        "connect",
+        "timeout",
+        "http_4xx",
+        "http_5xx",
+        "other",
+        "oversized",
+        "redirect",
+    }
     assert "cancelled_at_deadline" in doc
     assert isinstance(doc["generator_saturated"], bool)
     assert set(doc["generator"]) >= {"loop_lag_p99_ms", "cpu_pct"}

@@ -322,3 +322,23 @@ def test_a_stages_run_is_described_by_its_stages_not_zero_vus() -> None:
     assert compare(opened, steady).warnings[0].split(": ")[2] == (
         "BASE open, rate by --stages; NEW closed, 10 VUs"
     )
+
+
+OLD_SUMMARY = Path(__file__).parent / "data" / "summary_before_shapes.json"
+"""A ``--json`` written by main's code before scenarios became data (no
+``shape``, no ``flows``): a 1 s ingest run against the builtin target."""
+
+
+def test_a_summary_written_before_scenarios_were_data_still_compares(tmp_path: Path) -> None:
+    old = json.loads(OLD_SUMMARY.read_text())
+    assert "shape" not in old and "flows" not in old
+    new = make_doc(make_total())
+    assert new["shape"]["scenario"] == "ingest" and "order" in new["flows"]
+    code, text = run_main(tmp_path, old, new)
+    assert code == EXIT_OK, text
+    assert "scenarios differ" not in text
+    scopes = {(line.scope, line.metric) for line in compare(old, new).lines}
+    assert {("all", "p99"), ("orders", "p99"), ("disputes", "p99")} <= scopes
+    stripe = {**new, "shape": {**new["shape"], "scenario": "stripe"}}
+    notes = compare(old, stripe).notes
+    assert any("scenarios differ: ingest -> stripe" in n for n in notes), notes

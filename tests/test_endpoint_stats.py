@@ -128,6 +128,43 @@ def test_endpoint_fields_merge_pickle_and_stay_read_only() -> None:
 
 def test_a_hand_built_snapshot_has_empty_endpoint_views() -> None:
     """Consumers that build Snapshots themselves (windows, scripted tests) still work."""
-    snap = Snapshot(orders=3, success=3, latency={5: 3}) + Snapshot(reads=1, success=1)
+    snap = Snapshot(
+        requests=(3, 0, 0), endpoint_names=ENDPOINTS, success=3, latency={5: 3}
+    ) + Snapshot(requests=(0, 0, 1), endpoint_names=ENDPOINTS, success=1)
     view = snap.endpoint("orders")
     assert view.total == 3 and view.errors == 0 and view.percentiles_s(50)[50] is None
+
+
+STRIPE_LIKE = ("stripe", "create_payment", "reads")
+
+
+def test_a_scenarios_own_endpoints_are_counted_by_index_and_named() -> None:
+    st = Stats(endpoints=STRIPE_LIKE)
+    st.record_response(0, 200, 100)
+    st.record_response(0, 500, 300, b"boom")
+    st.record_response(1, 201, 200)
+    st.record_error(2, "timeout", "slow")
+    snap = st.take(0.25)
+    assert snap.endpoint_names == STRIPE_LIKE and snap.requests == (2, 1, 1)
+    assert snap.total == 4 and snap.count("stripe") == 2 and snap.count("nope") == 0
+    assert (snap.orders, snap.disputes, snap.reads) == (0, 0, 1)
+    view = snap.endpoint("stripe")
+    assert (view.total, view.errors, dict(view.status_codes)) == (2, 1, {200: 1, 500: 1})
+    assert view.endpoint_names == ("stripe",) and view.latency_max_us == 300
+    assert [f.endpoint for f in snap.failures] == ["stripe", "reads"]
+    with pytest.raises(KeyError, match="did you mean 'stripe'"):
+        snap.endpoint("strip")
+    again = pickle.loads(pickle.dumps(snap))
+    assert again == snap and again.endpoint_names == STRIPE_LIKE
+
+
+def test_merge_requires_equal_names_and_the_zero_adds_to_any() -> None:
+    a, b = Stats(endpoints=STRIPE_LIKE), Stats()
+    a.record_response(1, 201, 200)
+    b.record_response(ORDERS, 202, 100)
+    da, db = a.take(0.25), b.take(0.25)
+    total = Snapshot() + da + da
+    assert total.endpoint_names == STRIPE_LIKE and total.requests == (0, 2, 0)
+    assert (da + Snapshot()).requests == da.requests
+    with pytest.raises(ValueError, match="cannot merge the snapshots of endpoints"):
+        _ = da + db

@@ -15,7 +15,7 @@ from engine.config import CLIENTS, RunConfig, build_config
 from engine.metrics.stats import Snapshot
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import CallbackSink
-from tests.helpers import get_json, raw_server, target_process
+from tests.helpers import get_json, legacy, raw_server, target_process
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +54,7 @@ async def test_counts_agree_and_no_4xx(contract: str, client: str) -> None:
     assert total.errors == 0 and set(total.status_codes) == {202}
     assert total.disputes > 0
     assert_counts_agree(total, stats)
-    sc = total.scenarios
+    sc = legacy(total.scenarios)
     assert sc["orders_success"] > 0 and sc["orders_failed"] > 0
     assert sc["disputes_opened"] >= sc.get("disputes_won", 0) + sc.get("disputes_lost", 0)
     # the deltas add up to the total, and came several per second

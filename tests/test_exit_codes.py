@@ -17,7 +17,7 @@ from engine.errors import (
     EXIT_UNVERIFIED,
 )
 from engine.metrics.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, READS, Snapshot, Stats, merge_all
 from engine.outputs.jsonfile import write_json
 from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
@@ -75,7 +75,10 @@ def _result(total: Snapshot, *, stopped: bool = False, verified: bool | None = N
 
 
 def test_exit_code_precedence() -> None:
-    ok, none_ok = Snapshot(success=3, orders=3), Snapshot(errors=3, orders=3)
+    ok, none_ok = (
+        Snapshot(success=3, requests=(3, 0, 0), endpoint_names=ENDPOINTS),
+        Snapshot(errors=3, requests=(3, 0, 0), endpoint_names=ENDPOINTS),
+    )
     assert exit_code_for(_result(ok)) == EXIT_OK
     assert exit_code_for(_result(none_ok)) == EXIT_NO_SUCCESS
     assert exit_code_for(_result(Snapshot(cancelled=2))) == EXIT_NO_SUCCESS  # nothing answered

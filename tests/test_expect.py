@@ -10,10 +10,11 @@ from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, accepted
 
 
 @pytest.mark.parametrize("expect", [Expect.FIRST, Expect.READ])
-def test_first_deliveries_and_reads_keep_todays_rule(expect: Expect) -> None:
+def test_first_deliveries_and_reads_accept_below_300_only(expect: Expect) -> None:
+    # issue 21: a 3xx is no longer a success (nothing was delivered; no client follows it)
     table = ACCEPTS[expect]
     assert isinstance(table, tuple) and len(table) == STATUS_CODES == 1000
-    assert [s for s in range(STATUS_CODES) if table[s]] == list(range(400))
+    assert [s for s in range(STATUS_CODES) if table[s]] == list(range(300))
 
 
 def test_duplicates_and_early_events_expect_the_strict_receivers_answer() -> None:
@@ -32,13 +33,14 @@ def test_every_kind_has_a_table_and_odd_codes_are_never_accepted() -> None:
 
 def test_stats_count_by_the_verdict_not_the_status() -> None:
     """A 409 the request expected is a success; an answer it did not expect is an
-    error of its HTTP class (one below 400 has none: ``other``)."""
+    error of its HTTP class (a 3xx is a ``redirect``; one below 300 has none: ``other``)."""
     st = Stats()
     assert st.record_response(ORDERS, 409, 100, b"", ACCEPTS[Expect.DUPLICATE][409])
     assert not st.record_response(ORDERS, 409, 100, b"dup", ACCEPTS[Expect.FIRST][409])
     assert not st.record_response(ORDERS, 200, 100, b"", False)
-    assert st.record_response(ORDERS, 202, 100)  # no verdict given: status < 400
+    assert st.record_response(ORDERS, 202, 100)  # no verdict given: status < 300
+    assert not st.record_response(ORDERS, 307, 100, b"redirect to http://elsewhere/")
     snap = st.take(1.0)
-    assert (snap.success, snap.errors) == (2, 2)
-    assert dict(snap.errors_by_kind) == {"http_4xx": 1, "other": 1}
-    assert dict(snap.status_codes) == {409: 2, 200: 1, 202: 1}
+    assert (snap.success, snap.errors) == (2, 3)
+    assert dict(snap.errors_by_kind) == {"http_4xx": 1, "other": 1, "redirect": 1}
+    assert dict(snap.status_codes) == {409: 2, 200: 1, 202: 1, 307: 1}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.metrics.stats import ORDERS, Snapshot, Stats
+from engine.metrics.stats import ENDPOINTS, ORDERS, Snapshot, Stats
 from engine.outputs.summary import result_json
 from engine.run.runner import Phase, Runner
 from tests.helpers import free_port, target_process
@@ -37,7 +37,14 @@ def test_without_a_terminal_progress_is_a_plain_line_every_few_seconds() -> None
     progress = ProgressLine(out, 30.0, False)  # not a terminal
     for i in range(44):  # 11 s of deltas, 100 requests/s, 1 error/s
         progress.on_snapshot(
-            Snapshot(start=i * 0.25, end=(i + 1) * 0.25, orders=25, success=24, errors=1)
+            Snapshot(
+                start=i * 0.25,
+                end=(i + 1) * 0.25,
+                requests=(25, 0, 0),
+                endpoint_names=ENDPOINTS,
+                success=24,
+                errors=1,
+            )
         )
     lines = out.getvalue().splitlines()
     assert [line.split("]")[0] for line in lines] == ["[5s/30s", "[10s/30s"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig
+from engine.domain.outcomes import LEGACY_KEYS
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
 from engine.outputs.docparts import endpoints_json, latency_distribution_json
 from engine.outputs.html_report import CHART_IDS, render, write_report
@@ -65,7 +66,7 @@ def run_doc(with_extras: bool = True) -> tuple[dict[str, Any], list[dict[str, An
             slow = 3 if 16 <= i < 24 else 1
             lat = int(rng.lognormvariate(8.5 + (0.8 if ep == DISPUTES else 0), 0.6) * slow)
             st.record_response(ep, rng.choice((202, 202, 202, 409, 503)), lat)
-        st.scenario("orders_started")
+        st.scenario(LEGACY_KEYS["orders_started"])
         st.record_lag(rng.randint(100, 3000))
         d = st.take((i + 1) * 0.25, cpu_s=0.2)
         total = total + d

@@ -28,6 +28,7 @@ from engine.scenario.journeys import DisputePlan, Journey
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import TransportError
 from engine.transports.fake import FakeRequest, FakeTransport
+from tests.helpers import legacy
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +109,7 @@ async def test_a_rejected_first_step_waits_out_the_journeys_remaining_steps() ->
         ],
         abs=EXACT,
     )
-    sc = snap.scenarios
+    sc = legacy(snap.scenarios)
     assert (sc["orders_started"], sc["orders_success"], sc["orders_aborted"]) == (7, 3, 3)
     assert sc["orders_unfinished"] == 1  # the 7th, cut off mid-order by the deadline
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import orjson
 
-from engine.domain.outcomes import ErrorKind, ScenarioKey
+from engine.domain.outcomes import LEGACY_KEYS, ErrorKind, ScenarioKey
 from engine.metrics.stats import ERROR_KINDS, ORDERS, SCENARIO_KEYS, Stats
 from engine.outputs.summary import detail_lines, summary_json
 
 
 def test_the_names_are_unchanged_and_plain() -> None:
-    assert ERROR_KINDS == ("connect", "timeout", "http_4xx", "http_5xx", "other")
+    # issue 21 added oversized and redirect, last: the old names keep their place
+    assert ERROR_KINDS == (
+        "connect",
+        "timeout",
+        "http_4xx",
+        "http_5xx",
+        "other",
+        "oversized",
+        "redirect",
+    )
     keys = "orders_started orders_success orders_failed orders_aborted orders_unfinished"
     keys += " disputes_opened disputes_updated disputes_won disputes_lost disputes_aborted"
     keys += " disputes_unfinished"
@@ -23,8 +32,9 @@ def test_the_names_are_unchanged_and_plain() -> None:
 
 def test_counters_keyed_by_members_report_as_before() -> None:
     st = Stats()
-    st.scenario(ScenarioKey.ORDERS_STARTED)
-    st.scenario(ScenarioKey.ORDERS_ABORTED)
+    # the walker counts flow keys; the JSON names them as ingest always has
+    st.scenario(LEGACY_KEYS[ScenarioKey.ORDERS_STARTED])
+    st.scenario(LEGACY_KEYS[ScenarioKey.ORDERS_ABORTED])
     st.record_error(ORDERS, ErrorKind.TIMEOUT, "no response within 1s")
     st.record_response(ORDERS, 503, 900)
     snap = st.take(1.0)
@@ -35,6 +45,8 @@ def test_counters_keyed_by_members_report_as_before() -> None:
         "http_4xx": 0,
         "http_5xx": 1,
         "other": 0,
+        "oversized": 0,
+        "redirect": 0,
     }
     assert doc["scenarios"]["orders_aborted"] == 1
     assert [f["kind"] for f in doc["sample_failures"]] == ["timeout", "http_5xx"]

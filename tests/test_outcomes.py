@@ -9,11 +9,20 @@ import anyio
 import pytest
 
 from engine.config import build_config
+from engine.domain.outcomes import flow_counts
+from engine.domain.shape import INGEST_SHAPE
 from engine.outputs.summary import detail_lines, outcome_lines, result_json
 from engine.run.runner import Runner
-from tests.helpers import target_process
+from tests.helpers import legacy, target_process
 
 pytestmark = pytest.mark.anyio
+
+
+def assert_flows_add_up(counters: Mapping[str, int]) -> None:
+    """Per flow of the scenario, by its own keys: started = ended + aborted + unfinished."""
+    for flow in INGEST_SHAPE.flows:
+        c = flow_counts(flow, counters)
+        assert c["started"] == sum(c["ended"].values()) + c["aborted"] + c["unfinished"], c
 
 
 def assert_partitions(sc: Mapping[str, int]) -> None:
@@ -36,7 +45,8 @@ async def test_orders_cut_off_by_the_deadline_are_unfinished() -> None:
             }
         )
         result = await Runner(cfg).run()
-    sc = result.total.scenarios
+    assert_flows_add_up(result.total.scenarios)
+    sc = legacy(result.total.scenarios)
     assert sc.get("orders_unfinished", 0) > 0, dict(sc)
     assert sc.get("disputes_opened", 0) > 0, dict(sc)
     assert_partitions(sc)
@@ -65,7 +75,8 @@ async def test_a_stopped_run_adds_up_and_says_when_it_stopped() -> None:
             tg.start_soon(stop_soon)
             result = await runner.run()
     assert result.stopped
-    sc = result.total.scenarios
+    assert_flows_add_up(result.total.scenarios)
+    sc = legacy(result.total.scenarios)
     assert sc.get("orders_aborted", 0) > 0  # 503s end journeys too
     assert_partitions(sc)
     doc = result_json(result)

@@ -15,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.config import ConfigError, build_config
+from engine.domain.outcomes import LEGACY_KEYS
 from engine.metrics.stats import DISPUTES, ENDPOINTS, ERROR_KINDS, ORDERS, READS, Snapshot, Stats
 from engine.outputs.prometheus import (
     BUCKETS_S,
@@ -58,7 +59,7 @@ def _feed(metrics: LiveMetrics, seed: int) -> tuple[Snapshot, dict[str, list[int
             lat = int(rng.lognormvariate(9, 1.3))  # ~8 ms median, long tail
             st.record_response(ep, rng.choice((200, 202, 202, 409, 503)), lat)
             raw[ENDPOINTS[ep]].append(lat)
-        st.scenario("orders_started")
+        st.scenario(LEGACY_KEYS["orders_started"])
         st.record_cancelled()
         st.record_lag(40_000)  # 40 ms late: saturated
         delta = st.take((i + 1) * 0.25, cpu_s=0.1)

@@ -25,7 +25,7 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from engine.metrics.snapshot import Snapshot
+from engine.metrics.snapshot import ENDPOINTS, Snapshot
 from engine.shards.ray_backend import NODE_ID_CHARS
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree
@@ -133,7 +133,9 @@ def assert_agrees_with_target(doc: dict[str, Any], stats: dict[str, object]) -> 
     req = doc["requests"]
     assert req["total"] > 20 and req["errors"] == 0
     merged = Snapshot(
-        orders=req["orders"], disputes=req["disputes"], cancelled=doc["cancelled_in_flight"]
+        requests=(req["orders"], req["disputes"], 0),
+        endpoint_names=ENDPOINTS,
+        cancelled=doc["cancelled_in_flight"],
     )
     assert_counts_agree(merged, stats)
 

@@ -56,8 +56,10 @@ amount = "{vars.amount}"
 def test_list_names_every_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.startswith("ingest  The ingest service's")
-    assert "\nplan    The original plan's" in out
+    assert out.startswith("ingest    The ingest service's")
+    assert "\nplan      The original plan's" in out
+    assert "\npayments  The payment manager's acquirer" in out
+    assert "\nstripe    Stripe's event webhooks" in out
 
 
 def test_show_prints_the_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +72,7 @@ def test_show_an_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (
         "webhookload-tui: no scenario file or built-in named 'pln' (did you mean 'plan'?);"
-        " built-ins: ingest, plan\n"
+        " built-ins: ingest, payments, plan, stripe\n"
     )
 
 

@@ -203,29 +203,91 @@ def test_pick_with_equal_weights_draws_as_the_journeys_do(n: int) -> None:
 
 
 def test_ingest_shape_is_todays() -> None:
-    """What engine/domain/shape.py's INGEST_SHAPE.as_json() is (the names
-    helper's; INTERFACES §1 with its CHANGED line): the built-in file must
-    compile to it, so every output of an ingest run keeps its names."""
+    """engine/domain/shape.py's INGEST_SHAPE / PLAN_SHAPE (the names helper's;
+    INTERFACES §1 with its CHANGED lines): the built-in files must compile to
+    them, so every output of an ingest run keeps its names."""
+    from engine.domain.shape import INGEST_SHAPE, PLAN_SHAPE
     from engine.scenario.loader import load_scenario
 
-    order = {
-        "name": "order",
-        "label": "Orders",
-        "states": ["created", "updated", "success", "failed"],
-        "terminals": ["success", "failed"],
-        "outcome_labels": {},
-    }
-    dispute = {
-        "name": "dispute",
-        "label": "Disputes",
-        "states": ["opened", "updated", "won", "lost"],
-        "terminals": ["won", "lost"],
-        "outcome_labels": {"started": "opened"},
-    }
-    for name in ("ingest", "plan"):
-        assert compile_scenario(load_scenario(name)).shape_json() == {
-            "scenario": name,
-            "endpoints": ["orders", "disputes", "reads"],
-            "aliases": {"chargebacks": "disputes"},
-            "flows": [order, dispute],
+    for name, shape in (("ingest", INGEST_SHAPE), ("plan", PLAN_SHAPE)):
+        compiled = compile_scenario(load_scenario(name))
+        assert compiled.shape_json() == shape.as_json()
+        assert compiled.shape == shape
+
+
+ENVELOPE = """\
+[scenario]
+event_id = { gen = "id", prefix = "evt_", length = 24 }
+
+[webhooks.events]
+path = "/stripe"
+
+[flows.payment_intent]
+root = 1
+initial = "created"
+words = { created = "payment_intent.created", succeeded = "payment_intent.succeeded" }
+
+[flows.payment_intent.vars]
+pi = { gen = "id", prefix = "pi_", length = 24 }
+amount = { gen = "int", min = 50, max = 99999 }
+currency = { gen = "choice", values = ["usd", "eur"] }
+
+[flows.payment_intent.states.created]
+webhook = "events"
+body = ["event", "requires_method"]
+next = { succeeded = 1 }
+
+[flows.payment_intent.states.succeeded]
+webhook = "events"
+body = ["event", "succeeded"]
+
+[templates.event]
+id = "{event_id}"
+object = "event"
+created = "{unix}"
+type = "{word}"
+livemode = false
+
+[templates.event.data.object]
+id = "{vars.pi}"
+object = "payment_intent"
+amount = "{vars.amount}"
+currency = "{vars.currency}"
+status = ""
+
+[templates.requires_method]
+data = { object = { status = "requires_payment_method" } }
+
+[templates.succeeded.data]
+object = { status = "succeeded", amount_received = "{vars.amount}" }
+previous_attributes = { status = "processing" }
+"""
+
+
+def test_templates_merge_deep_into_an_envelope() -> None:
+    """A later template sets fields inside the earlier one's tables, in place."""
+    scenario = parse_scenario(ENVELOPE, "stripe.toml")
+    flow = compile_scenario(scenario, clock=WallClock(now=lambda: NOW)).flow("payment_intent")
+    v = flow.start(None, random.Random(5))
+    bodies = []
+    for state in ("created", "succeeded"):
+        build = flow.state(state).build
+        assert build is not None
+        bodies.append(orjson.loads(build(v, None, random.Random(5)).body))
+    created, succeeded = bodies
+    assert list(created) == ["id", "object", "created", "type", "livemode", "data"]
+    assert created["type"] == "payment_intent.created" and created["created"] == int(NOW)
+    assert created["data"] == {
+        "object": {
+            "id": v["pi"],
+            "object": "payment_intent",
+            "amount": v["amount"],
+            "currency": v["currency"],
+            "status": "requires_payment_method",
         }
+    }
+    assert list(succeeded["data"]) == ["object", "previous_attributes"]
+    assert succeeded["data"]["object"]["status"] == "succeeded"
+    assert list(succeeded["data"]["object"])[-1] == "amount_received"
+    assert succeeded["data"]["previous_attributes"] == {"status": "processing"}
+    assert re.fullmatch(r"pi_[0-9A-Za-z]{24}", str(v["pi"]))

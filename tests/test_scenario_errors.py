@@ -143,6 +143,21 @@ CASES = [
         "9: flows.order.outcome_labels.sucess: unknown outcome 'sucess' (did you mean 'success'?)",
     ),
     (
+        "max = 900",
+        "maxx = 900",
+        "31: templates.order.amount.maxx: unknown key 'maxx' (did you mean 'max'?)",
+    ),
+    (
+        "initial = ",
+        "intial = ",
+        "9: flows.order.intial: unknown key 'intial' (did you mean 'initial'?)",
+    ),
+    (
+        'status = "{word}"',
+        "status = nan",
+        "30: templates.order.status: nan is not a JSON number",
+    ),
+    (
         "[flows.order]",
         "[flows.Order-1]\n[flows.order]",
         "7: flows.Order-1: 'Order-1' is not a name: use letters, digits and _ (no digit first)",

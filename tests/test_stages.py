@@ -20,6 +20,7 @@ from engine.metrics.stats import Stats
 from engine.scenario.journeys import Journey
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports.fake import FakeTransport
+from tests.helpers import legacy
 
 pytestmark = pytest.mark.anyio
 
@@ -130,5 +131,5 @@ async def test_the_closed_model_ramps_vus_up_and_parks_them_down() -> None:
     vu1 = [t for t, vu in log if vu == 1]
     assert vu0 == pytest.approx([0.5 + 0.12 * k for k in range(13)], abs=EXACT)  # last 1.94
     assert vu1 == pytest.approx([1.0 + 0.12 * k for k in range(5)], abs=EXACT)  # last 1.48
-    assert stats.take(3.0).scenarios["orders_success"] == len(log)  # every one finished
+    assert legacy(stats.take(3.0).scenarios)["orders_success"] == len(log)  # every one finished
     assert list(itertools.chain(vu0, vu1)) and model.target == 0

@@ -142,5 +142,5 @@ def test_vus_and_arrival_rate_come_from_the_callables() -> None:
     assert [r["arrival_rate"] for r in rows] == [50.0, 50.0]
     assert Timeline().finish() == []
     plain = Timeline()
-    plain.add(Snapshot(start=0, end=0.25, orders=1, success=1))
+    plain.add(Snapshot(start=0, end=0.25, requests=(1, 0, 0), endpoint_names=ENDPOINTS, success=1))
     assert plain.finish()[0]["vus"] is None

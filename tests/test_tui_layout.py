@@ -8,7 +8,8 @@ import pytest
 from textual.widgets import Input
 
 from engine.config import RunConfig
-from engine.metrics.stats import Snapshot
+from engine.domain.outcomes import LEGACY_KEYS
+from engine.metrics.stats import ENDPOINTS, Snapshot
 from engine.run.runner import RunResult, SnapshotSink
 from tests.scripted import ScriptedRunner
 from tests.test_tui_keys import CONFIG, URL, scripted, wait_for
@@ -22,19 +23,19 @@ pytestmark = pytest.mark.anyio
 BIG = Snapshot(
     start=0.0,
     end=1.0,
-    orders=1_234_567,
-    disputes=345_678,
+    requests=(1_234_567, 345_678, 0),
+    endpoint_names=ENDPOINTS,
     success=1_456_789,
     errors=123_456,
     status_codes={202: 1_456_789, 503: 123_456},
     errors_by_kind={"http_5xx": 123_456},
     scenarios={
-        "orders_success": 1_234_567,
-        "orders_failed": 234_567,
-        "orders_aborted": 34_567,
-        "disputes_opened": 123_456,
-        "disputes_won": 61_728,
-        "disputes_lost": 61_728,
+        LEGACY_KEYS["orders_success"]: 1_234_567,
+        LEGACY_KEYS["orders_failed"]: 234_567,
+        LEGACY_KEYS["orders_aborted"]: 34_567,
+        LEGACY_KEYS["disputes_opened"]: 123_456,
+        LEGACY_KEYS["disputes_won"]: 61_728,
+        LEGACY_KEYS["disputes_lost"]: 61_728,
     },
 )
 

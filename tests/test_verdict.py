@@ -214,5 +214,7 @@ def test_the_guard_stops_once_and_records_what_failed() -> None:
     (failed,) = guard.abort.failed
     assert failed.name == "errors<10%" and failed.measured == pytest.approx(100 * 10 / 50)
     idle = AbortGuard([parse_threshold("errors<10%")], lambda: stops.append(2))
-    idle.on_snapshot(Snapshot(start=0, end=1, orders=5, success=5))
+    idle.on_snapshot(
+        Snapshot(start=0, end=1, requests=(5, 0, 0), endpoint_names=ENDPOINTS, success=5)
+    )
     assert idle.abort is None and stops == [1]

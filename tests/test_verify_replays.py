@@ -10,7 +10,6 @@ import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 
@@ -196,15 +195,15 @@ def test_dispute_lists_are_read_in_both_shapes() -> None:
     """The public bare array and the strict ``{"disputes": [...]}``; anything else
     is unreadable (None), and malformed items are skipped."""
 
-    def answer(body: object, code: int = 200) -> httpx.Response:
-        return httpx.Response(code, content=orjson.dumps(body))
+    def answer(body: object, code: int = 200) -> tuple[int, bytes]:
+        return code, orjson.dumps(body)
 
     item = {"dispute_id": "d", "order_id": "o1", "status": "won"}
-    assert _dispute_statuses(answer([item])) == {"o1": "won"}
-    assert _dispute_statuses(answer({"disputes": [item]})) == {"o1": "won"}
-    assert _dispute_statuses(answer({"items": [item]})) is None
-    assert _dispute_statuses(answer([item], 500)) is None
-    assert _dispute_statuses(answer([{"order_id": 3}, "x"])) == {}
+    assert _dispute_statuses(*answer([item])) == {"o1": "won"}
+    assert _dispute_statuses(*answer({"disputes": [item]})) == {"o1": "won"}
+    assert _dispute_statuses(*answer({"items": [item]})) is None
+    assert _dispute_statuses(*answer([item], 500)) is None
+    assert _dispute_statuses(*answer([{"order_id": 3}, "x"])) == {}
 
 
 def test_shards_merge_disputes_and_keep_a_bounded_sample_of_mismatches() -> None:

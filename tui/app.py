@@ -111,7 +111,7 @@ class WebhookLoadApp(SavingApp):
         self.window = SnapshotWindow()
         self.seconds = LatencySeconds()
         self.guard: AbortGuard | None = None
-        self._thresholds = tuple(parse_thresholds(config.thresholds))
+        self._thresholds = tuple(parse_thresholds(config.thresholds, config.shape))
         self.state = "idle"
         self.result: RunResult | None = None
         self.saved_json: str | None = None
@@ -213,7 +213,7 @@ class WebhookLoadApp(SavingApp):
         cfg = self._run_config
         stage = stage_text(cfg, self.window.now) if cfg.stages else ""
         data = LiveData.from_window(
-            self.window, cfg.duration, state, self.seconds, self._thresholds, stage
+            self.window, cfg.duration, state, self.seconds, self._thresholds, stage, cfg.shape
         )
         for panel in self.query("#live .panel").results():
             if isinstance(panel, Panel | RatesPanel):
@@ -265,12 +265,13 @@ class WebhookLoadApp(SavingApp):
         self._run_config = config
         self.window = SnapshotWindow()
         self.seconds = LatencySeconds()
-        self._thresholds = tuple(parse_thresholds(config.thresholds))
+        self._thresholds = tuple(parse_thresholds(config.thresholds, config.shape))
         self.guard = None
         if config.abort_on_fail:
             self.guard = AbortGuard(self._thresholds, self._stop_for_thresholds)
         self.query_one(ThresholdsPanel).configure(len(config.thresholds))
         self.query_one(DeliveryPanel).configure(config)
+        self.query_one(SplitPanel).configure(config.shape)
         for problem in self.outputs.start(config):
             self.notify(problem, severity="error", timeout=10)
         self.result = None

@@ -41,7 +41,14 @@ from types import FrameType  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
-from engine.config import CLIENTS, CONTRACTS, ConfigError, RunConfig, build_config  # noqa: E402
+from engine.config import (  # noqa: E402
+    CLIENTS,
+    DERIVED,
+    ConfigError,
+    RunConfig,
+    build_config,
+    header_values,
+)
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV  # noqa: E402
 from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
@@ -164,7 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
-    add("--contract", help=f"payload field names: {', '.join(CONTRACTS)} (default {d.contract})")
+    add(
+        "--contract",
+        help="payload field names: ingest (the payment manager's own) or plan (those of"
+        f" this tool's original design document) (default {d.contract})",
+    )
+    add(
+        "--scenario",
+        metavar="NAME|PATH",
+        help="a scenario file (docs/SCENARIOS.md), or a built-in's name "
+        "(webhookload-tui scenarios lists them); --contract X is today's walker of --scenario X",
+    )
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")
     add("--seed", help="make the scenario choices reproducible")
@@ -281,7 +298,16 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         dest="headers",
         metavar="'NAME: VALUE'",
         action="append",
-        help="an extra header on every webhook, repeatable (an auth token, a tenant)",
+        help="an extra header on every webhook, repeatable (an auth token, a tenant); "
+        "$NAME or ${NAME} in the value is read from the environment",
+    )
+    g.add_argument(
+        "--header-file",
+        dest="header_files",
+        metavar="PATH",
+        action="append",
+        help="extra headers from a file, one 'NAME: VALUE' a line (# comments): "
+        "a token kept out of the command line, where ps shows it",
     )
     g.add_argument(
         "--duplicate-rate",
@@ -341,8 +367,9 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
     )
 
 
-CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
-"""Every run setting is a flag of the same name (dashes for underscores)."""
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in DERIVED)
+"""Every run setting is a flag of the same name (dashes for underscores); the
+scenario file's derived fields are not (engine/scenario/select.py sets them)."""
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
@@ -356,7 +383,13 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         if ns.stages is not None and not ns.stages.strip():
             # the form's empty field means "no stages"; an empty flag is a mistake
             raise ConfigError("stages", "stages like 30s:10,1m:100,30s:0, not empty", ns.stages)
-        config = build_config({f: getattr(ns, f) for f in CONFIG_FIELDS})
+        ns.headers = header_values(ns.headers, ns.header_files, os.environ)
+        raw = {f: getattr(ns, f) for f in CONFIG_FIELDS}
+        config = build_config(raw)
+        if config.scenario:  # the file is read (and its checks imported) only when named
+            from engine.scenario.select import with_scenario
+
+            config = with_scenario(config, {f for f, v in raw.items() if v is not None})
         check_partners(ns, config)
         output_options(ns).check()
     except WebhookloadError as exc:

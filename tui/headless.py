@@ -253,7 +253,7 @@ def _run(
     config: RunConfig, json_path: str | None, extras: RunOutputs, metrics: MetricsEndpoint | None
 ) -> int:
     progress = ProgressLine(sys.stderr, config.duration, live=sys.stderr.isatty(), config=config)
-    guard = AbortGuard(parse_thresholds(config.thresholds), lambda: runner.stop())
+    guard = AbortGuard(parse_thresholds(config.thresholds, config.shape), lambda: runner.stop())
     sinks: list[Sink] = [progress, *extras.sinks]
     if metrics is not None:
         sinks.append(metrics)

@@ -10,7 +10,9 @@ Grammar (k6's, trimmed to what this tool measures)::
     errors [{endpoint=NAME}] < PERCENT%                  errors<1%
     rate [{endpoint=NAME}] > NUMBER                      rate>500, rate>=500/s
 
-NAME is ``orders``, ``chargebacks`` (alias ``disputes``) or ``reads``. Limits
+NAME is one of the scenario's endpoints (its Shape's, engine/domain/shape.py;
+for ``ingest``: ``orders``, ``chargebacks`` alias ``disputes``, ``reads``),
+any case; an unknown one gets a did-you-mean. Limits
 are upper bounds for latencies and errors and lower bounds for rates, so a
 threshold always reads "this is what good looks like".
 """
@@ -23,19 +25,24 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from engine.domain.durations import format_duration, parse_duration
+from engine.domain.shape import INGEST_SHAPE, Shape
 
 LATENCY_METRICS = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
 METRICS = (*LATENCY_METRICS, "errors", "rate")
 ENDPOINT_NAMES: Mapping[str, str] = MappingProxyType(
-    {"orders": "orders", "disputes": "disputes", "chargebacks": "disputes", "reads": "reads"}
+    {
+        **{name: name for name in INGEST_SHAPE.endpoints},
+        **INGEST_SHAPE.aliases,
+    }
 )
-"""Spelling in ``{endpoint=...}`` -> the summary's endpoint name (``disputes`` is
-the chargebacks path); the same names as ``engine.metrics.stats`` (a test checks)."""
+"""``ingest``'s spellings in ``{endpoint=...}`` -> the summary's endpoint name
+(``disputes`` is the chargebacks path); the same names as ``engine.metrics.stats``
+(a test checks)."""
 
 _EXPR = re.compile(
     r"^(?P<metric>[A-Za-z0-9_]+)\s*(?:\{(?P<filter>[^}]*)\})?\s*(?P<op><=|>=|<|>)\s*(?P<value>.*)$"
 )
-_FILTER = re.compile(r"^\s*endpoint\s*=\s*(?P<name>[A-Za-z_]+)\s*$")
+_FILTER = re.compile(r"^\s*endpoint\s*=\s*(?P<name>[A-Za-z0-9_.-]+)\s*$")
 GENERAL = "METRIC<LIMIT like p99<250ms, errors<1%, rate>100 or p99{endpoint=chargebacks}<50ms"
 
 
@@ -73,8 +80,19 @@ class ThresholdSpec:
         return f"{self.limit:g}%" if self.metric == "errors" else f"{self.limit:g}"
 
 
-def parse_spec(text: str) -> ThresholdSpec:
-    """One expression; raises :class:`ThresholdSyntaxError` saying what is expected."""
+def _filters(shape: Shape) -> str:
+    """``{endpoint=orders}, {endpoint=chargebacks} or {endpoint=reads}``: each
+    endpoint as users type it (an alias where it has one)."""
+    typed = {name: alias for alias, name in shape.aliases.items()}
+    names = ["{endpoint=" + typed.get(e, e) + "}" for e in shape.endpoints]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def parse_spec(text: str, shape: Shape | None = INGEST_SHAPE) -> ThresholdSpec:
+    """One expression; raises :class:`ThresholdSyntaxError` saying what is expected.
+    ``shape``: whose endpoint names ``{endpoint=NAME}`` may use; None checks only
+    the grammar (a flag parsed before the scenario is known; build_config
+    checks the names once it is)."""
     compact = "".join(text.split())
     m = _EXPR.match(compact)
     if m is None:
@@ -87,11 +105,16 @@ def parse_spec(text: str) -> ThresholdSpec:
     endpoint = None
     if m["filter"] is not None:
         f = _FILTER.match(m["filter"])
-        if f is None or f["name"].lower() not in ENDPOINT_NAMES:
-            raise ThresholdSyntaxError(
-                "{endpoint=orders}, {endpoint=chargebacks} or {endpoint=reads}", text
-            )
-        endpoint = ENDPOINT_NAMES[f["name"].lower()]
+        if f is None:
+            raise ThresholdSyntaxError(_filters(shape or INGEST_SHAPE), text)
+        endpoint = f["name"]
+        if shape is not None:
+            try:
+                endpoint = shape.endpoint_name(endpoint)
+            except ValueError as e:
+                near = str(e).partition(" (")[2].removesuffix(")")
+                hint = f" ({near})" if near.startswith("did you mean") else ""
+                raise ThresholdSyntaxError(_filters(shape) + hint, text) from None
     if metric == "rate":
         if op not in (">", ">="):
             raise ThresholdSyntaxError("a lower limit on the rate, like rate>100", text)

@@ -8,10 +8,22 @@ clock and cancels :meth:`LoadModel.drive` at the deadline or on a stop.
 
 from __future__ import annotations
 
-from typing import Protocol
+import random
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from engine.load.clock import Clock
-from engine.scenario.walk import Walker
+
+
+class Walker(Protocol):
+    """What a load model needs of a walker: a journey drawn from a VU's RNG, and
+    sending it (:class:`engine.scenario.walk.Walker` for ``--contract``,
+    :class:`engine.scenario.flows.FlowWalker` for ``--scenario``)."""
+
+    @property
+    def plan(self) -> Callable[[random.Random], Any]: ...
+
+    async def walk(self, journey: Any, intended: float | None = None) -> float | None: ...
 
 
 class LoadModel(Protocol):

@@ -30,8 +30,8 @@ from collections.abc import Callable, Sequence
 import anyio
 import anyio.lowlevel
 
+from engine.load.base import Walker
 from engine.load.clock import Clock
-from engine.scenario.walk import Walker
 
 START_BATCH = 256
 """VUs started per turn of the event loop. Started all at once, every VU's first

@@ -26,9 +26,9 @@ from collections.abc import Iterable
 
 import anyio
 
+from engine.load.base import Walker
 from engine.load.clock import Clock
 from engine.metrics.stats import Stats
-from engine.scenario.walk import Walker
 
 CATCH_UP_YIELD = 64
 """When late, yield to the loop after this many arrivals started back to back

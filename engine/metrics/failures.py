@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.domain.sanitize import PLAIN, Cleaner
+
 SAMPLE_FIRST = 5
 """Distinct failures kept whatever they are: the first few of the run."""
 SAMPLE_MAX = 16
@@ -36,7 +38,8 @@ base, shard, n-th failure of that shard)."""
 @dataclass(frozen=True, slots=True)
 class SampleFailure:
     """One failed request, kept to show what came back: the response's status and
-    the first bytes of its body, or the transport's error kind and text."""
+    the first bytes of its body, or the transport's error kind and text; that
+    ``detail`` is cleaned (controls escaped, secrets hidden) when it is kept."""
 
     endpoint: str
     kind: str  # an ERROR_KINDS entry
@@ -81,9 +84,10 @@ class FailureSampler:
     membership of the run's pool, so nothing kept is ever displaced and each
     delta carries only what it added. Bounded memory however many fail."""
 
-    __slots__ = ("_contents", "_keys", "_n", "kept")
+    __slots__ = ("_cleaner", "_contents", "_keys", "_n", "kept")
 
-    def __init__(self) -> None:
+    def __init__(self, cleaner: Cleaner = PLAIN) -> None:
+        self._cleaner = cleaner
         self.kept: list[SampleFailure] = []
         self._keys: set[tuple[str, int | str]] = set()
         self._contents: set[tuple[str, str, int, str]] = set()
@@ -111,13 +115,14 @@ class FailureSampler:
         key = (endpoint, kind if status is None else status)
         if not self.wants(key):
             return
-        if isinstance(detail, bytes):
-            detail = detail[:DETAIL_BYTES].decode("utf-8", errors="replace")
+        # the target's text (a body, or an error quoting what it sent): made safe
+        # here, once, before any output sees it (engine/domain/sanitize.py)
+        detail = self._cleaner.clean(detail[:DETAIL_BYTES], DETAIL_BYTES)
         failure = SampleFailure(
             endpoint,
             kind,
             status,
-            detail[:DETAIL_BYTES],
+            detail,
             (since_us, shard, self._n),
             correlation_id,
         )

@@ -18,15 +18,21 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from engine.domain.outcomes import ErrorKind, ScenarioKey
+from engine.domain.shape import INGEST_SHAPE, endpoint_name
 from engine.metrics.failures import SAMPLE_MAX, SampleFailure, merge_failures
 from engine.metrics.health import ShardHealth, merge_health, pooled_lag
 from engine.metrics.histogram import merge_counts, percentiles
 
 ORDERS, DISPUTES, READS = 0, 1, 2
-ENDPOINTS = ("orders", "disputes", "reads")
-"""Endpoint names by index (``ORDERS``...); ``disputes`` is the chargebacks path."""
+ENDPOINTS = INGEST_SHAPE.endpoints
+"""``ingest``'s endpoint names by index (``ORDERS``...), the default of
+:class:`~engine.metrics.stats.Stats`; ``disputes`` is the chargebacks path.
+Another scenario's come from its Shape (engine/domain/shape.py)."""
 ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
-    {"orders": ORDERS, "disputes": DISPUTES, "chargebacks": DISPUTES, "reads": READS}
+    {
+        **{name: i for i, name in enumerate(ENDPOINTS)},
+        **{alias: ENDPOINTS.index(name) for alias, name in INGEST_SHAPE.aliases.items()},
+    }
 )
 
 DELIVERY_KEYS = (
@@ -48,7 +54,6 @@ SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
 """Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
 
 _T = TypeVar("_T")
-_U = TypeVar("_U")
 _EMPTY: Mapping[int, int] = MappingProxyType({})
 _NO_KINDS: Mapping[str, int] = MappingProxyType({})
 _NO_HEALTH: Mapping[int, ShardHealth] = MappingProxyType({})
@@ -76,9 +81,11 @@ class Snapshot:
 
     start: float = 0.0
     end: float = 0.0
-    orders: int = 0
-    disputes: int = 0
-    reads: int = 0
+    # Completed requests per endpoint, named by ``endpoint_names`` (the Shape's
+    # endpoints, index = endpoint id). A snapshot of no endpoint (``()``, the
+    # default) is the zero every sum starts from: it adds to any names.
+    requests: tuple[int, ...] = ()
+    endpoint_names: tuple[str, ...] = ()
     success: int = 0
     errors: int = 0
     cancelled: int = 0
@@ -89,14 +96,14 @@ class Snapshot:
     latency_sum_us: int = 0
     latency_max_us: int = 0
     health: Mapping[int, ShardHealth] = field(default_factory=lambda: _NO_HEALTH)
-    # Per endpoint (indexed like ENDPOINTS): breakdowns of status_codes,
+    # Per endpoint (indexed like endpoint_names): breakdowns of status_codes,
     # errors_by_kind and the latency fields. Stats fills them; a Snapshot built
     # by hand may leave them empty, and then endpoint() views are empty.
-    endpoint_codes: tuple[Mapping[int, int], ...] = (_EMPTY, _EMPTY, _EMPTY)
-    endpoint_errors: tuple[Mapping[str, int], ...] = (_NO_KINDS, _NO_KINDS, _NO_KINDS)
-    endpoint_latency: tuple[Mapping[int, int], ...] = (_EMPTY, _EMPTY, _EMPTY)
-    endpoint_latency_sum_us: tuple[int, ...] = (0, 0, 0)
-    endpoint_latency_max_us: tuple[int, ...] = (0, 0, 0)
+    endpoint_codes: tuple[Mapping[int, int], ...] = ()
+    endpoint_errors: tuple[Mapping[str, int], ...] = ()
+    endpoint_latency: tuple[Mapping[int, int], ...] = ()
+    endpoint_latency_sum_us: tuple[int, ...] = ()
+    endpoint_latency_max_us: tuple[int, ...] = ()
     failures: tuple[SampleFailure, ...] = ()
     # the open model (--rate): journeys started at their arrival, and arrivals
     # dropped because --max-inflight was full (both 0 in the closed model)
@@ -144,7 +151,28 @@ class Snapshot:
     @property
     def total(self) -> int:
         """Completed requests (a response or an error); cancelled ones are not."""
-        return self.orders + self.disputes + self.reads
+        return sum(self.requests)
+
+    def count(self, name: str) -> int:
+        """Completed requests on endpoint ``name``; 0 for one this run has not."""
+        try:
+            return self.requests[self.endpoint_names.index(name)]
+        except (ValueError, IndexError):
+            return 0
+
+    # ``ingest``'s endpoints by their old field names (the summary's lines, the
+    # JSON's ``requests`` and many tests read them); 0 where a scenario has none.
+    @property
+    def orders(self) -> int:
+        return self.count("orders")
+
+    @property
+    def disputes(self) -> int:
+        return self.count("disputes")
+
+    @property
+    def reads(self) -> int:
+        return self.count("reads")
 
     @property
     def elapsed(self) -> float:
@@ -175,27 +203,48 @@ class Snapshot:
         return self.latency_max_us / 1e6 if self.latency else None
 
     def endpoint(self, name: str) -> Snapshot:
-        """One endpoint's share as a Snapshot (``orders``, ``disputes`` alias
-        ``chargebacks``, ``reads``): total, errors, codes, kinds and latencies are
-        that endpoint's; scenarios and health belong to the run, so are empty."""
-        i = ENDPOINT_ALIASES[name]
-        n = (self.orders, self.disputes, self.reads)[i]
-        kinds = self.endpoint_errors[i]
+        """One endpoint's share as a one-endpoint Snapshot (``name``: one of
+        ``endpoint_names``, or ``ingest``'s alias ``chargebacks``): total, errors,
+        codes, kinds and latencies are that endpoint's; scenarios and health
+        belong to the run, so are empty. An endpoint with no data yet (a snapshot
+        of no endpoint) is an empty view; an unknown name is a KeyError, like a
+        mapping's (its text has a did-you-mean)."""
+        names = self.endpoint_names
+        if not names:  # no data yet: any endpoint's view is empty
+            name = INGEST_SHAPE.aliases.get(name, name)
+            return Snapshot(start=self.start, end=self.end, requests=(0,), endpoint_names=(name,))
+        try:
+            name = endpoint_name(name, names, INGEST_SHAPE.aliases)
+        except ValueError as e:
+            raise KeyError(str(e)) from None
+        i = names.index(name)
+        n = self._one(self.requests, i, 0)
+        kinds = self.endpoint_errors[i] if self.endpoint_errors else _NO_KINDS
         errors = sum(kinds.values())
+        one = self._one
         return Snapshot(
             start=self.start,
             end=self.end,
-            orders=n if i == ORDERS else 0,
-            disputes=n if i == DISPUTES else 0,
-            reads=n if i == READS else 0,
+            requests=(n,),
+            endpoint_names=(name,),
             success=n - errors,
             errors=errors,
-            status_codes=self.endpoint_codes[i],
+            status_codes=one(self.endpoint_codes, i, _EMPTY),
             errors_by_kind=kinds,
-            latency=self.endpoint_latency[i],
-            latency_sum_us=self.endpoint_latency_sum_us[i],
-            latency_max_us=self.endpoint_latency_max_us[i],
+            latency=one(self.endpoint_latency, i, _EMPTY),
+            latency_sum_us=one(self.endpoint_latency_sum_us, i, 0),
+            latency_max_us=one(self.endpoint_latency_max_us, i, 0),
+            endpoint_codes=(one(self.endpoint_codes, i, _EMPTY),),
+            endpoint_errors=(kinds,),
+            endpoint_latency=(one(self.endpoint_latency, i, _EMPTY),),
+            endpoint_latency_sum_us=(one(self.endpoint_latency_sum_us, i, 0),),
+            endpoint_latency_max_us=(one(self.endpoint_latency_max_us, i, 0),),
         )
+
+    @staticmethod
+    def _one(values: tuple[_T, ...], i: int, empty: _T) -> _T:
+        """Entry ``i`` of a per-endpoint tuple that a hand-built snapshot may leave empty."""
+        return values[i] if i < len(values) else empty
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickle as plain values (read-only mapping views do not pickle), so deltas
@@ -206,12 +255,17 @@ class Snapshot:
     def __add__(self, other: Snapshot) -> Snapshot:
         if not isinstance(other, Snapshot):
             return NotImplemented
+        names = self.endpoint_names or other.endpoint_names
+        if other.endpoint_names and other.endpoint_names != names:
+            raise ValueError(
+                f"cannot merge the snapshots of endpoints {', '.join(names)}"
+                f" and {', '.join(other.endpoint_names)} (two scenarios in one run?)"
+            )
         return Snapshot(
             start=min(self.start, other.start),
             end=max(self.end, other.end),
-            orders=self.orders + other.orders,
-            disputes=self.disputes + other.disputes,
-            reads=self.reads + other.reads,
+            requests=_each(operator.add, self.requests, other.requests),
+            endpoint_names=names,
             success=self.success + other.success,
             errors=self.errors + other.errors,
             cancelled=self.cancelled + other.cancelled,
@@ -241,8 +295,14 @@ class Snapshot:
         )
 
 
-def _each(f: Callable[[_T, _T], _U], a: tuple[_T, ...], b: tuple[_T, ...]) -> tuple[_U, ...]:
-    """``f`` applied pairwise: how per-endpoint tuples add up."""
+def _each(f: Callable[[_T, _T], _T], a: tuple[_T, ...], b: tuple[_T, ...]) -> tuple[_T, ...]:
+    """``f`` applied pairwise: how per-endpoint tuples add up. An empty side (a
+    snapshot of no endpoint, or one built by hand without the breakdown) is the
+    zero: the other side as it is."""
+    if not a:
+        return b
+    if not b:
+        return a
     return tuple(map(f, a, b))
 
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from engine.domain.outcomes import ErrorKind
+from engine.domain.sanitize import PLAIN, Cleaner
 from engine.metrics.failures import FailureSampler
 from engine.metrics.health import ShardHealth, to_us
 from engine.metrics.histogram import bucket_index
@@ -94,6 +95,7 @@ class Stats:
         "_errors",
         "_failures_taken",
         "_lag",
+        "_names",
         "_sampler",
         "_scenarios",
         "_shard",
@@ -102,15 +104,26 @@ class Stats:
         "_success",
     )
 
-    def __init__(self, since: float = 0.0, *, shard: int = 0) -> None:
+    def __init__(
+        self,
+        since: float = 0.0,
+        *,
+        shard: int = 0,
+        endpoints: tuple[str, ...] = ENDPOINTS,
+        cleaner: Cleaner = PLAIN,
+    ) -> None:
         """``since``: where the first delta starts on the run's time base;
-        ``shard``: whose health and failures the deltas carry."""
+        ``shard``: whose health and failures the deltas carry; ``endpoints``: the
+        Shape's endpoint names, whose index is the ``endpoint`` of a record;
+        ``cleaner``: what makes a failure's text (a target's) safe to show,
+        secrets hidden."""
+        self._names = endpoints
         self._since = since
         self._since_us = to_us(since)
         self._shard = shard
         # the failure sample spans the run, not one delta: kept across takes,
         # and each delta carries those kept since the last one
-        self._sampler = FailureSampler()
+        self._sampler = FailureSampler(cleaner)
         self._failures_taken = 0
         self._reset()
 
@@ -120,7 +133,7 @@ class Stats:
         self._cancelled = 0
         self._arrivals = 0
         self._dropped = 0
-        self._eps = (_Endpoint(), _Endpoint(), _Endpoint())
+        self._eps = tuple(_Endpoint() for _ in self._names)
         self._scenarios: dict[str, int] = {}
         self._lag: dict[int, int] = {}
         self._delivery: dict[str, int] = {}
@@ -147,7 +160,8 @@ class Stats:
     ) -> bool:
         """Count one HTTP response; returns True when it is a success: when
         ``accepted``, the verdict of the request's expectation
-        (engine/scenario/expect.py), or without one, when the status is < 400.
+        (engine/scenario/expect.py), or without one, when the status is 2xx (a 3xx
+        is a ``redirect``, never followed and never a success).
 
         Recorded only per endpoint; :meth:`take` sums the run-wide fields, at 4 Hz
         instead of once per response (this runs ~70k times per CPU-second).
@@ -173,22 +187,25 @@ class Stats:
             if service_us > ep.smax:
                 ep.smax = service_us
         if accepted is None:
-            accepted = status < 400
+            accepted = status < 300
         if accepted:
             self._success += 1
             return True
         self._errors += 1
-        # an unexpected answer below 400 has no HTTP class of its own
+        # a redirect is a failed delivery of its own kind (never followed); any
+        # other unexpected answer below 400 has no HTTP class of its own
         kind = (
             ErrorKind.HTTP_5XX
             if status >= 500
             else ErrorKind.HTTP_4XX
             if status >= 400
+            else ErrorKind.REDIRECT
+            if status >= 300
             else ErrorKind.OTHER
         )
         ep.kinds[kind] = ep.kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             status,
             body_head,
@@ -209,7 +226,7 @@ class Stats:
         kinds = ep.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         self._sampler.offer(
-            ENDPOINTS[endpoint],
+            self._names[endpoint],
             kind,
             None,
             detail,
@@ -245,16 +262,14 @@ class Stats:
             to_us(cpu_s),
             now_us - self._since_us,  # telescopes: a shard's spans add up to its total
         )
-        orders, disputes, reads = (e.n for e in eps)
         codes = _union([e.codes for e in eps])
         hist = _union([e.hist for e in eps])
         service = _union([e.shist for e in eps])
         snap = Snapshot(
             start=self._since,
             end=now,
-            orders=orders,
-            disputes=disputes,
-            reads=reads,
+            requests=tuple(e.n for e in eps),
+            endpoint_names=self._names,
             success=self._success,
             errors=self._errors,
             cancelled=self._cancelled,
@@ -263,7 +278,7 @@ class Stats:
             scenarios=MappingProxyType(self._scenarios),
             latency=MappingProxyType(hist) if hist else _EMPTY,
             latency_sum_us=sum(e.lat_sum for e in eps),
-            latency_max_us=max(e.lat_max for e in eps),
+            latency_max_us=max((e.lat_max for e in eps), default=0),
             health=MappingProxyType({self._shard: health}),
             failures=tuple(self._sampler.kept[self._failures_taken :]),
             endpoint_codes=tuple(MappingProxyType(e.codes) for e in eps),
@@ -275,7 +290,7 @@ class Stats:
             dropped=self._dropped,
             service=MappingProxyType(service) if service else _EMPTY,
             service_sum_us=sum(e.ssum for e in eps),
-            service_max_us=max(e.smax for e in eps),
+            service_max_us=max((e.smax for e in eps), default=0),
             delivery=MappingProxyType(self._delivery) if self._delivery else _NO_KINDS,
         )
         self._since = now

@@ -9,8 +9,9 @@ base: the window's "now" is the latest end seen, and health stays per shard.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from engine.metrics.health import ShardHealth, merge_health
 from engine.metrics.stats import Snapshot, merge_all
@@ -129,8 +130,15 @@ class SnapshotWindow:
         start = min((d.start for d in ds), default=self.now)
         return Snapshot(start=start, end=self.now, health=health)
 
-    def per_second(self, attr: str, seconds: int = 60, *, complete: bool = False) -> list[float]:
-        """``attr`` (e.g. ``"errors"``, ``"total"``) summed per whole second of the run,
+    def per_second(
+        self,
+        attr: str | Callable[[Snapshot], float],
+        seconds: int = 60,
+        *,
+        complete: bool = False,
+    ) -> list[float]:
+        """``attr`` (e.g. ``"errors"``, ``"total"``, or a function of a delta such
+        as one endpoint's count) summed per whole second of the run,
         oldest first, the last ``seconds`` seconds; the current partial second last,
         or left out with ``complete=True`` (a partial second reads as a false dip)."""
         if not self._recent:
@@ -141,9 +149,10 @@ class SnapshotWindow:
         if last_sec < 0:
             return []
         first_sec = max(0, last_sec - seconds + 1)
+        value = attr if callable(attr) else operator.attrgetter(attr)
         buckets = [0.0] * (last_sec - first_sec + 1)
         for d in self._recent:
             sec = int(max(d.end - 1e-9, 0.0))
             if first_sec <= sec <= last_sec:
-                buckets[sec - first_sec] += getattr(d, attr)
+                buckets[sec - first_sec] += value(d)
         return buckets

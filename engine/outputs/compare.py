@@ -202,6 +202,16 @@ def _lines(scope: str, base: Mapping[str, Any], new: Mapping[str, Any]) -> list[
     return lines
 
 
+def scenario_of(doc: Mapping[str, Any]) -> str:
+    """The scenario a summary ran: its ``shape`` (JSON written since scenarios
+    became data), else its ``--contract`` (older files), else ``ingest``."""
+    shape = doc.get("shape")
+    if isinstance(shape, Mapping) and isinstance(shape.get("scenario"), str):
+        return str(shape["scenario"])
+    contract = (doc.get("config") or {}).get("contract")
+    return contract if isinstance(contract, str) else "ingest"
+
+
 def compare(
     base_doc: Mapping[str, Any], new_doc: Mapping[str, Any], max_regression: float | None = None
 ) -> Comparison:
@@ -214,6 +224,11 @@ def compare(
         if n is not None and b.get("requests") and n.get("requests"):
             lines += _lines(name, b, n)
     notes = []
+    if scenario_of(base_doc) != scenario_of(new_doc):
+        notes.append(
+            f"note: scenarios differ: {scenario_of(base_doc)} -> {scenario_of(new_doc)}"
+            " (only the endpoints both have are compared)"
+        )
     bc, nc = base_doc.get("config") or {}, new_doc.get("config") or {}
     for key in _SETTINGS:
         if key in bc and key in nc and bc[key] != nc[key]:

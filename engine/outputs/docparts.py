@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.domain.durations import format_latency, latency_ms
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.histogram import bucket_bounds
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
+from engine.metrics.stats import ERROR_KINDS, Snapshot
 
 DISTRIBUTION_EDGES_MS = (
     *(0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100),
@@ -29,11 +30,14 @@ def latency_json(snap: Snapshot) -> dict[str, float | None]:
     }
 
 
-def endpoints_json(total: Snapshot, elapsed: float) -> dict[str, dict[str, Any]]:
-    """The summary's ``endpoints`` object: per endpoint (``orders``, ``disputes`` =
-    the chargebacks path, ``reads``) requests, errors, rate, codes and latencies."""
+def endpoints_json(
+    total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE
+) -> dict[str, dict[str, Any]]:
+    """The summary's ``endpoints`` object: per endpoint of the scenario (for
+    ``ingest``: ``orders``, ``disputes`` = the chargebacks path, ``reads``)
+    requests, errors, rate, codes and latencies."""
     out: dict[str, dict[str, Any]] = {}
-    for name in ENDPOINTS:
+    for name in shape.endpoints:
         ep = total.endpoint(name)
         out[name] = {
             "requests": ep.total,
@@ -48,33 +52,39 @@ def endpoints_json(total: Snapshot, elapsed: float) -> dict[str, dict[str, Any]]
     return out
 
 
-def endpoint_lines(total: Snapshot, elapsed: float) -> list[str]:
-    """The text summary's per-endpoint block (endpoints with no requests left out)."""
+def endpoint_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE) -> list[str]:
+    """The text summary's per-endpoint block (endpoints with no requests left out);
+    a name longer than its column pushes the numbers right rather than be cut."""
+    width = max(10, *(len(n) + 1 for n in shape.endpoints))
     lines = [
-        f"{'Endpoint':<12}{'requests':>10}{'/s':>9}{'errors':>8}{'p50':>9}{'p95':>9}{'p99':>9}"
+        f"{'Endpoint':<{width + 2}}{'requests':>10}{'/s':>9}{'errors':>8}"
+        f"{'p50':>9}{'p95':>9}{'p99':>9}"
     ]
-    for name in ENDPOINTS:
+    for name in shape.endpoints:
         ep = total.endpoint(name)
         if not ep.total:
             continue
         p = ep.percentiles_s(50, 95, 99)
         rate = ep.total / elapsed if elapsed > 0 else 0.0
         lat = "".join(f"{format_latency(p[q]):>9}" for q in (50, 95, 99))
-        lines.append(f"  {name:<10}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}{lat}")
+        lines.append(f"  {name:<{width}}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}{lat}")
     return lines if len(lines) > 1 else []
 
 
-def endpoint_lines_narrow(total: Snapshot, elapsed: float) -> list[str]:
+def endpoint_lines_narrow(
+    total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE
+) -> list[str]:
     """:func:`endpoint_lines` in 40 columns (the TUI's Summary at 80x24): the
     latencies on a line of their own under each endpoint, so no row wraps."""
-    lines = [f"{'Endpoint':<10}{'requests':>10}{'/s':>9}{'errors':>8}"]
-    for name in ENDPOINTS:
+    width = max(8, *(len(n) + 1 for n in shape.endpoints))
+    lines = [f"{'Endpoint':<{width + 2}}{'requests':>10}{'/s':>9}{'errors':>8}"]
+    for name in shape.endpoints:
         ep = total.endpoint(name)
         if not ep.total:
             continue
         p = ep.percentiles_s(50, 95, 99)
         rate = ep.total / elapsed if elapsed > 0 else 0.0
-        lines.append(f"  {name:<8}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}")
+        lines.append(f"  {name:<{width}}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}")
         lines.append("    " + "  ".join(f"p{q} {format_latency(p[q])}" for q in (50, 95, 99)))
     return lines if len(lines) > 1 else []
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import ConfigError, RunConfig
 from engine.domain.durations import parse_duration
+from engine.domain.shape import Shape
 from engine.domain.stages import parse_stages, target_at, vu_changes
 from engine.metrics.stats import Snapshot
 from engine.outputs.jsonfile import check_json_path
@@ -111,8 +112,8 @@ def vus_gauge(config: RunConfig) -> Callable[[], float | None]:
 class _Rows:
     """The timeline in memory only: the report's charts when no ``--timeline``."""
 
-    def __init__(self, gauges: LoadGauges) -> None:
-        self._timeline = Timeline(vus=gauges.vus, arrival_rate=gauges.arrival_rate)
+    def __init__(self, gauges: LoadGauges, shape: Shape) -> None:
+        self._timeline = Timeline(vus=gauges.vus, arrival_rate=gauges.arrival_rate, shape=shape)
         self.rows: list[Row] = []
         self._closed = False
 
@@ -141,7 +142,10 @@ class RunOutputs:
         if options.timeline is not None:
             try:
                 self._timeline = TimelineWriter(
-                    options.timeline, vus=gauges.vus, arrival_rate=gauges.arrival_rate
+                    options.timeline,
+                    vus=gauges.vus,
+                    arrival_rate=gauges.arrival_rate,
+                    shape=config.shape,
                 )
             except OSError as exc:
                 reason = exc.strerror or str(exc)
@@ -149,7 +153,7 @@ class RunOutputs:
                     "timeline", f"a file that can be written ({reason})", options.timeline
                 ) from None
         elif options.report is not None or keep_rows:
-            self._timeline = _Rows(gauges)
+            self._timeline = _Rows(gauges, config.shape)
 
     @property
     def sinks(self) -> list[Sink]:
@@ -197,6 +201,7 @@ class MetricsEndpoint:
             vus=lambda: self._gauges.vus(),
             arrival_rate=lambda: self._gauges.arrival_rate(),
             dropped=lambda: self.metrics.total.dropped,
+            shape=config.shape,
         )
         self.server = MetricsServer(self.metrics, addr)  # ConfigError: exit 2
 
@@ -211,7 +216,7 @@ class MetricsEndpoint:
 
     def start_run(self, config: RunConfig) -> None:
         self._gauges = LoadGauges(config)
-        self.metrics.reset()
+        self.metrics.reset(config.shape)
 
     def linger(self, seconds: float) -> None:
         """Keep serving the final numbers for ``seconds``; Ctrl+C ends the wait

@@ -24,7 +24,8 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from engine.domain.durations import format_duration, format_latency_ms
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS
+from engine.domain.shape import INGEST_SHAPE, Shape
+from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.settings import setting_rows
 from engine.outputs.thresholds import format_measured
 
@@ -117,13 +118,20 @@ def _series(rows: Sequence[Row], key: str) -> list[Any]:
     return [r.get(key) for r in rows]
 
 
-def _time_charts(rows: Sequence[Row]) -> list[str]:
+def _shape(doc: Mapping[str, Any]) -> Shape:
+    """The run's scenario names from its JSON (``ingest``'s for a file written
+    before scenarios were data, which has no ``shape``)."""
+    shape = doc.get("shape")
+    return Shape.from_json(shape) if isinstance(shape, Mapping) else INGEST_SHAPE
+
+
+def _time_charts(rows: Sequence[Row], endpoints: Sequence[str]) -> list[str]:
     t = _series(rows, "t")
     line = {"mode": "lines"}
     charts = [
         _figure(
             "chart-requests",
-            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in ENDPOINTS],
+            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in endpoints],
             "Requests/s by endpoint",
             "requests/s",
             xaxis_title="seconds since start",
@@ -185,7 +193,7 @@ def _distribution_chart(doc: Mapping[str, Any]) -> str:
 
 def _codes_chart(doc: Mapping[str, Any]) -> str:
     codes = doc.get("status_codes") or {}
-    colors = ["#2da44e" if int(c) < 400 else "#cf222e" for c in codes]
+    colors = ["#2da44e" if int(c) < 300 else "#cf222e" for c in codes]
     trace = go.Bar(x=list(codes), y=list(codes.values()), marker_color=colors, name="responses")
     return _figure("chart-codes", [trace], "Status codes", "responses", xaxis_type="category")
 
@@ -229,12 +237,14 @@ def _endpoints(doc: Mapping[str, Any]) -> str:
     eps = doc.get("endpoints")
     if not eps:
         return ""
+    # an endpoint with another name users type: "disputes (chargebacks)"
+    typed = {name: alias for alias, name in _shape(doc).aliases.items()}
     rows = []
     for name, e in eps.items():
         lat = e.get("latency_ms") or {}
         rows.append(
             (
-                "disputes (chargebacks)" if name == "disputes" else name,
+                f"{name} ({typed[name]})" if name in typed else name,
                 e.get("requests"),
                 f"{e.get('per_second', 0):.1f}",  # as the summary's endpoint table
                 e.get("errors"),
@@ -251,7 +261,7 @@ def _details(doc: Mapping[str, Any]) -> str:
     codes = doc.get("status_codes") or {}
     return (
         "<div class=cols><div><h2>Scenario outcomes</h2>"
-        + _table(("outcome", "count"), [(k, sc.get(k, 0)) for k in SCENARIO_KEYS])
+        + _table(("outcome", "count"), list(sc.items()))
         + "</div><div><h2>Errors by kind</h2>"
         + _table(("kind", "count"), list(kinds.items()))
         + "</div><div><h2>Status codes</h2>"
@@ -266,7 +276,8 @@ def render(
     """The whole page as a string (see :func:`write_report`)."""
     config = doc.get("config") or {}
     series = _complete(rows, doc.get("duration_s"))
-    charts = [*_time_charts(series), _distribution_chart(doc), _codes_chart(doc)]
+    endpoints = _shape(doc).endpoints
+    charts = [*_time_charts(series, endpoints), _distribution_chart(doc), _codes_chart(doc)]
     when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     stopped = " — stopped early" if doc.get("stopped_early") else ""
     return "".join(

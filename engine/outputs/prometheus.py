@@ -15,7 +15,8 @@ Metrics (all prefixed ``webhookload_``)::
     errors_total{endpoint,kind}         connect, timeout, http_4xx, http_5xx, other
     request_duration_seconds{endpoint}  histogram (responses only)
     requests_cancelled_total            in flight at the deadline
-    scenarios_total{outcome}            orders_success, disputes_won, ...
+    scenarios_total{outcome}            orders_success, disputes_won, ... (ingest's
+                                        names; another scenario's: order.ended.success)
     vus / arrival_rate                  gauges, when the run has them
     dropped_arrivals_total              arrivals the generator could not start
     generator_saturated{shard}          1 when that shard is saturated over the last 5 s
@@ -41,9 +42,11 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from engine.config import ConfigError
+from engine.domain.outcomes import scenario_counts
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.histogram import bucket_value
 from engine.metrics.saturation import judge
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, SCENARIO_KEYS, Snapshot, merge_all
+from engine.metrics.stats import ERROR_KINDS, Snapshot, merge_all
 
 PREFIX = "webhookload_"
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -92,7 +95,10 @@ class LiveMetrics(Collector):
         vus: Gauge | None = None,
         arrival_rate: Gauge | None = None,
         dropped: Callable[[], int] | None = None,
+        shape: Shape = INGEST_SHAPE,
     ) -> None:
+        """``shape``: the scenario's endpoint and flow names (the labels)."""
+        self._shape = shape
         self._vus = vus
         self._rate = arrival_rate
         self._dropped = dropped
@@ -103,9 +109,12 @@ class LiveMetrics(Collector):
     def total(self) -> Snapshot:
         return self._state[0]
 
-    def reset(self) -> None:
-        """Back to zeros, for the next run in the same process (the TUI's "run again")."""
+    def reset(self, shape: Shape | None = None) -> None:
+        """Back to zeros, for the next run in the same process (the TUI's "run
+        again"), named by that run's ``shape`` when it brings another scenario."""
         self._state = (Snapshot(), ())
+        if shape is not None:
+            self._shape = shape
 
     def on_snapshot(self, delta: Snapshot) -> None:
         total, recent = self._state
@@ -133,7 +142,7 @@ class LiveMetrics(Collector):
             "Response latency by endpoint (from the generator's log-linear histogram).",
             labels=["endpoint"],
         )
-        for name in ENDPOINTS:
+        for name in self._shape.endpoints:
             ep = total.endpoint(name)
             for code, n in sorted(ep.status_codes.items()):
                 requests.add_metric([name, str(code)], n)
@@ -154,8 +163,8 @@ class LiveMetrics(Collector):
         scenarios = CounterMetricFamily(
             PREFIX + "scenarios", "Scenario steps and outcomes.", labels=["outcome"]
         )
-        for key in SCENARIO_KEYS:
-            scenarios.add_metric([key], total.scenarios.get(key, 0))
+        for key, n in scenario_counts(self._shape, total.scenarios).items():
+            scenarios.add_metric([key], n)
         yield scenarios
 
     def _health(self, total: Snapshot, recent: tuple[Snapshot, ...]) -> Iterable[Metric]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.config import ConfigError
 from engine.domain.durations import format_duration, format_latency_ms, latency_ms
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.thresholds import (
     LATENCY_METRICS,
     ThresholdSpec,
@@ -129,17 +130,18 @@ def format_measured(value: float | None, unit: str) -> str:
     return f"{value:.2f}%" if unit == "%" else f"{value:.1f}/s"
 
 
-def parse_threshold(text: str) -> Threshold:
-    """One ``--threshold`` expression; raises ConfigError naming what is expected."""
+def parse_threshold(text: str, shape: Shape = INGEST_SHAPE) -> Threshold:
+    """One ``--threshold`` expression; raises ConfigError naming what is expected.
+    ``shape``: the run's scenario, whose endpoint names it may use."""
     try:
-        spec = parse_spec(text)
+        spec = parse_spec(text, shape)
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
     return Threshold(spec.metric, spec.op, spec.limit, spec.endpoint, spec.text)
 
 
-def parse_thresholds(texts: Iterable[str]) -> list[Threshold]:
-    return [parse_threshold(t) for t in texts]
+def parse_thresholds(texts: Iterable[str], shape: Shape = INGEST_SHAPE) -> list[Threshold]:
+    return [parse_threshold(t, shape) for t in texts]
 
 
 def evaluate(thresholds: Iterable[Threshold], total: Snapshot) -> list[ThresholdResult]:

@@ -10,8 +10,9 @@ delta (~250 ms) of the second before it. Seconds without any delta (a
 stalled generator) get a row of zeros, so ``t`` has no holes; the last,
 partial second is written by :meth:`Timeline.finish`.
 
-CSV (when PATH ends in ``.csv``) has the fixed :data:`COLUMNS`; NDJSON rows
-have the same keys plus ``codes``, every status code seen that second.
+CSV (when PATH ends in ``.csv``) has the fixed :func:`columns` (per endpoint
+of the scenario: ``ingest``'s are :data:`COLUMNS`); NDJSON rows have the same
+keys plus ``codes``, every status code seen that second.
 ``loop_lag_p99_ms`` and ``cpu_pct`` are the highest of any shard's (the
 generator's health is judged per shard; its CPU shares do not add up).
 """
@@ -25,41 +26,55 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.histogram import percentiles
 from engine.metrics.saturation import judge
-from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
+from engine.metrics.stats import ERROR_KINDS, Snapshot
 
 Row = dict[str, Any]
 Gauge = Callable[[], float | None]
 
-COLUMNS: tuple[str, ...] = (
-    "t",
-    "requests",
-    "success",
-    "errors",
-    "cancelled",
-    *ENDPOINTS,
-    *(f"{e}_errors" for e in ENDPOINTS),
-    *(f"errors_{k}" for k in ERROR_KINDS),
-    *(f"codes_{c}xx" for c in range(1, 6)),
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "max_ms",
-    *(f"{e}_p99_ms" for e in ENDPOINTS),
-    "vus",
-    "arrival_rate",
-    "loop_lag_p99_ms",
-    "cpu_pct",
-)
-"""The CSV header, in order; latencies in ms, empty (null) when there is no data."""
+
+def columns(endpoints: tuple[str, ...]) -> tuple[str, ...]:
+    """The CSV header of a scenario with these endpoint names, in order."""
+    return (
+        "t",
+        "requests",
+        "success",
+        "errors",
+        "cancelled",
+        *endpoints,
+        *(f"{e}_errors" for e in endpoints),
+        *(f"errors_{k}" for k in ERROR_KINDS),
+        *(f"codes_{c}xx" for c in range(1, 6)),
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "max_ms",
+        *(f"{e}_p99_ms" for e in endpoints),
+        "vus",
+        "arrival_rate",
+        "loop_lag_p99_ms",
+        "cpu_pct",
+    )
+
+
+COLUMNS: tuple[str, ...] = columns(INGEST_SHAPE.endpoints)
+"""``ingest``'s CSV header, in order; latencies in ms, empty (null) when there
+is no data. Another scenario's has its own endpoints' columns (:func:`columns`)."""
 
 
 def _ms(us: float | None) -> float | None:
     return None if us is None else round(us / 1000, 3)
 
 
-def make_row(t: int, snap: Snapshot, vus: float | None, arrival_rate: float | None) -> Row:
+def make_row(
+    t: int,
+    snap: Snapshot,
+    vus: float | None,
+    arrival_rate: float | None,
+    endpoints: tuple[str, ...] = INGEST_SHAPE.endpoints,
+) -> Row:
     """The row of second ``t`` from the sum of the deltas assigned to it."""
     p = percentiles(snap.latency, (50, 95, 99))
     row: Row = {
@@ -69,7 +84,7 @@ def make_row(t: int, snap: Snapshot, vus: float | None, arrival_rate: float | No
         "errors": snap.errors,
         "cancelled": snap.cancelled,
     }
-    views = {e: snap.endpoint(e) for e in ENDPOINTS}
+    views = {e: snap.endpoint(e) for e in endpoints}
     row.update({e: v.total for e, v in views.items()})
     row.update({f"{e}_errors": v.errors for e, v in views.items()})
     row.update({f"errors_{k}": snap.errors_by_kind.get(k, 0) for k in ERROR_KINDS})
@@ -97,7 +112,14 @@ class Timeline:
     """Turns deltas into per-second rows; ``vus``/``arrival_rate`` are sampled at
     each delta, and a row keeps the last sample of its second."""
 
-    def __init__(self, *, vus: Gauge | None = None, arrival_rate: Gauge | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        vus: Gauge | None = None,
+        arrival_rate: Gauge | None = None,
+        shape: Shape = INGEST_SHAPE,
+    ) -> None:
+        self.endpoints = shape.endpoints
         self._vus = vus
         self._rate = arrival_rate
         self._second = 0
@@ -132,10 +154,11 @@ class Timeline:
 
     def _row(self) -> Row:
         acc = self._acc if self._acc is not None else Snapshot(self._second, self._second)
-        return make_row(self._second, acc, self._last_vus, self._last_rate)
+        return make_row(self._second, acc, self._last_vus, self._last_rate, self.endpoints)
 
     def _empty(self, t: int) -> Row:
-        return make_row(t, Snapshot(float(t), float(t)), self._last_vus, self._last_rate)
+        empty = Snapshot(float(t), float(t))
+        return make_row(t, empty, self._last_vus, self._last_rate, self.endpoints)
 
 
 class TimelineWriter:
@@ -144,16 +167,22 @@ class TimelineWriter:
     the file can be followed live; :attr:`rows` keeps them for the HTML report."""
 
     def __init__(
-        self, path: str | Path, *, vus: Gauge | None = None, arrival_rate: Gauge | None = None
+        self,
+        path: str | Path,
+        *,
+        vus: Gauge | None = None,
+        arrival_rate: Gauge | None = None,
+        shape: Shape = INGEST_SHAPE,
     ) -> None:
         self.path = Path(path)
         self.rows: list[Row] = []
-        self._timeline = Timeline(vus=vus, arrival_rate=arrival_rate)
+        self._timeline = Timeline(vus=vus, arrival_rate=arrival_rate, shape=shape)
         self._csv = self.path.suffix.lower() == ".csv"
         self._file: IO[str] = self.path.open("w", newline="" if self._csv else None)
         self._writer: csv.DictWriter[str] | None = None
         if self._csv:
-            self._writer = csv.DictWriter(self._file, COLUMNS, extrasaction="ignore")
+            header = columns(shape.endpoints)
+            self._writer = csv.DictWriter(self._file, header, extrasaction="ignore")
             self._writer.writeheader()
             self._file.flush()
 

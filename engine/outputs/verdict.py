@@ -24,7 +24,7 @@ from engine.run.runner import RunResult
 def run_thresholds(result: RunResult) -> list[ThresholdResult]:
     """Each ``--threshold`` of the run judged on its total: the one place the
     summary, the JSON and the exit code get them from."""
-    return evaluate(parse_thresholds(result.config.thresholds), result.total)
+    return evaluate(parse_thresholds(result.config.thresholds, result.config.shape), result.total)
 
 
 def stopped_by_user(result: RunResult, abort: Abort | None = None) -> bool:

@@ -50,7 +50,9 @@ from engine.run.verify import (
     verify_orders,
 )
 from engine.scenario.delivery import dressing_for
+from engine.scenario.flows import FlowWalker
 from engine.scenario.journeys import plan_journey, vu_rng
+from engine.scenario.select import compiled_for
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
 
@@ -144,7 +146,7 @@ class Runner:
         self._scope: anyio.CancelScope | None = None
         self._stop_requested = False
         self._t0 = 0.0
-        self._stats = Stats()
+        self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
         self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
@@ -187,9 +189,27 @@ class Runner:
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
-    def _walker(self, url: str, transport: Transport) -> Walker:
-        """What each journey sends, recorded into this run's stats."""
+    def _walker(self, url: str, transport: Transport) -> Walker | FlowWalker:
+        """What each journey sends, recorded into this run's stats: a scenario
+        file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
         cfg = self.config
+        if cfg.scenario_text:
+            return FlowWalker(
+                transport=transport,
+                stats=self._stats,
+                scenario=compiled_for(cfg),
+                target=url,
+                read_api=cfg.read_api or None,
+                read_mix=cfg.read_mix,
+                think=cfg.think,
+                now=self._now,
+                sleep=self._clock.sleep,
+                dressing=dressing_for(cfg),
+                retries=cfg.retries,
+                read_ratio=cfg.read_ratio,
+                duplicate_rate=cfg.duplicate_rate,
+                reorder_rate=cfg.reorder_rate,
+            )
         return Walker(
             transport=transport,
             stats=self._stats,
@@ -220,7 +240,9 @@ class Runner:
         offset = await self._await_epoch()
         self._t0 = self._now() - offset
         self._cpu_mark = self._cpu_clock()
-        self._stats = Stats(since=offset, shard=self.shard)
+        self._stats = Stats(
+            since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
+        )
         walker = self._walker(url, transport)
         model = self._model()
         try:

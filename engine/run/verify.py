@@ -30,10 +30,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
+import orjson
 
 if TYPE_CHECKING:  # imported where used: httpx (and the rich it pulls in) costs
     import httpx  # ~50 ms of start-up in every process, every shard's included
 
+from engine.domain.sanitize import clean
 from engine.domain.urls import join_url
 from engine.run.verify_result import MISSING, UNREADABLE, Mismatch, Tally, Verification, merge
 
@@ -50,6 +52,11 @@ __all__ = [
 POLL_S = 0.2
 CONCURRENCY = 10
 READ_TIMEOUT_S = 5.0
+STATUS_CHARS = 64
+"""A status read back is the target's text: shown cleaned, at most this long."""
+READ_BODY_MAX = 16 * 1024 * 1024
+"""Bytes of one read API answer read at most (raw, never decompressed): a
+larger one is unreadable, like a malformed one (docs/HOSTILE.md)."""
 TERMINAL_ORDER = frozenset({"success", "failed"})
 TERMINAL_DISPUTE = frozenset({"won", "lost", "closed"})
 """The read API's statuses a dispute keeps once closed (``closed``: no resolution)."""
@@ -131,28 +138,28 @@ async def verify_orders(
 
     import httpx
 
-    async with httpx.AsyncClient(timeout=READ_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        timeout=READ_TIMEOUT_S,
+        follow_redirects=False,
+        headers={"Accept-Encoding": "identity"},
+    ) as client:
 
         async def check_order(order_id: str) -> None:
             async with limit:
-                try:
-                    resp = await client.get(join_url(read_api, f"/orders/{order_id}"))
-                except httpx.HTTPError:
-                    found["order", order_id] = UNREADABLE
-                    return
-            if resp.status_code == 404:
+                answer = await _read(client, join_url(read_api, f"/orders/{order_id}"))
+            if answer is None:
+                found["order", order_id] = UNREADABLE
+            elif answer[0] == 404:
                 found["order", order_id] = MISSING
-            elif resp.status_code != 200:
+            elif answer[0] != 200:
                 found["order", order_id] = UNREADABLE
             else:
-                judge("order", order_id, _order_status(resp))
+                judge("order", order_id, _order_status(answer[1]))
 
         async def check_disputes() -> None:
             async with limit:
-                try:
-                    shown = _dispute_statuses(await client.get(join_url(read_api, "/disputes")))
-                except httpx.HTTPError:
-                    shown = None
+                answer = await _read(client, join_url(read_api, "/disputes"))
+            shown = None if answer is None else _dispute_statuses(*answer)
             for order_id in list(pending["dispute"]):
                 if shown is None:
                     found["dispute", order_id] = UNREADABLE
@@ -195,23 +202,48 @@ async def verify_orders(
     ).bounded()
 
 
-def _order_status(resp: httpx.Response) -> str | None:
+async def _read(client: httpx.AsyncClient, url: str) -> tuple[int, bytes] | None:
+    """One GET of the read API, bounded like the load's requests: a deadline of
+    :data:`READ_TIMEOUT_S` for all of it, at most :data:`READ_BODY_MAX` bytes
+    read raw, a redirect never followed (a 3xx is just not a 200). None when
+    there is no complete answer within those bounds."""
+    import httpx
+
     try:
-        body = resp.json()
-    except ValueError:
+        with anyio.fail_after(READ_TIMEOUT_S):
+            request = client.build_request("GET", url)
+            resp = await client.send(request, stream=True)
+            try:
+                body = bytearray()
+                async for chunk in resp.aiter_raw():
+                    body += chunk
+                    if len(body) > READ_BODY_MAX:
+                        return None
+            finally:
+                await resp.aclose()
+    except (httpx.HTTPError, httpx.InvalidURL, TimeoutError):  # InvalidURL: a bad Location
+        return None
+    return resp.status_code, bytes(body)
+
+
+def _order_status(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return None
     status = body.get("status") if isinstance(body, dict) else None
-    return status if isinstance(status, str) else None
+    return clean(status, STATUS_CHARS) if isinstance(status, str) else None
 
 
-def _dispute_statuses(resp: httpx.Response) -> dict[str, str] | None:
-    """``GET /disputes`` as order id -> status, from either shape: the public
-    service's bare array, or the strict reference target's ``{"disputes": [...]}``."""
-    if resp.status_code != 200:
+def _dispute_statuses(code: int, raw: bytes) -> dict[str, str] | None:
+    """``GET /disputes`` (its status and body) as order id -> status, from either
+    shape: the public service's bare array, or the strict reference target's
+    ``{"disputes": [...]}``."""
+    if code != 200:
         return None
     try:
-        body = resp.json()
-    except ValueError:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return None
     if isinstance(body, dict):
         body = body.get("disputes")
@@ -222,5 +254,5 @@ def _dispute_statuses(resp: httpx.Response) -> dict[str, str] | None:
         if isinstance(item, dict):
             order_id, status = item.get("order_id"), item.get("status")
             if isinstance(order_id, str) and isinstance(status, str):
-                shown[order_id] = status
+                shown[order_id] = clean(status, STATUS_CHARS)
     return shown

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.scenario.model import Flow, ScenarioFile
+from engine.scenario.model import ChoiceGen, Flow, ScenarioFile
 from engine.scenario.placeholders import Slot
 from engine.scenario.problem import Path, Problem, unknown
-from engine.scenario.templates import Node, Obj, parse_value, walk_slots
+from engine.scenario.templates import Const, Gen, Node, Obj, parse_value, walk_slots
 
 Vars = tuple[tuple[str, Node, Path], ...]
 COUNTERS = ("started", "aborted", "unfinished")
@@ -102,7 +102,8 @@ def _check_names(spec: ScenarioFile, fname: str, flow: Flow, templates: Mapping[
                 raise Problem((*cp, "probability", "param"), unknown("param", param, spec.params))
     terminals = [s for s, st in flow.states.items() if st.terminal]
     for s in flow.outcome_labels:
-        _known("outcome", s, [*terminals, *COUNTERS], (*base, "outcome_labels", s))
+        # a non-terminal state named here has its accepted events counted (visited)
+        _known("outcome", s, [*flow.states, *COUNTERS], (*base, "outcome_labels", s))
     if flow.read is not None:
         for s in flow.read.expect:
             _known("terminal state", s, terminals, (*base, "read", "expect", s))
@@ -217,6 +218,8 @@ def _check_slots(
             raise Problem(path, f"{slot} has no value in {where}")
         if slot.kind == "vars" and slot.name not in have:
             raise Problem(path, unknown("variable", slot.name, have, f"in flow {fname!r}"))
+        if slot.kind == "vars" and slot.keys:
+            _check_keys(slot, path, flow_vars[fname])
         if slot.kind == "parent":
             if not parents[fname]:
                 raise Problem(path, f"{slot} in flow {fname!r}, which no flow starts as a child")
@@ -225,6 +228,8 @@ def _check_slots(
                     raise Problem(
                         path, unknown("variable", slot.name, theirs, f"in parent flow {p!r}")
                     )
+                if slot.keys:
+                    _check_keys(slot, path, flow_vars[p])
 
     for i, (_, node, path) in enumerate(flow_vars[fname]):
         for slot, at in walk_slots(node, path):
@@ -245,3 +250,25 @@ def _check_slots(
     for node, path, where in uses:
         for slot, at in walk_slots(node, path):
             ok(slot, at, known, where)
+
+
+def _check_keys(slot: Slot, path: Path, variables: Vars) -> None:
+    """``{vars.plan.refund}``: ``plan`` is a table (or a choice of tables) with
+    ``refund`` in every value, so the lookup cannot fail during a run."""
+    node = next((n for k, n, _ in variables if k == slot.name), None)
+    if isinstance(node, Gen) and isinstance(node.spec, ChoiceGen):
+        values: list[object] = list(node.spec.values)
+    elif isinstance(node, Const):
+        values = [node.value]
+    elif isinstance(node, Obj):
+        values = [{k: None for k, _, _ in node.items}] if len(slot.keys) == 1 else []
+    else:
+        values = []
+    if not values:
+        raise Problem(path, f"{slot}: only a table or a choice of tables has keys")
+    for value in values:
+        for depth, key in enumerate(slot.keys):
+            if not isinstance(value, dict) or key not in value:
+                at = ".".join((slot.name, *slot.keys[:depth]))
+                raise Problem(path, f"{slot}: {at} has no key {key!r} in every value it can take")
+            value = value[key]

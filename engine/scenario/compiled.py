@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.domain.contracts import Event
+from engine.domain.shape import Shape
 from engine.scenario.expect import Table
 from engine.scenario.loader import Scenario
 
@@ -109,6 +110,11 @@ class CompiledScenario:
     def endpoints(self) -> tuple[str, ...]:
         """The stats' endpoint names (INTERFACES §1): webhooks, API steps, ``reads``."""
         return (*(w.name for w in self.webhooks), *self.api, "reads")
+
+    @property
+    def shape(self) -> Shape:
+        """What downstream needs of this scenario (INTERFACES §1)."""
+        return Shape.from_json(self.shape_json())
 
     def shape_json(self) -> dict[str, Any]:
         """What downstream needs of this scenario, in ``Shape.as_json()``'s form

@@ -94,10 +94,11 @@ class _Source:
             return "eid"
         if slot.kind in self.consts:
             return repr(self.consts[slot.kind])
+        keys = "".join(f"[{k!r}]" for k in slot.keys)  # checked at load: every value has them
         if slot.kind == "vars":
-            return f"v[{slot.name!r}]"
+            return f"v[{slot.name!r}]{keys}"
         if slot.kind == "parent":
-            return f"p[{slot.name!r}]"
+            return f"p[{slot.name!r}]{keys}"
         if slot.kind == "now":
             return f"_stamp({slot.offset!r})"
         return f"_int(_time() + {slot.offset!r})"  # unix

@@ -76,6 +76,12 @@ def fields_at(model: type[BaseModel], path: Path) -> list[str]:
     return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
 
 
+def first_error(errors: list[ErrorDetails]) -> ErrorDetails:
+    """The error to show: a misspelled key is both an unknown key and a missing
+    one; the unknown key names the typo (and gets the did-you-mean), so it wins."""
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
 def explain(err: ErrorDetails, data: object, model: type[BaseModel], prefix: Path = ()) -> Problem:
     """One pydantic error on ``data`` (validated as ``model``) as a Problem
     whose path starts with ``prefix``."""

@@ -15,6 +15,7 @@ import anyio
 
 from engine.domain.contracts import Event
 from engine.metrics.stats import Stats
+from engine.scenario.expect import Table
 from engine.transports import Headers, Transport, TransportError
 
 
@@ -36,29 +37,36 @@ class Faults:
         self._now = now
         self._dress = dress
 
-    async def again(self, endpoint: int, url: str, event: Event) -> None:
+    async def again(self, endpoint: int, url: str, event: Event, seen: Table | None = None) -> None:
         """A deliberate duplicate: the same event, re-signed now; never an error,
-        counted by what came back (409 rejected, 2xx accepted, else failed)."""
+        counted by what came back (409 rejected, 2xx accepted, else failed).
+        ``seen``: a scenario file's ``accept.duplicate`` table; an answer it
+        takes that is not a 2xx counts as rejected (the "already seen" answer)."""
         status = await self._post(endpoint, url, event)
         stats = self._stats
         stats.delivered("duplicates_sent")
         if status is not None and 200 <= status < 300:
             stats.delivered("duplicates_accepted")
-        elif status == 409:
+        elif status == 409 if seen is None else status is not None and seen[status]:
             stats.delivered("duplicates_rejected")
         else:
             stats.delivered("duplicates_failed")
 
-    async def early(self, endpoint: int, url: str, event: Event) -> bool:
+    async def early(
+        self, endpoint: int, url: str, event: Event, refused: Table | None = None
+    ) -> bool:
         """An event sent before the one it depends on; never an error, counted by
-        what came back (404/422 refused, 2xx accepted, else failed). True when accepted."""
+        what came back (404/422 refused, 2xx accepted, else failed). True when accepted.
+        ``refused``: a scenario file's ``accept.early`` table; an answer it takes
+        that is not a 2xx counts as refused."""
         status = await self._post(endpoint, url, event)
         stats = self._stats
         stats.delivered("early_sent")
         if status is not None and 200 <= status < 300:
             stats.delivered("early_accepted")
             return True
-        stats.delivered("early_refused" if status in (404, 422) else "early_failed")
+        ok = status in (404, 422) if refused is None else status is not None and refused[status]
+        stats.delivered("early_refused" if ok else "early_failed")
         return False
 
     async def _post(self, endpoint: int, url: str, event: Event) -> int | None:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from engine.errors import UsageError
 from engine.scenario.checks import Parsed, check
-from engine.scenario.explain import explain
+from engine.scenario.explain import explain, first_error
 from engine.scenario.lines import line_of
 from engine.scenario.model import ScenarioFile
 from engine.scenario.problem import Problem, did_you_mean, dotted
@@ -99,7 +99,8 @@ def parse_scenario(text: str, origin: str, default_name: str | None = None) -> S
         spec = ScenarioFile.model_validate(data)
         parsed = check(spec)
     except ValidationError as exc:
-        raise _located(explain(exc.errors()[0], data, ScenarioFile), text, origin) from None
+        problem = explain(first_error(exc.errors()), data, ScenarioFile)
+        raise _located(problem, text, origin) from None
     except Problem as problem:
         raise _located(problem, text, origin) from None
     name = spec.scenario.name or default_name or origin.removeprefix("builtin:")

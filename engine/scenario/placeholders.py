@@ -22,22 +22,25 @@ CLOCKS = ("now", "unix")
 ALL = (*SIMPLE, *(f"{s}.NAME" for s in SCOPES), "now", "now+OFFSET", "unix", "unix+OFFSET")
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_NAMED = re.compile(r"^(vars|parent)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_NAMED = re.compile(r"^(vars|parent)\.([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)$")
 _CLOCK = re.compile(r"^(now|unix)(?:([+-].*))?$")
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
     """One placeholder: its kind (``event_id``, ``vars``, ``now``...), the
-    variable it names (``vars``/``parent``) or its offset in seconds (clocks)."""
+    variable it names (``vars``/``parent``) with the keys into its value
+    (``{vars.plan.refund}``: a table drawn by ``choice``, so several numbers
+    are drawn together and stay consistent), or its offset in seconds (clocks)."""
 
     kind: str
     name: str = ""
     offset: float = 0.0
+    keys: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.kind in SCOPES:
-            return f"{{{self.kind}.{self.name}}}"
+            return "{" + ".".join((self.kind, self.name, *self.keys)) + "}"
         return f"{{{self.kind}}}"
 
 
@@ -49,7 +52,7 @@ def parse_slot(inner: str) -> Slot:
     if inner in SIMPLE:
         return Slot(inner)
     if m := _NAMED.match(inner):
-        return Slot(m.group(1), m.group(2))
+        return Slot(m.group(1), m.group(2), keys=tuple(m.group(3).split(".")[1:]))
     if m := _CLOCK.match(inner):
         return Slot(m.group(1), offset=parse_offset(m.group(2) or ""))
     close = difflib.get_close_matches(inner, [*SIMPLE, *CLOCKS], n=1, cutoff=0.6)

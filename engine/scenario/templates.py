@@ -9,13 +9,14 @@ once per file, never per request.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from engine.scenario.explain import explain
+from engine.scenario.explain import explain, first_error
 from engine.scenario.model import (
     GENERATORS,
     ChoiceGen,
@@ -67,16 +68,21 @@ class Arr:
 Node = Const | Gen | Text | Obj | Arr
 
 
+NULL = "null"
+"""``{ gen = "null" }``: JSON's null, which TOML cannot write (Stripe's objects
+carry every field, most of them null)."""
+
+
 def generator(value: Mapping[str, Any], path: Path) -> Generator:
     """A ``{ gen = ... }`` table as its validated generator."""
     gen = value.get("gen")
     if not isinstance(gen, str) or gen not in GENERATORS:
-        raise Problem((*path, "gen"), unknown("generator", str(gen), GENERATORS))
+        raise Problem((*path, "gen"), unknown("generator", str(gen), (*GENERATORS, NULL)))
     try:
         return _GENERATOR.validate_python(dict(value))
     except ValidationError as exc:
         model = _CLASSES[GENERATORS.index(gen)]
-        raise explain(exc.errors()[0], dict(value), model, path) from None
+        raise explain(first_error(exc.errors()), dict(value), model, path) from None
 
 
 def parse_value(value: object, path: Path) -> Node:
@@ -90,11 +96,18 @@ def parse_value(value: object, path: Path) -> Node:
             return Const("".join(p for p in parts if isinstance(p, str)))
         return Text(parts)
     if isinstance(value, dict):
+        if value.get("gen") == NULL:
+            if len(value) > 1:
+                extra = next(k for k in value if k != "gen")
+                raise Problem((*path, extra), f'{{ gen = "null" }} takes no {extra!r}')
+            return Const(None)
         if "gen" in value:
             return Gen(generator(value, path))
         return Obj(tuple((k, parse_value(v, (*path, k)), (*path, k)) for k, v in value.items()))
     if isinstance(value, list):
         return Arr(tuple((parse_value(v, (*path, i)), (*path, i)) for i, v in enumerate(value)))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Problem(path, f"{value} is not a JSON number")
     if isinstance(value, bool | int | float):
         return Const(value)
     raise Problem(path, f"a TOML {type(value).__name__} cannot go into JSON: write it as text")
@@ -113,9 +126,21 @@ def walk_slots(node: Node, path: Path) -> list[tuple[Slot, Path]]:
 
 def merge(templates: Mapping[str, Obj], names: list[str]) -> Obj:
     """Templates merged in order: a later key replaces an earlier one in
-    place, new keys go at the end (``body = ["chargeback", "resolution"]``)."""
-    items: dict[str, tuple[str, Node, Path]] = {}
-    for name in names:
-        for item in templates[name].items:
-            items[item[0]] = item
+    place, new keys go at the end (``body = ["chargeback", "resolution"]``);
+    where both are tables they merge key by key, so a small template can set
+    one field deep in an envelope (``data.object.status``)."""
+    merged = templates[names[0]]
+    for name in names[1:]:
+        merged = _merge_two(merged, templates[name])
+    return merged
+
+
+def _merge_two(base: Obj, over: Obj) -> Obj:
+    items = {item[0]: item for item in base.items}
+    for key, node, path in over.items:
+        old = items.get(key)
+        if old is not None and isinstance(old[1], Obj) and isinstance(node, Obj):
+            items[key] = (key, _merge_two(old[1], node), old[2])
+        else:
+            items[key] = (key, node, path)
     return Obj(tuple(items.values()))

@@ -15,7 +15,7 @@ waits at least that long before the next journey).
 
 Scenario outcomes partition what was begun: an order or dispute cut off by
 the deadline or a stop (the cancellation that reaches a step) is
-``unfinished``; see :class:`~engine.domain.outcomes.ScenarioKey`.
+``unfinished``; the counters are the flows' (engine/domain/outcomes.py).
 
 Corrected latency (the open model): a journey that arrived at its intended
 time ``t`` meant to send its step ``i`` (counting on through the read-back
@@ -29,8 +29,10 @@ answered, so a stalled earlier step delays all later ones), as wrk2 and oha's
 intended time (the closed model), the two are the same. Deliberate faults
 (duplicates, early events, retries) are timed from their actual send.
 
-The faults themselves are sent by engine/scenario/faults.py, and --retries'
-policy is engine/scenario/retry.py.
+The faults themselves are sent by engine/scenario/faults.py, --retries'
+policy is engine/scenario/retry.py, and each request is sent, judged and
+recorded by engine/scenario/send.py (shared with the scenario file's walker,
+engine/scenario/flows.py).
 """
 
 from __future__ import annotations
@@ -42,29 +44,34 @@ from dataclasses import dataclass
 import anyio
 
 from engine.domain.contracts import CHARGEBACKS_PATH, ORDERS_PATH, Contract, Event, OrderRef
-from engine.domain.outcomes import ScenarioKey
+from engine.domain.outcomes import FlowKeys
+from engine.domain.shape import INGEST_SHAPE
 from engine.domain.statuses import DisputeStatus, OrderStatus, Resolution
 from engine.domain.urls import join_url, split_query
 from engine.metrics.stats import DISPUTES, ORDERS, READS, Stats
 from engine.scenario.delivery import Dressing
-from engine.scenario.expect import ACCEPTS, Expect, Table
+from engine.scenario.expect import ACCEPTS, Expect
 from engine.scenario.faults import Faults
 from engine.scenario.journeys import DisputePlan, Journey
-from engine.scenario.retry import RETRY_KINDS, Retry
-from engine.transports import Transport, TransportError, retry_after
+from engine.scenario.retry import Retry
+from engine.scenario.send import Sender
+from engine.transports import Transport
 
-# module globals: a global lookup is cheaper than an enum class attribute's
-_ORDERS_STARTED = ScenarioKey.ORDERS_STARTED
-_ORDERS_ABORTED = ScenarioKey.ORDERS_ABORTED
-_ORDERS_UNFINISHED = ScenarioKey.ORDERS_UNFINISHED
-_ORDERS_SUCCESS = ScenarioKey.ORDERS_SUCCESS
-_ORDERS_FAILED = ScenarioKey.ORDERS_FAILED
-_DISPUTES_OPENED = ScenarioKey.DISPUTES_OPENED
-_DISPUTES_ABORTED = ScenarioKey.DISPUTES_ABORTED
-_DISPUTES_UPDATED = ScenarioKey.DISPUTES_UPDATED
-_DISPUTES_UNFINISHED = ScenarioKey.DISPUTES_UNFINISHED
-_DISPUTES_WON = ScenarioKey.DISPUTES_WON
-_DISPUTES_LOST = ScenarioKey.DISPUTES_LOST
+# the flow counters (engine/domain/outcomes.py), built once; module globals:
+# a global lookup is cheaper than an attribute's
+_ORDER = FlowKeys.for_flow(INGEST_SHAPE.flow("order"))
+_DISPUTE = FlowKeys.for_flow(INGEST_SHAPE.flow("dispute"))
+_ORDERS_STARTED = _ORDER.started
+_ORDERS_ABORTED = _ORDER.aborted
+_ORDERS_UNFINISHED = _ORDER.unfinished
+_ORDERS_SUCCESS = _ORDER.ended[OrderStatus.SUCCESS]
+_ORDERS_FAILED = _ORDER.ended[OrderStatus.FAILED]
+_DISPUTES_OPENED = _DISPUTE.started
+_DISPUTES_ABORTED = _DISPUTE.aborted
+_DISPUTES_UPDATED = _DISPUTE.visited[DisputeStatus.UPDATED]
+_DISPUTES_UNFINISHED = _DISPUTE.unfinished
+_DISPUTES_WON = _DISPUTE.ended[Resolution.WON]
+_DISPUTES_LOST = _DISPUTE.ended[Resolution.LOST]
 _CLOSED, _UPDATED = DisputeStatus.CLOSED, DisputeStatus.UPDATED
 _FIRST = ACCEPTS[Expect.FIRST]  # every webhook a journey sends is a first delivery
 _READ = ACCEPTS[Expect.READ]
@@ -103,7 +110,7 @@ class Endpoints:
         return self.reads + order_id + self.reads_query
 
 
-class Walker:
+class Walker(Sender):
     """Sends journeys for every virtual user of a run (it holds no per-user state).
 
     ``now`` times requests (the transport stamps completion on the same
@@ -117,18 +124,13 @@ class Walker:
 
     __slots__ = (
         "_contract",
-        "_dress",
         "_endpoints",
         "_faults",
-        "_now",
         "_on_dispute",
         "_on_order",
         "_reads_done",
         "_retries",
-        "_sleep",
-        "_stats",
         "_think",
-        "_transport",
         "plan",
     )
 
@@ -288,84 +290,3 @@ class Walker:
         if self._on_dispute is not None:
             self._on_dispute(order.order_id, plan.resolution.value, event.event_id)
         return None
-
-    async def _send(
-        self,
-        endpoint: int,
-        url: str,
-        event: Event | None,
-        accepts: Table,
-        retry: Retry | None = None,
-        due: float | None = None,
-    ) -> bool:
-        """One request (a GET without an event), recorded; True when its answer is
-        one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
-        ``due``: its intended send time; its latency is then counted from there,
-        and its service time from the actual send.
-
-        With ``retry`` (``--retries``), a 5xx, a 429, a timeout or a connection
-        error is sent again after an exponential backoff with jitter (or the
-        answer's Retry-After when longer); only the last
-        attempt is recorded as the request, the earlier ones count as ``retries``
-        (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
-        stats = self._stats
-        dress = self._dress
-        attempt = 0
-        while True:
-            t0 = self._now()
-            try:
-                if event is None:
-                    reply = await self._transport.get(url)
-                else:
-                    headers = event.headers if dress is None else dress(event, url)
-                    reply = await self._transport.post(url, event.body, headers)
-                status, done, body_head = reply
-            except TransportError as exc:
-                if retry is not None and exc.kind in RETRY_KINDS:
-                    if attempt < retry.limit:
-                        attempt += 1
-                        await self._backoff(retry, attempt)
-                        continue
-                    if attempt:
-                        stats.delivered("retries_exhausted")
-                # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
-                detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
-                cid = "" if event is None else event.event_id
-                stats.record_error(endpoint, exc.kind, detail, cid)
-                return False
-            except anyio.get_cancelled_exc_class():
-                stats.record_cancelled()
-                raise
-            latency_us = int((done - t0) * 1e6)
-            service_us: int | None = None
-            if due is not None:
-                # a due time in the future (the loop woke early) never makes it shorter
-                service_us = latency_us
-                latency_us = max(latency_us, int((done - due) * 1e6))
-            if accepts[status]:  # the common case: nothing more to pass
-                return stats.record_response(
-                    endpoint, status, latency_us, body_head, True, service_us
-                )
-            if retry is not None and (status >= 500 or status == 429):
-                if attempt < retry.limit:
-                    attempt += 1
-                    await self._backoff(retry, attempt, retry_after(reply))
-                    continue
-                if attempt:
-                    stats.delivered("retries_exhausted")
-            cid = "" if event is None else event.event_id  # X-Correlation-ID, for the sample
-            return stats.record_response(
-                endpoint, status, latency_us, body_head, False, service_us, cid
-            )
-
-    async def _backoff(self, retry: Retry, attempt: int, after: float | None = None) -> None:
-        """Wait before retry number ``attempt``, at least ``after`` (the answer's
-        Retry-After, capped; :meth:`Retry.wait`), counted as sent once it is
-        over. A delivery still waiting to be retried when the run ends was in
-        flight: it counts as cancelled at the deadline, as a request would."""
-        try:
-            await self._sleep(retry.wait(attempt, after))
-        except anyio.get_cancelled_exc_class():
-            self._stats.record_cancelled()
-            raise
-        self._stats.delivered("retries")

@@ -1,4 +1,11 @@
-"""aiohttp transport: the mature general-purpose asyncio client (~1/5 of `fast` per CPU-s)."""
+"""aiohttp transport: the mature general-purpose asyncio client (~1/5 of `fast` per CPU-s).
+
+Bounded like every transport (docs/HOSTILE.md): the body is streamed and at
+most :data:`BODY_MAX` bytes are read (never decompressed), a redirect is
+never followed, the head is bounded by aiohttp's own parser limits (8 KiB a
+line, 128 fields), interim answers are counted (:class:`_BoundedResponse`),
+and ``ClientTimeout(total=...)`` is the request's deadline.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,30 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+from aiohttp.connector import Connection
+from aiohttp.http_parser import RawResponseMessage
+from aiohttp.streams import StreamReader
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
+from engine.transports.base import (
+    ACCEPT_IDENTITY,
+    INTERIM_MAX,
+    Headers,
+    Preview,
+    Reply,
+    TransportError,
+    redirect_preview,
+    reply_with,
+)
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+_CHUNK = 64 * 1024
+
+
+def _head_too_big(exc: BaseException) -> bool:
+    """aiohttp's own head limits (a line or field too long, too many fields)."""
+    text = str(exc)
+    return "Got more than" in text or "Too many headers" in text or "too long" in text.lower()
 
 
 def _why(exc: BaseException) -> str:
@@ -47,6 +73,34 @@ def _watch_close(resp: aiohttp.ClientResponse) -> asyncio.Future[None] | None:
     return closed
 
 
+class _BoundedResponse(aiohttp.ClientResponse):
+    """Counts the interim answers aiohttp skips: past :data:`INTERIM_MAX` the
+    request is ``oversized`` (aiohttp itself would skip them for ever, queueing
+    every one it parses faster than it skips them: 260 MB in a 3 s run)."""
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        if protocol is None:
+            return await super().start(connection)
+        read = protocol.read
+        seen = 0
+
+        async def counted() -> tuple[RawResponseMessage, StreamReader]:
+            nonlocal seen
+            message, payload = await read()
+            if 100 <= message.code < 200 and message.code != 101:
+                seen += 1
+                if seen > INTERIM_MAX:
+                    raise TransportError(ErrorKind.OVERSIZED, f"over {INTERIM_MAX} interim answers")
+            return message, payload
+
+        protocol.read = counted  # type: ignore[method-assign]  # this response's reads only
+        try:
+            return await super().start(connection)
+        finally:
+            del protocol.read  # the class's own again, for the connection's next response
+
+
 class AiohttpTransport:
     def __init__(
         self,
@@ -63,7 +117,9 @@ class AiohttpTransport:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout),
             skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "webhookload"},
+            headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
+            auto_decompress=False,
+            response_class=_BoundedResponse,
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
@@ -73,10 +129,22 @@ class AiohttpTransport:
         if headers:
             sent = [*_JSON_HEADERS.items(), *headers]
         try:
-            async with self._session.request(method, url, data=body, headers=sent) as resp:
+            async with self._session.request(
+                method, url, data=body, headers=sent, allow_redirects=False
+            ) as resp:
+                status = resp.status
+                location = resp.headers.get("Location")
+                if location is not None and 300 <= status < 400:  # never followed
+                    resp.close()  # drops the connection: its body is never read
+                    return status, self._clock(), redirect_preview(location)
                 closed = _watch_close(resp)
+                data = Preview()
                 try:
-                    data = await resp.read()
+                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                        data.add(chunk)
+                except TransportError:
+                    resp.close()  # past BODY_MAX: the rest is never read
+                    raise
                 except TimeoutError:
                     raise
                 except (aiohttp.ClientError, OSError) as exc:
@@ -85,16 +153,17 @@ class AiohttpTransport:
                 if closed is not None and closed.done() and closed.exception() is not None:
                     why = f"response cut short: {closed.exception()}"
                     raise TransportError(ErrorKind.OTHER, why)
-                status = resp.status
                 if status >= 500 or status == 429:  # may say when to retry
                     header = resp.headers.get("Retry-After")
-                    return reply_with(status, self._clock(), data[:BODY_PREVIEW], header)
-                return status, self._clock(), data[:BODY_PREVIEW]
+                    return reply_with(status, self._clock(), data.data, header)
+                return status, self._clock(), data.data
         except TimeoutError as exc:
             raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
             raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
+            if _head_too_big(exc):
+                raise TransportError(ErrorKind.OVERSIZED, f"response head: {_why(exc)}") from None
             raise TransportError(ErrorKind.OTHER, _why(exc)) from None
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:

@@ -31,6 +31,65 @@ a 2xx costs nothing more."""
 
 BODY_PREVIEW = 200
 
+HEAD_MAX = 64 * 1024
+"""Bytes of response head read before the final head ends (its status line and
+header fields, and any interim answers before it): past this, the request is
+an ``oversized`` error and the connection is dropped. The common servers'
+own limit (nginx's large_client_header_buffers, Node's), so no real answer
+hits it; an endless head can no longer fill memory (docs/HOSTILE.md)."""
+
+INTERIM_MAX = 16
+"""Interim answers (100 Continue, 103 Early Hints) skipped before the final one;
+one more is ``oversized``, so an endless stream of them ends the request."""
+
+BODY_MAX = 4 * 1024 * 1024
+"""Body bytes read (as sent on the wire, never decompressed): past this the
+connection is dropped and the request is an ``oversized`` error. Of the body
+only :data:`BODY_PREVIEW` bytes are ever kept; the cap ends an endless or huge
+body long before the request's deadline would."""
+
+ACCEPT_IDENTITY = ("Accept-Encoding", "identity")
+"""Sent by the library clients, whose decompression is turned off as well: a
+body is never inflated (a small gzip bomb cannot become gigabytes)."""
+
+
+def oversized(what: str, limit: int) -> TransportError:
+    """The error for an answer past one of the bounds above."""
+    return TransportError(ErrorKind.OVERSIZED, f"{what} over {limit:,} bytes")
+
+
+def redirect_preview(location: bytes | str) -> bytes:
+    """What a 3xx answer with a ``Location`` carries instead of its body: where
+    it pointed (a 3xx without one, a 304, keeps its body).
+
+    A redirect is never followed (it would re-send a signed webhook to a host
+    nobody chose) and never a success (engine/scenario/expect.py); the sample
+    failure shows its ``Location``, raw here and cleaned before any output
+    (engine/domain/sanitize.py)."""
+    if isinstance(location, str):
+        location = location.encode("utf-8", "surrogateescape")
+    return (b"redirect to " + location)[:BODY_PREVIEW]
+
+
+class Preview:
+    """The body as a library client streams it: the first :data:`BODY_PREVIEW`
+    bytes kept, the rest only counted, :data:`BODY_MAX` the most read."""
+
+    __slots__ = ("data", "read")
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.read = 0
+
+    def add(self, chunk: bytes | memoryview) -> None:
+        """One chunk as read; raises ``oversized`` past :data:`BODY_MAX`."""
+        self.read += len(chunk)
+        if self.read > BODY_MAX:
+            raise oversized("response body", BODY_MAX)
+        have = len(self.data)
+        if have < BODY_PREVIEW:
+            self.data += bytes(chunk[: BODY_PREVIEW - have])
+
 
 class RetryReply(tuple[int, float, bytes]):
     """A :data:`Reply` whose answer asked to wait ``retry_after`` seconds (from
@@ -83,7 +142,9 @@ class TransportError(Exception):
     """A request that got no complete HTTP response.
 
     ``kind`` is ``connect`` (no response began: refused, reset or closed
-    before a status line), ``timeout``, or ``other`` (a response that cannot be
+    before a status line), ``timeout``, ``oversized`` (past a bound on what a
+    server may send: :data:`HEAD_MAX`, :data:`INTERIM_MAX`, :data:`BODY_MAX`),
+    or ``other`` (a response that cannot be
     counted: malformed, or cut short after its head; the detail says which).
     A truncated body stays ``other`` rather than a kind of its own, so the set
     of kinds every report and screen shows stays small."""

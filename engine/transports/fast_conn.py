@@ -16,8 +16,18 @@ from typing import Protocol
 import httptools
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Reply, RetryReply, TransportError
-from engine.transports.framing import eof_ends_body, retry_after_in
+from engine.transports.base import (
+    BODY_MAX,
+    BODY_PREVIEW,
+    HEAD_MAX,
+    INTERIM_MAX,
+    Reply,
+    RetryReply,
+    TransportError,
+    oversized,
+    redirect_preview,
+)
+from engine.transports.framing import eof_ends_body, location_in, retry_after_in
 
 
 class Pool(Protocol):
@@ -59,18 +69,26 @@ class Conn(asyncio.Protocol):
     ``lost`` is set once the socket is gone.
         ``got_head`` is the final response's head (1xx interim ones are skipped);
         ``head_chunks`` keeps the bytes read until then, needed only to tell a
-        close-delimited body from a cut one when the head asks to close."""
+        close-delimited body from a cut one when the head asks to close. What a
+    server may send is bounded (engine/transports/base.py): ``head_read`` bytes
+    before the final head (at most :data:`HEAD_MAX`), ``interims`` skipped
+    (:data:`INTERIM_MAX`), ``body_read`` bytes of body (:data:`BODY_MAX`); past
+    any, the request fails ``oversized`` and the connection is dropped."""
 
     __slots__ = (
         "after",
         "body",
+        "body_read",
         "closed",
         "deadline",
         "eof_ends",
         "got_head",
         "head_chunks",
+        "head_read",
         "interim",
+        "interims",
         "keep",
+        "location",
         "lost",
         "origin",
         "parser",
@@ -90,13 +108,17 @@ class Conn(asyncio.Protocol):
         self.status = 0
         self.got_head = False
         self.head_chunks: list[bytes] = []
+        self.head_read = 0
         self.interim = False
+        self.interims = 0
+        self.body_read = 0
         self.keep = False
         self.eof_ends = False
         self.closed = True  # until admitted to the pool
         self.lost = False
         self.deadline = 0.0
         self.after: float | None = None  # the answer's Retry-After (429 and 5xx only)
+        self.location: bytes | None = None  # a 3xx's preview: where it pointed
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -108,12 +130,18 @@ class Conn(asyncio.Protocol):
             return
         if not self.got_head:
             self.head_chunks.append(data)
+            self.head_read += len(data)
         try:
             self.parser.feed_data(data)
+            if not self.got_head and self.head_read > HEAD_MAX and self.waiter is not None:
+                self._fail(oversized("response head", HEAD_MAX))  # an endless head
+                self._abort()
         except httptools.HttpParserUpgrade:  # after a 101, which is counted as the answer
             self._fail(TransportError(ErrorKind.OTHER, "the server switched protocols"))
             self._abort()
         except httptools.HttpParserError as exc:  # Stray comes as a callback error
+            if isinstance(exc.__context__, TransportError):  # a bound, raised by a callback
+                self._fail(exc.__context__)
             self._fail(TransportError(ErrorKind.OTHER, f"bad HTTP response: {exc}"))
             self._abort()
 
@@ -142,6 +170,9 @@ class Conn(asyncio.Protocol):
         status = self.parser.get_status_code()
         if status < 200 and status != 101:  # 100 Continue, 103 Early Hints: not the answer
             self.interim = True
+            self.interims += 1
+            if self.interims > INTERIM_MAX:
+                raise TransportError(ErrorKind.OVERSIZED, f"over {INTERIM_MAX} interim answers")
             return
         self.got_head = True
         self.status = status
@@ -150,10 +181,18 @@ class Conn(asyncio.Protocol):
             self.eof_ends = eof_ends_body(b"".join(self.head_chunks))
         if status >= 500 or status == 429:  # may say when to retry; a 2xx never pays
             self.after = retry_after_in(b"".join(self.head_chunks))
+        elif 300 <= status < 400:  # never followed: the sample shows where it pointed
+            location = location_in(b"".join(self.head_chunks))
+            if location is not None:
+                self.location = redirect_preview(location)
         self.head_chunks.clear()
 
     def on_body(self, body: bytes) -> None:
-        """Keep the first BODY_PREVIEW bytes; a small body is kept by reference."""
+        """Keep the first BODY_PREVIEW bytes; a small body is kept by reference.
+        Past BODY_MAX bytes read, stop (raised through the parser)."""
+        self.body_read += len(body)
+        if self.body_read > BODY_MAX:
+            raise oversized("response body", BODY_MAX)
         have = len(self.body)
         if have < BODY_PREVIEW:
             self.body = body[:BODY_PREVIEW] if not have else self.body + body[: BODY_PREVIEW - have]
@@ -171,7 +210,7 @@ class Conn(asyncio.Protocol):
             self.pool._release(self)
         else:
             self._abort()
-        if self.after is None:  # the hot path: no Retry-After to hand on
+        if self.after is None and self.location is None:  # the hot path: nothing rare
             if not waiter.done():
                 waiter.set_result((self.status, done, self.body))
         else:
@@ -182,7 +221,12 @@ class Conn(asyncio.Protocol):
     # own
     def _reply(self, done: float) -> Reply:
         """The answer as a Reply; the Retry-After, if any, is handed on once (it is
-        reset only when set, so a 2xx costs nothing more)."""
+        reset only when set, so a 2xx costs nothing more); a 3xx carries where it
+        pointed instead of its body."""
+        location = self.location
+        if location is not None:
+            self.location = None
+            return self.status, done, location
         after = self.after
         if after is None:
             return self.status, done, self.body
@@ -213,5 +257,7 @@ class Conn(asyncio.Protocol):
         self.interim = False
         self.eof_ends = False
         self.body = b""
+        self.head_read = self.interims = self.body_read = 0  # head_chunks is empty:
+        # a connection is reused only after a complete answer, whose head cleared it
         self.deadline = deadline
         self.transport.write(data)

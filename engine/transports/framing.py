@@ -1,12 +1,13 @@
 """Does EOF end this response's body? The one framing question llhttp leaves open;
-and the one header the ``fast`` transport reads besides, ``Retry-After``.
+and the headers the ``fast`` transport reads besides: ``Retry-After``, ``Location``.
 
 llhttp tells us a response will not keep the connection alive, but not why:
 ``Connection: close`` on a framed body (Content-Length or chunked), where an
 EOF before the end cuts the body short, or a body with no framing at all,
 which EOF ends. Asking per header would cost a Python call per header on
 every response; this reads the head again only for the responses that close,
-and for those that may say when to retry (429 and 5xx: :func:`retry_after_in`).
+for those that may say when to retry (429 and 5xx: :func:`retry_after_in`), and
+for a redirect, to show where it pointed (3xx: :func:`location_in`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ class _Head:
         self.length = False
         self.coding: bytes | None = None
         self.retry_after: bytes | None = None
+        self.location: bytes | None = None
 
     def on_message_begin(self) -> None:
         self.length = False
         self.coding = None
         self.retry_after = None
+        self.location = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -44,6 +47,8 @@ class _Head:
             self.coding = value
         elif name == b"retry-after":
             self.retry_after = value
+        elif name == b"location":
+            self.location = value
 
     def on_headers_complete(self) -> None:
         if self.parser.get_status_code() >= 200:  # 1xx heads come first; skip them
@@ -69,6 +74,13 @@ def retry_after_in(raw: bytes) -> float | None:
     if head is None or head.retry_after is None:
         return None
     return parse_retry_after(head.retry_after.decode("latin-1"), time.time())
+
+
+def location_in(raw: bytes) -> bytes | None:
+    """The ``Location`` of the final response head in ``raw`` (a 3xx's), raw
+    bytes as sent (cleaned before any output), or None without one."""
+    head = _final_head(raw)
+    return None if head is None else head.location
 
 
 def eof_ends_body(raw: bytes) -> bool:

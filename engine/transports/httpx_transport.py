@@ -2,23 +2,55 @@
 
 About eight times slower than aiohttp under load (docs/BENCHMARKS.md, the
 ``--no-ui`` rows), so it is an option, not the default.
+
+Bounded like every transport (docs/HOSTILE.md): the body is read raw (never
+decompressed) and at most :data:`BODY_MAX` bytes of it; a redirect is never
+followed, nor even parsed into a next request (a ``Location`` httpx cannot
+parse would raise outside its own errors); the head is bounded by h11's
+limit (100 KiB in httpcore); and, since httpx's timeouts are per read, not per request,
+the whole request runs under one deadline of ``timeout`` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 import httpx
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
+from engine.transports.base import (
+    ACCEPT_IDENTITY,
+    Headers,
+    Preview,
+    Reply,
+    TransportError,
+    redirect_preview,
+    reply_with,
+)
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+class _Redirect(Exception):
+    """Raised by the response hook at a 3xx, before httpx builds its next request."""
+
+    def __init__(self, status: int, location: bytes) -> None:
+        super().__init__(status)
+        self.status = status
+        self.location = location
+
+
+async def _stop_at_redirect(resp: httpx.Response) -> None:
+    location = resp.headers.get("Location")
+    if location is not None and 300 <= resp.status_code < 400:
+        await resp.aclose()
+        raise _Redirect(resp.status_code, redirect_preview(location))
 
 
 class HttpxTransport:
@@ -31,6 +63,7 @@ class HttpxTransport:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._clock = clock
+        self._timeout = timeout
         # httpx speaks HTTP/2 only where TLS negotiates it (ALPN); a load test
         # of an http:// target with --http2 would silently run HTTP/1.1. So
         # --http2 means HTTP/2 only: prior knowledge (h2c) on cleartext, and a
@@ -40,10 +73,20 @@ class HttpxTransport:
             http2=http2,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
-            headers={"User-Agent": "webhookload"},
+            headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
+            follow_redirects=False,
+            event_hooks={"response": [_stop_at_redirect]},
         )
 
     async def _do(self, method: str, url: str, body: bytes | None, headers: Headers = ()) -> Reply:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._exchange(method, url, body, headers)
+        except TimeoutError:
+            why = f"no complete response within {self._timeout:g}s"
+            raise TransportError(ErrorKind.TIMEOUT, why) from None
+
+    async def _exchange(self, method: str, url: str, body: bytes | None, headers: Headers) -> Reply:
         sent: dict[str, str] | list[tuple[str, str]] | None = (
             _JSON_HEADERS if body is not None else None
         )
@@ -52,6 +95,8 @@ class HttpxTransport:
         request = self._client.build_request(method, url, content=body, headers=sent)
         try:
             resp = await self._client.send(request, stream=True)
+        except _Redirect as redirect:
+            return redirect.status, self._clock(), redirect.location
         except httpx.TimeoutException as exc:
             raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.RemoteProtocolError as exc:
@@ -60,13 +105,17 @@ class HttpxTransport:
             # protocol error is a malformed answer.
             nothing = "without sending a response" in str(exc)
             kind = ErrorKind.CONNECT if nothing else ErrorKind.OTHER
+            if "Receive buffer too long" in str(exc):  # httpcore's bound on a head
+                kind = ErrorKind.OVERSIZED
             raise TransportError(kind, _why(exc)) from None
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
             raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except httpx.HTTPError as exc:
             raise TransportError(ErrorKind.OTHER, _why(exc)) from None
+        data = Preview()
         try:
-            data = await resp.aread()
+            async for chunk in resp.aiter_raw():  # raw: never inflated
+                data.add(chunk)
         except httpx.TimeoutException as exc:
             raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except httpx.HTTPError as exc:  # the head arrived, the body did not
@@ -76,8 +125,8 @@ class HttpxTransport:
         status = resp.status_code
         if status >= 500 or status == 429:  # may say when to retry
             header = resp.headers.get("Retry-After")
-            return reply_with(status, self._clock(), data[:BODY_PREVIEW], header)
-        return status, self._clock(), data[:BODY_PREVIEW]
+            return reply_with(status, self._clock(), data.data, header)
+        return status, self._clock(), data.data
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
         return await self._do("POST", url, body, headers)

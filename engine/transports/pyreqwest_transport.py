@@ -5,6 +5,11 @@ pyreqwest answers a task cancellation with a ``CancelledError`` of its own,
 which escapes anyio's cancel scopes (a run's deadline would not stop it). So
 the request runs in an inner task behind ``asyncio.shield``: the outer task
 sees the genuine cancellation, and the inner request is cancelled after it.
+
+Bounded like every transport (docs/HOSTILE.md): the body is streamed and at
+most :data:`BODY_MAX` bytes are read (decompression is off), redirects are
+never followed, the head is bounded by hyper's own limits, and reqwest's
+``timeout`` is a total deadline (connect to the body's last byte).
 """
 
 from __future__ import annotations
@@ -16,11 +21,29 @@ from datetime import timedelta
 
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
+from pyreqwest.response import Response
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.base import BODY_PREVIEW, Headers, Reply, TransportError, reply_with
+from engine.transports.base import (
+    ACCEPT_IDENTITY,
+    Headers,
+    Preview,
+    Reply,
+    TransportError,
+    redirect_preview,
+    reply_with,
+)
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def _header(resp: Response, name: str, unreadable: str | None = None) -> str | None:
+    """A header's value; ``unreadable`` when it is not ASCII text (pyreqwest
+    raises on those: a hostile target's bytes must not crash the run)."""
+    try:
+        return resp.get_header(name)
+    except ValueError:
+        return unreadable
 
 
 def _retrieve(task: asyncio.Future[Reply]) -> None:
@@ -44,6 +67,12 @@ class PyreqwestTransport:
             .timeout(timedelta(seconds=timeout))
             .user_agent("webhookload")
             .error_for_status(False)
+            .follow_redirects(False)
+            .gzip(False)
+            .brotli(False)
+            .deflate(False)
+            .zstd(False)
+            .default_headers({ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]})
             .build()
         )
 
@@ -66,9 +95,18 @@ class PyreqwestTransport:
             builder = builder.headers(_JSON).body_bytes(body)
         for name, value in headers:
             builder = builder.header(name, value)
+        data = Preview()
         try:
-            resp = await builder.build().send()  # reads the whole body
-            data = await resp.bytes()
+            async with builder.build_streamed() as resp:
+                status = resp.status
+                location = (
+                    _header(resp, "Location", "(not ASCII text)") if 300 <= status < 400 else None
+                )
+                if location is not None:  # never followed, its body never read
+                    return status, self._clock(), redirect_preview(location)
+                reader = resp.body_reader
+                while (chunk := await reader.read_chunk()) is not None:
+                    data.add(memoryview(chunk))  # no copy of the chunk
         except RequestTimeoutError as exc:
             raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
         except ReadError as exc:  # pyreqwest: "network error while reading body"
@@ -76,12 +114,13 @@ class PyreqwestTransport:
         except NetworkError as exc:
             raise TransportError(ErrorKind.CONNECT, str(exc)) from None
         except PyreqwestError as exc:
+            if "head is too large" in str(exc):  # hyper's bound on a head
+                raise TransportError(ErrorKind.OVERSIZED, str(exc)) from None
             raise TransportError(ErrorKind.OTHER, str(exc)) from None
-        status = resp.status
         if status >= 500 or status == 429:  # may say when to retry
-            header = resp.get_header("Retry-After")
-            return reply_with(status, self._clock(), data[:BODY_PREVIEW].to_bytes(), header)
-        return status, self._clock(), data[:BODY_PREVIEW].to_bytes()
+            header = _header(resp, "Retry-After")
+            return reply_with(status, self._clock(), data.data, header)
+        return status, self._clock(), data.data
 
     async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
         return await self._send("POST", url, body, headers)

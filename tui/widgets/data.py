@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.saturation import Saturation, judge
-from engine.metrics.stats import ENDPOINTS, Snapshot
+from engine.metrics.stats import Snapshot
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.thresholds import Threshold, ThresholdResult
 from tui.widgets.seconds import LatencySeconds, SecondPoint
@@ -32,8 +34,9 @@ class LiveData:
     saturation: Saturation
     chart: tuple[SecondPoint, ...] = ()  # the last 60 complete seconds
     thresholds: tuple[ThresholdResult, ...] = ()  # judged on the total so far
-    endpoint_rates: tuple[float, ...] = (0.0, 0.0, 0.0)  # last complete second, by ENDPOINTS
+    endpoint_rates: tuple[float, ...] = (0.0, 0.0, 0.0)  # last complete second, by endpoint
     stage: str = ""  # with --stages: "stage 2/3, target 55 VUs"
+    shape: Shape = INGEST_SHAPE  # the scenario's endpoints and flows, as the panels name them
 
     @classmethod
     def from_window(
@@ -44,6 +47,7 @@ class LiveData:
         seconds: LatencySeconds | None = None,
         thresholds: tuple[Threshold, ...] = (),
         stage: str = "",
+        shape: Shape = INGEST_SHAPE,
     ) -> LiveData:
         return cls(
             total=w.total,
@@ -60,6 +64,13 @@ class LiveData:
             thresholds=tuple(t.evaluate(w.total) for t in thresholds),
             stage=stage,
             endpoint_rates=tuple(
-                (w.per_second(name, 1, complete=True) or [0.0])[-1] for name in ENDPOINTS
+                (w.per_second(_count(name), 1, complete=True) or [0.0])[-1]
+                for name in shape.endpoints
             ),
+            shape=shape,
         )
+
+
+def _count(name: str) -> Callable[[Snapshot], float]:
+    """Endpoint ``name``'s completed requests in a delta."""
+    return lambda d: d.count(name)

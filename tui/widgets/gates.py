@@ -4,7 +4,7 @@ run-wide figures)."""
 
 from __future__ import annotations
 
-from engine import ENDPOINTS, format_latency
+from engine import format_latency
 from tui.widgets.data import LiveData
 from tui.widgets.panels import Panel, compact
 
@@ -52,7 +52,7 @@ class EndpointsPanel(Panel):
         w_rate, w_err, w_q = (8, 14, 8) if wide else (7, 7, 7)
         head = f"{'':9}{'now/s':>{w_rate}}{'errors':>{w_err}}"
         out = ["[b]" + head + "".join(f"{'p' + str(q):>{w_q}}" for q in qs) + "[/]"]
-        for name, rate in zip(ENDPOINTS, data.endpoint_rates, strict=True):
+        for name, rate in zip(data.shape.endpoints, data.endpoint_rates, strict=True):
             ep = data.total.endpoint(name)
             p = ep.percentiles_s(*qs)
             errors = compact(ep.errors) if ep.total else "-"

@@ -20,6 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Label, Sparkline
 
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.outcomes import flow_counts, has_legacy_names
+from engine.domain.shape import Shape
 from tui.widgets.data import LiveData
 
 
@@ -177,44 +179,73 @@ class CountersPanel(Panel):
 
 
 class SplitPanel(Panel):
-    """Orders vs disputes: requests per endpoint and scenario outcomes."""
+    """Requests and outcomes by flow: for ``ingest``, orders vs disputes (each
+    line its endpoint's requests) and reads; for another scenario, each of its
+    flows (journeys started) with its outcomes, then its endpoints' requests."""
+
+    def configure(self, shape: Shape) -> None:
+        """Title the panel for a run's scenario: ``Orders / disputes`` for ingest."""
+        labels = [f.label for f in shape.flows]
+        title = " / ".join([labels[0], *(x.lower() for x in labels[1:])]) if labels else "Flows"
+        if self.border_title != title:
+            self.border_title = title
 
     def lines(self, data: LiveData) -> str:
         t = data.total
-        sc = t.scenarios
+        shape = data.shape
         width = self.size.width
 
-        def line(name: str, n: int) -> str:
-            return f"[b]{name:<10}[/]{n:>10,} requests"
+        def line(name: str, n: int, what: str = "requests") -> str:
+            return f"[b]{name:<10}[/]{n:>10,} {what}"
 
-        def outcomes(*pairs: tuple[str, str]) -> str:
-            shown = [(label, sc.get(key, 0)) for label, key in pairs]
+        def outcomes(*pairs: tuple[str, int]) -> str:
             # "aborted" (a step refused) only takes room when it happened
-            shown = [(label, n) for label, n in shown if n or label != "aborted"]
+            shown = [(label, n) for label, n in pairs if n or label != "aborted"]
             text = "  " + "  ".join(f"{label} {n:,}" for label, n in shown)
+            head, short = _common_prefix(shown)
+            if len(text) > width and head:  # "payment: success 1,120  failed 1,080"
+                text = f"  {head}: " + "  ".join(f"{label} {n:,}" for label, n in short)
             if len(text) > width:  # never cut a count off: shorter numbers instead
-                text = "  " + "  ".join(f"{label} {compact(n)}" for label, n in shown)
+                text = f"  {head}: " if head else "  "
+                text += "  ".join(f"{label} {compact(n)}" for label, n in short)
             if len(text) > width:
-                text = " ".join(f"{label} {compact(n)}" for label, n in shown)
+                text = f"{head}: " if head else ""
+                text += " ".join(f"{label} {compact(n)}" for label, n in short)
+            if len(text) > width:  # the last resort: the outcomes' bare words
+                text = " ".join(f"{label} {compact(n)}" for label, n in short)
             return f"[dim]{text}[/]"
 
-        return "\n".join(
-            [
-                line("Orders", t.orders),
-                outcomes(
-                    ("success", "orders_success"),
-                    ("failed", "orders_failed"),
-                    ("aborted", "orders_aborted"),
-                ),
-                line("Disputes", t.disputes),
-                outcomes(
-                    ("opened", "disputes_opened"),
-                    ("won", "disputes_won"),
-                    ("lost", "disputes_lost"),
-                ),
-                line("Reads", t.reads),
-            ]
-        )
+        if has_legacy_names(shape):
+            order, dispute = (flow_counts(f, t.scenarios) for f in shape.flows)
+            opened = shape.flows[1].outcome_label("started")
+            return "\n".join(
+                [
+                    line("Orders", t.orders),
+                    outcomes(*order["ended"].items(), ("aborted", order["aborted"])),
+                    line("Disputes", t.disputes),
+                    outcomes((opened, dispute["started"]), *dispute["ended"].items()),
+                    line("Reads", t.reads),
+                ]
+            )
+        rows = []
+        for flow in shape.flows:
+            c = flow_counts(flow, t.scenarios)
+            rows.append(line(flow.label, c["started"], "started"))
+            rows.append(outcomes(*c["ended"].items(), ("aborted", c["aborted"])))
+        rows += [line(name, t.count(name)) for name in shape.endpoints]
+        return "\n".join(rows)
+
+
+def _common_prefix(shown: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
+    """``payment`` and the labels without it when every outcome but ``aborted``
+    starts ``payment_`` (an order's payment_success, payment_failed): a narrow
+    panel says the word once. ``""`` and the labels as they are otherwise."""
+    words = [label for label, _ in shown if label != "aborted"]
+    head = words[0].partition("_")[0] if words and "_" in words[0] else ""
+    if len(words) < 2 or not all(w.startswith(head + "_") for w in words):
+        return "", shown
+    cut = len(head) + 1
+    return head, [(label[cut:] if label != "aborted" else label, n) for label, n in shown]
 
 
 class LatencyPanel(Panel):
@@ -237,7 +268,7 @@ class CodesPanel(Panel):
         t = data.total
         codes = []
         for code, n in sorted(t.status_codes.items()):
-            style = "green" if code < 400 else "yellow" if code < 500 else "red"
+            style = "green" if code < 300 else "yellow" if code < 500 else "red"
             codes.append((f"[bold {style}]{code}[/]", n))
         kinds = [(f"[bold red]{k}[/]", n) for k, n in sorted(t.errors_by_kind.items()) if n]
         if t.cancelled:

@@ -18,8 +18,9 @@ from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
-    detail_lines,
     failure_lines,
+    flow_lines,
+    generator_line,
     summary_lines,
     verification_lines,
 )
@@ -103,14 +104,19 @@ class SummaryPanel(Static):
         self, result: RunResult, json_path: str | None, abort: Abort | None = None
     ) -> None:
         t = result.total
-        block = Fit(summary_lines(t, result.elapsed))
-        endpoints = Fit(endpoint_lines(t, result.elapsed), endpoint_lines_narrow(t, result.elapsed))
+        shape = result.config.shape
+        block = Fit(summary_lines(t, result.elapsed, shape))
+        endpoints = Fit(
+            endpoint_lines(t, result.elapsed, shape),
+            endpoint_lines_narrow(t, result.elapsed, shape),
+        )
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
-        # the --no-ui summary's lines, in its order: orders/disputes/generator,
-        # deliberate deliveries, sample failures, the --verify check
-        notes = detail_lines(t)[-3:] + delivery_settings_lines(result.config)
+        # the --no-ui summary's lines, in its order: the flows (orders,
+        # disputes), the generator, deliberate deliveries, sample failures,
+        # the --verify check
+        notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
         notes += delivery_lines(t) + failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))

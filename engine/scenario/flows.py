@@ -1,0 +1,358 @@
+"""Walking a compiled scenario file's flows through a transport (``--scenario``).
+
+The generic counterpart of :mod:`engine.scenario.walk` (today's orders and
+disputes, kept for ``--contract``): the same load models drive it
+(:meth:`FlowWalker.plan` draws a journey from a VU's RNG, :meth:`FlowWalker.walk`
+sends it), the same sender judges and records each request
+(engine/scenario/send.py), the same faults go out (engine/scenario/faults.py),
+with the same think time, latency correction and retries.
+
+A journey is a root flow (drawn by the roots' weights) run from an initial
+state along weighted transitions to a terminal state, no state entered more
+than its ``max_repeats``; every child a state names is drawn with its
+probability. Every choice is drawn up front (:meth:`FlowWalker.plan`), as
+engine/scenario/journeys.py does, so ``--seed`` repeats the journeys whatever
+the service answers. Values (ids, amounts) are drawn as the events are built.
+
+A child flow starts once its parent has ended with every step accepted (a
+dispute after an accepted ``success``), with no think time before its first
+step, children in the order their states were visited. A rejected step ends
+its flow there (``aborted``) and the journey with it; a cut-off one is
+``unfinished``; each flow that ran to a terminal state counts
+``ended.<terminal>``, so per flow started = ended + aborted + unfinished
+(INTERFACES §3). A state's accepted events are counted as ``visited`` when
+the flow's ``outcome_labels`` name the state (what the outputs show).
+
+Faults: ``--duplicate-rate`` delivers an accepted webhook again, judged by
+its webhook's ``accept.duplicate``; ``--reorder-rate`` sends a flow's second
+event before its first (both webhooks), judged by ``accept.early``; an early
+event that was accepted is, in its turn, a duplicate. Per request, all of
+this is precomputed: URLs, endpoint ids, accept tables, counter keys.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+
+from engine.domain.contracts import Event
+from engine.domain.outcomes import FlowKeys
+from engine.metrics.stats import Stats
+from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
+from engine.scenario.delivery import Dressing
+from engine.scenario.expect import ACCEPTS, Expect, Table
+from engine.scenario.faults import Faults
+from engine.scenario.retry import Retry
+from engine.scenario.sample import MAX_STEPS, join
+from engine.scenario.send import Sender
+from engine.transports import Transport
+
+_READ = ACCEPTS[Expect.READ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One state as the walker sends it: everything looked up once."""
+
+    state: CompiledState
+    endpoint: int  # stats endpoint id
+    url: str  # absolute
+    first: Table
+    duplicate: Table | None  # None: the default rule (409 = already seen)
+    early: Table | None  # None: the default rule (404/422 = refused)
+    visited: str | None  # the flow counter of an accepted event, when counted
+    ended: str | None  # the flow counter of ending here (terminal states)
+
+
+@dataclass(frozen=True, slots=True)
+class _Flow:
+    """One flow's run-time tables: its steps by state index and its counters."""
+
+    flow: CompiledFlow
+    steps: tuple[_Step, ...]
+    keys: FlowKeys
+    bounded: bool  # any state with a max_repeats (else transitions need no filter)
+    read_url: str  # the read API's base for the read-back ("" without a read)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRun:
+    """One planned run of a flow: its states in order, the faults drawn for it,
+    and the child flows that follow it once it has ended accepted."""
+
+    flow: _Flow
+    steps: tuple[_Step, ...]
+    children: tuple[FlowRun, ...]
+    duplicates: int = 0  # bit i: step i is delivered again once accepted
+    early: bool = False  # step 1 goes before step 0
+    read_back: bool = False
+    rest: int = 0  # think times of the children's steps (pacing after a rejection)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowJourney:
+    """One VU iteration of a scenario file: a root flow run (and its children)."""
+
+    root: FlowRun
+    rng: random.Random  # draws the events' values (amounts, choices) as they are built
+    retry_seed: int = 0
+
+
+class FlowWalker(Sender):
+    """Sends a compiled scenario's journeys for every virtual user of a run.
+
+    Arguments as :class:`~engine.scenario.walk.Walker`'s, with the compiled
+    scenario instead of a contract, the target and read API bases, and the
+    rates the plan draws faults and read-backs by."""
+
+    __slots__ = (
+        "_faults",
+        "_flows",
+        "_lists",
+        "_reads",
+        "_reads_done",
+        "_retries",
+        "_roots",
+        "_think",
+        "duplicate_rate",
+        "read_ratio",
+        "reorder_rate",
+    )
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        stats: Stats,
+        scenario: CompiledScenario,
+        target: str,
+        read_api: str | None = None,
+        read_mix: str = "id",
+        think: float,
+        now: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        dressing: Dressing | None = None,
+        retries: int = 0,
+        read_ratio: float = 0.0,
+        duplicate_rate: float = 0.0,
+        reorder_rate: float = 0.0,
+    ) -> None:
+        self._transport = transport
+        self._stats = stats
+        self._now = now
+        self._sleep = sleep
+        self._dress = dressing.headers if dressing is not None and dressing.needed else None
+        self._faults = Faults(transport, stats, now, self._dress)
+        self._think = think
+        self._retries = retries
+        self.read_ratio = read_ratio
+        self.duplicate_rate = duplicate_rate
+        self.reorder_rate = reorder_rate
+        base = read_api or target
+        self._flows = tuple(_tables(scenario, f, target, base) for f in scenario.flows)
+        self._roots = (scenario.roots, scenario.root_weights)
+        self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
+        self._reads_done = 0
+        self._lists = read_mix == "api"
+
+    # -- planning: every choice drawn up front --------------------------------------
+
+    def plan(self, rng: random.Random) -> FlowJourney:
+        """Draw every choice of one journey from ``rng`` (a VU's stream)."""
+        roots, weights = self._roots
+        root = self._flows[roots[0] if len(roots) == 1 else pick(rng, roots, weights)]
+        run = self._plan(root, rng, True)
+        return FlowJourney(run, rng, rng.getrandbits(32) if self._retries else 0)
+
+    def _plan(self, flow: _Flow, rng: random.Random, root: bool) -> FlowRun:
+        cf = flow.flow
+        states = cf.states
+        steps: list[_Step] = []
+        entered = [0] * len(states) if flow.bounded else []
+        state = states[pick(rng, cf.initial, cf.initial_weights)]
+        while len(steps) < MAX_STEPS:
+            steps.append(flow.steps[state.index])
+            if state.terminal:
+                break
+            if flow.bounded:
+                entered[state.index] += 1
+                nxt, weights = _allowed(state, states, entered)
+            else:
+                nxt, weights = state.next, state.weights
+            state = states[pick(rng, nxt, weights)]
+        children: list[FlowRun] = []
+        for step in steps:
+            for child, probability in step.state.children:
+                if rng.random() < probability:
+                    children.append(self._plan(self._flows[child], rng, False))
+        duplicates = 0
+        if self.duplicate_rate:
+            for i in range(len(steps)):
+                if rng.random() < self.duplicate_rate:
+                    duplicates |= 1 << i
+        early = False
+        if self.reorder_rate:
+            early = (
+                rng.random() < self.reorder_rate
+                and len(steps) > 1
+                and steps[0].state.build is not None
+                and steps[1].state.build is not None
+            )
+        read_back = bool(root and flow.read_url and self.read_ratio) and (
+            rng.random() < self.read_ratio
+        )
+        rest = sum(len(c.steps) - 1 + c.rest for c in children)
+        return FlowRun(flow, tuple(steps), tuple(children), duplicates, early, read_back, rest)
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def walk(self, journey: FlowJourney, intended: float | None = None) -> float | None:
+        """Send one journey. None when every step was accepted; else the think time
+        its remaining steps (its children's too) would have taken (see
+        :meth:`engine.scenario.walk.Walker.walk`). ``intended``: when it was
+        meant to start (the open model); latencies are then corrected."""
+        retry = Retry(journey.retry_seed, self._retries) if self._retries else None
+        rest, _ = await self._run(journey.root, None, journey.rng, retry, intended)
+        return rest
+
+    async def _run(
+        self,
+        run: FlowRun,
+        parent: Vars | None,
+        rng: random.Random,
+        retry: Retry | None,
+        intended: float | None,
+    ) -> tuple[float | None, float | None]:
+        """One flow run, then its read-back and children: (what :meth:`walk`
+        returns, the intended time of its last step)."""
+        stats = self._stats
+        think = self._think
+        faults = self._faults
+        flow = run.flow
+        keys = flow.keys
+        steps = run.steps
+        dups = run.duplicates
+        v = flow.flow.start(parent, rng)
+        ahead: Event | None = None  # sent early; delivered again in its turn
+        first: Event | None = None
+        ahead_ok = False
+        event: Event | None = None
+        stats.scenario(keys.started)
+        try:
+            if run.early:
+                s0, s1 = steps[0], steps[1]
+                assert s0.state.build is not None and s1.state.build is not None
+                first = s0.state.build(v, parent, rng)
+                ahead = s1.state.build(v, parent, rng)
+                ahead_ok = await faults.early(s1.endpoint, s1.url, ahead, s1.early)
+            for i, step in enumerate(steps):
+                if i and think:
+                    await self._sleep(think)
+                build = step.state.build
+                if build is None:  # an API step: step 4 of issue 17, not yet sent
+                    raise NotImplementedError("API steps are not sent yet")
+                if ahead is not None and i < 2:
+                    event = first if i == 0 else ahead
+                    assert event is not None
+                    if i == 1 and ahead_ok:  # it applied early: now it is a re-delivery
+                        await faults.again(step.endpoint, step.url, event, step.duplicate)
+                        if step.visited is not None:
+                            stats.scenario(step.visited)
+                        continue
+                else:
+                    event = build(v, parent, rng)
+                due = None if intended is None else intended + i * think
+                if not await self._send(step.endpoint, step.url, event, step.first, retry, due):
+                    stats.scenario(keys.aborted)
+                    return (len(steps) - 1 - i + run.rest) * think, None
+                if dups and (dups >> i) & 1:
+                    await faults.again(step.endpoint, step.url, event, step.duplicate)
+                if step.visited is not None:
+                    stats.scenario(step.visited)
+        except anyio.get_cancelled_exc_class():
+            stats.scenario(keys.unfinished)  # cut off by the deadline or a stop
+            raise
+        ended = steps[-1].ended
+        if ended is not None:
+            stats.scenario(ended)
+        # the read-back and the children follow the last step without a think
+        last = None if intended is None else intended + (len(steps) - 1) * think
+        if run.read_back:
+            await self._send(self._reads, self._read_url(flow, v, parent, rng), None, _READ)
+        for child in run.children:
+            rest, child_last = await self._run(child, v, rng, retry, last)
+            if rest is not None:
+                return rest, None
+            last = child_last
+        return None, last
+
+    def _read_url(self, flow: _Flow, v: Vars, parent: Vars | None, rng: random.Random) -> str:
+        """The flow's read URL; with ``--read-mix api``, in turn with its lists."""
+        read = flow.flow.read
+        assert read is not None
+        if self._lists and read.lists:
+            turn = self._reads_done % (len(read.lists) + 1)
+            self._reads_done += 1
+            if turn:
+                return join(flow.read_url, read.lists[turn - 1])
+        return join(flow.read_url, read.url(v, parent, rng))
+
+
+def _allowed(
+    state: CompiledState, states: tuple[CompiledState, ...], entered: list[int]
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The transitions out of ``state`` whose target is still under its bound."""
+    nxt: list[int] = []
+    weights: list[float] = []
+    for s, w in zip(state.next, state.weights, strict=True):
+        bound = states[s].max_repeats
+        if bound is None or entered[s] < bound:
+            nxt.append(s)
+            weights.append(w)
+    return tuple(nxt), tuple(weights)
+
+
+def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: str) -> _Flow:
+    """A flow's run-time tables, built once per run."""
+    shown = flow.outcome_labels
+    keys = FlowKeys.of(
+        flow.name,
+        tuple(s.name for s in flow.states if s.terminal),
+        tuple(s.name for s in flow.states if s.name in shown and not s.terminal),
+    )
+    n_hooks = len(scenario.webhooks)
+    api_ids = {name: n_hooks + i for i, name in enumerate(scenario.api)}
+    steps: list[_Step] = []
+    for st in flow.states:
+        if st.api is not None:
+            steps.append(
+                _Step(st, api_ids[st.api.name], "", st.api.accept, None, None, None, _end(keys, st))
+            )
+            continue
+        hook = scenario.webhooks[st.webhook]
+        steps.append(
+            _Step(
+                st,
+                st.webhook,
+                hook.url if hook.absolute else join(target, hook.url),
+                hook.first,
+                None if hook.duplicate is ACCEPTS[Expect.DUPLICATE] else hook.duplicate,
+                None if hook.early is ACCEPTS[Expect.EARLY] else hook.early,
+                keys.visited.get(st.name),
+                _end(keys, st),
+            )
+        )
+    return _Flow(
+        flow,
+        tuple(steps),
+        keys,
+        any(s.max_repeats is not None for s in flow.states),
+        base if flow.read is not None else "",
+    )
+
+
+def _end(keys: FlowKeys, state: CompiledState) -> str | None:
+    return keys.ended.get(state.name) if state.terminal else None

@@ -1,0 +1,84 @@
+"""``--scenario NAME|PATH``: the file read and checked once, before any load.
+
+:func:`with_scenario` runs where a run is set up (the CLI, after the flags
+are checked): a bad file is its one line and exit 2 (a ScenarioError) before
+anything is sent. It puts the file's TEXT into the :class:`RunConfig`, not
+its path: the text is what travels to ``--workers`` shards and Ray actors
+(in the config they are given), which need not have the file;
+:func:`compiled_for` compiles it again there. The file's Shape goes into the
+config too, so every output names the scenario's endpoints and flows.
+
+``--contract ingest|plan`` stays what it was (today's walker); with
+``--scenario`` it is set from the file's name when that is one of them, so
+``--target builtin`` starts the reference target with that contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from pathlib import PurePath
+
+import orjson
+
+from engine.config import CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
+from engine.scenario.compiled import CompiledScenario
+from engine.scenario.compiler import compile_scenario
+from engine.scenario.loader import builtin_names, load_scenario, parse_scenario
+
+OVERRIDABLE = ("dispute_ratio", "max_updates")
+"""Settings a file has its own value of, that a flag given overrides."""
+
+
+def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
+    """``config`` with its scenario file read, checked and compiled once;
+    ``given``: the settings the user set (their flags), which win over the
+    file's. Unchanged without ``--scenario``."""
+    if not config.scenario:
+        return config
+    if "contract" in given:
+        raise ConfigError(
+            "scenario",
+            "used without --contract (--contract ingest is --scenario ingest)",
+            config.scenario,
+        )
+    if config.verify:
+        raise ConfigError(
+            "verify", "used without --scenario (its read-back is not yet run)", str(config.verify)
+        )
+    scenario = load_scenario(config.scenario)
+    header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
+    if header and "signature_header" not in given:
+        config = dataclasses.replace(config, signature_header=header)
+    overrides = tuple(name for name in OVERRIDABLE if name in given)
+    config = dataclasses.replace(
+        config,
+        scenario_text=scenario.text,
+        scenario_overrides=overrides,
+        contract=scenario.name if scenario.name in CONTRACTS else config.contract,
+    )
+    compiled = compiled_for(config)
+    ratio = scenario.spec.params.get("dispute_ratio")
+    if "dispute_ratio" not in overrides and ratio is not None:
+        config = dataclasses.replace(config, dispute_ratio=ratio)
+    shape = orjson.dumps(compiled.shape_json()).decode()
+    config = dataclasses.replace(config, scenario_shape=shape)
+    check_threshold_endpoints(config)  # {endpoint=NAME}: one of this file's
+    return config
+
+
+def compiled_for(config: RunConfig) -> CompiledScenario:
+    """The run's scenario compiled from the config's text (in a shard too), with
+    the overrides the user gave (``--dispute-ratio``, ``--max-updates``)."""
+    origin = config.scenario
+    is_path = "/" in origin or origin.endswith(".toml") or origin not in builtin_names()
+    scenario = parse_scenario(
+        config.scenario_text,
+        origin if is_path else f"builtin:{origin}",
+        default_name=PurePath(origin).stem if is_path else None,
+    )
+    over = config.scenario_overrides
+    params = {"dispute_ratio": config.dispute_ratio} if "dispute_ratio" in over else None
+    # a bound counts entries into a state: 0 would leave no way out of the first one
+    max_repeats = max(1, config.max_updates) if "max_updates" in over else None
+    return compile_scenario(scenario, params, max_repeats=max_repeats)

@@ -1,0 +1,114 @@
+"""One request of a journey, sent, judged and recorded: shared by both walkers.
+
+:class:`~engine.scenario.walk.Walker` (today's orders and disputes) and
+:class:`~engine.scenario.flows.FlowWalker` (any compiled scenario file) send
+their requests the same way; this base class holds that one way, so a fix to
+retries or latency correction reaches both. A subclass sets the attributes
+named in ``__slots__`` (the method is inherited: looking it up costs what a
+method of the walker's own class costs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from engine.domain.contracts import Event
+from engine.metrics.stats import Stats
+from engine.scenario.expect import Table
+from engine.scenario.retry import RETRY_KINDS, Retry
+from engine.transports import Headers, Transport, TransportError, retry_after
+
+
+class Sender:
+    """The request step of a walker: ``_send`` and ``_backoff``."""
+
+    __slots__ = ("_dress", "_now", "_sleep", "_stats", "_transport")
+
+    _transport: Transport
+    _stats: Stats
+    _now: Callable[[], float]
+    _sleep: Callable[[float], Awaitable[None]]
+    _dress: Callable[[Event, str], Headers] | None
+
+    async def _send(
+        self,
+        endpoint: int,
+        url: str,
+        event: Event | None,
+        accepts: Table,
+        retry: Retry | None = None,
+        due: float | None = None,
+    ) -> bool:
+        """One request (a GET without an event), recorded; True when its answer is
+        one ``accepts`` (the request's expectation, :mod:`engine.scenario.expect`).
+        ``due``: its intended send time; its latency is then counted from there,
+        and its service time from the actual send.
+
+        With ``retry`` (``--retries``), a 5xx, a 429, a timeout or a connection
+        error is sent again after an exponential backoff with jitter (or the
+        answer's Retry-After when longer); only the last
+        attempt is recorded as the request, the earlier ones count as ``retries``
+        (and a delivery whose every retry failed so, as ``retries_exhausted``)."""
+        stats = self._stats
+        dress = self._dress
+        attempt = 0
+        while True:
+            t0 = self._now()
+            try:
+                if event is None:
+                    reply = await self._transport.get(url)
+                else:
+                    headers = event.headers if dress is None else dress(event, url)
+                    reply = await self._transport.post(url, event.body, headers)
+                status, done, body_head = reply
+            except TransportError as exc:
+                if retry is not None and exc.kind in RETRY_KINDS:
+                    if attempt < retry.limit:
+                        attempt += 1
+                        await self._backoff(retry, attempt)
+                        continue
+                    if attempt:
+                        stats.delivered("retries_exhausted")
+                # str(exc) is "kind: detail" (or just "kind"); the kind is recorded apart
+                detail = str(exc).removeprefix(exc.kind).removeprefix(": ")
+                cid = "" if event is None else event.event_id
+                stats.record_error(endpoint, exc.kind, detail, cid)
+                return False
+            except anyio.get_cancelled_exc_class():
+                stats.record_cancelled()
+                raise
+            latency_us = int((done - t0) * 1e6)
+            service_us: int | None = None
+            if due is not None:
+                # a due time in the future (the loop woke early) never makes it shorter
+                service_us = latency_us
+                latency_us = max(latency_us, int((done - due) * 1e6))
+            if accepts[status]:  # the common case: nothing more to pass
+                return stats.record_response(
+                    endpoint, status, latency_us, body_head, True, service_us
+                )
+            if retry is not None and (status >= 500 or status == 429):
+                if attempt < retry.limit:
+                    attempt += 1
+                    await self._backoff(retry, attempt, retry_after(reply))
+                    continue
+                if attempt:
+                    stats.delivered("retries_exhausted")
+            cid = "" if event is None else event.event_id  # X-Correlation-ID, for the sample
+            return stats.record_response(
+                endpoint, status, latency_us, body_head, False, service_us, cid
+            )
+
+    async def _backoff(self, retry: Retry, attempt: int, after: float | None = None) -> None:
+        """Wait before retry number ``attempt``, at least ``after`` (the answer's
+        Retry-After, capped; :meth:`Retry.wait`), counted as sent once it is
+        over. A delivery still waiting to be retried when the run ends was in
+        flight: it counts as cancelled at the deadline, as a request would."""
+        try:
+            await self._sleep(retry.wait(attempt, after))
+        except anyio.get_cancelled_exc_class():
+            self._stats.record_cancelled()
+            raise
+        self._stats.delivered("retries")

@@ -1,0 +1,1 @@
+"""Receivers written from a provider's documentation only, to check what we send."""
