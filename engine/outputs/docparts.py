@@ -76,14 +76,15 @@ def endpoint_lines_narrow(
 ) -> list[str]:
     """:func:`endpoint_lines` in 40 columns (the TUI's Summary at 80x24): the
     latencies on a line of their own under each endpoint, so no row wraps."""
-    lines = [f"{'Endpoint':<10}{'requests':>10}{'/s':>9}{'errors':>8}"]
+    width = max(8, *(len(n) + 1 for n in shape.endpoints))
+    lines = [f"{'Endpoint':<{width + 2}}{'requests':>10}{'/s':>9}{'errors':>8}"]
     for name in shape.endpoints:
         ep = total.endpoint(name)
         if not ep.total:
             continue
         p = ep.percentiles_s(50, 95, 99)
         rate = ep.total / elapsed if elapsed > 0 else 0.0
-        lines.append(f"  {name:<8}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}")
+        lines.append(f"  {name:<{width}}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}")
         lines.append("    " + "  ".join(f"p{q} {format_latency(p[q])}" for q in (50, 95, 99)))
     return lines if len(lines) > 1 else []
 
