@@ -24,6 +24,7 @@ from aiohttp import web
 from engine.domain.schemes import builtin
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
 from target import readapi
+from target.payments import Payments, add_routes
 from target.profiles import PROFILES
 from target.store import CHARGEBACKS, ORDERS, Reject, Store, parse_chargeback, parse_order
 
@@ -224,8 +225,10 @@ class IngestService:
 def build_app(config: TargetConfig) -> web.Application:
     """The aiohttp application; tests mount it directly on a free port."""
     svc = IngestService(config)
+    payments = Payments(public=svc.profile.name == "public")
     app = web.Application()
     app["service"] = svc
+    app["payments"] = payments
 
     def webhook(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
@@ -240,7 +243,7 @@ def build_app(config: TargetConfig) -> web.Application:
         return web.Response(text=svc.metrics(), content_type="text/plain")
 
     async def stats(_: web.Request) -> web.Response:
-        return _json(svc.stats())
+        return _json({**svc.stats(), "payments": payments.stats()})
 
     async def get_order(request: web.Request) -> web.Response:
         order = svc.store.orders.get(request.match_info["order_id"])
@@ -286,6 +289,7 @@ def build_app(config: TargetConfig) -> web.Application:
     app.router.add_get("/orders/{order_id}", get_order)
     app.router.add_get("/orders", list_orders)
     app.router.add_get("/disputes", list_disputes)
+    add_routes(app, payments, svc.error_delay)  # the acquirer webhook and its API
     app.cleanup_ctx.append(start_consumer)
     app.on_response_prepare.append(correlate)
     return app

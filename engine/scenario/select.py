@@ -27,6 +27,12 @@ from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import builtin_names, load_scenario, parse_scenario
 
+BUILTIN_SERVES = (*CONTRACTS, "payments")
+"""The built-in scenarios the reference target (``--target builtin``) receives:
+ingest's and plan's webhooks, and the payment manager's payments API and
+acquirer webhook (target/payments.py, on the same server: the read API and
+the API steps default to the target's URL)."""
+
 OVERRIDABLE = ("dispute_ratio", "max_updates")
 """Settings a file has its own value of, that a flag given overrides."""
 
@@ -47,11 +53,10 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
-    if config.target == BUILTIN and scenario.name not in CONTRACTS:
-        # the reference target serves ingest's and plan's webhooks only (so far)
+    if config.target == BUILTIN and scenario.name not in BUILTIN_SERVES:
         raise ConfigError(
             "target",
-            "your receiver's URL with this scenario (builtin serves ingest and plan)",
+            f"your receiver's URL with this scenario (builtin serves {', '.join(BUILTIN_SERVES)})",
             config.target,
         )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
