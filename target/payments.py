@@ -37,7 +37,7 @@ import orjson
 from aiohttp import web
 
 from engine.domain.durations import parse_duration
-from target.profiles import api_500
+from target.profiles import api_500 as _api_500_template
 
 MERCHANT_ID = "merchant_webhookload"
 """The one merchant this service acts for (the service's is configured, too)."""
@@ -67,6 +67,12 @@ _FIELDS: dict[str, type] = {
 }
 """services/ingest/dto/payment_webhook.go: what binds, with its Go type."""
 INVALID_PAYLOAD = "Invalid payload"
+
+
+def api_500(inner: str) -> str:
+    """The public ingest's 500 body message around the API's ``inner`` one
+    (target.profiles.api_500 as text, not a template: ``inner`` may hold braces)."""
+    return _api_500_template(inner.replace("{", "{{").replace("}", "}}")).format()
 
 
 class PaymentReject(Exception):
