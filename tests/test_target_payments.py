@@ -95,7 +95,7 @@ def test_public_refunds_add_up_then_go_beyond_the_amount_and_onto_a_voided_payme
 def test_public_replay_of_an_applied_webhook_is_500_event_already_stored(event: str) -> None:
     pay = Payments(public=True)
     p = pay.create(CREATE)
-    extra = {"refund_id": "r1", "amount": 700} if event == "refunded" else {}
+    extra: dict[str, Any] = {"refund_id": "r1", "amount": 700} if event == "refunded" else {}
     if event == "refunded":
         pay.webhook(_hook(p, "captured"))
     pay.webhook(_hook(p, event, **extra))
