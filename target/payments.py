@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,9 +292,22 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-def add_routes(app: web.Application, payments: Payments, error_delay: float) -> None:
+Guard = Callable[[web.Request, bytes], "web.Response | None"]
+"""A check every webhook passes first (target.server: the signature, ``--fail-rate``);
+a response refuses it."""
+
+
+def add_routes(
+    app: web.Application,
+    payments: Payments,
+    error_delay: float,
+    *,
+    delay: float = 0.0,
+    guard: Guard | None = None,
+) -> None:
     """Mount the payments API and the acquirer webhook; ``error_delay``: the
-    wait before a 500 (the public ingest retries its API before answering)."""
+    wait before a 500 (the public ingest retries its API before answering);
+    ``delay``: before every webhook (``--delay``); ``guard``: the server's checks."""
 
     async def create(request: web.Request) -> web.Response:
         try:
@@ -311,10 +325,16 @@ def add_routes(app: web.Application, payments: Payments, error_delay: float) -> 
         return _json(payment.as_json())
 
     async def webhook(request: web.Request) -> web.Response:
+        if delay:
+            await asyncio.sleep(delay)
         try:
             body = await request.read()
         except ConnectionError:  # the client left mid-request
             return web.Response(status=400)
+        refused = guard(request, body) if guard is not None else None
+        if refused is not None:
+            payments.received[refused.status] += 1
+            return refused
         try:
             payments.webhook(orjson.loads(body))
         except orjson.JSONDecodeError:

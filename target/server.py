@@ -103,6 +103,19 @@ class IngestService:
             )
         self.applied += 1
 
+    def guard(self, request: web.Request, body: bytes) -> web.Response | None:
+        """What every webhook passes before its body is judged (the acquirer's
+        too, target/payments.py): the signature (401), then ``--fail-rate`` (503)."""
+        if self.verifier is not None:
+            url = str(request.url) if self._signs_url else ""  # e.g. Square's scheme
+            failure = self.verifier.verify(request.headers, body, time.time(), url)
+            if failure is not None:
+                self.signature_failures[failure.value] += 1
+                return _error(401, f"signature check failed: {failure}")
+        if self.config.fail_rate and self._rng.random() < self.config.fail_rate:
+            return _error(503, "injected failure (--fail-rate)")
+        return None
+
     async def handle(self, kind: str, request: web.Request) -> web.Response:
         cfg = self.config
         if cfg.delay:
@@ -111,16 +124,10 @@ class IngestService:
             body = await request.read()
         except ConnectionError:  # the client left mid-request (e.g. a run's deadline)
             return web.Response(status=400)
-        if self.verifier is not None:
-            url = str(request.url) if self._signs_url else ""  # e.g. Square's scheme
-            failure = self.verifier.verify(request.headers, body, time.time(), url)
-            if failure is not None:
-                self.signature_failures[failure.value] += 1
-                self.received[kind, 401] += 1
-                return _error(401, f"signature check failed: {failure}")
-        if cfg.fail_rate and self._rng.random() < cfg.fail_rate:
-            self.received[kind, 503] += 1
-            return _error(503, "injected failure (--fail-rate)")
+        refused = self.guard(request, body)
+        if refused is not None:
+            self.received[kind, refused.status] += 1
+            return refused
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -289,7 +296,8 @@ def build_app(config: TargetConfig) -> web.Application:
     app.router.add_get("/orders/{order_id}", get_order)
     app.router.add_get("/orders", list_orders)
     app.router.add_get("/disputes", list_disputes)
-    add_routes(app, payments, svc.error_delay)  # the acquirer webhook and its API
+    # the acquirer webhook and its API
+    add_routes(app, payments, svc.error_delay, delay=config.delay, guard=svc.guard)
     app.cleanup_ctx.append(start_consumer)
     app.on_response_prepare.append(correlate)
     return app

@@ -19,7 +19,12 @@ from tests.helpers import get_json, target_process
 FAULTS = ("--duplicate-rate", "0.2", "--reorder-rate", "0.2", "--workers", "2")
 
 
-def _run(json_path: Path, target: str, *args: str) -> dict[str, Any]:
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _run(
+    json_path: Path, target: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     res = subprocess.run(
         [
             *(sys.executable, "-m", "tui.cli", "--no-ui", "--seed", "5"),
@@ -30,7 +35,7 @@ def _run(json_path: Path, target: str, *args: str) -> dict[str, Any]:
         text=True,
         timeout=90,
         stdin=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if k != "WEBHOOKLOAD_SECRET"},
+        env={**{k: v for k, v in os.environ.items() if k != "WEBHOOKLOAD_SECRET"}, **(env or {})},
     )
     assert json_path.exists(), (res.returncode, res.stderr[-2000:])
     doc: dict[str, Any] = json.loads(json_path.read_text())
@@ -96,3 +101,11 @@ def test_public_target_answers_redeliveries_500_and_the_run_counts_them_errors(
     assert doc["sample_failures"], "a 500 gets a sample failure"
     if doc["cancelled_at_deadline"] == 0:
         assert stats["received"] == codes
+
+
+def test_the_builtin_target_checks_the_acquirer_webhooks_signatures(tmp_path: Path) -> None:
+    doc = _run(
+        tmp_path / "s.json", "builtin", "--sign", "standard", env={"WEBHOOKLOAD_SECRET": SECRET}
+    )
+    assert doc["requests"]["errors"] == 0, doc["sample_failures"]
+    assert "401" not in _silvergate(doc) and doc["requests"]["silvergate"] > 50

@@ -14,6 +14,7 @@ import pytest
 
 from target.payments import Payment, PaymentReject, Payments
 from tests.helpers import get_json, post, target_process
+from tests.target_http import target_with_output
 
 CREATE = {"amount": 1500, "currency": "USD", "card_token": "tok_visa_4242", "capture_delay": ""}
 
@@ -231,3 +232,16 @@ def test_get_of_an_unknown_payment_is_404_payment_not_found() -> None:
         with info.value as err:
             assert err.code == 404
             assert orjson.loads(err.read()) == {"message": "payment not found"}
+
+
+def test_a_signing_target_refuses_an_unsigned_acquirer_webhook_401() -> None:
+    secret = {"WEBHOOKLOAD_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    with target_with_output("--sign", "standard", env=secret) as run:
+        url = run.url
+        payment = orjson.loads(post(f"{url}/api/v1/payments", orjson.dumps(CREATE))[1])
+        p = Payment(**{k: v for k, v in payment.items() if k in Payment.__slots__})
+        code, _ = post(f"{url}/webhooks/silvergate", orjson.dumps(_hook(p, "captured")))
+        assert code == 401
+        stats = get_json(f"{url}/stats")
+        assert stats["payments"]["received"] == {"401": 1} and stats["payments"]["applied"] == 0
+        assert stats["signature_failures_total"] == 1
