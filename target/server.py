@@ -77,6 +77,7 @@ class IngestService:
         self.config = config
         self.profile = PROFILES[config.profile]
         self.store = Store(profile=self.profile)
+        self.payments = Payments(public=self.profile.name == "public")  # target/payments.py
         self.verifier: Verifier | None = None
         self._signs_url = False
         if config.sign:
@@ -182,6 +183,7 @@ class IngestService:
             "early": {kind: store.early[kind] for kind in (ORDERS, CHARGEBACKS)},
             "signature_failures": dict(sorted(self.signature_failures.items())),
             "signature_failures_total": sum(self.signature_failures.values()),
+            "payments": self.payments.stats(),
         }
 
     def metrics(self) -> str:
@@ -191,6 +193,10 @@ class IngestService:
         ]
         for (kind, code), n in sorted(self.received.items()):
             lines.append(f'ingest_webhooks_received_total{{endpoint="{kind}",code="{code}"}} {n}')
+        for code, n in sorted(self.payments.received.items()):
+            lines.append(
+                f'ingest_webhooks_received_total{{endpoint="silvergate",code="{code}"}} {n}'
+            )
         lines += [
             "# HELP ingest_dead_letters_total Events rejected by the consumer (queue mode).",
             "# TYPE ingest_dead_letters_total counter",
@@ -232,10 +238,8 @@ class IngestService:
 def build_app(config: TargetConfig) -> web.Application:
     """The aiohttp application; tests mount it directly on a free port."""
     svc = IngestService(config)
-    payments = Payments(public=svc.profile.name == "public")
     app = web.Application()
     app["service"] = svc
-    app["payments"] = payments
 
     def webhook(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
@@ -250,7 +254,7 @@ def build_app(config: TargetConfig) -> web.Application:
         return web.Response(text=svc.metrics(), content_type="text/plain")
 
     async def stats(_: web.Request) -> web.Response:
-        return _json({**svc.stats(), "payments": payments.stats()})
+        return _json(svc.stats())
 
     async def get_order(request: web.Request) -> web.Response:
         order = svc.store.orders.get(request.match_info["order_id"])
@@ -297,7 +301,7 @@ def build_app(config: TargetConfig) -> web.Application:
     app.router.add_get("/orders", list_orders)
     app.router.add_get("/disputes", list_disputes)
     # the acquirer webhook and its API
-    add_routes(app, payments, svc.error_delay, delay=config.delay, guard=svc.guard)
+    add_routes(app, svc.payments, svc.error_delay, delay=config.delay, guard=svc.guard)
     app.cleanup_ctx.append(start_consumer)
     app.on_response_prepare.append(correlate)
     return app

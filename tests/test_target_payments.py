@@ -219,6 +219,9 @@ def test_the_api_and_the_webhook_over_http(profile: str) -> None:
         assert stats["created"] == 2 and stats["applied"] == 1 and stats["replays"] == 1
         assert stats["received"] == {"202": 1, "400": 1, replay_code(profile): 1}
         assert stats["by_status"] == {"authorized": 1, "captured": 1}
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+            metrics = resp.read().decode()
+        assert 'ingest_webhooks_received_total{endpoint="silvergate",code="202"} 1' in metrics
 
 
 def replay_code(profile: str) -> str:
