@@ -5,6 +5,8 @@ gave that the form does not show, which Start and ``r`` run with."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Static
 
@@ -112,3 +114,14 @@ async def test_a_form_only_run_lists_nothing() -> None:
     app = WebhookLoadApp(build_config({"target": "builtin", "vus": "3"}))
     async with app.run_test(size=SIZE):
         assert not app.query("#cli-settings")
+
+
+def test_a_scenario_file_is_listed_as_the_flag_not_its_text() -> None:
+    """A newcomer saw `--scenario-text [webhooks.events]...` under Start: the
+    file's text, shape and overrides are derived from --scenario, not flags."""
+    from engine.scenario.select import with_scenario
+
+    path = str(Path(__file__).parent / "data" / "repo_hooks.toml")
+    cfg = with_scenario(build_config({"scenario": path}), {"scenario"})
+    assert cfg.scenario_text  # derived from the file
+    assert changed_settings(cfg, ("target", "vus", "duration")) == [f"--scenario {path}"]

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from engine.config import RunConfig
+from engine.config import DERIVED, RunConfig
 from engine.domain.durations import format_duration
 from engine.domain.schemes import builtin
 
@@ -67,6 +67,11 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
     return [f"Delivery settings: {', '.join(on)}"] if on else []
 
 
+_NOT_FLAGS = frozenset({"secret", *DERIVED})
+"""Never listed: the secret, and what a run derives from --scenario's file (its
+text, shape and overrides: the TUI lists --scenario itself)."""
+
+
 def changed_settings(
     config: RunConfig, shown: Collection[str], default: RunConfig | None = None
 ) -> list[str]:
@@ -79,7 +84,7 @@ def changed_settings(
     for f in dataclasses.fields(config):
         key = f.name
         value, was = getattr(config, key), getattr(base, key)
-        if key in shown or key == "secret" or value == was:
+        if key in shown or key in _NOT_FLAGS or value == was:
             continue
         flag = "--" + key.replace("_", "-")
         if key == "thresholds":

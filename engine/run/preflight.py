@@ -38,8 +38,8 @@ class TargetUnreachable(WebhookloadError):
             message += f": {hint}"
         elif not what:
             message += (
-                ". Start the ingest service there, "
-                "or use --target builtin to run against the embedded reference target."
+                ". Start your receiver there (for the ingest, plan and payments scenarios, "
+                "--target builtin runs the embedded reference target instead)."
             )
         super().__init__(message)
 
