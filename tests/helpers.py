@@ -11,7 +11,7 @@ import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -21,6 +21,21 @@ from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.stats import Snapshot
 from engine.run.builtin_target import READY_PREFIX
 from engine.run.sinks import CallbackSink
+
+ServerT = TypeVar("ServerT", bound=socketserver.BaseServer)
+
+
+@contextmanager
+def serving(server: ServerT) -> Iterator[ServerT]:
+    """``server`` (a loopback HTTP or TCP server of a test's own) answering on a
+    thread of its own for the block's length, then shut down and closed."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

@@ -13,13 +13,14 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import orjson
 from githubkit.webhooks import verify
+
+from tests.helpers import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -69,16 +70,8 @@ class _Server(http.server.ThreadingHTTPServer):
         self.answers: dict[int, int] = {}
 
 
-@contextmanager
-def shop_receiver() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def shop_receiver() -> AbstractContextManager[_Server]:
+    return serving(_Server())
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,13 +8,13 @@ import http.server
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from tests.helpers import serving
 from tests.test_scenario_run import _flows_add_up, _run
 
 
@@ -100,16 +100,8 @@ def _apply(payment: dict[str, Any] | None, doc: dict[str, Any]) -> None:
         payment["status"] = event.removeprefix("transaction.")
 
 
-@contextmanager
-def payments_server() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def payments_server() -> AbstractContextManager[_Server]:
+    return serving(_Server())
 
 
 def test_payments_webhooks_carry_the_ids_the_api_answered(tmp_path: Path) -> None:

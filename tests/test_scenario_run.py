@@ -16,15 +16,14 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from tests.helpers import get_json, target_process
+from tests.helpers import get_json, serving, target_process
 
 DATA = Path(__file__).parent / "data"
 REPO_HOOKS = DATA / "repo_hooks.toml"
@@ -74,16 +73,8 @@ class _Server(http.server.ThreadingHTTPServer):
         self.seen: set[str] = set()
 
 
-@contextmanager
-def counting_server() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def counting_server() -> AbstractContextManager[_Server]:
+    return serving(_Server())
 
 
 def _run(json_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
