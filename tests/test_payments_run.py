@@ -70,7 +70,10 @@ def _silvergate(doc: dict[str, Any]) -> dict[str, int]:
 
 def test_strict_target_counts_equal_the_runs(tmp_path: Path) -> None:
     with target_process("--profile", "strict") as url:
-        doc = _run(tmp_path / "s.json", url, "--verify", "10")
+        # a long grace: every request in flight at the deadline is answered and
+        # counted, so the counts can be equal (on a loaded machine the default
+        # 1 s grace cut 4 of them in a fresh-clone make test)
+        doc = _run(tmp_path / "s.json", url, "--verify", "10", "--grace", "30s")
         stats = get_json(f"{url}/stats")["payments"]
     assert doc["requests"]["errors"] == 0, doc["sample_failures"]
     assert doc["verification"]["ok"], doc["verification"]
