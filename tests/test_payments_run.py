@@ -71,13 +71,14 @@ def _silvergate(doc: dict[str, Any]) -> dict[str, int]:
 def test_strict_target_counts_equal_the_runs(tmp_path: Path) -> None:
     with target_process("--profile", "strict") as url:
         # a long grace: every request in flight at the deadline is answered and
-        # counted, so the counts can be equal (on a loaded machine the default
-        # 1 s grace cut 4 of them in a fresh-clone make test)
+        # counted (on a loaded machine the default 1 s cut 4 in a fresh-clone
+        # make test); what the run still counts as cancelled then is only what
+        # it held back from sending once the deadline came (--grace: nothing
+        # new is sent), which never reached the target
         doc = _run(tmp_path / "s.json", url, "--verify", "10", "--grace", "30s")
         stats = get_json(f"{url}/stats")["payments"]
     assert doc["requests"]["errors"] == 0, doc["sample_failures"]
     assert doc["verification"]["ok"], doc["verification"]
-    assert doc["cancelled_at_deadline"] == 0  # else a request may have reached the target uncounted
     req = doc["requests"]
     # every payment the run created was authorized there, and every webhook
     # carried a transaction id that the API issued
