@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Collection
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -99,8 +100,12 @@ class WebhookLoadApp(SavingApp):
         runner_factory: RunnerFactory = default_runner,
         handle_signals: bool = False,
         outputs: SessionOutputs | None = None,
+        given: Collection[str] = (),
     ) -> None:
+        """``given``: the settings the command line gave, which win over a
+        scenario file's values when the form applies a scenario (tui/choice.py)."""
         super().__init__()
+        self.given = frozenset(given)
         self.outputs = outputs or SessionOutputs(OutputOptions())  # tui/results.py
         self.config = config
         self.json_path = json_path
@@ -129,7 +134,7 @@ class WebhookLoadApp(SavingApp):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield RunForm(self.config, id="form")
+            yield RunForm(self.config, self.given, id="form")
             with ContentSwitcher(initial="live", id="main"):
                 with VerticalScroll(id="live"):
                     yield ProgressPanel("Progress", id="progress")
