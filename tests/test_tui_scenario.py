@@ -41,6 +41,7 @@ async def test_payments_picked_in_the_form_runs_against_builtin() -> None:
         select.value = "payments"
         await pilot.pause()
         assert not ratio_shown(app)  # payments has no dispute_ratio: it would change nothing
+        assert app.query_one(SplitPanel).border_title == "Payments / refunds"  # before a run
         assert app.query_one(RunForm).is_valid
         await pilot.click("#start")
         await wait_for(pilot, lambda: app.state == "finished", limit_s=60)

@@ -20,7 +20,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Header, Input
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Select
 
 from engine.config import RunConfig
 from engine.errors import (
@@ -163,6 +163,7 @@ class WebhookLoadApp(SavingApp):
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
         self.query_one(DeliveryPanel).configure(self.config)
         self.query_one(LatencyPanel).configure(self.config)
+        self.query_one(SplitPanel).configure(self.config.shape)  # --scenario's flows
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -241,6 +242,13 @@ class WebhookLoadApp(SavingApp):
         if action in ("save_json", "save_report"):
             return self.result is not None and not self.running
         return True
+
+    def on_select_changed(self, _: Select.Changed) -> None:
+        """Before any run, the split panel names the chosen scenario's flows;
+        after one it keeps naming what it shows (the last run's)."""
+        form = self.query_one(RunForm)
+        if self.state == "idle" and self.result is None and form.is_valid:
+            self.query_one(SplitPanel).configure(form.config().shape)
 
     def on_run_form_submitted(self, _: RunForm.Submitted) -> None:
         self.action_start()
