@@ -112,3 +112,16 @@ async def test_the_scenario_file_is_offered_by_its_name_and_the_flag_wins() -> N
         assert form.choices.options[-1] == ("repo-hooks", REPO_HOOKS)  # the file's name
         assert app.query_one("#f-scenario", Select).value == REPO_HOOKS and not ratio_shown(app)
         assert form.config().scenario_text == cfg.scenario_text
+
+
+async def test_contract_from_the_command_line_preselects_and_another_choice_replaces_it() -> None:
+    given = {"contract", "target"}
+    app = WebhookLoadApp(build_config({"target": "builtin", "contract": "plan"}), given=given)
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        assert app.query_one("#f-scenario", Select).value == "plan" and ratio_shown(app)
+        assert (form.config().contract, form.config().scenario) == ("plan", "")
+        app.query_one("#f-scenario", Select).value = "payments"
+        await pilot.pause()  # not "--scenario used without --contract": the form chose
+        assert form.is_valid, form.errors
+        assert (form.config().scenario, form.config().contract) == ("payments", "ingest")
