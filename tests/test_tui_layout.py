@@ -104,20 +104,20 @@ def on_screen(app: WebhookLoadApp, selector: str) -> bool:
     return bool(region) and form.region.contains_region(region)
 
 
-async def test_at_80x24_an_inline_error_leaves_contract_and_start_on_screen() -> None:
+async def test_at_80x24_an_inline_error_leaves_scenario_and_start_on_screen() -> None:
     app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
     async with app.run_test(size=(80, 24)) as pilot:
         app.query_one("#f-vus", Input).value = "-1"
         await pilot.pause()
         assert app.query_one("#e-vus").display
-        assert on_screen(app, "#f-contract") and on_screen(app, "#start")
+        assert on_screen(app, "#f-scenario") and on_screen(app, "#start")
 
 
 async def test_a_short_form_scrolls_to_what_has_focus() -> None:
     app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
     async with app.run_test(size=(80, 16)) as pilot:
         assert not on_screen(app, "#start")
-        for _ in range(8):  # Target -> ... -> Workers -> Stages -> Contract -> Start
+        for _ in range(8):  # Target -> ... -> Workers -> Stages -> Scenario -> Start
             await pilot.press("tab")
         await pilot.pause()
         assert app.focused is app.query_one("#start") and on_screen(app, "#start")

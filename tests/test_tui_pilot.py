@@ -50,7 +50,7 @@ async def test_tab_walks_the_fields_in_order_then_start() -> None:
             "f-think",
             "f-workers",
             "f-stages",
-            "f-contract",
+            "f-scenario",
             "start",
         ]
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Collection
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Header, Input
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Select
 
 from engine.config import RunConfig
 from engine.errors import (
@@ -99,8 +100,12 @@ class WebhookLoadApp(SavingApp):
         runner_factory: RunnerFactory = default_runner,
         handle_signals: bool = False,
         outputs: SessionOutputs | None = None,
+        given: Collection[str] = (),
     ) -> None:
+        """``given``: the settings the command line gave, which win over a
+        scenario file's values when the form applies a scenario (tui/choice.py)."""
         super().__init__()
+        self.given = frozenset(given)
         self.outputs = outputs or SessionOutputs(OutputOptions())  # tui/results.py
         self.config = config
         self.json_path = json_path
@@ -129,7 +134,7 @@ class WebhookLoadApp(SavingApp):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield RunForm(self.config, id="form")
+            yield RunForm(self.config, self.given, id="form")
             with ContentSwitcher(initial="live", id="main"):
                 with VerticalScroll(id="live"):
                     yield ProgressPanel("Progress", id="progress")
@@ -158,6 +163,7 @@ class WebhookLoadApp(SavingApp):
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
         self.query_one(DeliveryPanel).configure(self.config)
         self.query_one(LatencyPanel).configure(self.config)
+        self.query_one(SplitPanel).configure(self.config.shape)  # --scenario's flows
         self.set_interval(REFRESH_S, self.refresh_live)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
@@ -236,6 +242,13 @@ class WebhookLoadApp(SavingApp):
         if action in ("save_json", "save_report"):
             return self.result is not None and not self.running
         return True
+
+    def on_select_changed(self, _: Select.Changed) -> None:
+        """Before any run, the split panel names the chosen scenario's flows;
+        after one it keeps naming what it shows (the last run's)."""
+        form = self.query_one(RunForm)
+        if self.state == "idle" and self.result is None and form.is_valid:
+            self.query_one(SplitPanel).configure(form.config().shape)
 
     def on_run_form_submitted(self, _: RunForm.Submitted) -> None:
         self.action_start()

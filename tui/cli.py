@@ -400,7 +400,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
         if config.scenario:  # the file is read (and its checks imported) only when named
             from engine.scenario.select import with_scenario
 
-            config = with_scenario(config, {f for f, v in raw.items() if v is not None})
+            config = with_scenario(config, given_settings(ns))
         check_partners(ns, config)
         output_options(ns).check()
     except WebhookloadError as exc:
@@ -454,7 +454,13 @@ def _main(argv: list[str] | None = None) -> int:
         autostart=ns.autostart,
         exit_on_finish=ns.exit_on_finish,
         outputs=output_options(ns),
+        given=given_settings(ns),
     )
+
+
+def given_settings(ns: argparse.Namespace) -> frozenset[str]:
+    """The settings the command line gave (they win over a scenario file's)."""
+    return frozenset(f for f in CONFIG_FIELDS if getattr(ns, f) is not None)
 
 
 if __name__ == "__main__":

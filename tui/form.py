@@ -1,6 +1,8 @@
 """The run form: Target, VUs, Duration, Dispute ratio, and the advanced Think,
-Workers, Stages and Contract, validated as you type with the CLI's own
+Workers, Stages and Scenario, validated as you type with the CLI's own
 validators and words (and, for Workers, its rules against VUs and Stages).
+Scenario offers the built-ins and the ``--scenario`` file (tui/choice.py);
+Dispute ratio shows only for a scenario with a ``dispute_ratio`` param.
 Every other setting the command line gave (``--sign``, ``--retries``,
 ``--threshold`` ...) is listed under Start: Start and ``r`` run with them too.
 
@@ -11,6 +13,7 @@ run, so it never shows settings other than the ones running.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -19,12 +22,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.config import CONTRACTS, PARSERS, ConfigError, RunConfig, build_config
+from engine.config import PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration
 from engine.domain.stages import parse_stages, total_duration
+from engine.errors import UsageError
 from engine.outputs.settings import changed_settings
+from tui.choice import RATIO, ScenarioChoices
 
-# (config field, label) in Tab order; Contract (a Select) follows them.
+# (config field, label) in Tab order; Scenario (a Select) follows them.
 TEXT_FIELDS = (
     ("target", "Target"),
     ("vus", "VUs"),
@@ -35,7 +40,7 @@ TEXT_FIELDS = (
     ("stages", "Stages"),  # e.g. 30s:10,1m:50: from VUs, and they replace Duration
 )
 
-IN_FORM = (*(f for f, _ in TEXT_FIELDS), "contract", "rate")
+IN_FORM = (*(f for f, _ in TEXT_FIELDS), "contract", "scenario", "rate")
 """The settings the form shows (the VUs field names --rate); Start and ``r`` run
 the others as the command line gave them, listed under the form."""
 
@@ -100,8 +105,14 @@ class RunForm(VerticalScroll, can_focus=False):
     class Submitted(Message):
         pass
 
-    def __init__(self, config: RunConfig, *, id: str | None = None) -> None:
+    def __init__(
+        self, config: RunConfig, given: Collection[str] = (), *, id: str | None = None
+    ) -> None:
+        """``given``: the settings the command line gave (they win over a
+        scenario file's values, as there)."""
         super().__init__(id=id)
+        self.choices = ScenarioChoices(config, given)
+        self._ratio_default = self.choices.ratio_default(self.choices.initial)
         self._config = config
         self._errors: dict[str, str] = {}
         self._run_active = False
@@ -119,19 +130,21 @@ class RunForm(VerticalScroll, can_focus=False):
                 for half in PAIR:  # the errors below, full width
                     yield Static("", id=f"e-{half}", classes="form-error")
             elif field not in PAIR:
-                yield Label(label, classes="form-label")
+                yield Label(label, id=f"l-{field}", classes="form-label")
                 yield self._input(field)
                 yield Static("", id=f"e-{field}", classes="form-error")
-        yield Label("Contract", classes="form-label")
+        yield Label("Scenario", classes="form-label")
         yield Select(
-            [(c, c) for c in CONTRACTS],
-            value=self._config.contract,
+            self.choices.options,
+            value=self.choices.initial,
             allow_blank=False,
-            id="f-contract",
+            id="f-scenario",
             compact=True,
         )
+        yield Static("", id="e-scenario", classes="form-error")
         yield Button("Start", id="start", variant="success")
-        kept = changed_settings(self._config, IN_FORM)
+        # the command line's own (a file's signature header is the file's, not a flag)
+        kept = changed_settings(self.choices.base, IN_FORM)
         if kept:  # below Start: at 80x24 Start stays on screen, this scrolls
             yield Static("Also from the command line", classes="form-section")
             yield Static("\n".join(kept), id="cli-settings", classes="form-kept", markup=False)
@@ -146,7 +159,54 @@ class RunForm(VerticalScroll, can_focus=False):
         self.query_one("#f-vus", Input).disabled = bool(self._config.rate)
         for field, _ in TEXT_FIELDS:
             self._validate(field, self.query_one(f"#f-{field}", Input).value)
+        self._sync_scenario()
         self._sync_start()
+
+    @property
+    def choice(self) -> str:
+        """The Scenario select's value: a built-in's name or the file's path."""
+        return str(self.query_one("#f-scenario", Select).value)
+
+    def _sync_scenario(self) -> None:
+        """Dispute ratio only for a scenario with that param (elsewhere it would
+        change nothing), and the choice checked as the command line checks it."""
+        default = self.choices.ratio_default(self.choice)
+        ratio = self.query_one("#f-dispute_ratio", Input)
+        shown = default is not None
+        if shown and RATIO not in self.choices.given and default != self._ratio_default:
+            try:  # a value the user did not edit follows the scenario's own
+                if PARSERS[RATIO](ratio.value) == self._ratio_default:
+                    ratio.value = str(default)
+            except ConfigError:
+                pass
+        self._ratio_default = default
+        for node in (ratio, self.query_one("#l-dispute_ratio", Label)):
+            node.display = shown
+        if shown:  # checked again: its problem was cleared while hidden
+            self._validate(RATIO, ratio.value)
+        else:
+            self._show(RATIO, None)
+        problem = None
+        if not self._errors.keys() - {"scenario"}:
+            try:
+                self._applied()
+            except UsageError as exc:
+                problem = str(exc)
+        err = self.query_one("#e-scenario", Static)
+        err.update(problem or "")
+        err.display = problem is not None
+        if problem is None:
+            self._errors.pop("scenario", None)
+        else:
+            self._errors["scenario"] = problem
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "f-scenario":
+            was_valid = self.is_valid
+            self._sync_scenario()
+            self._sync_start()
+            if self.is_valid != was_valid:
+                self.app.refresh_bindings()
 
     def _validate(self, field: str, text: str) -> None:
         if field == "stages":
@@ -209,6 +269,7 @@ class RunForm(VerticalScroll, can_focus=False):
         if event.input.id and event.input.id.startswith("f-"):
             was_valid = self.is_valid
             self._validate(event.input.id[2:], event.value)
+            self._sync_scenario()  # e.g. builtin serves not every scenario
             self._sync_start()
             if self.is_valid != was_valid:
                 self.app.refresh_bindings()  # Enter's "Start" hint greys out or back
@@ -238,16 +299,23 @@ class RunForm(VerticalScroll, can_focus=False):
         self._sync_start()
 
     def config(self) -> RunConfig:
-        """The base config with the form's values (call only when valid)."""
+        """The base config with the form's values, running the chosen scenario
+        (call only when valid)."""
+        return self._applied()
+
+    def _applied(self) -> RunConfig:
+        """The form's values applied as the command line applies them; a
+        UsageError names a setting it would refuse."""
         values: dict[str, Any] = {}
         for field, _ in TEXT_FIELDS:
+            if field == RATIO and self.choices.ratio_default(self.choice) is None:
+                continue  # hidden: the scenario has no such param
             if field == "vus" and self._config.rate:
                 continue  # the open model: the base config's VUs, untouched
             if field == "vus" and self._ramp_from_zero():
                 values[field] = 0
                 continue
             values[field] = PARSERS[field](self.query_one(f"#f-{field}", Input).value)
-        values["contract"] = str(self.query_one("#f-contract", Select).value)
         if values["stages"]:  # the run lasts the stages' sum, as with --stages
             values["duration"] = total_duration(parse_stages(values["stages"]))
-        return dataclasses.replace(self._config, **values)
+        return self.choices.apply(dataclasses.replace(self.choices.base, **values), self.choice)

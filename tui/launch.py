@@ -5,6 +5,7 @@ same exit code (``engine/errors.py``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 
 from engine.config import RunConfig
 from engine.errors import EXIT_USAGE, WebhookloadError
@@ -23,6 +24,7 @@ def run_app(
     autostart: bool = False,
     exit_on_finish: bool = False,
     outputs: OutputOptions | None = None,
+    given: Collection[str] = (),
 ) -> int:
     """Run the app; then, on the restored terminal, what ``--no-ui`` would print."""
     if json_path is not None and (problem := check_json_path(json_path)):
@@ -44,6 +46,7 @@ def run_app(
         exit_on_finish=exit_on_finish,
         handle_signals=True,
         outputs=session,
+        given=given,
     )
     # The engine runs in its own process (engine/shards/worker.py); this loop only renders.
     try:

@@ -25,7 +25,7 @@ from engine.config import BUILTIN, CONTRACTS, ConfigError, RunConfig, check_thre
 from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
-from engine.scenario.loader import builtin_names, load_scenario, parse_scenario
+from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
 """The built-in scenarios the reference target (``--target builtin``) receives:
@@ -37,10 +37,14 @@ OVERRIDABLE = ("dispute_ratio", "max_updates")
 """Settings a file has its own value of, that a flag given overrides."""
 
 
-def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
+def with_scenario(
+    config: RunConfig, given: Collection[str], scenario: Scenario | None = None
+) -> RunConfig:
     """``config`` with its scenario file read, checked and compiled once;
     ``given``: the settings the user set (their flags), which win over the
-    file's. Unchanged without ``--scenario``."""
+    file's. Unchanged without ``--scenario``. ``scenario``: the file already
+    read (the TUI's form, which applies a choice again at each change, so a
+    file is read once), else it is loaded from ``config.scenario``."""
     if not config.scenario:
         return config
     if "contract" in given:
@@ -49,7 +53,15 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
             "used without --contract (--contract ingest is --scenario ingest)",
             config.scenario,
         )
-    scenario = load_scenario(config.scenario)
+    if scenario is None:
+        scenario = load_scenario(config.scenario)
+    if "dispute_ratio" in given and "dispute_ratio" not in scenario.spec.params:
+        # it would change nothing: said, rather than silently ignored
+        raise ConfigError(
+            "dispute-ratio",
+            f"used with a scenario that has a dispute_ratio param ({scenario.name} has none)",
+            str(config.dispute_ratio),
+        )
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
@@ -72,6 +84,12 @@ def with_scenario(config: RunConfig, given: Collection[str]) -> RunConfig:
         config = dataclasses.replace(config, dispute_ratio=ratio)
     shape = orjson.dumps(compiled.shape_json()).decode()
     config = dataclasses.replace(config, scenario_shape=shape)
+    if config.read_ratio > 0 and all(f.read is None for f in compiled.flows):
+        raise ConfigError(
+            "read-ratio",
+            f"0 with a scenario whose flows have no read-back ({scenario.name} has none)",
+            f"{config.read_ratio:g}",
+        )
     reads = any(f.read is not None and f.read.expect for f in compiled.flows)
     if config.verify and not has_legacy_names(config.shape) and not reads:
         raise ConfigError(
