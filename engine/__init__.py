@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         EXIT_UNREACHABLE,
         EXIT_UNVERIFIED,
         EXIT_USAGE,
+        UsageError,
         WebhookloadError,
     )
     from engine.metrics.saturation import Saturation, judge
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
     from engine.run.runner import Phase, Runner, RunResult, SnapshotSink
     from engine.run.sinks import CallbackSink, Sink
     from engine.scenario.commands import main as scenarios_main
+    from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
     from engine.scenario.select import with_scenario
     from engine.shards.coordinator import Coordinator, ShardLost
     from engine.shards.plan import workers_warning
@@ -86,7 +88,12 @@ if TYPE_CHECKING:
     from engine.shards.worker import ProcessRunner, WorkerError
 
 _LAZY: dict[str, tuple[str, str]] = {
+    "parse_scenario": ("engine.scenario.loader", "parse_scenario"),
+    "load_scenario": ("engine.scenario.loader", "load_scenario"),
+    "builtin_names": ("engine.scenario.loader", "builtin_names"),
+    "Scenario": ("engine.scenario.loader", "Scenario"),
     "DERIVED": ("engine.config", "DERIVED"),
+    "UsageError": ("engine.errors", "UsageError"),
     "with_scenario": ("engine.scenario.select", "with_scenario"),
     "header_values": ("engine.config", "header_values"),
     "Abort": ("engine.outputs.thresholds", "Abort"),
@@ -234,6 +241,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "Saturation",
+    "Scenario",
     "Shape",
     "ShardLost",
     "Sink",
@@ -243,9 +251,11 @@ __all__ = [
     "TargetUnreachable",
     "Threshold",
     "ThresholdResult",
+    "UsageError",
     "WebhookloadError",
     "WorkerError",
     "build_config",
+    "builtin_names",
     "changed_settings",
     "check_json_path",
     "compare_main",
@@ -265,9 +275,11 @@ __all__ = [
     "has_legacy_names",
     "header_values",
     "judge",
+    "load_scenario",
     "make_runner",
     "new_event_loop",
     "outcome_lines",
+    "parse_scenario",
     "parse_stages",
     "parse_thresholds",
     "raise_nofile_limit",

@@ -19,6 +19,7 @@ import orjson
 
 from engine.metrics.stats import Stats
 from engine.scenario.compiled import CompiledApi, Vars
+from engine.scenario.drain import Drain, park
 from engine.scenario.sample import join
 from engine.transports import TransportError
 from engine.transports.api_client import ApiClient
@@ -54,19 +55,29 @@ async def call_api(
     parent: Vars | None,
     rng: random.Random,
     due: float | None,
+    drain: Drain,
 ) -> bool:
-    """One API step, recorded; True when accepted and every capture was bound."""
+    """One API step, recorded; True when accepted and every capture was bound.
+    Counted in flight in ``drain`` as a webhook is: at the deadline none is
+    started, and one already sent gets ``--grace`` to be answered and counted
+    (it has reached the service: cut, it would be created there uncounted)."""
+    if drain.draining:
+        await park()
     url = join(base, api.url(v, parent, rng))
     body = api.body(v, parent, rng) if api.body is not None else None
+    drain.inflight += 1
     t0 = now()
     try:
         status, done, answer = await client.call(api.method, url, body, api.headers)
     except TransportError as exc:
+        drain.left(stats)
         stats.record_error(endpoint, exc.kind, str(exc).removeprefix(exc.kind).removeprefix(": "))
         return False
     except anyio.get_cancelled_exc_class():
+        drain.inflight -= 1
         stats.record_cancelled()
         raise
+    drain.left(stats)
     latency_us = int((done - t0) * 1e6)
     service_us: int | None = None
     if due is not None:

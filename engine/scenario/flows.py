@@ -318,6 +318,7 @@ class FlowWalker(Sender):
                         parent,
                         rng,
                         due,
+                        self._drain,
                     ):
                         stats.scenario(keys.aborted)
                         return (len(steps) - 1 - i + run.rest) * think, None
