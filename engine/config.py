@@ -38,6 +38,7 @@ from engine.config_fields import (
     read_header_file,
 )
 from engine.domain.durations import format_duration
+from engine.domain.policies import Policy, policy_from_table
 from engine.domain.sanitize import Cleaner
 from engine.domain.schemes import builtin
 from engine.domain.shape import Shape, shape_for_contract
@@ -108,6 +109,7 @@ class RunConfig:
     duplicate_rate: float = 0.0  # share of accepted webhooks delivered again
     reorder_rate: float = 0.0  # share of orders/disputes whose 2nd event goes first
     retries: int = 0  # retries of a webhook on 5xx, 429, timeouts, connection errors
+    retry_speed: float = 1.0  # a delivery policy's retry schedule played this many times faster
     workers: int = 1  # engine processes (shards); totals like vus are split among them
     backend: str = "process"  # where shards run: local processes, or Ray actors
     ray_address: str = ""  # --backend ray: "" starts a local Ray, else auto, host:port or ray://
@@ -119,6 +121,9 @@ class RunConfig:
     scenario_text: str = field(default="", repr=False)
     scenario_shape: str = field(default="", repr=False)  # Shape.as_json() as JSON text
     scenario_overrides: tuple[str, ...] = ()  # of dispute_ratio, max_updates: given, not the file's
+    # the file's [delivery] policy (issue 22) as JSON text ("" = none): every output and
+    # shard reads it from here (RunConfig.policy), without the file
+    delivery_policy: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
@@ -147,6 +152,11 @@ class RunConfig:
             return _shape_of(self.scenario_shape)
         return shape_for_contract(self.contract)
 
+    @property
+    def policy(self) -> Policy | None:
+        """The scenario's delivery policy (its ``[delivery]`` table), None without one."""
+        return _policy_of(self.delivery_policy) if self.delivery_policy else None
+
     def header_pairs(self) -> tuple[tuple[str, str], ...]:
         """``--header`` values as (name, value) pairs, as transports take them."""
         pairs = (h.partition(":") for h in self.headers)
@@ -163,7 +173,7 @@ class RunConfig:
         )
 
 
-DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides")
+DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides", "delivery_policy")
 """RunConfig fields set from the scenario file, not by a flag (nor in the JSON's config)."""
 
 
@@ -171,6 +181,12 @@ DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides")
 def _shape_of(text: str) -> Shape:
     """A Shape from its JSON text, parsed once (outputs ask for it often)."""
     return Shape.from_json(orjson.loads(text))
+
+
+@functools.lru_cache(maxsize=8)
+def _policy_of(text: str) -> Policy:
+    """A Policy from its JSON text, parsed once (outputs ask for it often)."""
+    return policy_from_table(orjson.loads(text))
 
 
 def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunConfig:
@@ -215,6 +231,13 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         # every request would fail: the reference target speaks HTTP/1.1 only
         raise ConfigError("http2", "used with a target that speaks HTTP/2", "--target builtin")
     _check_signing(config)
+    if config.retry_speed != 1.0 and not config.scenario:
+        # the speed plays a scenario's [delivery] schedule; today's backoff has none
+        raise ConfigError(
+            "retry-speed",
+            "used with --scenario and its [delivery] policy",
+            f"{config.retry_speed:g}",
+        )
     if config.ray_address and config.backend != "ray":
         raise ConfigError("ray-address", "used with --backend ray", config.ray_address)
     if str(raw.get("workers") or "").strip() == "auto" and not config.rate:

@@ -363,6 +363,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "duplicate_rate": _fraction("duplicate-rate"),
     "reorder_rate": _fraction("reorder-rate"),
     "retries": _nonneg_int("retries"),
+    "retry_speed": _positive_number("retry-speed"),
     "workers": _workers,
     "backend": _backend,
     "ray_address": _ray_address,

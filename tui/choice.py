@@ -56,6 +56,7 @@ class ScenarioChoices:
             scenario="",
             scenario_text="",
             scenario_shape="",
+            delivery_policy="",
             scenario_overrides=(),
             signature_header=kept.get("signature_header", DEFAULTS.signature_header),
             contract=kept.get("contract", config.contract if self.walker else DEFAULTS.contract),

@@ -338,7 +338,15 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="retry a webhook up to N times on 5xx, 429, timeouts and connection errors, "
         "with exponential backoff and jitter, or the answer's Retry-After when longer "
-        "(up to 60 s) (default 0)",
+        "(up to 60 s) (default 0); with a scenario's [delivery] policy, as that "
+        "provider retries (docs/DELIVERY.md)",
+    )
+    g.add_argument(
+        "--retry-speed",
+        dest="retry_speed",
+        metavar="F",
+        help="play the [delivery] policy's retry schedule F times faster, so a run of "
+        "minutes plays a schedule of hours (default 1)",
     )
 
 

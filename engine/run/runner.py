@@ -244,6 +244,8 @@ class Runner:
                 drain=drain,
                 api_client=self._api,
                 on_end=self._ended if cfg.verify else None,
+                policy=cfg.policy,
+                retry_speed=cfg.retry_speed,
             )
         on_order: Callable[[str, str, str], None] = self._sample.offer
         if visibility is not None:

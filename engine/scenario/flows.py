@@ -42,6 +42,7 @@ import anyio
 
 from engine.domain.contracts import Event
 from engine.domain.outcomes import FlowKeys
+from engine.domain.policies import Policy
 from engine.metrics.stats import Stats
 from engine.scenario.api_step import call_api
 from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
@@ -49,7 +50,7 @@ from engine.scenario.delivery import Dressing
 from engine.scenario.drain import Drain, park
 from engine.scenario.expect import ACCEPTS, Expect, Table
 from engine.scenario.faults import Faults
-from engine.scenario.retry import Retry
+from engine.scenario.retry import Retry, RetryPlan
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
 from engine.transports import Transport
@@ -149,6 +150,7 @@ class FlowWalker(Sender):
         "_reads",
         "_reads_done",
         "_retries",
+        "_retry_plan",
         "_roots",
         "_think",
         "duplicate_rate",
@@ -176,6 +178,8 @@ class FlowWalker(Sender):
         drain: Drain | None = None,
         api_client: ApiClient | None = None,
         on_end: OnEnd | None = None,
+        policy: Policy | None = None,
+        retry_speed: float = 1.0,
     ) -> None:
         self._transport = transport
         self._stats = stats
@@ -186,6 +190,11 @@ class FlowWalker(Sender):
         self._faults = Faults(transport, stats, now, self._dress, self._drain)
         self._think = think
         self._retries = retries
+        # issue 22: the scenario's delivery policy times answers and plays retries
+        self._slow = None if policy is None else policy.timeout
+        self._retry_plan = (
+            RetryPlan.of(policy, retries, retry_speed) if policy and retries else None
+        )
         self.read_ratio = read_ratio
         self.duplicate_rate = duplicate_rate
         self.reorder_rate = reorder_rate
@@ -263,7 +272,9 @@ class FlowWalker(Sender):
         its remaining steps (its children's too) would have taken (see
         :meth:`engine.scenario.walk.Walker.walk`). ``intended``: when it was
         meant to start (the open model); latencies are then corrected."""
-        retry = Retry(journey.retry_seed, self._retries) if self._retries else None
+        retry = (
+            Retry(journey.retry_seed, self._retries, self._retry_plan) if self._retries else None
+        )
         rest, _ = await self._run(journey.root, None, journey.rng, retry, intended)
         return rest
 

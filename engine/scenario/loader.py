@@ -20,11 +20,13 @@ from pathlib import Path as FilePath
 
 from pydantic import ValidationError
 
+from engine.domain.policies import Policy
 from engine.errors import UsageError
 from engine.scenario.checks import Parsed, check
 from engine.scenario.explain import explain, first_error
 from engine.scenario.lines import line_of
 from engine.scenario.model import ScenarioFile
+from engine.scenario.policy import scenario_policy
 from engine.scenario.problem import Problem, did_you_mean, dotted
 
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)$")
@@ -45,6 +47,7 @@ class Scenario:
     text: str
     spec: ScenarioFile
     parsed: Parsed
+    policy: Policy | None = None  # its [delivery] table (issue 22)
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -98,13 +101,14 @@ def parse_scenario(text: str, origin: str, default_name: str | None = None) -> S
     try:
         spec = ScenarioFile.model_validate(data)
         parsed = check(spec)
+        policy = scenario_policy(spec.delivery)
     except ValidationError as exc:
         problem = explain(first_error(exc.errors()), data, ScenarioFile)
         raise _located(problem, text, origin) from None
     except Problem as problem:
         raise _located(problem, text, origin) from None
     name = spec.scenario.name or default_name or origin.removeprefix("builtin:")
-    return Scenario(name, origin, text, spec, parsed)
+    return Scenario(name, origin, text, spec, parsed, policy)
 
 
 def _located(problem: Problem, text: str, origin: str) -> ScenarioError:

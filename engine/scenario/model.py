@@ -315,3 +315,6 @@ class ScenarioFile(Strict):
     api: dict[Name, ApiStep] = {}
     flows: Annotated[dict[Name, Flow], Field(min_length=1)]
     templates: dict[Name, dict[str, Any]] = {}
+    # issue 22: the provider's delivery policy; its keys are checked by
+    # engine/scenario/policy.py (the same code as the built-in policy files)
+    delivery: dict[str, Any] | None = None

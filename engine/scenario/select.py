@@ -96,7 +96,39 @@ def with_scenario(
             "verify", "used with a scenario whose flows have a read-back", str(config.verify)
         )
     check_threshold_endpoints(config)  # {endpoint=NAME}: one of this file's
-    return config
+    return _with_policy(config, scenario)
+
+
+def _with_policy(config: RunConfig, scenario: Scenario) -> RunConfig:
+    """The file's ``[delivery]`` policy into the config (issue 22), with
+    ``--retries`` and ``--retry-speed`` checked against its schedule."""
+    policy = scenario.policy
+    if policy is None:
+        if config.retry_speed != 1.0:
+            raise ConfigError(
+                "retry-speed",
+                f"used with a scenario that has a [delivery] policy ({scenario.name} has none)",
+                f"{config.retry_speed:g}",
+            )
+        return config
+    n = len(policy.schedule)
+    if config.retries > n:
+        said = f"{policy.provider} retries nothing" if not n else f"{policy.provider} retries {n}"
+        raise ConfigError(
+            "retries",
+            f"at most {n} with the {policy.name} delivery policy ({said} times)"
+            if n
+            else f"0 with the {policy.name} delivery policy ({said})",
+            str(config.retries),
+        )
+    if config.retry_speed != 1.0 and not config.retries:
+        raise ConfigError(
+            "retry-speed",
+            "used with --retries (it plays the retry schedule faster)",
+            f"{config.retry_speed:g}",
+        )
+    text = orjson.dumps(policy.as_table()).decode()
+    return dataclasses.replace(config, delivery_policy=text)
 
 
 def compiled_for(config: RunConfig) -> CompiledScenario:

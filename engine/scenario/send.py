@@ -18,14 +18,14 @@ from engine.domain.contracts import Event
 from engine.metrics.stats import Stats
 from engine.scenario.drain import Drain, park
 from engine.scenario.expect import Table
-from engine.scenario.retry import RETRY_KINDS, Retry
+from engine.scenario.retry import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS, Retry
 from engine.transports import Headers, Transport, TransportError, retry_after
 
 
 class Sender:
     """The request step of a walker: ``_send`` and ``_backoff``."""
 
-    __slots__ = ("_drain", "_dress", "_now", "_sleep", "_stats", "_transport")
+    __slots__ = ("_drain", "_dress", "_now", "_sleep", "_slow", "_stats", "_transport")
 
     _transport: Transport
     _stats: Stats
@@ -33,6 +33,7 @@ class Sender:
     _sleep: Callable[[float], Awaitable[None]]
     _dress: Callable[[Event, str], Headers] | None
     _drain: Drain  # --grace: shared with the run's Faults and the runner
+    _slow: float | None  # the delivery policy's timeout (issue 22); None: no policy
 
     @property
     def draining(self) -> bool:
@@ -67,6 +68,7 @@ class Sender:
         dress = self._dress
         drain = self._drain
         attempt = 0
+        failed: str | None = None  # why the last attempt failed: its error kind (None: an answer)
         while True:
             if drain.draining:  # the deadline came: nothing new is sent
                 await park()
@@ -77,13 +79,16 @@ class Sender:
                     reply = await self._transport.get(url)
                 else:
                     headers = event.headers if dress is None else dress(event, url)
+                    if attempt and retry is not None and retry.plan is not None:
+                        headers = (*headers, *retry.plan.headers_for(attempt, failed))  # Slack's
                     reply = await self._transport.post(url, event.body, headers)
                 status, done, body_head = reply
             except TransportError as exc:
                 drain.left(stats)
-                if retry is not None and exc.kind in RETRY_KINDS:
+                if retry is not None and retry.retries_error(exc.kind):
                     if attempt < retry.limit:
                         attempt += 1
+                        failed = exc.kind
                         await self._backoff(retry, attempt)
                         continue
                     if attempt:
@@ -99,6 +104,11 @@ class Sender:
                 raise
             drain.left(stats)
             latency_us = int((done - t0) * 1e6)
+            slow = self._slow
+            if slow is not None and event is not None:  # issue 22: as the provider sees it
+                stats.delivered(PROVIDER_ANSWERS)
+                if done - t0 > slow:  # the provider had given up on it (and retried)
+                    stats.delivered(PROVIDER_TIMEOUTS)
             service_us: int | None = None
             if due is not None:
                 # a due time in the future (the loop woke early) never makes it shorter
@@ -110,9 +120,10 @@ class Sender:
                 return stats.record_response(
                     endpoint, status, latency_us, body_head, True, service_us
                 )
-            if retry is not None and (status >= 500 or status == 429):
+            if retry is not None and retry.retries_answer(status):
                 if attempt < retry.limit:
                     attempt += 1
+                    failed = None
                     await self._backoff(retry, attempt, retry_after(reply))
                     continue
                 if attempt:

@@ -165,6 +165,7 @@ class Walker(Sender):
         self._on_dispute = on_dispute
         self._reads_done = 0
         self._retries = retries
+        self._slow = None  # no delivery policy (issue 22): a scenario file's only
         self._dress = dressing.headers if dressing is not None and dressing.needed else None
         self._drain = drain if drain is not None else Drain()
         self._faults = Faults(transport, stats, now, self._dress, self._drain)
