@@ -38,7 +38,7 @@ from engine.config_fields import (
     read_header_file,
 )
 from engine.domain.durations import format_duration
-from engine.domain.policies import Policy, policy_from_table
+from engine.domain.policies import PROVIDER_TIMEOUTS, Policy, policy_from_table
 from engine.domain.sanitize import Cleaner
 from engine.domain.schemes import builtin
 from engine.domain.shape import Shape, shape_for_contract
@@ -225,6 +225,7 @@ def build_config(raw: Mapping[str, str | Sequence[str] | bool | None]) -> RunCon
         )
     if not config.scenario:  # a file's endpoints are known once it is read (with_scenario)
         check_threshold_endpoints(config)
+        check_provider_thresholds(config)
     if config.abort_on_fail and not config.thresholds:
         raise ConfigError("abort-on-fail", "used with at least one --threshold", "no --threshold")
     if config.http2 and config.target == "builtin":
@@ -260,6 +261,22 @@ def check_threshold_endpoints(config: RunConfig) -> None:
             parse_spec(text, config.shape)
         except ThresholdSyntaxError as exc:
             raise ConfigError("threshold", exc.expected, text) from None
+
+
+def check_provider_thresholds(config: RunConfig) -> None:
+    """``provider_timeouts<…`` needs a delivery policy with a timeout to time
+    answers against (a scenario's ``[delivery]``, issue 22): one line, not a
+    threshold that can never measure anything."""
+    policy = config.policy
+    if policy is not None and policy.timeout is not None:
+        return
+    for text in config.thresholds:
+        if parse_spec(text, None).metric == PROVIDER_TIMEOUTS:
+            raise ConfigError(
+                "threshold",
+                "provider_timeouts with a scenario whose [delivery] policy has a timeout",
+                text,
+            )
 
 
 def peak_vus(config: RunConfig) -> int:

@@ -10,6 +10,7 @@ Grammar (k6's, trimmed to what this tool measures)::
     accepted_p99 < DURATION                              the answers that were not errors
     visibility_p95 < DURATION                            --visibility: 2xx until readable
     duplicates_5xx < COUNT                               a delivery counter, run-wide
+    provider_timeouts < PERCENT% | COUNT                 answers slower than the policy's timeout
     errors [{endpoint=NAME}] < PERCENT%                  errors<1%
     rate [{endpoint=NAME}] > NUMBER                      rate>500, rate>=500/s
 
@@ -22,12 +23,14 @@ threshold always reads "this is what good looks like".
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from engine.domain.durations import format_duration, parse_duration
+from engine.domain.policies import PROVIDER_TIMEOUTS
 from engine.domain.shape import INGEST_SHAPE, Shape
 
 _QUANTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
@@ -56,7 +59,9 @@ COUNT_METRICS = (
 )
 """The ``delivery`` counters a threshold can name (issue 19): the same as
 ``engine.metrics.stats.DELIVERY_KEYS`` (a test checks), e.g. ``duplicates_5xx<1``."""
-METRICS = (*LATENCY_METRICS, "errors", "rate", *COUNT_METRICS)
+METRICS = (*LATENCY_METRICS, "errors", "rate", *COUNT_METRICS, PROVIDER_TIMEOUTS)
+"""Every metric; ``provider_timeouts`` (issue 22) is a share of the answers timed
+against the delivery policy's timeout (``provider_timeouts<1%``) or a count."""
 ENDPOINT_NAMES: Mapping[str, str] = MappingProxyType(
     {
         **{name: name for name in INGEST_SHAPE.endpoints},
@@ -93,6 +98,7 @@ class ThresholdSpec:
     limit: float
     endpoint: str | None = None
     text: str = ""
+    percent: bool = False  # provider_timeouts: a share of the answers, not a count
 
     @property
     def name(self) -> str:
@@ -105,7 +111,9 @@ class ThresholdSpec:
     def _limit_text(self) -> str:
         if self.metric in LATENCY_METRICS:
             return format_duration(self.limit)
-        return f"{self.limit:g}%" if self.metric == "errors" else f"{self.limit:g}"  # rate, count
+        if self.metric == "errors" or self.percent:
+            return f"{self.limit:g}%"
+        return f"{self.limit:g}"  # rate, count
 
 
 def _filters(shape: Shape) -> str:
@@ -127,12 +135,16 @@ def parse_spec(text: str, shape: Shape | None = INGEST_SHAPE) -> ThresholdSpec:
         raise ThresholdSyntaxError(GENERAL, text)
     metric, op, value = m["metric"].lower(), m["op"], m["value"]
     if metric not in METRICS:
+        close = difflib.get_close_matches(metric, METRICS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ThresholdSyntaxError(
-            "one of p50, p90, p95, p99, max, errors, rate, accepted_p99, visibility_p95 or a"
-            " delivery counter like duplicates_5xx (like p99<250ms)",
+            "one of p50, p90, p95, p99, max, errors, rate, accepted_p99, visibility_p95,"
+            " provider_timeouts or a delivery counter like duplicates_5xx (like p99<250ms)" + hint,
             text,
         )
     endpoint = None
+    if metric == PROVIDER_TIMEOUTS:
+        return _provider_timeouts(m["filter"], op, value, compact, text)
     if metric in COUNT_METRICS:
         if m["filter"] is not None:
             raise ThresholdSyntaxError(
@@ -179,6 +191,25 @@ def parse_spec(text: str, shape: Shape | None = INGEST_SHAPE) -> ThresholdSpec:
                 f"a duration above 0, like {metric}<250ms or {metric}<1.5s", text
             )
     return ThresholdSpec(metric, op, limit, endpoint, compact)
+
+
+def _provider_timeouts(
+    where: str | None, op: str, value: str, compact: str, text: str
+) -> ThresholdSpec:
+    """``provider_timeouts<1%`` (a share of the answers timed) or ``<10`` (a count)."""
+    if where is not None:
+        raise ThresholdSyntaxError(
+            f"{PROVIDER_TIMEOUTS} for the whole run, without {{endpoint=...}}", text
+        )
+    if op not in ("<", "<="):
+        raise ThresholdSyntaxError(f"an upper limit, like {PROVIDER_TIMEOUTS}<1%", text)
+    percent = value.endswith("%")
+    limit = _number(value[:-1] if percent else value)
+    if limit is None or (percent and limit > 100):
+        raise ThresholdSyntaxError(
+            f"a percentage from 0 to 100 or a count, like {PROVIDER_TIMEOUTS}<1%", text
+        )
+    return ThresholdSpec(PROVIDER_TIMEOUTS, op, limit, None, compact, percent)
 
 
 def _number(text: str) -> float | None:

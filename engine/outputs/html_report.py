@@ -26,6 +26,7 @@ from plotly.offline import get_plotlyjs
 from engine.domain.durations import format_duration, format_latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.stats import ERROR_KINDS
+from engine.outputs.provider import doc_lines
 from engine.outputs.settings import setting_rows
 from engine.outputs.thresholds import format_measured
 
@@ -234,6 +235,16 @@ def _headline(doc: Mapping[str, Any]) -> str:
     return f"<div class=cards>{body}</div>"
 
 
+def _provider(doc: Mapping[str, Any]) -> str:
+    """Issue 22: the answers the provider would have given up on, in words."""
+    lines = doc_lines(dict(doc))
+    p = doc.get("provider") or {}
+    if not lines:
+        return ""
+    source = f"<div class=sub>{_esc(p.get('policy'))} policy: {_esc(p.get('source'))}</div>"
+    return "<h2>As the provider sees it</h2>" + "".join(f"<p>{_esc(x)}</p>" for x in lines) + source
+
+
 def _thresholds(doc: Mapping[str, Any]) -> str:
     items = doc.get("thresholds")
     if not items:
@@ -304,6 +315,7 @@ def render(
             f" · report written {_esc(when)}{_esc(stopped)}</div>",
             "<h2>Results</h2>",
             _headline(doc),
+            _provider(doc),
             _thresholds(doc),
             _endpoints(doc),
             "<h2>Over time</h2><div class=grid>",

@@ -59,7 +59,18 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
         on.append(f"duplicates {_pct(config.duplicate_rate)}")
     if config.reorder_rate:
         on.append(f"reordered {_pct(config.reorder_rate)}")
-    if config.retries:
+    policy = config.policy
+    if policy is not None:  # issue 22: the scenario's [delivery] policy
+        timeout = "no timeout" if policy.timeout is None else format_duration(policy.timeout)
+        on.append(f"{policy.name} delivery policy (timeout {timeout})")
+    if config.retries and policy is not None:
+        n = min(config.retries, len(policy.schedule))
+        waits = policy.describe_schedule(limit=n)
+        if config.retry_speed != 1.0:
+            scaled = policy.describe_schedule(config.retry_speed, n)
+            waits += f"; played {config.retry_speed:g}x faster: {scaled}"
+        on.append(f"retries up to {n} as {policy.provider} does, after {waits}")
+    elif config.retries:
         on.append(f"retries up to {config.retries}")
     if config.headers:
         names = ", ".join(h.partition(":")[0].strip() for h in config.headers)

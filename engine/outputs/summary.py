@@ -23,6 +23,7 @@ from engine.outputs.docparts import (
     latency_distribution_json,
     latency_json,
 )
+from engine.outputs.provider import provider_json, provider_lines
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
@@ -217,6 +218,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + detail_lines(total, load_stopped(result), result.config.shape)
         + delivery_settings_lines(result.config)
         + delivery_lines(total)
+        + provider_lines(total, result.config)
         + visibility_lines(total, result.config.visibility)
         + failure_lines(total)
         + verification_lines(result)
@@ -313,6 +315,7 @@ def result_json(result: RunResult, abort: Abort | None = None) -> dict[str, Any]
         "arrivals": arrivals_json(result),
         "delivery": delivery_json(result.total),
         "delivery_answers": answers_json(result.total),
+        "provider": provider_json(result.total, result.config),
     }
     extra["visibility_ms"], extra["visibility"] = visibility_json(
         result.total, result.config.visibility

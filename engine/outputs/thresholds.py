@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.config import ConfigError
 from engine.domain.durations import format_duration, format_latency_ms, latency_ms
+from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.thresholds import (
     COUNT_METRICS,
@@ -55,6 +56,12 @@ class Threshold(ThresholdSpec):
             return s.max_s if q == 100.0 else s.percentiles_s(q)[q]
         if self.metric == "errors":
             return s.error_pct if s.total else None
+        if self.metric == PROVIDER_TIMEOUTS:  # issue 22: none timed, nothing measured
+            answers = snap.delivery.get(PROVIDER_ANSWERS, 0)
+            slower = snap.delivery.get(PROVIDER_TIMEOUTS, 0)
+            if not answers:
+                return None
+            return 100.0 * slower / answers if self.percent else float(slower)
         if self.metric in COUNT_METRICS:
             # none of its kind delivered: nothing measured (so no pass)
             sent = {"duplicates": "duplicates_sent", "early": "early_sent"}.get(
@@ -100,6 +107,8 @@ class ThresholdResult:
     @property
     def unit(self) -> str:
         m = self.threshold.metric
+        if m == PROVIDER_TIMEOUTS:
+            return "%" if self.threshold.percent else "count"
         if m in COUNT_METRICS:
             return "count"
         return "ms" if m in LATENCY_METRICS else "%" if m == "errors" else "/s"
@@ -153,7 +162,7 @@ def parse_threshold(text: str, shape: Shape = INGEST_SHAPE) -> Threshold:
         spec = parse_spec(text, shape)
     except ThresholdSyntaxError as exc:
         raise ConfigError("threshold", exc.expected, text) from None
-    return Threshold(spec.metric, spec.op, spec.limit, spec.endpoint, spec.text)
+    return Threshold(spec.metric, spec.op, spec.limit, spec.endpoint, spec.text, spec.percent)
 
 
 def parse_thresholds(texts: Iterable[str], shape: Shape = INGEST_SHAPE) -> list[Threshold]:

@@ -24,12 +24,6 @@ from engine.domain.policies import Policy, retry_reason
 
 RETRY_KINDS = frozenset({ErrorKind.CONNECT.value, ErrorKind.TIMEOUT.value})
 """Errors without an answer that are retried (besides 5xx and 429 answers)."""
-PROVIDER_ANSWERS = "provider_answers"
-"""The ``delivery`` counter of webhook answers (any status, retries too) timed
-against a delivery policy's timeout: the share's denominator."""
-PROVIDER_TIMEOUTS = "provider_timeouts"
-"""The ``delivery`` counter of those answers that took longer than the policy's
-timeout: the provider would have counted them failed and retried them."""
 RETRY_BASE_S = 0.1
 """--retries: the first retry waits about this long, each next one twice as long."""
 RETRY_CAP_S = 10.0

@@ -21,7 +21,14 @@ from pathlib import PurePath
 
 import orjson
 
-from engine.config import BUILTIN, CONTRACTS, ConfigError, RunConfig, check_threshold_endpoints
+from engine.config import (
+    BUILTIN,
+    CONTRACTS,
+    ConfigError,
+    RunConfig,
+    check_provider_thresholds,
+    check_threshold_endpoints,
+)
 from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
@@ -96,7 +103,9 @@ def with_scenario(
             "verify", "used with a scenario whose flows have a read-back", str(config.verify)
         )
     check_threshold_endpoints(config)  # {endpoint=NAME}: one of this file's
-    return _with_policy(config, scenario)
+    config = _with_policy(config, scenario)
+    check_provider_thresholds(config)  # provider_timeouts: a policy with a timeout
+    return config
 
 
 def _with_policy(config: RunConfig, scenario: Scenario) -> RunConfig:

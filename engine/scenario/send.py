@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from engine.domain.contracts import Event
+from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
 from engine.metrics.stats import Stats
 from engine.scenario.drain import Drain, park
 from engine.scenario.expect import Table
-from engine.scenario.retry import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS, Retry
+from engine.scenario.retry import Retry
 from engine.transports import Headers, Transport, TransportError, retry_after
 
 

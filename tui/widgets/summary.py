@@ -16,6 +16,7 @@ from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
+from engine.outputs.provider import provider_lines
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
     failure_lines,
@@ -118,7 +119,8 @@ class SummaryPanel(Static):
         # disputes), the generator, deliberate deliveries, --visibility, sample
         # failures, the --verify check
         notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
-        notes += delivery_lines(t) + visibility_lines(t, result.config.visibility)
+        notes += delivery_lines(t) + provider_lines(t, result.config)
+        notes += visibility_lines(t, result.config.visibility)
         notes += failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))

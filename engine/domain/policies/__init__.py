@@ -34,6 +34,12 @@ retry) and why the previous attempt failed (:data:`REASONS`)."""
 REASONS = {"timeout": "http_timeout", "connect": "connection_failed"}
 """``{reason}`` by the transport error's kind; an answer is ``http_error`` and
 any other failure ``unknown_error`` (Slack's words, its retry reasons)."""
+PROVIDER_ANSWERS = "provider_answers"
+"""The ``delivery`` counter of webhook answers (any status, retries too) timed
+against a policy's timeout: the share's denominator (engine/scenario/send.py)."""
+PROVIDER_TIMEOUTS = "provider_timeouts"
+"""The ``delivery`` counter of those answers that took longer than the policy's
+timeout: the provider would have counted them failed (and retried them)."""
 BACKOFFS = ("exponential", "even")
 POLICY_KEYS = frozenset(
     {"name", "provider", "source", "success", "timeout", "retry", "retry_headers"}
