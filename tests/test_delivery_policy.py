@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import orjson
 import pytest
 
 from engine.config import ConfigError, RunConfig, build_config
@@ -24,6 +25,8 @@ from engine.domain.policies import (
 )
 from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
 from engine.metrics.stats import Snapshot
+from engine.outputs.html_report import render
+from engine.outputs.provider import doc_lines, provider_json, provider_lines
 from engine.outputs.thresholds import parse_thresholds
 from engine.scenario.loader import ScenarioError, parse_scenario
 from engine.scenario.retry import Retry, RetryPlan
@@ -219,3 +222,33 @@ def test_flags_that_need_a_policy_are_refused_without_one(tmp_path: Path) -> Non
         _config(tmp_path, None, retry_speed="100")  # no [delivery] table at all
     config = _config(tmp_path, 'policy = "shopify"', retries="8", retry_speed="1000")
     assert config.policy == builtin("shopify")
+
+
+def _with(name: str) -> RunConfig:
+    return RunConfig(delivery_policy=orjson.dumps(builtin(name).as_table()).decode())
+
+
+def test_the_outputs_say_what_the_provider_would_have_seen() -> None:
+    snap = Snapshot(delivery={PROVIDER_ANSWERS: 14_880, PROVIDER_TIMEOUTS: 312})
+    line = "Provider timeout: 312 answers (2.1%) took longer than Shopify's 5s: "
+    assert provider_lines(snap, _with("shopify")) == [line + "Shopify would have retried them"]
+    assert provider_lines(snap, _with("github"))[0].endswith(
+        "GitHub would have counted them failed (it does not retry)"
+    )
+    quiet = Snapshot(delivery={PROVIDER_ANSWERS: 14_880})
+    assert provider_lines(quiet, _with("slack")) == [
+        "Provider timeout: no answer took longer than Slack's 3s (14,880 timed)"
+    ]
+    assert provider_lines(snap, RunConfig()) == [] and provider_json(snap, RunConfig()) is None
+    doc = provider_json(snap, _with("shopify"))
+    assert doc is not None
+    assert (doc["slower_than_timeout"], doc["answers_timed"], doc["slower_pct"]) == (
+        312,
+        14_880,
+        2.097,
+    )
+    assert doc["timeout_ms"] == 5000.0 and len(doc["retry_schedule_s"]) == 8
+    # the HTML report reads the JSON and says the same
+    assert doc_lines({"provider": doc}) == provider_lines(snap, _with("shopify"))
+    html = render({"provider": doc}, [])
+    assert "As the provider sees it" in html and "312 answers (2.1%)" in html
