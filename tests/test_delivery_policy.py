@@ -7,7 +7,9 @@ tests/test_delivery_policy_run.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import random
 from pathlib import Path
 
 import orjson
@@ -24,13 +26,18 @@ from engine.domain.policies import (
     spread,
 )
 from engine.domain.thresholds import ThresholdSyntaxError, parse_spec
-from engine.metrics.stats import Snapshot
+from engine.load.clock import FakeClock
+from engine.metrics.stats import Snapshot, Stats
 from engine.outputs.html_report import render
 from engine.outputs.provider import doc_lines, provider_json, provider_lines
+from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import parse_thresholds
+from engine.scenario.compiler import compile_scenario
+from engine.scenario.flows import FlowWalker
 from engine.scenario.loader import ScenarioError, parse_scenario
 from engine.scenario.retry import Retry, RetryPlan
 from engine.scenario.select import with_scenario
+from engine.transports.fake import FakeRequest, FakeTransport
 
 HOOK = """
 [scenario]
@@ -252,3 +259,52 @@ def test_the_outputs_say_what_the_provider_would_have_seen() -> None:
     assert doc_lines({"provider": doc}) == provider_lines(snap, _with("shopify"))
     html = render({"provider": doc}, [])
     assert "As the provider sees it" in html and "312 answers (2.1%)" in html
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("accept", "answers"), [("", [202, 200]), ("accept = { first = [202] }", [202])]
+)
+async def test_a_policys_success_codes_judge_a_first_delivery_unless_the_webhook_says(
+    accept: str, answers: list[int]
+) -> None:
+    """``success = [200]``: a 202 is not delivered for this provider, so it is
+    retried (on virtual time, the schedule's 2 min at --retry-speed 60: 2 s)
+    and counted as what came back; a webhook's own ``accept.first`` wins."""
+    text = _scenario('success = [200]\nretry = { schedule = ["2m"] }')
+    scenario = parse_scenario(text.replace('path = "/hook"', f'path = "/hook"\n{accept}'), "f")
+    assert scenario.policy is not None
+    compiled = compile_scenario(scenario)
+    times: list[float] = []
+    stats = Stats(endpoints=compiled.endpoints)
+    async with FakeClock() as clock:
+
+        def handler(_: FakeRequest) -> int:
+            times.append(clock.now())
+            return answers[len(times) - 1]
+
+        walker = FlowWalker(
+            transport=FakeTransport(handler, clock=clock.now),
+            stats=stats,
+            scenario=compiled,
+            target="http://service.test",
+            think=0.0,
+            now=clock.now,
+            sleep=clock.sleep,
+            retries=1,
+            policy=scenario.policy,
+            retry_speed=60.0,
+        )
+        assert await walker.walk(walker.plan(random.Random(1))) is None  # accepted
+    snap = stats.take(clock.now())
+    assert len(times) == len(answers) and snap.success == 1
+    assert snap.delivery.get("retries", 0) == len(answers) - 1
+    if len(times) == 2:
+        assert times[1] - times[0] == pytest.approx(2.0)
+
+
+def test_the_start_lines_say_when_the_runs_timeout_ends_an_answer_first() -> None:
+    line = delivery_settings_lines(_with("github"))[0]
+    assert "github delivery policy (timeout 10s, not below --timeout 5s)" in line, line
+    fine = delivery_settings_lines(dataclasses.replace(_with("shopify"), timeout=30.0))[0]
+    assert fine == "Delivery settings: shopify delivery policy (timeout 5s)", fine

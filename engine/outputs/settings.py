@@ -62,6 +62,9 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
     policy = config.policy
     if policy is not None:  # issue 22: the scenario's [delivery] policy
         timeout = "no timeout" if policy.timeout is None else format_duration(policy.timeout)
+        if policy.timeout is not None and config.timeout <= policy.timeout:
+            # an answer that late is a timeout error first: nothing to count apart
+            timeout += f", not below --timeout {format_duration(config.timeout)}"
         on.append(f"{policy.name} delivery policy (timeout {timeout})")
     if config.retries and policy is not None:
         n = min(config.retries, len(policy.schedule))

@@ -204,7 +204,8 @@ class FlowWalker(Sender):
         self._api_base = base
         if scenario.api and api_client is None:
             raise ValueError("a scenario with API steps needs an api_client")
-        self._flows = tuple(_tables(scenario, f, target, base) for f in scenario.flows)
+        success = None if policy is None else policy.success_table()
+        self._flows = tuple(_tables(scenario, f, target, base, success) for f in scenario.flows)
         self._roots = (scenario.roots, scenario.root_weights)
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
         self._reads_done = 0
@@ -407,8 +408,17 @@ def _allowed(
     return tuple(nxt), tuple(weights)
 
 
-def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: str) -> _Flow:
-    """A flow's run-time tables, built once per run."""
+def _tables(
+    scenario: CompiledScenario,
+    flow: CompiledFlow,
+    target: str,
+    base: str,
+    success: Table | None = None,
+) -> _Flow:
+    """A flow's run-time tables, built once per run. ``success``: the delivery
+    policy's (issue 22), a first delivery's expected answers unless its webhook
+    says its own (``accept.first``)."""
+    default_first = ACCEPTS[Expect.FIRST]
     shown = flow.outcome_labels
     keys = FlowKeys.of(
         flow.name,
@@ -432,7 +442,7 @@ def _tables(scenario: CompiledScenario, flow: CompiledFlow, target: str, base: s
                 st,
                 st.webhook,
                 hook.url if hook.absolute else join(target, hook.url),
-                hook.first,
+                success if success is not None and hook.first is default_first else hook.first,
                 None if hook.duplicate is ACCEPTS[Expect.DUPLICATE] else hook.duplicate,
                 None if hook.early is ACCEPTS[Expect.EARLY] else hook.early,
                 keys.visited.get(st.name),
