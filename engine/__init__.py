@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from engine.domain.durations import format_duration, format_latency
     from engine.domain.outcomes import flow_counts, has_legacy_names
+    from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
     from engine.domain.shape import INGEST_SHAPE, Shape
     from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
+    from engine.outputs.provider import provider_lines
     from engine.outputs.settings import changed_settings, delivery_settings_lines
     from engine.outputs.summary import (
         detail_lines,
@@ -150,6 +152,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "compare_main": ("engine.outputs.compare", "main"),
     "scenarios_main": ("engine.scenario.commands", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
+    "provider_lines": ("engine.outputs.provider", "provider_lines"),
+    "PROVIDER_ANSWERS": ("engine.domain.policies", "PROVIDER_ANSWERS"),
+    "PROVIDER_TIMEOUTS": ("engine.domain.policies", "PROVIDER_TIMEOUTS"),
     "visibility_lines": ("engine.outputs.visibility", "visibility_lines"),
     "detail_lines": ("engine.outputs.summary", "detail_lines"),
     "endpoint_lines": ("engine.outputs.docparts", "endpoint_lines"),
@@ -224,6 +229,8 @@ __all__ = [
     "EXIT_USAGE",
     "INGEST_SHAPE",
     "PARSERS",
+    "PROVIDER_ANSWERS",
+    "PROVIDER_TIMEOUTS",
     "SCHEMES",
     "SECRET_ENV",
     "Abort",
@@ -282,6 +289,7 @@ __all__ = [
     "parse_scenario",
     "parse_stages",
     "parse_thresholds",
+    "provider_lines",
     "raise_nofile_limit",
     "result_json",
     "result_lines",

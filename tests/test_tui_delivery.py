@@ -7,17 +7,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import orjson
 import pytest
 from textual.content import Content
 
-from engine.config import build_config
+from engine.config import RunConfig, build_config
+from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS, builtin
 from engine.metrics.stats import DELIVERY_KEYS
 from tests.scripted import ScriptedRunner, delivery_deltas
 from tests.test_tui_pilot import SIZE, wait_for
 from tests.tmux import TmuxApp
 from tui.app import WebhookLoadApp
 from tui.widgets import DeliveryPanel
-from tui.widgets.delivery import delivery_markup
+from tui.widgets.delivery import delivers, delivery_markup, provider_markup
 
 pytestmark = pytest.mark.anyio
 
@@ -117,3 +119,14 @@ async def test_at_80x24_the_panel_scrolls_into_view_whole() -> None:
         assert app.query_one("#live").region.contains_region(panel.region)
         await pilot.press("x")
         await wait_for(pilot, lambda: app.state == "finished")
+
+
+def test_a_delivery_policy_shows_the_panel_with_answers_slower_than_its_timeout() -> None:
+    """Issue 22: a run under a policy with a timeout has the panel (even without
+    faults), its last line the answers the provider would have given up on."""
+    config = RunConfig(delivery_policy=orjson.dumps(builtin("shopify").as_table()).decode())
+    assert delivers(config) and not delivers(RunConfig())
+    d = {PROVIDER_ANSWERS: 14_880, PROVIDER_TIMEOUTS: 312}
+    line = provider_markup(d, "Shopify", 5.0)
+    assert Content.from_markup(line).plain == "slower than Shopify's 5s: 312 (2.1%)"
+    assert line.startswith("[red]") and provider_markup({}, "Shopify", 5.0).startswith("[dim]")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.config import RunConfig
+from engine.domain.durations import format_duration
+from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
 from tui.widgets.data import LiveData
 from tui.widgets.panels import Panel, compact
 
@@ -27,8 +29,19 @@ errors too (the summary's Redeliveries line says which)."""
 
 
 def delivers(config: RunConfig) -> bool:
-    """Whether the run uses any delivery fault, so the panel has anything to say."""
-    return config.duplicate_rate > 0 or config.reorder_rate > 0 or config.retries > 0
+    """Whether the run uses any delivery fault or times answers against a
+    delivery policy, so the panel has anything to say."""
+    timed = config.policy is not None and config.policy.timeout is not None
+    return config.duplicate_rate > 0 or config.reorder_rate > 0 or config.retries > 0 or timed
+
+
+def provider_markup(d: Mapping[str, int], provider: str, timeout_s: float) -> str:
+    """``slower than Shopify's 5s: 312 (2.1%)``: answers the provider would
+    have given up on (issue 22), live; in red once there is one."""
+    answers, slower = d.get(PROVIDER_ANSWERS, 0), d.get(PROVIDER_TIMEOUTS, 0)
+    pct = f" ({100.0 * slower / answers:.1f}%)" if answers else ""
+    text = f"slower than {provider}'s {format_duration(timeout_s)}: {slower:,}{pct}"
+    return f"[red]{text}[/]" if slower else f"[dim]{text}[/]"
 
 
 def delivery_markup(d: Mapping[str, int], width: int) -> str:
@@ -71,6 +84,13 @@ class DeliveryPanel(Panel):
         screen; a refresh must not)."""
         self.display = delivers(config)
         self.border_subtitle = LEGEND
+        policy = config.policy
+        self._timed = None if policy is None or policy.timeout is None else policy
 
     def lines(self, data: LiveData) -> str:
-        return delivery_markup(data.total.delivery, self.size.width)
+        d = data.total.delivery
+        markup = delivery_markup(d, self.size.width)
+        policy = getattr(self, "_timed", None)
+        if policy is None or policy.timeout is None:
+            return markup
+        return markup + "\n" + provider_markup(d, policy.provider, policy.timeout)
