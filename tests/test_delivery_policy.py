@@ -308,3 +308,44 @@ def test_the_start_lines_say_when_the_runs_timeout_ends_an_answer_first() -> Non
     assert "github delivery policy (timeout 10s, not below --timeout 5s)" in line, line
     fine = delivery_settings_lines(dataclasses.replace(_with("shopify"), timeout=30.0))[0]
     assert fine == "Delivery settings: shopify delivery policy (timeout 5s)", fine
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("retries", [0, 1])
+async def test_every_answer_is_timed_against_the_policy_with_or_without_retries(
+    retries: int,
+) -> None:
+    """On virtual time: answers taking 0.5 s and 1.5 s against a 1 s timeout,
+    with and without --retries (the one-attempt path and the retry loop
+    both): the slow ones are counted, any status, a retried attempt's too."""
+    text = _scenario('timeout = "1s"\nretry = { schedule = ["1s"] }')
+    scenario = parse_scenario(text, "f")
+    compiled = compile_scenario(scenario)
+    # per journey: a fast 503 (retried when retries=1, else the request), then a slow 200
+    script = [(503, 0.5), (200, 1.5)] * 4 if retries else [(503, 1.5), (200, 0.5)] * 4
+    stats = Stats(endpoints=compiled.endpoints)
+    taken: list[float] = [0.0]
+    async with FakeClock() as clock:
+
+        def handler(_: FakeRequest) -> int:
+            status, delay = script.pop(0)
+            taken[0] = delay
+            return status
+
+        walker = FlowWalker(
+            transport=FakeTransport(handler, clock=lambda: clock.now() + taken[0]),
+            stats=stats,
+            scenario=compiled,
+            target="http://service.test",
+            think=0.0,
+            now=clock.now,
+            sleep=clock.sleep,
+            retries=retries,
+            policy=scenario.policy,
+        )
+        rng = random.Random(1)
+        for _ in range(4 if retries else 8):
+            await walker.walk(walker.plan(rng))
+    d = stats.take(clock.now()).delivery
+    assert (d[PROVIDER_ANSWERS], d[PROVIDER_TIMEOUTS]) == (8, 4), d
+    assert d.get("retries", 0) == (4 if retries else 0)
