@@ -40,9 +40,11 @@ def scenario_policy(table: Mapping[str, object] | None) -> Policy | None:
     base = None
     if "policy" in rest:
         name = rest.pop("policy")
-        if not isinstance(name, str) or name not in builtin_names():
-            word = name if isinstance(name, str) else repr(name)
-            raise Problem((KEY, "policy"), unknown("delivery policy", word, builtin_names()))
+        if not isinstance(name, str):
+            names = ", ".join(builtin_names())
+            raise Problem((KEY, "policy"), f"expected a built-in policy's name: {names}")
+        if name not in builtin_names():
+            raise Problem((KEY, "policy"), unknown("delivery policy", name, builtin_names()))
         base = builtin(name)
     try:
         return policy_from_table(rest, (KEY,), base, name="custom")
