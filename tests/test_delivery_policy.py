@@ -32,6 +32,7 @@ from engine.outputs.html_report import render
 from engine.outputs.provider import doc_lines, provider_json, provider_lines
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.thresholds import parse_thresholds
+from engine.scenario.commands import summary
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.flows import FlowWalker
 from engine.scenario.loader import ScenarioError, parse_scenario
@@ -349,3 +350,9 @@ async def test_every_answer_is_timed_against_the_policy_with_or_without_retries(
     d = stats.take(clock.now()).delivery
     assert (d[PROVIDER_ANSWERS], d[PROVIDER_TIMEOUTS]) == (8, 4), d
     assert d.get("retries", 0) == (4 if retries else 0)
+
+
+def test_scenarios_check_says_the_files_policy() -> None:
+    scenario = parse_scenario(_scenario('policy = "slack"'), "f.toml")
+    line = summary(scenario, compile_scenario(scenario))
+    assert line.endswith("; delivery policy slack (timeout 3s, 3 retries after 0s, 1m0s, 5m0s)")

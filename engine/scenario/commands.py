@@ -99,6 +99,12 @@ def summary(scenario: Scenario, compiled: CompiledScenario) -> str:
         parts.append("webhooks " + ", ".join(w.name for w in compiled.webhooks))
     if compiled.api:
         parts.append("API steps " + ", ".join(compiled.api))
+    policy = scenario.policy
+    if policy is not None:  # issue 22: its [delivery] table
+        timeout = "no timeout" if policy.timeout is None else f"timeout {policy.timeout:g}s"
+        n = len(policy.schedule)
+        retries = f"{n} retries after {policy.describe_schedule()}" if n else "no retries"
+        parts.append(f"delivery policy {policy.name} ({timeout}, {retries})")
     return "; ".join(parts)
 
 
