@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 
@@ -117,8 +118,9 @@ class Policy:
 
 
 def format_seconds(seconds: float) -> str:
-    """Seconds as a duration that parses back exactly (``0.25s``, ``14400s``)."""
-    return f"{seconds!r}s"
+    """Seconds as a duration that parses back exactly (``0.25s``, ``14400.0s``,
+    ``0.00001s``: the shortest repr, never in exponent form)."""
+    return format(Decimal(repr(seconds)), "f") + "s"
 
 
 def retry_reason(kind: str | None) -> str:
@@ -338,8 +340,3 @@ def builtin(name: str) -> Policy:
     if policy.name != name:
         raise PolicyError((), f"{name}.toml: name: expected {name!r}, the file's name")
     return policy
-
-
-def policy_names() -> Sequence[str]:
-    """The built-in names, for messages and did-you-mean."""
-    return builtin_names()
