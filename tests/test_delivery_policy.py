@@ -356,3 +356,12 @@ def test_scenarios_check_says_the_files_policy() -> None:
     scenario = parse_scenario(_scenario('policy = "slack"'), "f.toml")
     line = summary(scenario, compile_scenario(scenario))
     assert line.endswith("; delivery policy slack (timeout 3s, 3 retries after 0s, 1m0s, 5m0s)")
+
+
+def test_the_documented_delivery_table_is_a_valid_one() -> None:
+    """docs/DELIVERY.md's example [delivery] table loads as a scenario's."""
+    doc = (Path(__file__).parent.parent / "docs" / "DELIVERY.md").read_text()
+    block = doc.split("```toml\n[delivery]\n", 1)[1].split("```", 1)[0]
+    policy = parse_scenario(_scenario(block), "f.toml").policy
+    assert policy is not None and policy.provider == "Acme Pay"
+    assert policy.schedule == (0.0, 5.0, 300.0, H, H, H)
