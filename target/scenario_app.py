@@ -1,0 +1,408 @@
+"""The reference target for any scenario file (``--scenario NAME|PATH``).
+
+What to recognise in an event comes from the file itself
+(engine/scenario/receiver.py, from the compiled templates); this module
+serves it: each webhook checks the event's id (a redelivery of an applied
+event is answered as the webhook's ``accept.duplicate`` expects: 409 where
+listed, else 200, never applied again) and its flow run's transition (an
+event of an unknown run that is not an initial state, or a transition the
+flow does not have, is answered with a code the webhook's ``accept.early``
+lists); each ``[api.NAME]`` answers JSON with its ``capture`` paths filled
+(ids issued here, values the request sent kept); each flow's ``read`` shows
+the run's state through ``read.expect``. ``/stats`` counts what came in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from engine.scenario.compiled import CompiledFlow
+from engine.scenario.expect import Table
+from engine.scenario.placeholders import Slot
+from engine.scenario.receiver import ApiReader, Keys, Reader, ReadRoute, Receiver
+from target.guard import Guard, error_response, json_response
+from target.server import TargetConfig
+
+FIRST = (202, 200, 201, 204)
+DUPLICATE = (409, 200, 202, 204)
+UNKNOWN_RUN = (404, 409, 422, 400)
+INVALID = (422, 409, 400, 404)
+"""The codes a webhook answers, in order of preference: the first its
+``accept`` table lists (engine/scenario/expect.py), else the first."""
+
+
+def _code(table: Table, prefs: tuple[int, ...]) -> int:
+    return next((c for c in prefs if table[c]), prefs[0])
+
+
+class Run:
+    """One run of a flow as the target knows it: the states it may be in (a
+    word several states share stands for all of them) and its variables."""
+
+    __slots__ = ("flow", "seq", "states", "vars")
+
+    def __init__(self, flow: int, states: frozenset[int], seq: int) -> None:
+        self.flow = flow
+        self.states = states
+        self.vars: dict[str, object] = {}
+        self.seq = seq
+
+
+def _put(doc: dict[str, Any], keys: Keys, value: object) -> None:
+    """``value`` at a JSON path of ``doc``, making the objects on the way."""
+    for key in keys[:-1]:
+        doc = doc.setdefault(str(key), {})
+    if keys:
+        doc[str(keys[-1])] = value
+
+
+def _pattern(parts: tuple[str | Slot, ...]) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """A URL template as a regex of its path (query and origin dropped) and the
+    variables its groups hold."""
+    out, names = "", []
+    for part in parts:
+        if isinstance(part, Slot):
+            out += "([^/?]+)"
+            names.append(f"{part.kind}.{part.name}")
+            continue
+        text = re.sub(r"^https?://[^/]*", "", part) if not out else part
+        if "?" in text:
+            out += re.escape(text.split("?", 1)[0])
+            break
+        out += re.escape(text)
+    return re.compile(out or "/"), tuple(names)
+
+
+class ScenarioService:
+    """The runs, the applied event ids and the counters of one scenario."""
+
+    def __init__(self, config: TargetConfig, receiver: Receiver) -> None:
+        self.config = config
+        self.receiver = receiver
+        self.compiled = c = receiver.scenario
+        self.guard = Guard(config.sign, config.secret, config.signature_header, config.fail_rate)
+        self.initial = [frozenset(f.initial) for f in c.flows]
+        self.next = [tuple(frozenset(s.next) for s in f.states) for f in c.flows]
+        self.codes = [
+            (_code(w.first, FIRST), _code(w.duplicate, DUPLICATE), _code(w.early, UNKNOWN_RUN),
+             _code(w.early, INVALID))
+            for w in c.webhooks
+        ]  # fmt: skip
+        self.index: list[dict[str, dict[object, Run]]] = [
+            {k: {} for k in keys} for keys in receiver.indexed
+        ]
+        self.runs: list[list[Run]] = [[] for _ in c.flows]
+        self.seen: set[object] = set()
+        self.seq = 0
+        self.received: Counter[tuple[str, int]] = Counter()
+        self.applied: Counter[str] = Counter()
+        self.duplicates: Counter[str] = Counter()
+        self.early: Counter[str] = Counter()
+        self.invalid: Counter[str] = Counter()
+        self.api: Counter[tuple[str, int]] = Counter()
+        self.reads: Counter[int] = Counter()
+        self.entered: Counter[tuple[int, int]] = Counter()
+        self.started: Counter[int] = Counter()
+
+    # -- runs ------------------------------------------------------------
+
+    def _new_run(self, flow: int, states: frozenset[int]) -> Run:
+        self.seq += 1
+        run = Run(flow, states, self.seq)
+        self.runs[flow].append(run)
+        self.started[flow] += 1
+        return run
+
+    def _remember(self, run: Run, values: Mapping[str, object]) -> None:
+        run.vars.update(values)
+        self.seq += 1
+        run.seq = self.seq
+        for key, runs in self.index[run.flow].items():
+            value = run.vars.get(key)
+            if value is not None:
+                runs[value] = run
+
+    def _find(self, flow: int, key: str, value: object) -> Run | None:
+        runs = self.index[flow].get(key)
+        return None if runs is None or value is None else runs.get(value)
+
+    def _moves(self, run: Run, candidates: frozenset[int]) -> frozenset[int]:
+        nxt = self.next[run.flow]
+        return candidates & frozenset().union(*(nxt[s] for s in run.states))
+
+    # -- webhooks -----------------------------------------------------------
+
+    def judge(self, hook: int, payload: object, headers: Mapping[str, str]) -> tuple[int, str]:
+        """The answer to one webhook's event (its code and message), applied when 2xx."""
+        name = self.compiled.webhooks[hook].name
+        first, dup, unknown, invalid = self.codes[hook]
+        matches: dict[int, list[Reader]] = {}
+        for r in self.receiver.readers[hook]:
+            if r.announces.read(payload) == r.says:
+                matches.setdefault(r.flow, []).append(r)
+        if not matches:
+            return 422, "no state of this webhook's flows is announced"
+        lead = next(iter(matches.values()))[0]
+        header = self.receiver.event_header or ""
+        eid = lead.event_id.read(payload) if lead.event_id else headers.get(header)
+        if eid is None:
+            return 400, "no event id"
+        if eid in self.seen:
+            self.duplicates[name] += 1
+            return dup, "event already applied"
+        chosen: tuple[list[Reader], Run | None, object] | None = None
+        for readers in matches.values():
+            key = readers[0].run
+            value = key.at.read(payload) if key is not None else None
+            if key is None or value is None:
+                continue
+            run = self._find(readers[0].flow, key.key, value)
+            if chosen is None or (run is not None and chosen[1] is None):
+                chosen = (readers, run, value)
+        if chosen is None:
+            return 400, "no flow run id"
+        readers, run, _ = chosen
+        candidates = frozenset(r.state for r in readers)
+        flow = readers[0].flow
+        if run is None:
+            states = candidates & self.initial[flow]
+            parent = self._parent(readers[0], payload)
+            if not states or parent is False:
+                self.early[name] += 1
+                what = "its parent" if states else "this flow run"
+                return unknown, f"{what} is not known here (yet)"
+            run = self._new_run(flow, states)
+            if isinstance(parent, Run):
+                run.vars.update(
+                    {f"parent.{k[5:]}": v for k, v in parent.vars.items() if k[:5] == "vars."}
+                )
+        else:
+            states = self._moves(run, candidates)
+            if not states:
+                self.invalid[name] += 1
+                return invalid, self._refusal(run, candidates)
+            run.states = states
+        reader = next(r for r in readers if r.state in states)
+        self._remember(run, {v.key: v.at.read(payload) for v in reader.vars})
+        self.seen.add(eid)
+        self.applied[name] += 1
+        for s in states:
+            self.entered[flow, s] += 1
+        return first, ""
+
+    def _parent(self, reader: Reader, payload: object) -> Run | bool | None:
+        """The parent run the event names (loosely: only its id is checked),
+        False when it names one not known here, None when it names none."""
+        if reader.parent is None:
+            return None
+        value = reader.parent.at.read(payload)
+        key = "vars." + reader.parent.key.removeprefix("parent.")
+        flow = self.compiled.flows[reader.flow].name
+        for parent in self.compiled.scenario.parsed.parents.get(flow, ()):
+            run = self._find(self.compiled.flow(parent).index, key, value)
+            if run is not None:
+                return run
+        return False
+
+    def _refusal(self, run: Run, candidates: frozenset[int]) -> str:
+        states = self.compiled.flows[run.flow].states
+        now = "|".join(sorted(states[s].name for s in run.states))
+        to = "|".join(sorted(states[s].name for s in candidates))
+        return f"invalid transition: {now} -> {to}"
+
+    # -- API steps ----------------------------------------------------------
+
+    def call(self, api: ApiReader, slots: Mapping[str, str], payload: object) -> tuple[int, Any]:
+        """One API step: the run it starts or moves, and the answer with its captures."""
+        sent = payload if isinstance(payload, dict) else {}
+        known = {**slots, **{v.key: v.at.read(payload) for v in api.vars}}
+        run: Run | None = None
+        for flow, _ in api.states:
+            for key, value in known.items():
+                run = run or self._find(flow, key, value)
+        if run is None:
+            starts = [(f, s) for f, s in api.states if s in self.initial[f]]
+            if not starts:
+                return 404, {"message": "no flow run is known for this call"}
+            flow = starts[0][0]
+            run = self._new_run(flow, frozenset(s for f, s in starts if f == flow))
+        else:
+            states = self._moves(run, frozenset(s for f, s in api.states if f == run.flow))
+            if not states:
+                return 409, {"message": self._refusal(run, frozenset(s for _, s in api.states))}
+            run.states = states
+        answer: dict[str, Any] = dict(sent)
+        captured: dict[str, object] = {}
+        for var, keys in api.capture:
+            value = sent.get(str(keys[-1])) if keys and str(keys[-1]) in sent else None
+            if value is None:
+                value = f"{var}_{secrets.token_hex(10)}"  # an id issued here
+            _put(answer, keys, value)
+            captured[f"vars.{var}"] = value
+        flow_states = self.compiled.flows[run.flow].states
+        answer.setdefault("status", flow_states[min(run.states)].word)
+        self._remember(run, {**{k: v for k, v in known.items() if k[:5] == "vars."}, **captured})
+        for s in run.states:
+            self.entered[run.flow, s] += 1
+        return 200, answer
+
+    # -- read-back ----------------------------------------------------------
+
+    def shown(self, route: ReadRoute, run: Run) -> object:
+        """What the read shows of a run: its state through ``read.expect``; where
+        its state is a set, the first (by file order) that ``expect`` names."""
+        states = self.compiled.flows[route.flow].states
+        for s in sorted(run.states):
+            if states[s].name in route.expect:
+                return route.expect[states[s].name]
+        return states[min(run.states)].word
+
+    def read(
+        self, routes: list[ReadRoute], names: tuple[str, ...], values: tuple[str, ...]
+    ) -> tuple[int, Any]:
+        lists = [r for r in routes if r.items is not None]
+        if lists:
+            route = lists[0]
+            items = []
+            for run in self.runs[route.flow]:
+                item: dict[str, Any] = {}
+                for keys, var in route.match:
+                    _put(item, keys, run.vars.get(var))
+                _put(item, route.status, self.shown(route, run))
+                items.append(item)
+            if not route.items:
+                return 200, items
+            doc: dict[str, Any] = {}
+            _put(doc, route.items, items)
+            return 200, doc
+        best: tuple[ReadRoute, Run] | None = None
+        for route in routes:
+            for key, value in zip(names, values, strict=True):
+                found = self._find(route.flow, key, value)
+                if found is not None and (best is None or found.seq > best[1].seq):
+                    best = (route, found)
+        if best is None:
+            return 404, {"message": "not found"}
+        doc = {}
+        _put(doc, best[0].status, self.shown(*best))
+        return 200, doc
+
+    def stats(self) -> dict[str, Any]:
+        c = self.compiled
+        hooks = [w.name for w in c.webhooks]
+        received: dict[str, dict[str, int]] = {h: {} for h in hooks}
+        for (hook, code), n in sorted(self.received.items()):
+            received[hook][str(code)] = n
+        api: dict[str, dict[str, int]] = {a: {} for a in c.api}
+        for (name, code), n in sorted(self.api.items()):
+            api[name][str(code)] = n
+        return {
+            "scenario": c.name,
+            "signing": self.config.sign or "off",
+            "received": received,
+            "received_total": sum(self.received.values()),
+            "applied": sum(self.applied.values()),
+            "applied_by_endpoint": {h: self.applied[h] for h in hooks},
+            "duplicates": {h: self.duplicates[h] for h in hooks},
+            "early": {h: self.early[h] for h in hooks},
+            "invalid": {h: self.invalid[h] for h in hooks},
+            "api": api,
+            "reads": {str(k): v for k, v in sorted(self.reads.items())},
+            "flows": {f.name: self._flow_stats(f) for f in c.flows},
+            "signature_failures": dict(sorted(self.guard.signature_failures.items())),
+            "signature_failures_total": sum(self.guard.signature_failures.values()),
+        }
+
+    def _flow_stats(self, flow: CompiledFlow) -> dict[str, Any]:
+        entered = {s.name: self.entered[flow.index, s.index] for s in flow.states}
+        return {"started": self.started[flow.index], "entered": entered}
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_scenario_app(config: TargetConfig, receiver: Receiver) -> web.Application:
+    """The aiohttp application of one scenario; tests mount it directly."""
+    svc = ScenarioService(config, receiver)
+    app = web.Application()
+    app["service"] = svc
+    c = receiver.scenario
+    hooks: dict[tuple[str, str], int] = {}
+    for i, w in enumerate(c.webhooks):
+        path = re.sub(r"^https?://[^/]*", "", w.url) if w.absolute else w.url
+        hooks[w.method, path or "/"] = i
+    apis = [(a.method, *_pattern(a.url), a) for a in receiver.apis]
+    reads: dict[str, tuple[re.Pattern[str], tuple[str, ...], list[ReadRoute]]] = {}
+    for r in receiver.reads:
+        pattern, names = _pattern(r.url)
+        reads.setdefault(pattern.pattern, (pattern, names, []))[2].append(r)
+
+    async def webhook(hook: int, request: web.Request) -> web.Response:
+        if config.delay:
+            await asyncio.sleep(config.delay)
+        name = c.webhooks[hook].name
+        try:
+            body = await request.read()
+        except ConnectionError:  # the client left mid-request
+            return web.Response(status=400)
+        refused = svc.guard.check(request, body)
+        if refused is not None:
+            svc.received[name, refused.status] += 1
+            return refused
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            code, message = 400, "body is not valid JSON"
+        else:
+            code, message = svc.judge(hook, payload, request.headers)
+        svc.received[name, code] += 1
+        if code < 300:
+            return web.Response(status=code)
+        return error_response(code, message)
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        path = request.path
+        hook = hooks.get((request.method, path))
+        if hook is not None:
+            return await webhook(hook, request)
+        for method, pattern, _, api in apis:
+            m = pattern.fullmatch(path)
+            if m is not None and method == request.method:
+                body = await request.read()
+                try:
+                    payload = orjson.loads(body) if body else {}
+                except orjson.JSONDecodeError:
+                    svc.api[api.name, 400] += 1
+                    return error_response(400, "body is not valid JSON")
+                names = _pattern(api.url)[1]
+                code, answer = svc.call(api, dict(zip(names, m.groups(), strict=True)), payload)
+                svc.api[api.name, code] += 1
+                return json_response(answer, code)
+        if request.method == "GET":
+            for pattern, names, routes in reads.values():
+                m = pattern.fullmatch(path)
+                if m is not None:
+                    code, answer = svc.read(routes, names, m.groups())
+                    svc.reads[code] += 1
+                    return json_response(answer, code)
+        return error_response(404, f"nothing here: {request.method} {path}")
+
+    async def stats(_: web.Request) -> web.Response:
+        return json_response(svc.stats())
+
+    async def health(_: web.Request) -> web.Response:
+        return json_response({"status": "ok"})
+
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/health/live", health)
+    app.router.add_get("/health/ready", health)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
