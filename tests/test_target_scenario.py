@@ -21,11 +21,14 @@ import pytest
 
 from engine.config import build_config
 from engine.outputs.summary import result_json
+from engine.run import runner as runner_module
 from engine.run.builtin_target import builtin_target
 from engine.scenario.select import with_scenario
 from engine.shards import coordinator
+from engine.shards.runners import make_runner
 from target.__main__ import main as target_main
 from tests.helpers import get_json, post, target_process
+from tests.test_readme_scenario import SECRET, _shop_toml
 
 SHOP = """
 [scenario]
@@ -276,3 +279,33 @@ def test_a_file_the_target_cannot_read_is_its_one_line(
     (line,) = err.strip().splitlines()
     assert out == "" and line.startswith("webhookload-target: error: ")
     assert f"{path}:" in line and "flows.order.states.paid.body: no {event_id}" in line, line
+
+
+@pytest.mark.anyio
+async def test_the_readmes_shop_runs_against_the_builtin_target(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The README's shop.toml, signed as the README runs it, with redeliveries
+    and early events: the builtin target receives it, 0 errors, counts equal."""
+    seen: list[dict[str, Any]] = []
+
+    @asynccontextmanager
+    async def reading_stats(**kwargs: Any) -> AsyncIterator[str]:
+        async with builtin_target(**kwargs) as url:
+            yield url
+            seen.append(get_json(f"{url}/stats"))
+
+    monkeypatch.setattr(runner_module, "builtin_target", reading_stats)
+    path = tmp_path / "shop.toml"
+    path.write_text(_shop_toml())  # the README's file, as the README shows it
+    raw = {
+        **{"target": "builtin", "scenario": str(path), "vus": "3", "duration": "1s"},
+        **{"think": "0", "grace": "30s", "sign": "github", "secret": SECRET},
+        **{"duplicate_rate": "0.2", "reorder_rate": "0.2"},
+    }
+    config = with_scenario(build_config(raw), set(raw))
+    doc = result_json(await make_runner(config).run())
+    (stats,) = seen
+    assert doc["requests"]["errors"] == 0 and doc["requests"]["total"] > 50, doc
+    assert stats["signing"] == "github" and stats["signature_failures_total"] == 0
+    _received(stats, doc, ("events",))
