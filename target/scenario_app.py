@@ -59,7 +59,10 @@ class Run:
 def _put(doc: dict[str, Any], keys: Keys, value: object) -> None:
     """``value`` at a JSON path of ``doc``, making the objects on the way."""
     for key in keys[:-1]:
-        doc = doc.setdefault(str(key), {})
+        inner = doc.get(str(key))
+        if not isinstance(inner, dict):  # the request's own value there gives way
+            inner = doc[str(key)] = {}
+        doc = inner
     if keys:
         doc[str(keys[-1])] = value
 
@@ -96,7 +99,7 @@ class ScenarioService:
              _code(w.early, INVALID))
             for w in c.webhooks
         ]  # fmt: skip
-        self.index: list[dict[str, dict[object, Run]]] = [
+        self.index: list[dict[str, dict[str, Run]]] = [
             {k: {} for k in keys} for keys in receiver.indexed
         ]
         self.runs: list[list[Run]] = [[] for _ in c.flows]
@@ -128,11 +131,11 @@ class ScenarioService:
         for key, runs in self.index[run.flow].items():
             value = run.vars.get(key)
             if value is not None:
-                runs[value] = run
+                runs[str(value)] = run  # by text: a URL's part finds it too
 
     def _find(self, flow: int, key: str, value: object) -> Run | None:
         runs = self.index[flow].get(key)
-        return None if runs is None or value is None else runs.get(value)
+        return None if runs is None or value is None else runs.get(str(value))
 
     def _moves(self, run: Run, candidates: frozenset[int]) -> frozenset[int]:
         nxt = self.next[run.flow]
