@@ -210,16 +210,17 @@ class _Build:
         return out
 
     def issued(self, api: str) -> list[str]:
+        """What an API step captures that the target issues: a key the request
+        body lacks (a key it has, the target answers with the value sent)."""
         step = self.spec.api[api]
-        sent = set(self.api_body(api).keys()) if step.body else set()
-        return [v for v, p in step.capture.items() if json_path(p)[-1:] not in {(k,) for k in sent}]
-
-    def api_body(self, api: str) -> dict[str, Locator]:
-        step = self.spec.api[api]
-        if not step.body:
-            return {}
-        body = merge(self.scenario.parsed.templates, step.body)
-        return {k: Locator((k,)) for k, _, _ in body.items}
+        sent = (
+            {k for k, _, _ in merge(self.scenario.parsed.templates, step.body).items}
+            if step.body
+            else set()
+        )
+        return [
+            v for v, p in step.capture.items() if json_path(p)[-1:] and json_path(p)[-1] not in sent
+        ]
 
     def identity(self, flow: str) -> str | None:
         fl = self.spec.flows[flow]
