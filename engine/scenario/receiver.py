@@ -239,7 +239,11 @@ class _Build:
         parents = self.scenario.parsed.parents.get(flow, ())
         if parents and not initial_apis:
             shared = set.intersection(*(set(self.unique(p)) for p in parents))
-            for cand in sorted(shared):
+            # the parents' own ids first (never a cycle: the checks refuse one)
+            ids = [i for i in (self.identity(p) for p in parents) if i]
+            for cand in [*ids, *self.unique(parents[0])]:
+                if cand not in shared:
+                    continue
                 if all(f"parent.{cand[5:]}" in s for s in seen):
                     return f"parent.{cand[5:]}"
         raise self.fail(
