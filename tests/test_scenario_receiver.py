@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from engine.config import ConfigError, build_config
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import load_scenario, parse_scenario
 from engine.scenario.receiver import Locator, Receiver, Unreceivable, receiver_for
+from engine.scenario.select import with_scenario
 from target.__main__ import parse_args
 
 BASE = """
@@ -125,3 +127,11 @@ def test_a_scenario_file_is_received_sync_and_strict(
     assert f"{flags[0]} {flags[1]}: a scenario file is received sync and strict" in (
         capsys.readouterr().err
     )
+
+
+def test_the_builtin_target_takes_stripe_sync_only() -> None:
+    raw = {"target": "builtin", "scenario": "stripe"}
+    assert with_scenario(build_config(raw), set(raw)).scenario == "stripe"
+    raw["target_mode"] = "queue"
+    with pytest.raises(ConfigError, match="--target-mode must be sync with this scenario"):
+        with_scenario(build_config(raw), set(raw))

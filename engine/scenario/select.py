@@ -82,7 +82,7 @@ def with_scenario(
         if config.target_mode != "sync":
             raise ConfigError(
                 "target-mode",
-                "sync with a scenario file (the builtin target applies inline)",
+                "sync with this scenario (the builtin target receives it from its file, inline)",
                 config.target_mode,
             )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
