@@ -64,6 +64,10 @@ class PaddleReceiver(Receiver):
         default_factory=lambda: {k: _fields(k) for k in ("transaction", "subscription")}
     )
 
+    def identify(self, headers: Any, body: bytes) -> tuple[str, str]:
+        raw = json.loads(body)
+        return str(raw.get("event_id")), str(raw.get("event_type"))
+
     def check(self, headers: Any, body: bytes) -> tuple[str, str]:
         request = SimpleNamespace(headers=headers, body=body)
         try:  # a list of secrets raises when none matches; one secret returns False
