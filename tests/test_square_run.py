@@ -50,7 +50,6 @@ def test_a_run_with_faults_is_all_accepted_over_the_exact_url(tmp_path: Path) ->
         )
     assert res.returncode == 0, res.stderr + res.stdout
     assert_counts_agree(receiver, _merge_updates(doc), TYPES)
-    assert doc["flows"]["payment"]["ended"]["canceled"] > 0 and receiver.accepted["refund.updated"]
 
 
 def test_every_sample_journey_passes_and_a_wrong_key_or_url_is_rejected() -> None:

@@ -47,7 +47,6 @@ def test_a_run_with_faults_and_a_rolling_secret_is_all_accepted(tmp_path: Path) 
         )
     assert res.returncode == 0, res.stderr + res.stdout
     assert_counts_agree(receiver, doc, TYPES)
-    assert receiver.accepted["invoice.payment_failed"] > 0 and receiver.accepted["invoice.voided"]
 
 
 def test_a_receiver_holding_only_the_new_secret_accepts_every_request(tmp_path: Path) -> None:
