@@ -35,7 +35,7 @@ from engine.outputs.thresholds import parse_thresholds
 from engine.scenario.commands import summary
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.flows import FlowWalker
-from engine.scenario.loader import ScenarioError, parse_scenario
+from engine.scenario.loader import ScenarioError, load_scenario, parse_scenario
 from engine.scenario.retry import Retry, RetryPlan
 from engine.scenario.select import with_scenario
 from engine.transports.fake import FakeRequest, FakeTransport
@@ -365,3 +365,7 @@ def test_the_documented_delivery_table_is_a_valid_one() -> None:
     policy = parse_scenario(_scenario(block), "f.toml").policy
     assert policy is not None and policy.provider == "Acme Pay"
     assert policy.schedule == (0.0, 5.0, 300.0, H, H, H)
+
+
+def test_the_stripe_scenario_runs_under_stripes_policy() -> None:
+    assert load_scenario("stripe").policy == builtin("stripe")
