@@ -367,5 +367,6 @@ def test_the_documented_delivery_table_is_a_valid_one() -> None:
     assert policy.schedule == (0.0, 5.0, 300.0, H, H, H)
 
 
-def test_the_stripe_scenario_runs_under_stripes_policy() -> None:
-    assert load_scenario("stripe").policy == builtin("stripe")
+@pytest.mark.parametrize("name", ["stripe", "paddle", "square", "standard"])
+def test_a_provider_scenario_runs_under_its_providers_policy(name: str) -> None:
+    assert load_scenario(name).policy == builtin(name)

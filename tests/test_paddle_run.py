@@ -29,6 +29,7 @@ TYPES = {
     "subscription.canceled": ("subscription", "canceled"),
 }
 FAULTS = ("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2")
+HURRIED = ("--retry-speed", "100000")  # Paddle's policy's waits, hurried (issue 22)
 
 
 def test_a_run_with_faults_and_a_rolling_secret_is_all_accepted(tmp_path: Path) -> None:
@@ -41,7 +42,18 @@ def test_a_run_with_faults_and_a_rolling_secret_is_all_accepted(tmp_path: Path) 
             "paddle",
             [OLD, NEW],
             tmp_path / "s.json",
-            *("--sign", "paddle", "--duration", "1s", "--vus", "2", "--grace", "30s", *FAULTS),
+            *(
+                "--sign",
+                "paddle",
+                "--duration",
+                "1s",
+                "--vus",
+                "2",
+                "--grace",
+                "30s",
+                *FAULTS,
+                *HURRIED,
+            ),
         )
     assert res.returncode == 0, res.stderr + res.stdout
     assert_counts_agree(receiver, doc, TYPES)
