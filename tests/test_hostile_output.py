@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import CLIENTS
-from engine.domain.sanitize import HIDDEN, Cleaner
+from engine.domain.sanitize import HIDDEN, Cleaner, query_secrets, shown_url
 from tests.misbehaving import Action, Peer, Request, ScriptedServer
 from tests.tmux import TmuxApp
 
@@ -34,6 +34,8 @@ SENT = [s.encode() for s in ("\x1b]0;pwned", "\x1b[2J", "\rHIDDEN", "\u202eevil"
 holds control bytes of its own) is checked for these."""
 TOKEN = "tok-3f9a1c77e2b54d08"
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw"
+QUERY_TOKEN = "qtok-5be0d2a9"
+"""In the target's query (``?token=...``): a secret too, shown nowhere, its name kept."""
 
 
 TURNS = itertools.count()
@@ -76,7 +78,8 @@ def test_no_escape_bidi_or_secret_from_a_target_reaches_any_output(
         [
             *CMD,
             "--no-ui",
-            *("--target", server.url, "--client", client, "--vus", "2", "--duration", "1s"),
+            *("--target", f"{server.url}/hooks?token={QUERY_TOKEN}&v=2", "--client", client),
+            *("--vus", "2", "--duration", "1s"),
             *("--sign", "stripe", "--header", f"Authorization: Bearer {TOKEN}"),
             *("--json", str(doc), "--report", str(report)),
         ],
@@ -97,7 +100,12 @@ def test_no_escape_bidi_or_secret_from_a_target_reaches_any_output(
         for raw in SENT if name == "report" else RAW:
             assert raw not in data, (name, raw)
         assert TOKEN.encode() not in data and SECRET.encode() not in data, name
-    failures = json.loads(doc.read_bytes())["sample_failures"]
+        assert QUERY_TOKEN.encode() not in data, name  # echoed in the request line too
+    shown = "/hooks?token=(hidden)&v=(hidden)"
+    assert f"Target: {server.url}{shown}".encode() in res.stdout
+    t = json.loads(doc.read_bytes())
+    assert t["target_url"] == t["config"]["target"] == server.url + shown
+    failures = t["sample_failures"]
     details = " ".join(f["detail"] for f in failures)
     assert "\\x1b]0;pwned\\x07" in details  # shown, as text
     assert "redirect to " in details  # pyreqwest: "(not ASCII text)", the rest: cleaned
@@ -119,6 +127,23 @@ def test_the_cleaner_escapes_controls_bounds_length_and_hides_secrets() -> None:
     assert c.clean(f"cut at: {TOKEN[:7]}", 500) == f"cut at: {HIDDEN}"  # a preview cut mid-token
     assert c.clean("short and sweet", 500) == "short and sweet"  # too short to hide unnamed
     assert c.clean(b"\xff\xfe ok", 50) == "\ufffd\ufffd ok"
+
+
+def test_a_url_is_shown_with_its_query_values_and_password_hidden() -> None:
+    assert (
+        shown_url("http://h:1/hooks?token=abc&x=1") == "http://h:1/hooks?token=(hidden)&x=(hidden)"
+    )
+    assert (
+        shown_url("https://u:pw@h/p?bare&empty=#frag") == "https://u:(hidden)@h/p?(hidden)&empty="
+    )
+    assert shown_url("http://h/p") == "http://h/p" and shown_url("builtin") == "builtin"
+    url = "http://h/hooks?token=abc&sig=a%2Fb-long"
+    queries = query_secrets(url)
+    c = Cleaner([v for _, v in queries], query_names=[n for n, _ in queries])
+    echo = "got /hooks?token=abc&sig=a%2Fb-long (a/b-long), max=3 token=abc"
+    assert c.clean(echo, 500) == (
+        "got /hooks?token=(hidden)&sig=(hidden) ((hidden)), max=3 token=(hidden)"
+    )
 
 
 @pytest.mark.terminal

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.outcomes import flow_counts, scenario_counts
+from engine.domain.sanitize import shown_url
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
@@ -250,7 +251,7 @@ def summary_json(
         "duration_s": round(elapsed, 3),
         "stopped_early": stopped,
         "stopped_at_s": round(elapsed, 3) if stopped else None,
-        "target_url": target_url,
+        "target_url": shown_url(target_url),
         "requests": {
             "total": total.total,
             # per endpoint of the scenario (ingest: orders, disputes, reads)

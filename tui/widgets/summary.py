@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import shown_url
 from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import delivery_lines
@@ -58,7 +59,7 @@ def _squeezed(line: str) -> str:
 def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
     """How the run ended, in words that agree with its exit code: "completed"
     only when the process would exit 0 (a failed --verify is no completion)."""
-    where = f"against {result.target_url}"
+    where = f"against {shown_url(result.target_url)}"
     if abort is not None:
         return f"{abort.describe()} (exit code {EXIT_THRESHOLDS})", "bold red"
     if result.stopped:
