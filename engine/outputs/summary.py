@@ -17,7 +17,7 @@ from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, Snapshot
-from engine.outputs.delivery import answers_json, delivery_json, delivery_lines
+from engine.outputs.delivery import answers_json, delivery_json, delivery_lines, retried_lines
 from engine.outputs.docparts import (
     endpoint_lines,
     endpoints_json,
@@ -117,6 +117,7 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
     kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
     return [
         f"Status codes:  {codes}",
+        *retried_lines(total),
         f"Error kinds:   {kinds}",
         f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
         *grace_lines(total),

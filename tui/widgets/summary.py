@@ -15,7 +15,7 @@ from engine.domain.durations import format_duration
 from engine.domain.sanitize import shown_url
 from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
-from engine.outputs.delivery import delivery_lines
+from engine.outputs.delivery import answers_json, delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
@@ -128,6 +128,8 @@ class SummaryPanel(Static):
         codes = Table("status", "count", box=None, padding=(0, 1), header_style="dim")
         for code, n in sorted(t.status_codes.items()):
             codes.add_row(str(code), f"{n:,}")
+        for answer, n in answers_json(t)["retried"].items():  # not in the codes above
+            codes.add_row(f"{answer} retried", f"{n:,}")
         kinds = Table("error kind", "count", box=None, padding=(0, 1), header_style="dim")
         for kind in ERROR_KINDS:
             kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
