@@ -72,7 +72,7 @@ def test_show_an_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (
         "webhookload-tui: no scenario file or built-in named 'pln' (did you mean 'plan'?);"
-        " built-ins: ingest, payments, plan, stripe\n"
+        " built-ins: ingest, paddle, payments, plan, square, standard, stripe\n"
     )
 
 
