@@ -152,7 +152,8 @@ def test_the_tui_in_a_real_terminal_keeps_its_title_and_shows_the_escapes_as_tex
 ) -> None:
     """tmux acts on what reaches it: an OSC 0 would retitle the pane, CSI 2J
     clear it. The sample failures are on the summary, escaped."""
-    app = TmuxApp(tmp_path, f"--target {server.url} --autostart --duration 2s", size=(200, 50))
+    target = f"'{server.url}/hooks?token={QUERY_TOKEN}'"
+    app = TmuxApp(tmp_path, f"--target {target} --autostart --duration 2s", size=(200, 50))
     try:
         title = app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip()
         screen = app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
@@ -160,6 +161,7 @@ def test_the_tui_in_a_real_terminal_keeps_its_title_and_shows_the_escapes_as_tex
         assert "pwned" not in app.tmux("display", "-p", "-t", "main", "#{pane_title}")
         assert app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip() == title
         assert "\\x1b]0;pwned\\x07" in screen  # the body's escapes, shown as text
+        assert QUERY_TOKEN not in raw and "?token=(hidden)" in screen, screen  # its name only
         # the app's own SGR colours are CSI; no OSC, BEL, bidi or C1 from the target
         assert "\x1b]" not in raw and "\x07" not in raw and "\u202e" not in raw
         assert "\u009b" not in raw
