@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import CLIENTS
+from engine.config import CLIENTS, RunConfig
 from engine.domain.sanitize import HIDDEN, Cleaner, query_secrets, shown_url
 from tests.misbehaving import Action, Peer, Request, ScriptedServer
 from tests.tmux import TmuxApp
@@ -137,6 +137,12 @@ def test_a_url_is_shown_with_its_query_values_and_password_hidden() -> None:
         shown_url("https://u:pw@h/p?bare&empty=#frag") == "https://u:(hidden)@h/p?(hidden)&empty="
     )
     assert shown_url("http://h/p") == "http://h/p" and shown_url("builtin") == "builtin"
+    cfg = RunConfig(target="http://h/t?token=abc", read_api="http://u:pw-9f2@h/r?key=k-77e1")
+    assert cfg.as_dict()["target"] == "http://h/t?token=(hidden)"
+    assert cfg.as_dict()["read_api"] == "http://u:(hidden)@h/r?key=(hidden)"
+    assert cfg.cleaner().clean("sent token=abc key=k-77e1 pw pw-9f2", 99) == (
+        "sent token=(hidden) key=(hidden) pw (hidden)"
+    )
     url = "http://h/hooks?token=abc&sig=a%2Fb-long"
     queries = query_secrets(url)
     c = Cleaner([v for _, v in queries], query_names=[n for n, _ in queries])
