@@ -17,8 +17,8 @@ so each is met hundreds of times in the same 10 s. The run must
 - show no terminal control from the bomb's binary body in stdout, stderr or
   the JSON.
 
-Four 10 s runs (about 45 s in all) are this file's cost: a run of each attack
-on its own for 3 s cost as much and showed neither the issue's duration nor
+Four 10 s runs (about 50 s in all) are this file's cost: a run of two attacks
+each on its own for 3 s (8 runs) cost about 40 s and showed neither the issue's duration nor
 its bound. The transports' own suite (tests/test_hostile_transports.py)
 checks each attack's error kind per client in seconds.
 """
