@@ -82,7 +82,15 @@ def test_check_prints_a_sample_with_secrets_hidden(
     path = tmp_path / "psp.toml"
     path.write_text(SIGNED)
     rc = main(
-        ["scenarios", "check", str(path), "--target", "http://t:1", "--read-api", "http://a:2"]
+        [
+            "scenarios",
+            "check",
+            str(path),
+            "--target",
+            "http://t:1?token=tk",
+            "--read-api",
+            "http://a:2",
+        ]
     )
     out = capsys.readouterr().out
     assert rc == EXIT_OK, out
@@ -97,7 +105,7 @@ def test_check_prints_a_sample_with_secrets_hidden(
     amount = orjson.loads(api[1])["amount"]
     assert isinstance(amount, int) and 100 <= amount <= 900
     hook = blocks[2].splitlines()
-    assert hook[0] == "POST http://t:1/hooks   [payment.captured]"
+    assert hook[0] == "POST http://t:1/hooks?token=(hidden)   [payment.captured]"
     assert hook[1] == "Authorization: <hidden>"
     assert hook[2] == "X-Source: psp"
     assert (
@@ -109,7 +117,7 @@ def test_check_prints_a_sample_with_secrets_hidden(
     assert body["type"] == "payment.captured"
     assert body["tx"] == "<captured $.payment.id>"
     assert body["amount"] == amount  # a flow's var is fixed across its events
-    assert "sk_live" not in out
+    assert "sk_live" not in out and "token=tk" not in out  # a query token: its name only
 
 
 def test_check_a_bad_file_is_one_line_exit_2(
