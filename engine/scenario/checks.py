@@ -235,8 +235,10 @@ def _check_slots(
         for slot, at in walk_slots(node, path):
             ok(slot, at, mine[:i], "a flow's vars (drawn when the flow starts)")
     uses: list[tuple[Node, Path, str]] = []
-    for st in flow.states.values():
+    for sname, st in flow.states.items():
         uses += [(templates[b], ("templates", b), "") for b in st.body or ()]
+        if st.webhook is not None:  # header values are text templates, as bodies are
+            uses += [(n, p, "") for _, n, p in header_nodes(spec, fname, sname)]
         if st.api is not None:
             api = spec.api[st.api]
             up: Path = ("api", st.api, "url")
@@ -250,6 +252,21 @@ def _check_slots(
     for node, path, where in uses:
         for slot, at in walk_slots(node, path):
             ok(slot, at, known, where)
+
+
+def header_nodes(spec: ScenarioFile, fname: str, sname: str) -> list[tuple[str, Node, Path]]:
+    """A webhook state's headers, values parsed: its webhook's ``headers``, then
+    the state's own; a state's header replaces the webhook's of the same name
+    (names compared without case, as HTTP does) in its place."""
+    st = spec.flows[fname].states[sname]
+    hook: Path = ("webhooks", st.webhook or "")
+    own: Path = ("flows", fname, "states", sname)
+    out: dict[str, tuple[str, Node, Path]] = {}
+    for headers, path in ((spec.webhooks[st.webhook or ""].headers, hook), (st.headers, own)):
+        for name, value in headers.items():
+            at: Path = (*path, "headers", name)
+            out[name.lower()] = (name, parse_value(value, at), at)
+    return list(out.values())
 
 
 def _check_keys(slot: Slot, path: Path, variables: Vars) -> None:

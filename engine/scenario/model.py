@@ -265,6 +265,8 @@ class State(Strict):
     next: dict[Name, Weight] = {}
     max_repeats: Annotated[int, Field(ge=1)] | None = None
     children: list[Child] = []
+    # per-event headers (issue 22): text templates, over the webhook's own
+    headers: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _one_request(self) -> State:
@@ -274,6 +276,8 @@ class State(Strict):
             raise ValueError("a webhook state needs a body (a template name)")
         if self.api is not None and self.body is not None:
             raise ValueError("an api state takes its body from [api.NAME]")
+        if self.api is not None and self.headers:
+            raise ValueError("an api state takes its headers from [api.NAME]")
         return self
 
     @property
