@@ -42,7 +42,11 @@ next = { paid = 1 }
 [flows.order.states.paid]
 webhook = "hook"
 body = "t"
-headers = { "x-event" = "{flow}/{state}", "X-Only-Here" = "yes" }
+
+[flows.order.states.paid.headers]
+"x-event" = "{flow}/{state}"
+"X-Only-Here" = "yes"
+"X-Id" = { gen = "int", min = 7, max = 7 }
 
 [templates.t]
 id = "{event_id}"
@@ -87,6 +91,7 @@ def test_templated_headers_take_the_events_values() -> None:
     # the state's x-event replaced the webhook's X-Event in its place; its own header follows
     assert names[:2] == ["Content-Type", "x-event"] and "X-Only-Here" in names
     assert dict(e2.headers)["x-event"] == "order/paid"
+    assert dict(e2.headers)["X-Id"] == "7"  # a generator: drawn per event, sent as text
 
 
 def test_constant_headers_are_one_shared_tuple() -> None:

@@ -265,7 +265,8 @@ def header_nodes(spec: ScenarioFile, fname: str, sname: str) -> list[tuple[str, 
     for headers, path in ((spec.webhooks[st.webhook or ""].headers, hook), (st.headers, own)):
         for name, value in headers.items():
             at: Path = (*path, "headers", name)
-            out[name.lower()] = (name, parse_value(value, at), at)
+            raw = value if isinstance(value, str) else value.model_dump()
+            out[name.lower()] = (name, parse_value(raw, at), at)
     return list(out.values())
 
 

@@ -235,7 +235,10 @@ def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
         if fixed:
             parts.append(src.name(tuple(fixed)))
             fixed = []
-        assert isinstance(node, Text)  # header values are strings: a text or a constant
+        if isinstance(node, Gen):  # drawn once per event, sent as text
+            parts.append(f"(({name!r}, _s({src.expr(node)})),)")
+            continue
+        assert isinstance(node, Text)  # else a text or a constant
         parts.append(f"(({name!r}, {src.text(node)}),)")
     if meta.correlation_header:
         if fixed:

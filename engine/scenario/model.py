@@ -210,13 +210,18 @@ class Accept(Strict):
     early: list[StatusRule] | None = None
 
 
+HeaderValue = str | Generator
+"""A header's value: a text template (``"{event_id}"``, ``"orders/{word}"``), or a
+generator drawn once per event (Shopify's ``X-Shopify-Webhook-Id``: an id of its own)."""
+
+
 class Webhook(Strict):
     """``[webhooks.NAME]``: where one kind of event is delivered."""
 
     method: Annotated[str, Field(pattern=r"^[A-Z]+$")] = "POST"
     path: Annotated[str, Field(pattern=r"^/")] | None = None
     url: Annotated[str, Field(pattern=r"^https?://")] | None = None
-    headers: dict[str, str] = {}
+    headers: dict[str, HeaderValue] = {}
     accept: Accept = Accept()
     aliases: list[Name] = []
 
@@ -269,7 +274,7 @@ class State(Strict):
     max_repeats: Annotated[int, Field(ge=1)] | None = None
     children: list[Child] = []
     # per-event headers (issue 22): text templates, over the webhook's own
-    headers: dict[str, str] = {}
+    headers: dict[str, HeaderValue] = {}
 
     @model_validator(mode="after")
     def _one_request(self) -> State:
