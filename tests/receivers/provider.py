@@ -83,6 +83,17 @@ class Receiver:
         return 200, b"{}"
 
 
+def each(*checks: Check) -> Check:
+    """A check that passes only when every one of ``checks`` passes: a receiver
+    holding only the old secret and one holding only the new one, at once."""
+
+    def all_of(body: bytes, headers: Mapping[str, str], url: str) -> tuple[str, str]:
+        results = [c(body, headers, url) for c in checks]
+        return results[-1]
+
+    return all_of
+
+
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
