@@ -1,6 +1,7 @@
 """``--scenario stripe --sign stripe`` end to end against a receiver written from
 Stripe's docs (tests/receivers/stripe_receiver.py): the issue's acceptance run
-(duplicates, reordering, two shards), 0 rejected, and the counts agree."""
+(duplicates, reordering, two shards), 0 rejected, and the counts agree; signed
+with two secrets while one rolls, every request verifies with each alone."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from engine.scenario.select import with_scenario
 from tests.receivers.stripe_receiver import StripeReceiver, serve
 
 SECRET = "whsec_e2e_0123456789abcdefghijklmnop"
+NEW_SECRET = "whsec_e2e_rolled_qrstuvwxyz9876543210"
 
 
 @contextmanager
@@ -49,7 +51,7 @@ def running(receiver: StripeReceiver) -> Iterator[str]:
 
 def test_a_run_with_faults_and_two_shards_is_all_accepted(tmp_path: Path) -> None:
     out = tmp_path / "s.json"
-    receiver = StripeReceiver(SECRET)
+    receiver = StripeReceiver(SECRET, also=(NEW_SECRET,))
     with running(receiver) as url:
         res = subprocess.run(
             [
@@ -62,10 +64,11 @@ def test_a_run_with_faults_and_two_shards_is_all_accepted(tmp_path: Path) -> Non
             text=True,
             timeout=90,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "WEBHOOKLOAD_SECRET": SECRET},
+            env={**os.environ, "WEBHOOKLOAD_SECRET": f"{SECRET}\n{NEW_SECRET}"},
         )
     assert res.returncode == 0, res.stderr + res.stdout
-    assert receiver.rejected == []  # the file's Stripe-Signature header, Stripe's shapes
+    # the file's Stripe-Signature header (v1= per secret: either one verifies), Stripe's shapes
+    assert receiver.rejected == []
     doc = orjson.loads(out.read_bytes())
     req, d, cut = doc["requests"], doc["delivery"], doc["cancelled_at_deadline"]
     assert req["errors"] == 0 and req["total"] > 50, doc["sample_failures"]
