@@ -75,7 +75,8 @@ def test_show_an_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (
         "webhookload-tui: no scenario file or built-in named 'pln' (did you mean 'plan'?);"
-        " built-ins: github, ingest, paddle, payments, plan, shopify, slack, square, standard, stripe\n"
+        " built-ins: github, ingest, paddle, payments, plan, shopify, slack, square,"
+        " standard, stripe\n"
     )
 
 
