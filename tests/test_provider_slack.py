@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.receivers.provider import Receiver, Reject, one_signed, run_against
+from tests.receivers.provider import Receiver, Reject, every_state_signed, one_signed, run_against
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # Slack's docs' example signing secret
 ENVELOPE = ("token", "team_id", "api_app_id", "event", "type", "event_id", "event_time")
@@ -70,3 +70,11 @@ def test_a_wrong_secret_is_refused() -> None:
         raise AssertionError("a wrong secret was accepted")
     body, headers = one_signed("slack", SECRET, "http://127.0.0.1/slack/events")
     assert check(SECRET)(body, headers, "")[1] == "message"
+
+
+def test_every_states_payload_is_accepted() -> None:
+    """Whatever a run draws: one event of each state, each a type the check knows."""
+    url = "http://127.0.0.1:9/slack/events"
+    events = every_state_signed("slack", SECRET, url)
+    seen = {check(SECRET)(body, headers, url)[1] for _, _, body, headers in events}
+    assert seen == {"message", "reaction_added", "reply", "app_mention"}

@@ -22,7 +22,7 @@ from square.types.refund_created_event import RefundCreatedEvent
 from square.types.refund_updated_event import RefundUpdatedEvent
 from square.utils.webhooks_helper import verify_signature
 
-from tests.receivers.provider import Receiver, Reject, one_signed, run_against
+from tests.receivers.provider import Receiver, Reject, every_state_signed, one_signed, run_against
 
 SECRET = "Ibxx_5AKakO-3qeNVR61Dw"  # the SDK's test signature key
 MODELS: dict[str, Any] = {
@@ -103,3 +103,17 @@ def test_a_wrong_key_is_refused() -> None:
         pass
     else:
         raise AssertionError("another URL was accepted")
+
+
+def test_every_states_payload_is_accepted() -> None:
+    """Whatever a run draws: one event of each state, each a type the check knows."""
+    url = "http://127.0.0.1:9/square/webhooks"
+    events = every_state_signed("square", SECRET, url)
+    seen = {check(SECRET)(body, headers, url)[1] for _, _, body, headers in events}
+    assert seen == {
+        "payment.created",
+        "payment.updated",
+        "payment.updated.completed",
+        "refund.created",
+        "refund.updated",
+    }

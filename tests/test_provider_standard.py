@@ -19,7 +19,14 @@ from datetime import datetime
 import standardwebhooks.webhooks
 import svix.webhooks
 
-from tests.receivers.provider import Receiver, Reject, each, one_signed, run_against
+from tests.receivers.provider import (
+    Receiver,
+    Reject,
+    each,
+    every_state_signed,
+    one_signed,
+    run_against,
+)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the spec's libraries' example secret
 NEW_SECRET = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="
@@ -84,3 +91,17 @@ def test_a_wrong_secret_is_refused_by_both_libraries() -> None:
             raise AssertionError("a wrong secret was accepted")
     body, headers = one_signed("standard", SECRET, "http://127.0.0.1/webhooks")
     assert check(SECRET)(body, headers, "")[1] == "contact.created"
+
+
+def test_every_states_payload_is_accepted() -> None:
+    """Whatever a run draws: one event of each state, each a type the check knows."""
+    url = "http://127.0.0.1:9/webhooks"
+    events = every_state_signed("standard", SECRET, url)
+    seen = {check(SECRET)(body, headers, url)[1] for _, _, body, headers in events}
+    assert seen == {
+        "contact.created",
+        "contact.updated",
+        "contact.deleted",
+        "invoice.created",
+        "invoice.paid",
+    }

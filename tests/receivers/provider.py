@@ -142,21 +142,36 @@ def running(receiver: Receiver) -> Iterator[str]:
 def one_signed(scenario: str, secret: str, url: str) -> tuple[bytes, dict[str, str]]:
     """A first event of the built-in ``scenario``, signed as a run signs it
     (its file's scheme) with ``secret``: body and headers, for a wrong-secret check."""
+    return next(every_state_signed(scenario, secret, url))[2:]
+
+
+def every_state_signed(
+    scenario: str, secret: str, url: str
+) -> Iterator[tuple[str, str, bytes, dict[str, str]]]:
+    """One event of every state of every flow of the built-in ``scenario``
+    (root flows first, a child with its parent's variables), signed as a run
+    signs it: ``(flow, state, body, headers)``. Whatever a run happens to
+    draw, each state's payload is then checked at least once."""
     import random
     import time
 
     compiled = compile_scenario(load_scenario(scenario))
-    flow = compiled.flows[compiled.roots[0]]
-    rng = random.Random(1)
-    build = flow.states[flow.initial[0]].build
-    assert build is not None
-    event = build(flow.start(None, rng), None, rng)
     sign = compiled.scenario.spec.scenario.sign
     assert sign is not None
     signer = make_signer(sign, secret)
-    headers = dict(event.headers)
-    headers.update(signer.headers(event.body, event.event_id, int(time.time()), url))
-    return event.body, headers
+    rng = random.Random(1)
+    parents = compiled.scenario.parsed.parents
+    drawn: dict[str, dict[str, object]] = {}
+    for flow in sorted(compiled.flows, key=lambda f: f.root is None):
+        parent = drawn[parents[flow.name][0]] if parents[flow.name] else None
+        v = drawn[flow.name] = flow.start(parent, rng)
+        for state in flow.states:
+            if state.build is None:
+                continue
+            event = state.build(v, parent, rng)
+            headers = dict(event.headers)
+            headers.update(signer.headers(event.body, event.event_id, int(time.time()), url))
+            yield flow.name, state.name, event.body, headers
 
 
 def run_against(receiver: Receiver, scenario: str, secret: str, *flags: str) -> dict[str, Any]:
