@@ -118,7 +118,9 @@ def test_a_bad_placeholder_in_a_header_is_one_line(old: str, new: str, message: 
 
 
 def test_an_api_state_takes_no_headers_of_its_own() -> None:
-    text = CONSTANT + """
+    text = (
+        CONSTANT
+        + """
 [api.create]
 url = "/x"
 
@@ -127,6 +129,7 @@ root = 1.0
 initial = "s"
 states.s = { api = "create", headers = { "X-A" = "1" } }
 """
+    )
     with pytest.raises(UsageError) as err:
         parse_scenario(text, "t.toml")
     assert "an api state takes its headers from [api.NAME]" in str(err.value)
