@@ -109,6 +109,10 @@ def test_constant_headers_are_one_shared_tuple() -> None:
     [
         ('"X-Hook" = "{vars.hook}"', '"X-Hook" = "{vars.hok}"', "webhooks.hook.headers.X-Hook"),
         ('"X-Only-Here" = "yes"', '"X-Only-Here" = "{wrod}"', "states.paid.headers.X-Only-Here"),
+        ('"X-Hook" = "{vars.hook}"', '"X-Hook" = 5', "X-Hook: expected text, got 5"),
+        ('"X-Hook" = "{vars.hook}"', '"X-Hook" = { gen = "uuidd" }', "unknown generator 'uuidd'"),
+        ('"X-Hook" = "{vars.hook}"', '"X-Hook" = { a = 1 }', "text or a generator"),
+        ('"X-Hook" = "{vars.hook}"', '"X-Hook" = { gen = "null" }', "text or a generator"),
     ],
 )
 def test_a_bad_placeholder_in_a_header_is_one_line(old: str, new: str, message: str) -> None:

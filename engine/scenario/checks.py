@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from engine.scenario.model import ChoiceGen, Flow, ScenarioFile
 from engine.scenario.placeholders import Slot
 from engine.scenario.problem import Path, Problem, unknown
-from engine.scenario.templates import Const, Gen, Node, Obj, parse_value, walk_slots
+from engine.scenario.templates import Const, Gen, Node, Obj, Text, parse_value, walk_slots
 
 Vars = tuple[tuple[str, Node, Path], ...]
 COUNTERS = ("started", "aborted", "unfinished")
@@ -265,8 +265,12 @@ def header_nodes(spec: ScenarioFile, fname: str, sname: str) -> list[tuple[str, 
     for headers, path in ((spec.webhooks[st.webhook or ""].headers, hook), (st.headers, own)):
         for name, value in headers.items():
             at: Path = (*path, "headers", name)
-            raw = value if isinstance(value, str) else value.model_dump()
-            out[name.lower()] = (name, parse_value(raw, at), at)
+            node = parse_value(value, at)  # a table: its generator, checked
+            if not isinstance(node, Text | Gen) and not (
+                isinstance(node, Const) and isinstance(node.value, str)
+            ):
+                raise Problem(at, "a header's value is text or a generator ({ gen = ... })")
+            out[name.lower()] = (name, node, at)
     return list(out.values())
 
 

@@ -210,9 +210,10 @@ class Accept(Strict):
     early: list[StatusRule] | None = None
 
 
-HeaderValue = str | Generator
+HeaderValue = str | dict[str, Any]
 """A header's value: a text template (``"{event_id}"``, ``"orders/{word}"``), or a
-generator drawn once per event (Shopify's ``X-Shopify-Webhook-Id``: an id of its own)."""
+generator table drawn once per event (Shopify's ``X-Shopify-Webhook-Id``: an id of
+its own), checked as a template's generators are (engine/scenario/checks.py)."""
 
 
 class Webhook(Strict):
