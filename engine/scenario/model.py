@@ -84,9 +84,9 @@ class IdGen(Strict):
     gen: Literal["id"]
     prefix: str = ""
     length: Annotated[int, Field(ge=1, le=128)] = 24
-    # the characters drawn from (default letters and digits): "0123456789abcdef"
-    # for a Git SHA, Crockford's base32 for a Paddle id (issue 22)
-    alphabet: Annotated[str, Field(min_length=2, max_length=256)] | None = None
+    # the characters drawn from; None: letters and digits. Paddle's ids are lower case
+    # (txn_01hv8wptq8987qeep44cyrewp9), so a provider's own pattern can be matched
+    alphabet: Annotated[str | None, Field(min_length=2)] = None
 
 
 class NowGen(_Offset):

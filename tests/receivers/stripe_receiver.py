@@ -107,7 +107,6 @@ class StripeReceiver:
 
     secret: str
     schemas: Schemas = field(default_factory=Schemas)
-    also: tuple[str, ...] = ()  # secrets each of which must verify too (a secret rolling)
     accepted: Counter[str] = field(default_factory=Counter)  # first deliveries, by type
     duplicates: int = 0
     rejected: list[str] = field(default_factory=list)
@@ -118,8 +117,6 @@ class StripeReceiver:
         header = request.headers.get("Stripe-Signature", "")
         try:
             event = stripe.Webhook.construct_event(payload, header, self.secret)
-            for secret in self.also:  # a receiver holding only this one accepts it too
-                stripe.Webhook.construct_event(payload, header, secret)
         except (ValueError, stripe.SignatureVerificationError) as exc:
             return self._reject(f"signature: {type(exc).__name__}: {exc}")
         body: dict[str, Any] = json.loads(payload)
