@@ -137,3 +137,17 @@ states.s = { api = "create", headers = { "X-A" = "1" } }
     with pytest.raises(UsageError) as err:
         parse_scenario(text, "t.toml")
     assert "an api state takes its headers from [api.NAME]" in str(err.value)
+
+
+def test_a_transport_leaves_out_its_own_header_the_file_gives() -> None:
+    """GitHub's User-Agent and the file's Content-Type go once: the run builds its
+    transport with those names replaced, as for a --header of that name."""
+    from engine.config import build_config
+    from engine.scenario.select import header_names, with_scenario
+    from engine.transports.base import replaced
+
+    raw = {"scenario": "github"}
+    names = header_names(with_scenario(build_config(raw), set(raw)))
+    assert {"User-Agent", "Content-Type", "X-GitHub-Event"} <= set(names)
+    assert replaced(names) == {"user-agent", "content-type"}
+    assert header_names(build_config({})) == ()
