@@ -56,7 +56,10 @@ amount = "{vars.amount}"
 def test_list_names_every_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.startswith("ingest    The ingest service's")
+    assert out.startswith("github    GitHub webhooks")  # sorted by name
+    assert "\ningest    The ingest service's" in out
+    for provider in ("paddle", "shopify", "slack", "square", "standard"):
+        assert f"\n{provider:<8}  " in out
     assert "\nplan      The original plan's" in out
     assert "\npayments  The payment manager's acquirer" in out
     assert "\nstripe    Stripe's event webhooks" in out
@@ -72,7 +75,8 @@ def test_show_an_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (
         "webhookload-tui: no scenario file or built-in named 'pln' (did you mean 'plan'?);"
-        " built-ins: ingest, paddle, payments, plan, square, standard, stripe\n"
+        " built-ins: github, ingest, paddle, payments, plan, shopify, slack, square,"
+        " standard, stripe\n"
     )
 
 
