@@ -27,10 +27,12 @@ if TYPE_CHECKING:
     from engine.domain.durations import format_duration, format_latency
     from engine.domain.outcomes import flow_counts, has_legacy_names
     from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
+    from engine.domain.sanitize import shown_url
     from engine.domain.shape import INGEST_SHAPE, Shape
     from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
+        EXIT_BROKEN_PIPE,
         EXIT_FAILED,
         EXIT_INTERRUPTED,
         EXIT_OK,
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot
     from engine.metrics.window import SnapshotWindow
     from engine.outputs.compare import main as compare_main
-    from engine.outputs.delivery import delivery_lines
+    from engine.outputs.delivery import answers_json, delivery_lines
     from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
@@ -117,6 +119,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SCHEMES": ("engine.domain.signing", "SCHEMES"),
     "ENDPOINTS": ("engine.metrics.stats", "ENDPOINTS"),
     "ERROR_KINDS": ("engine.metrics.stats", "ERROR_KINDS"),
+    "EXIT_BROKEN_PIPE": ("engine.errors", "EXIT_BROKEN_PIPE"),
     "EXIT_FAILED": ("engine.errors", "EXIT_FAILED"),
     "EXIT_INTERRUPTED": ("engine.errors", "EXIT_INTERRUPTED"),
     "EXIT_OK": ("engine.errors", "EXIT_OK"),
@@ -152,7 +155,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "compare_main": ("engine.outputs.compare", "main"),
     "scenarios_main": ("engine.scenario.commands", "main"),
     "delivery_lines": ("engine.outputs.delivery", "delivery_lines"),
+    "answers_json": ("engine.outputs.delivery", "answers_json"),
     "provider_lines": ("engine.outputs.provider", "provider_lines"),
+    "shown_url": ("engine.domain.sanitize", "shown_url"),
     "PROVIDER_ANSWERS": ("engine.domain.policies", "PROVIDER_ANSWERS"),
     "PROVIDER_TIMEOUTS": ("engine.domain.policies", "PROVIDER_TIMEOUTS"),
     "visibility_lines": ("engine.outputs.visibility", "visibility_lines"),
@@ -218,6 +223,7 @@ __all__ = [
     "DERIVED",
     "ENDPOINTS",
     "ERROR_KINDS",
+    "EXIT_BROKEN_PIPE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -261,6 +267,7 @@ __all__ = [
     "UsageError",
     "WebhookloadError",
     "WorkerError",
+    "answers_json",
     "build_config",
     "builtin_names",
     "changed_settings",
@@ -296,6 +303,7 @@ __all__ = [
     "run_main",
     "run_thresholds",
     "scenarios_main",
+    "shown_url",
     "summary_json",
     "summary_lines",
     "target_at",

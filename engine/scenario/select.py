@@ -16,6 +16,7 @@ config too, so every output names the scenario's endpoints and flows.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from collections.abc import Collection
 from pathlib import PurePath
 
@@ -169,3 +170,19 @@ def compiled_for(config: RunConfig) -> CompiledScenario:
     # a bound counts entries into a state: 0 would leave no way out of the first one
     max_repeats = max(1, config.max_updates) if "max_updates" in over else None
     return compile_scenario(scenario, params, max_repeats=max_repeats)
+
+
+def header_names(config: RunConfig) -> tuple[str, ...]:
+    """The header names the run's scenario file gives its webhooks (theirs and
+    their states'): a transport leaves out its own header of such a name
+    (``User-Agent``, ``Content-Type``, engine/transports/base.py ``replaced``) so
+    the file's goes once (GitHub's ``User-Agent: GitHub-Hookshot/...``), as a
+    ``--header`` of that name does. Read from the file's text: nothing compiled."""
+    if not config.scenario_text:
+        return ()
+    data = tomllib.loads(config.scenario_text)
+    names = [n for hook in data.get("webhooks", {}).values() for n in hook.get("headers", {})]
+    for flow in data.get("flows", {}).values():
+        for state in flow.get("states", {}).values():
+            names += state.get("headers", {})
+    return tuple(names)

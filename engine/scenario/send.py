@@ -19,7 +19,7 @@ from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS
 from engine.metrics.stats import Stats
 from engine.scenario.drain import Drain, park
 from engine.scenario.expect import Table
-from engine.scenario.retry import Retry
+from engine.scenario.retry import RETRIED_STATUS, Retry
 from engine.transports import Headers, Transport, TransportError, retry_after
 
 
@@ -60,7 +60,8 @@ class Sender:
         error is sent again after an exponential backoff with jitter (or the
         answer's Retry-After when longer); only the last
         attempt is recorded as the request, the earlier ones count as ``retries``
-        (and a delivery whose every retry failed so, as ``retries_exhausted``).
+        (and a delivery whose every retry failed so, as ``retries_exhausted``),
+        each earlier answer by its status or error kind (``retry:500``).
         ``unseen``: the status of a read-back that came before the order was
         readable (404), counted as ``reads_not_yet_visible``.
         At the deadline with ``--grace`` (the drain), nothing new is sent; a
@@ -88,6 +89,7 @@ class Sender:
                 drain.left(stats)
                 if retry is not None and retry.retries_error(exc.kind):
                     if attempt < retry.limit:
+                        stats.delivered(RETRIED_STATUS + exc.kind)  # an answer of its own
                         attempt += 1
                         failed = exc.kind
                         await self._backoff(retry, attempt)
@@ -123,6 +125,7 @@ class Sender:
                 )
             if retry is not None and retry.retries_answer(status):
                 if attempt < retry.limit:
+                    stats.delivered(RETRIED_STATUS + str(status))  # shown with the codes
                     attempt += 1
                     failed = None
                     await self._backoff(retry, attempt, retry_after(reply))
