@@ -367,6 +367,6 @@ def test_the_documented_delivery_table_is_a_valid_one() -> None:
     assert policy.schedule == (0.0, 5.0, 300.0, H, H, H)
 
 
-@pytest.mark.parametrize("name", ["stripe", "paddle", "square", "standard"])
+@pytest.mark.parametrize("name", ["stripe", "paddle", "square", "standard", "shopify", "slack"])
 def test_a_provider_scenario_runs_under_its_providers_policy(name: str) -> None:
     assert load_scenario(name).policy == builtin(name)

@@ -32,6 +32,7 @@ def test_a_run_with_faults_and_retries_is_all_accepted(tmp_path: Path) -> None:
             tmp_path / "s.json",
             *("--sign", "shopify", "--duration", "1s", "--vus", "2", "--grace", "30s"),
             *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
+            *("--retry-speed", "100000"),  # the provider's schedule, hurried (issue 22)
         )
     assert res.returncode == 0, res.stderr + res.stdout
     assert_counts_agree(receiver, doc, TYPES)
