@@ -289,6 +289,8 @@ class FlowWalker(Sender):
         first: Event | None = None
         ahead_ok = False
         event: Event | None = None
+        last_i = len(steps) - 1
+        all_in = False  # the last step was accepted: only its re-delivery may follow
         if self._drain.draining:  # the deadline came: no flow begins in the grace
             await park()
         stats.scenario(keys.started)
@@ -299,6 +301,8 @@ class FlowWalker(Sender):
                 first = s0.state.build(v, parent, rng)
                 ahead = s1.state.build(v, parent, rng)
                 ahead_ok = await faults.early(s1.endpoint, s1.url, ahead, s1.early)
+                if ahead_ok and s1.visited is not None:  # accepted now, whatever cuts the rest
+                    stats.scenario(s1.visited)
             for i, step in enumerate(steps):
                 if i and think:
                     await self._sleep(think)
@@ -328,10 +332,9 @@ class FlowWalker(Sender):
                 if ahead is not None and i < 2:
                     event = first if i == 0 else ahead
                     assert event is not None
-                    if i == 1 and ahead_ok:  # it applied early: now it is a re-delivery
+                    if i == 1 and ahead_ok:  # it applied early (counted): now a re-delivery
+                        all_in = i == last_i
                         await faults.again(step.endpoint, step.url, event, step.duplicate)
-                        if step.visited is not None:
-                            stats.scenario(step.visited)
                         continue
                 else:
                     event = build(v, parent, rng)
@@ -339,12 +342,19 @@ class FlowWalker(Sender):
                 if not await self._send(step.endpoint, step.url, event, step.first, retry, due):
                     stats.scenario(keys.aborted)
                     return (len(steps) - 1 - i + run.rest) * think, None
-                if dups and (dups >> i) & 1:
-                    await faults.again(step.endpoint, step.url, event, step.duplicate)
+                # counted once accepted, before its duplicate: a deadline that cuts
+                # the duplicate must not lose an event the receiver applied
                 if step.visited is not None:
                     stats.scenario(step.visited)
+                all_in = i == last_i
+                if dups and (dups >> i) & 1:
+                    await faults.again(step.endpoint, step.url, event, step.duplicate)
         except anyio.get_cancelled_exc_class():
-            stats.scenario(keys.unfinished)  # cut off by the deadline or a stop
+            # cut off by the deadline or a stop; a flow whose last event was
+            # accepted has ended though its re-delivery was cut
+            ended = steps[-1].ended if all_in else keys.unfinished
+            if ended is not None:
+                stats.scenario(ended)
             raise
         ended = steps[-1].ended
         if ended is not None:
