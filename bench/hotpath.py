@@ -2,10 +2,12 @@
 
 The walker (``--scenario``'s compiled FlowWalker) sends real journeys
 (planned as a run plans them, built by the scenario's compiled builders,
-signed with ``--sign``, recorded into :class:`Stats`) through a transport
-that answers 202 at once: what is measured is the scenario, the request
-building, signing and stats, not the kernel, the event loop or the HTTP
-client (bench/ab.py measures the whole process). In one process and on
+signed with ``--sign``, recorded into :class:`Stats`) through the ``fast``
+transport, whose one connection's socket answers 202 at once into its
+parser in the loop's next turn: what is measured is webhookload's Python
+per request (scenario, building, signing, framing, parsing, stats, the
+await chain and a task's wake-up), not the kernel or the event loop's
+polling (bench/ab.py measures the whole process). In one process and on
 ``process_time``, it is steady enough on a busy machine to show a change of
 a few percent, which whole runs cannot.
 
@@ -34,35 +36,60 @@ from engine.scenario.compiler import compile_scenario
 from engine.scenario.delivery import Dressing
 from engine.scenario.flows import FlowWalker
 from engine.scenario.loader import load_scenario
-from engine.transports.base import Headers, Reply
+from engine.transports.fast import FastTransport
+from engine.transports.fast_conn import Conn
 
 
-class Instant:
-    """Answers every request with a 202 at once, and counts them."""
+ANSWER = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+
+
+class Loopback:
+    """The socket of a ``fast`` connection, answering every request it is given
+    with a 202 in the event loop's next turn (into the connection's parser, as
+    if it came back): the walker's task waits and wakes per request as in a run."""
 
     def __init__(self) -> None:
+        self.conn: Conn | None = None
         self.n = 0
+        self._soon = asyncio.get_running_loop().call_soon
 
-    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+    def write(self, data: bytes) -> None:
         self.n += 1
-        return 202, time.perf_counter(), b""
+        assert self.conn is not None
+        self._soon(self.conn.data_received, ANSWER)  # in the loop's next turn, as a socket's
 
-    async def get(self, url: str) -> Reply:
-        self.n += 1
-        return 200, time.perf_counter(), b""
+    def is_closing(self) -> bool:
+        return False
 
-    async def aclose(self) -> None:
+    def abort(self) -> None:
         pass
+
+
+def instant(url: str) -> tuple[FastTransport, Loopback]:
+    """The ``fast`` transport, with one idle connection to ``url``'s origin whose
+    socket answers at once: what is measured is all of webhookload's Python per
+    request (head, future, parser, walker, builders, stats, a task's wake-up),
+    not the kernel's or the event loop's polling."""
+    transport = FastTransport(pool_size=1, timeout=60.0)
+    origin = transport._route("POST", url)[0]
+    sock = Loopback()
+    conn = sock.conn = Conn(transport, origin)
+    conn.transport = sock  # type: ignore[assignment]  # the one method used: write
+    conn.closed = False
+    transport._open = 1
+    origin.idle[conn] = None
+    return transport, sock
 
 
 async def walk(journeys: int, sign: bool, scenario: str = "ingest") -> tuple[int, float]:
     """(requests, CPU seconds) of ``journeys`` journeys of ``scenario``."""
-    transport = Instant()
+    target = "http://127.0.0.1:8080"
+    transport, sock = instant(target)
     walker = FlowWalker(
         transport=transport,
         stats=Stats(),
         scenario=compile_scenario(load_scenario(scenario)),
-        target="http://127.0.0.1:8080",
+        target=target,
         think=0.0,
         now=time.perf_counter,
         sleep=asyncio.sleep,
@@ -73,7 +100,9 @@ async def walk(journeys: int, sign: bool, scenario: str = "ingest") -> tuple[int
     t0 = time.process_time()
     for _ in range(journeys):
         await run(plan(rng))
-    return transport.n, time.process_time() - t0
+    cpu = time.process_time() - t0
+    await transport.aclose()
+    return sock.n, cpu
 
 
 def main() -> int:
