@@ -39,7 +39,6 @@ from engine.scenario.loader import load_scenario
 from engine.transports.fast import FastTransport
 from engine.transports.fast_conn import Conn
 
-
 ANSWER = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 
 
