@@ -37,6 +37,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import anyio
 
@@ -109,10 +110,12 @@ class _Flow:
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowRun:
+class FlowRun(NamedTuple):
     """One planned run of a flow: its states in order, the faults drawn for it,
-    and the child flows that follow it once it has ended accepted."""
+    and the child flows that follow it once it has ended accepted.
+
+    (A NamedTuple, immutable as a frozen dataclass and built in a third of its
+    time: one or more per journey; docs/PERFORMANCE.md, section 9.)"""
 
     flow: _Flow
     steps: tuple[_Step, ...]
@@ -123,8 +126,7 @@ class FlowRun:
     rest: int = 0  # think times of the children's steps (pacing after a rejection)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowJourney:
+class FlowJourney(NamedTuple):
     """One VU iteration of a scenario file: a root flow run (and its children)."""
 
     root: FlowRun
