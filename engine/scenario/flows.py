@@ -153,6 +153,7 @@ class FlowWalker(Sender):
         "_retries",
         "_roots",
         "_think",
+        "answers_wait",
         "duplicate_rate",
         "read_ratio",
         "reorder_rate",
@@ -202,6 +203,9 @@ class FlowWalker(Sender):
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
         self._reads_done = 0
         self._lists = read_mix == "api"
+        # every journey walked accepted has waited for the loop: the closed model
+        # then yields no extra turn after it (engine/load/closed.py)
+        self.answers_wait: bool = getattr(transport, "answers_wait", False)
 
     # -- planning: every choice drawn up front --------------------------------------
 

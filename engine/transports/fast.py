@@ -52,6 +52,11 @@ class FastTransport:
     of another origin is closed to make room; a request waits only while every
     connection is busy."""
 
+    answers_wait = True
+    """An answer (a reply or a transport error from the socket) always comes in a
+    later turn of the event loop (``data_received``/``connection_lost``), never
+    during the call: a request that got one has yielded to the loop."""
+
     def __init__(
         self,
         *,
