@@ -67,13 +67,13 @@ def _id(prefix: str, length: int) -> Drawn:
     not ``Random.choices`` (a Python loop: 3 µs, a fifth of a ``stripe`` request's
     CPU; docs/PERFORMANCE.md, section 9). A byte is dropped 8 times in 256, so a
     few bytes more are drawn than needed, and more in the rare case they fell short."""
-    randbytes = _ids.randbytes
-    spare = length // 8 + 4
+    bits = _ids.getrandbits  # Random.randbytes, without its Python frame
+    n = length + length // 8 + 4
 
     def draw() -> str:
-        chars = randbytes(length + spare).translate(_TO_CHAR, _DROPPED)
+        chars = bits(8 * n).to_bytes(n).translate(_TO_CHAR, _DROPPED)
         while len(chars) < length:
-            chars += randbytes(length).translate(_TO_CHAR, _DROPPED)
+            chars += bits(8 * n).to_bytes(n).translate(_TO_CHAR, _DROPPED)
         return prefix + chars[:length].decode()
 
     return draw
