@@ -58,7 +58,7 @@ from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
 from engine.scenario.journeys import plan_journey, vu_rng
-from engine.scenario.select import compiled_for
+from engine.scenario.select import compiled_for, header_names
 from engine.scenario.visibility import Visibility
 from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
@@ -195,6 +195,7 @@ class Runner:
                         mode=cfg.target_mode,
                         contract=cfg.contract,
                         signing=(cfg.sign, cfg.secret, cfg.signature_header) if cfg.sign else None,
+                        scenario=(cfg.scenario, cfg.scenario_text),
                     )
                 )
             await self._preflight(url)
@@ -470,7 +471,7 @@ class Runner:
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps
-            replace=replaced(name for name, _ in config.header_pairs()),
+            replace=replaced((*(name for name, _ in config.header_pairs()), *header_names(config))),
         )
 
     def _take(self, now: float) -> Snapshot:

@@ -44,7 +44,7 @@ def make_generator(spec: Generator, clock: WallClock) -> tuple[Drawn | None, See
     if isinstance(spec, UuidGen):
         return new_uuid, None
     if isinstance(spec, IdGen):
-        return _id(spec.prefix, spec.length), None
+        return _id(spec.prefix, spec.length, spec.alphabet or ID_ALPHABET), None
     if isinstance(spec, NowGen):
         stamp, offset = clock.stamp, parse_offset(spec.offset)
         return (lambda: stamp(offset)), None
@@ -54,26 +54,34 @@ def make_generator(spec: Generator, clock: WallClock) -> tuple[Drawn | None, See
     return None, _seeded(spec)
 
 
-# Random bytes as id characters: byte b is ID_ALPHABET[b % 62] when b < 248 (4 x 62),
-# and dropped otherwise, so each character is uniform over the alphabet.
-_TO_CHAR = bytes(ord(ID_ALPHABET[b % len(ID_ALPHABET)]) for b in range(256))
-_DROPPED = bytes(range(256 - 256 % len(ID_ALPHABET), 256))
+def _id(prefix: str, length: int, alphabet: str) -> Drawn:
+    """``prefix`` and ``length`` characters of ``alphabet``, each uniform.
 
-
-def _id(prefix: str, length: int) -> Drawn:
-    """``prefix`` and ``length`` characters of :data:`ID_ALPHABET`, each uniform.
-
-    From random bytes mapped by ``bytes.translate`` (0.3 µs for 24 characters),
+    From random bytes mapped by ``bytes.translate`` (0.36 µs for 24 characters),
     not ``Random.choices`` (a Python loop: 3 µs, a fifth of a ``stripe`` request's
-    CPU; docs/PERFORMANCE.md, section 9). A byte is dropped 8 times in 256, so a
-    few bytes more are drawn than needed, and more in the rare case they fell short."""
+    CPU; docs/PERFORMANCE.md, section 9): byte ``b`` is ``alphabet[b % m]``, and the
+    ``256 % m`` highest byte values are dropped so that no character is favoured;
+    a few bytes more are drawn than needed, and more in the rare case they fell
+    short. An alphabet beyond one byte per character (or over 256 of them) is
+    drawn with ``Random.choices``."""
+    m = len(alphabet)
+    if m > 256 or not alphabet.isascii():
+        choices = _ids.choices
+
+        def draw_any() -> str:
+            return prefix + "".join(choices(alphabet, k=length))
+
+        return draw_any
+    to_char = bytes(ord(alphabet[b % m]) for b in range(256))
+    kept = 256 - 256 % m
+    dropped = bytes(range(kept, 256))
     bits = _ids.getrandbits  # Random.randbytes, without its Python frame
-    n = length + length // 8 + 4
+    n = length * 256 // kept + length // 8 + 4
 
     def draw() -> str:
-        chars = bits(8 * n).to_bytes(n).translate(_TO_CHAR, _DROPPED)
+        chars = bits(8 * n).to_bytes(n).translate(to_char, dropped)
         while len(chars) < length:
-            chars += bits(8 * n).to_bytes(n).translate(_TO_CHAR, _DROPPED)
+            chars += bits(8 * n).to_bytes(n).translate(to_char, dropped)
         return prefix + chars[:length].decode()
 
     return draw

@@ -16,6 +16,7 @@ config too, so every output names the scenario's endpoints and flows.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from collections.abc import Collection
 from pathlib import PurePath
 
@@ -26,12 +27,22 @@ from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
+from engine.scenario.receiver import receiver_for
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
 """The built-in scenarios the reference target (``--target builtin``) receives:
 ingest's and plan's webhooks, and the payment manager's payments API and
 acquirer webhook (target/payments.py, on the same server: the read API and
 the API steps default to the target's URL)."""
+
+
+def hand_written(origin: str) -> bool:
+    """Does the reference target serve this ``--scenario`` with its hand-written
+    service (target/server.py, target/payments.py)? Only the built-ins it was
+    written for, by name; any other scenario (``stripe``, a file) it reads from
+    the file (engine/scenario/receiver.py, target/scenario_app.py)."""
+    return origin in BUILTIN_SERVES and "/" not in origin and not origin.endswith(".toml")
+
 
 OVERRIDABLE = ("dispute_ratio", "max_updates")
 """Settings a file has its own value of, that a flag given overrides."""
@@ -65,12 +76,16 @@ def with_scenario(
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
-    if config.target == BUILTIN and scenario.name not in BUILTIN_SERVES:
-        raise ConfigError(
-            "target",
-            f"your receiver's URL with this scenario (builtin serves {', '.join(BUILTIN_SERVES)})",
-            config.target,
-        )
+    if config.target == BUILTIN and not hand_written(config.scenario):
+        # read as the target will read it: a file it cannot tell events apart in
+        # is its one line now, not a target that did not start
+        receiver_for(compile_scenario(scenario))
+        if config.target_mode != "sync":
+            raise ConfigError(
+                "target-mode",
+                "sync with this scenario (the builtin target receives it from its file, inline)",
+                config.target_mode,
+            )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
     config = dataclasses.replace(
         config,
@@ -114,3 +129,19 @@ def compiled_for(config: RunConfig) -> CompiledScenario:
     # a bound counts entries into a state: 0 would leave no way out of the first one
     max_repeats = max(1, config.max_updates) if "max_updates" in over else None
     return compile_scenario(scenario, params, max_repeats=max_repeats)
+
+
+def header_names(config: RunConfig) -> tuple[str, ...]:
+    """The header names the run's scenario file gives its webhooks (theirs and
+    their states'): a transport leaves out its own header of such a name
+    (``User-Agent``, ``Content-Type``, engine/transports/base.py ``replaced``) so
+    the file's goes once (GitHub's ``User-Agent: GitHub-Hookshot/...``), as a
+    ``--header`` of that name does. Read from the file's text: nothing compiled."""
+    if not config.scenario_text:
+        return ()
+    data = tomllib.loads(config.scenario_text)
+    names = [n for hook in data.get("webhooks", {}).values() for n in hook.get("headers", {})]
+    for flow in data.get("flows", {}).values():
+        for state in flow.get("states", {}).values():
+            names += state.get("headers", {})
+    return tuple(names)
