@@ -37,6 +37,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import anyio
 
@@ -52,7 +53,7 @@ from engine.scenario.faults import Faults
 from engine.scenario.retry import Retry
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
-from engine.transports import Transport
+from engine.transports import Transport, TransportError
 from engine.transports.api_client import ApiClient
 
 _READ = ACCEPTS[Expect.READ]
@@ -109,10 +110,12 @@ class _Flow:
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowRun:
+class FlowRun(NamedTuple):
     """One planned run of a flow: its states in order, the faults drawn for it,
-    and the child flows that follow it once it has ended accepted."""
+    and the child flows that follow it once it has ended accepted.
+
+    (A NamedTuple, immutable as a frozen dataclass and built in a third of its
+    time: one or more per journey; docs/PERFORMANCE.md, section 9.)"""
 
     flow: _Flow
     steps: tuple[_Step, ...]
@@ -123,8 +126,7 @@ class FlowRun:
     rest: int = 0  # think times of the children's steps (pacing after a rejection)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowJourney:
+class FlowJourney(NamedTuple):
     """One VU iteration of a scenario file: a root flow run (and its children)."""
 
     root: FlowRun
@@ -151,6 +153,7 @@ class FlowWalker(Sender):
         "_retries",
         "_roots",
         "_think",
+        "answers_wait",
         "duplicate_rate",
         "read_ratio",
         "reorder_rate",
@@ -200,6 +203,9 @@ class FlowWalker(Sender):
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
         self._reads_done = 0
         self._lists = read_mix == "api"
+        # every journey walked accepted has waited for the loop: the closed model
+        # then yields no extra turn after it (engine/load/closed.py)
+        self.answers_wait: bool = getattr(transport, "answers_wait", False)
 
     # -- planning: every choice drawn up front --------------------------------------
 
@@ -280,6 +286,8 @@ class FlowWalker(Sender):
         stats = self._stats
         think = self._think
         faults = self._faults
+        drain = self._drain
+        now = self._now
         flow = run.flow
         keys = flow.keys
         steps = run.steps
@@ -339,7 +347,26 @@ class FlowWalker(Sender):
                 else:
                     event = build(v, parent, rng)
                 due = None if intended is None else intended + i * think
-                if not await self._send(step.endpoint, step.url, event, step.first, retry, due):
+                if retry is None and not drain.draining:
+                    # Sender._send's one attempt, inlined: no coroutine of its own
+                    # per request (docs/PERFORMANCE.md, section 9)
+                    drain.inflight += 1
+                    t0 = now()
+                    try:
+                        reply = await self._post(step.url, event)
+                    except TransportError as exc:
+                        drain.left(stats)
+                        ok = self._failed(step.endpoint, exc, event)
+                    except anyio.get_cancelled_exc_class():
+                        drain.inflight -= 1
+                        stats.record_cancelled()
+                        raise
+                    else:
+                        drain.left(stats)
+                        ok = self._record(step.endpoint, reply, t0, due, event, step.first)
+                else:
+                    ok = await self._send(step.endpoint, step.url, event, step.first, retry, due)
+                if not ok:
                     stats.scenario(keys.aborted)
                     return (len(steps) - 1 - i + run.rest) * think, None
                 # counted once accepted, before its duplicate: a deadline that cuts
