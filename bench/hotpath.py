@@ -1,17 +1,22 @@
 """CPU per request of webhookload's own Python, without the network.
 
-The walker sends real journeys (planned as a run plans them, built by the
-``ingest`` contract, signed with ``--sign``, recorded into :class:`Stats`)
-through a transport that answers 202 at once: what is measured is the
-scenario, the request building, signing and stats, not the kernel, the event
-loop or the HTTP client (bench/ab.py measures the whole process). In one
-process and on ``process_time``, it is steady enough on a busy machine to
-show a change of a few percent, which whole runs cannot.
+The walker (``--scenario``'s compiled FlowWalker) sends real journeys
+(planned as a run plans them, built by the scenario's compiled builders,
+signed with ``--sign``, recorded into :class:`Stats`) through the ``fast``
+transport, whose one connection's socket answers 202 at once into its
+parser in the loop's next turn: what is measured is webhookload's Python
+per request (scenario, building, signing, framing, parsing, stats, the
+await chain and a task's wake-up), not the kernel or the event loop's
+polling (bench/ab.py measures the whole process). In one process and on
+``process_time``, it is steady enough on a busy machine to show a change of
+a few percent, which whole runs cannot.
 
-    .venv/bin/python bench/hotpath.py [--sign] [--profile]
+    .venv/bin/python bench/hotpath.py [--scenario ingest] [--sign] [--profile]
 
-Prints the best of 5 rounds of 100,000 journeys (about 286,000 requests);
-``--profile`` prints cProfile's top entries instead (on ``process_time``).
+One VU of the closed model walks journeys back to back, as in a run. Prints
+the best of 5 rounds of 286,000 requests (about 100,000 journeys of
+``ingest``); ``--profile`` prints cProfile's top entries instead (on
+``process_time``).
 """
 
 from __future__ import annotations
@@ -19,78 +24,114 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
 import pstats
 import random
 import sys
 import time
+from collections.abc import Callable
 
+import anyio
 import uvloop
 
-from engine.domain.contracts import IngestContract
 from engine.domain.signing import make_signer
+from engine.load.clock import SYSTEM_CLOCK
+from engine.load.closed import ClosedModel
 from engine.metrics.stats import Stats
+from engine.scenario.compiler import compile_scenario
 from engine.scenario.delivery import Dressing
-from engine.scenario.journeys import plan_journey
-from engine.scenario.walk import Endpoints, Walker
-from engine.transports.base import Headers, Reply
+from engine.scenario.flows import FlowWalker
+from engine.scenario.loader import load_scenario
+from engine.transports.fast import FastTransport
+from engine.transports.fast_conn import Conn
+
+REQUESTS = 286_000  # about 100,000 journeys of ingest
+ANSWER = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 
 
-class Instant:
-    """Answers every request with a 202 at once, and counts them."""
+class Loopback:
+    """The socket of a ``fast`` connection, answering every request it is given
+    with a 202 in the event loop's next turn (into the connection's parser, as
+    if it came back): the walker's task waits and wakes per request as in a run."""
 
     def __init__(self) -> None:
+        self.conn: Conn | None = None
         self.n = 0
+        self.limit = 0
+        self.stop: Callable[[], object] = lambda: None
+        self._soon = asyncio.get_running_loop().call_soon
 
-    async def post(self, url: str, body: bytes, headers: Headers = ()) -> Reply:
+    def write(self, data: bytes) -> None:
         self.n += 1
-        return 202, time.perf_counter(), b""
+        assert self.conn is not None
+        if self.n >= self.limit:
+            self.stop()
+        self._soon(self.conn.data_received, ANSWER)  # in the loop's next turn, as a socket's
 
-    async def get(self, url: str) -> Reply:
-        self.n += 1
-        return 200, time.perf_counter(), b""
+    def is_closing(self) -> bool:
+        return False
 
-    async def aclose(self) -> None:
+    def abort(self) -> None:
         pass
 
 
-async def walk(journeys: int, sign: bool) -> tuple[int, float]:
-    """(requests, CPU seconds) of ``journeys`` journeys with the default scenario mix."""
-    transport = Instant()
-    walker = Walker(
+def instant(url: str) -> tuple[FastTransport, Loopback]:
+    """The ``fast`` transport, with one idle connection to ``url``'s origin whose
+    socket answers at once: what is measured is all of webhookload's Python per
+    request (head, future, parser, walker, builders, stats, a task's wake-up),
+    not the kernel's or the event loop's polling."""
+    transport = FastTransport(pool_size=1, timeout=60.0)
+    origin = transport._route("POST", url)[0]
+    sock = Loopback()
+    conn = sock.conn = Conn(transport, origin)
+    conn.transport = sock  # type: ignore[assignment]  # the one method used: write
+    conn.closed = False
+    transport._open = 1
+    origin.idle[conn] = None
+    return transport, sock
+
+
+async def walk(requests: int, sign: bool, scenario: str = "ingest") -> tuple[int, float]:
+    """(requests, CPU seconds) of ``scenario``'s journeys, until ``requests`` were sent."""
+    target = "http://127.0.0.1:8080"
+    transport, sock = instant(target)
+    walker = FlowWalker(
         transport=transport,
         stats=Stats(),
-        contract=IngestContract(),
-        endpoints=Endpoints.at("http://127.0.0.1:8080"),
-        plan=functools.partial(plan_journey, max_updates=3, dispute_ratio=0.3, read_ratio=0.0),
+        scenario=compile_scenario(load_scenario(scenario)),
+        target=target,
         think=0.0,
         now=time.perf_counter,
         sleep=asyncio.sleep,
         dressing=Dressing((), make_signer("stripe", "bench-secret")) if sign else None,
     )
-    rng = random.Random(1)
-    run, plan = walker.walk, walker.plan
+    # one VU of the closed model, as a run drives it, until ``requests`` were sent
+    model = ClosedModel(1, 0.0, lambda _: random.Random(1))
     t0 = time.process_time()
-    for _ in range(journeys):
-        await run(plan(rng))
-    return transport.n, time.process_time() - t0
+    async with anyio.create_task_group() as tg:
+        sock.limit, sock.stop = requests, tg.cancel_scope.cancel
+        tg.start_soon(model.drive, walker, SYSTEM_CLOCK)
+    cpu = time.process_time() - t0
+    await transport.aclose()
+    return sock.n, cpu
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenario", default="ingest", help="a built-in scenario or a file")
     ap.add_argument("--sign", action="store_true", help="--sign stripe")
     ap.add_argument("--profile", action="store_true", help="cProfile's top entries instead")
     a = ap.parse_args()
     if a.profile:
         prof = cProfile.Profile(time.process_time)
         prof.enable()
-        uvloop.run(walk(100_000, a.sign))
+        uvloop.run(walk(REQUESTS, a.sign, a.scenario))
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(20)
         return 0
-    best = min(cpu / n * 1e6 for n, cpu in (uvloop.run(walk(100_000, a.sign)) for _ in range(5)))
-    label = "--sign stripe" if a.sign else "unsigned"
-    print(f"{label}: {best:.3f} us of CPU per request (best of 5 rounds of 100,000 journeys)")
+    rounds = (uvloop.run(walk(REQUESTS, a.sign, a.scenario)) for _ in range(5))
+    best = min(cpu / n * 1e6 for n, cpu in rounds)
+    label = f"{a.scenario}, " + ("--sign stripe" if a.sign else "unsigned")
+    print(f"{label}: {best:.3f} us of CPU per request (best of 5 rounds of {REQUESTS:,} requests)")
     return 0
 
 

@@ -309,15 +309,24 @@ def maxmode(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sampl
 
 def ceiling_rounds(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sample]]:
     """``--only ceiling``: webhookload (unsigned, signed), the Python ceiling
-    (unsigned, signed) and hey, in ``repeats`` rounds: issue 23's headroom alone."""
+    (unsigned, signed) and hey, in ``repeats`` rounds: issue 23's headroom alone,
+    with the scenarios its goals name (``--scenario ingest``, ``--scenario stripe
+    --sign stripe``)."""
+    ingest, stripe = ("--scenario", "ingest"), ("--scenario", "stripe", *SIGN)
     runs: list[tuple[str, Callable[[], Sample]]] = [
-        ("fast", lambda: webhookload(url, secs, vus, "fast")),
+        ("fast", lambda: webhookload(url, secs, vus, "fast", ingest, label="--scenario ingest")),
         ("ceiling", lambda: ceiling(url, secs, vus)),
         ("hey", lambda: hey(url, secs, vus)),
         (
             "signed",
             lambda: webhookload(
-                url, secs, vus, "fast", SIGN, label="--sign stripe", env=SECRET_ENV
+                url,
+                secs,
+                vus,
+                "fast",
+                stripe,
+                label="--scenario stripe --sign stripe",
+                env=SECRET_ENV,
             ),
         ),
         ("ceiling-signed", lambda: ceiling(url, secs, vus, sign=True)),

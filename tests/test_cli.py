@@ -57,6 +57,7 @@ def test_help_documents_exit_codes() -> None:
         errors.EXIT_SHARD_LOST: "a shard died mid-run",
         errors.EXIT_THRESHOLDS: "a --threshold failed, or --abort-on-fail ended the run",
         errors.EXIT_INTERRUPTED: "interrupted",
+        errors.EXIT_BROKEN_PIPE: "broken pipe",
         errors.EXIT_TERMINATED: "terminated (SIGTERM",
     }
     defined = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}

@@ -14,7 +14,7 @@ from engine.domain.clock import WallClock, rfc3339
 from engine.scenario.compiled import CompiledScenario, pick
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.expect import ACCEPTS, Expect
-from engine.scenario.generators import make_generator
+from engine.scenario.generators import ID_ALPHABET, _id, make_generator
 from engine.scenario.loader import parse_scenario
 from engine.scenario.model import IdGen
 from engine.scenario.sample import sample_journey
@@ -293,6 +293,25 @@ def test_templates_merge_deep_into_an_envelope() -> None:
     assert list(succeeded["data"]["object"])[-1] == "amount_received"
     assert succeeded["data"]["previous_attributes"] == {"status": "processing"}
     assert re.fullmatch(r"pi_[0-9A-Za-z]{24}", str(v["pi"]))
+
+
+def test_id_characters_are_uniform_over_the_alphabet() -> None:
+    """``gen = "id"`` maps random bytes to characters (dropping the 8 bytes of 256
+    that would favour the alphabet's first characters): every id has its length,
+    and over 20,000 ids each of the 62 characters comes about equally often."""
+    for length in (1, 3, 24, 128):
+        draw = _id("x_", length, ID_ALPHABET)
+        assert all(
+            len(s) == 2 + length and s.startswith("x_") for s in (str(draw()) for _ in range(500))
+        )
+    draw = _id("", 31, ID_ALPHABET)
+    seen = Counter("".join(str(draw()) for _ in range(20_000)))
+    assert set(seen) == set(ID_ALPHABET)
+    expected = 20_000 * 31 / 62  # 10,000 each; a bias of 5/4 (no drop) would be 12,500
+    assert all(abs(n - expected) < 600 for n in seen.values()), seen.most_common(3)
+    for alphabet in ("ab", "0123456789abcdefghjkmnpqrstvwxyz", "x" * 129 + "y", "äö"):
+        got = {str(_id("", 8, alphabet)()) for _ in range(50)}
+        assert all(len(i) == 8 and set(i) <= set(alphabet) for i in got), got
 
 
 def test_an_id_generator_draws_from_its_alphabet() -> None:

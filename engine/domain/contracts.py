@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 
@@ -49,10 +49,12 @@ class OrderRef:
     dispute_id: str = field(default_factory=new_uuid)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One webhook delivery's content: its id (the payload's event id, also sent
-    as :data:`CORRELATION_HEADER`), its headers, and its body bytes."""
+    as :data:`CORRELATION_HEADER`), its headers, and its body bytes.
+
+    Immutable; a NamedTuple rather than a frozen dataclass because one is built
+    per request, in half the time (docs/PERFORMANCE.md, section 9)."""
 
     event_id: str
     headers: tuple[tuple[str, str], ...]

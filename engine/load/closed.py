@@ -14,7 +14,11 @@ transport may answer or fail without ever yielding (aiohttp out of file
 descriptors, or a fake transport), and a loop that never yields never sees
 its deadline or Ctrl+C. With ``--think`` above 0 every journey already slept
 between its steps; the extra yield costs one event-loop turn per journey,
-not per request.
+not per request. A walker whose ``answers_wait`` is true (the flow walker on
+the ``fast`` transport, whose every answer comes in a later turn of the loop)
+has waited for the loop in every journey it walked accepted: that journey
+gets no extra yield (docs/PERFORMANCE.md, section 9). A rejected one still
+does, since a request may fail without waiting (a closed transport).
 
 Ramp stages (``--stages``) move the target number of VUs at the times
 :func:`~engine.domain.stages.vu_changes` lists: a VU whose index is at or
@@ -89,9 +93,12 @@ class ClosedModel:
         rng = self._rng_for(index)
         think = self.think
         plan, walk, sleep = walker.plan, walker.walk, clock.sleep
+        waited = getattr(walker, "answers_wait", False)
         while True:
             while index >= self.target and self._raised is not None:  # parked
                 await self._raised.wait()
             rest = await walk(plan(rng))
+            if rest is None and waited:  # it waited for every answer: no yield needed
+                continue
             # paced after a failure; and the yield a transport that never waits never made
             await sleep(0 if rest is None else max(think, rest))

@@ -37,6 +37,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import anyio
 
@@ -53,7 +54,7 @@ from engine.scenario.faults import Faults
 from engine.scenario.retry import Retry, RetryPlan
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
-from engine.transports import Transport
+from engine.transports import Transport, TransportError
 from engine.transports.api_client import ApiClient
 
 _READ = ACCEPTS[Expect.READ]
@@ -110,10 +111,12 @@ class _Flow:
     read_url: str  # the read API's base for the read-back ("" without a read)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowRun:
+class FlowRun(NamedTuple):
     """One planned run of a flow: its states in order, the faults drawn for it,
-    and the child flows that follow it once it has ended accepted."""
+    and the child flows that follow it once it has ended accepted.
+
+    (A NamedTuple, immutable as a frozen dataclass and built in a third of its
+    time: one or more per journey; docs/PERFORMANCE.md, section 9.)"""
 
     flow: _Flow
     steps: tuple[_Step, ...]
@@ -124,8 +127,7 @@ class FlowRun:
     rest: int = 0  # think times of the children's steps (pacing after a rejection)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowJourney:
+class FlowJourney(NamedTuple):
     """One VU iteration of a scenario file: a root flow run (and its children)."""
 
     root: FlowRun
@@ -153,6 +155,7 @@ class FlowWalker(Sender):
         "_retry_plan",
         "_roots",
         "_think",
+        "answers_wait",
         "duplicate_rate",
         "read_ratio",
         "reorder_rate",
@@ -210,6 +213,9 @@ class FlowWalker(Sender):
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
         self._reads_done = 0
         self._lists = read_mix == "api"
+        # every journey walked accepted has waited for the loop: the closed model
+        # then yields no extra turn after it (engine/load/closed.py)
+        self.answers_wait: bool = getattr(transport, "answers_wait", False)
 
     # -- planning: every choice drawn up front --------------------------------------
 
@@ -292,6 +298,8 @@ class FlowWalker(Sender):
         stats = self._stats
         think = self._think
         faults = self._faults
+        drain = self._drain
+        now = self._now
         flow = run.flow
         keys = flow.keys
         steps = run.steps
@@ -301,6 +309,8 @@ class FlowWalker(Sender):
         first: Event | None = None
         ahead_ok = False
         event: Event | None = None
+        last_i = len(steps) - 1
+        all_in = False  # the last step was accepted: only its re-delivery may follow
         if self._drain.draining:  # the deadline came: no flow begins in the grace
             await park()
         stats.scenario(keys.started)
@@ -311,6 +321,8 @@ class FlowWalker(Sender):
                 first = s0.state.build(v, parent, rng)
                 ahead = s1.state.build(v, parent, rng)
                 ahead_ok = await faults.early(s1.endpoint, s1.url, ahead, s1.early)
+                if ahead_ok and s1.visited is not None:  # accepted now, whatever cuts the rest
+                    stats.scenario(s1.visited)
             for i, step in enumerate(steps):
                 if i and think:
                     await self._sleep(think)
@@ -340,23 +352,50 @@ class FlowWalker(Sender):
                 if ahead is not None and i < 2:
                     event = first if i == 0 else ahead
                     assert event is not None
-                    if i == 1 and ahead_ok:  # it applied early: now it is a re-delivery
+                    if i == 1 and ahead_ok:  # it applied early (counted): now a re-delivery
+                        all_in = i == last_i
                         await faults.again(step.endpoint, step.url, event, step.duplicate)
-                        if step.visited is not None:
-                            stats.scenario(step.visited)
                         continue
                 else:
                     event = build(v, parent, rng)
                 due = None if intended is None else intended + i * think
-                if not await self._send(step.endpoint, step.url, event, step.first, retry, due):
+                if retry is None and not drain.draining:
+                    # Sender._send's one attempt, inlined: no coroutine of its own
+                    # per request (docs/PERFORMANCE.md, section 9)
+                    drain.inflight += 1
+                    t0 = now()
+                    try:
+                        reply = await self._post(step.url, event)
+                    except TransportError as exc:
+                        drain.left(stats)
+                        ok = self._failed(step.endpoint, exc, event)
+                    except anyio.get_cancelled_exc_class():
+                        drain.inflight -= 1
+                        stats.record_cancelled()
+                        raise
+                    else:
+                        drain.left(stats)
+                        if self._slow is not None:  # a delivery policy times it (issue 22)
+                            self._timed(reply[1] - t0)
+                        ok = self._record(step.endpoint, reply, t0, due, event, step.first)
+                else:
+                    ok = await self._send(step.endpoint, step.url, event, step.first, retry, due)
+                if not ok:
                     stats.scenario(keys.aborted)
                     return (len(steps) - 1 - i + run.rest) * think, None
-                if dups and (dups >> i) & 1:
-                    await faults.again(step.endpoint, step.url, event, step.duplicate)
+                # counted once accepted, before its duplicate: a deadline that cuts
+                # the duplicate must not lose an event the receiver applied
                 if step.visited is not None:
                     stats.scenario(step.visited)
+                all_in = i == last_i
+                if dups and (dups >> i) & 1:
+                    await faults.again(step.endpoint, step.url, event, step.duplicate)
         except anyio.get_cancelled_exc_class():
-            stats.scenario(keys.unfinished)  # cut off by the deadline or a stop
+            # cut off by the deadline or a stop; a flow whose last event was
+            # accepted has ended though its re-delivery was cut
+            ended = steps[-1].ended if all_in else keys.unfinished
+            if ended is not None:
+                stats.scenario(ended)
             raise
         ended = steps[-1].ended
         if ended is not None:

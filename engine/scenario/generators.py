@@ -55,10 +55,34 @@ def make_generator(spec: Generator, clock: WallClock) -> tuple[Drawn | None, See
 
 
 def _id(prefix: str, length: int, alphabet: str) -> Drawn:
-    choices = _ids.choices
+    """``prefix`` and ``length`` characters of ``alphabet``, each uniform.
+
+    From random bytes mapped by ``bytes.translate`` (0.36 µs for 24 characters),
+    not ``Random.choices`` (a Python loop: 3 µs, a fifth of a ``stripe`` request's
+    CPU; docs/PERFORMANCE.md, section 9): byte ``b`` is ``alphabet[b % m]``, and the
+    ``256 % m`` highest byte values are dropped so that no character is favoured;
+    a few bytes more are drawn than needed, and more in the rare case they fell
+    short. An alphabet beyond one byte per character (or over 256 of them) is
+    drawn with ``Random.choices``."""
+    m = len(alphabet)
+    if m > 256 or not alphabet.isascii():
+        choices = _ids.choices
+
+        def draw_any() -> str:
+            return prefix + "".join(choices(alphabet, k=length))
+
+        return draw_any
+    to_char = bytes(ord(alphabet[b % m]) for b in range(256))
+    kept = 256 - 256 % m
+    dropped = bytes(range(kept, 256))
+    bits = _ids.getrandbits  # Random.randbytes, without its Python frame
+    n = length * 256 // kept + length // 8 + 4
 
     def draw() -> str:
-        return prefix + "".join(choices(alphabet, k=length))
+        chars = bits(8 * n).to_bytes(n).translate(to_char, dropped)
+        while len(chars) < length:
+            chars += bits(8 * n).to_bytes(n).translate(to_char, dropped)
+        return prefix + chars[:length].decode()
 
     return draw
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from engine.domain.outcomes import ErrorKind
-from engine.transports.aiohttp_transport import _BoundedResponse as BoundedResponse
 from engine.transports.base import ACCEPT_IDENTITY, Headers, TransportError, oversized
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_ANSWER = 1 << 20
 """The most of an answer read (1 MiB; more is ``oversized``): anything a target
@@ -39,6 +40,13 @@ class ApiClient:
     async def call(
         self, method: str, url: str, body: bytes | None, headers: Headers = ()
     ) -> tuple[int, float, bytes]:
+        # imported on the first call: aiohttp costs ~0.2 s of CPU to import, paid by
+        # every run that imports this module, most of which have no API step
+        # (docs/PERFORMANCE.md, section 9)
+        import aiohttp
+
+        from engine.transports.aiohttp_transport import _BoundedResponse as BoundedResponse
+
         session = self._session
         if session is None:
             connector = aiohttp.TCPConnector(limit=self._pool_size, enable_cleanup_closed=False)

@@ -52,6 +52,11 @@ class FastTransport:
     of another origin is closed to make room; a request waits only while every
     connection is busy."""
 
+    answers_wait = True
+    """An answer (a reply or a transport error from the socket) always comes in a
+    later turn of the event loop (``data_received``/``connection_lost``), never
+    during the call: a request that got one has yielded to the loop."""
+
     def __init__(
         self,
         *,
@@ -69,6 +74,7 @@ class FastTransport:
         self._timeout = timeout
         self._origins: dict[tuple[str, str, int], Origin] = {}
         self._routes: dict[tuple[str, str], tuple[Origin, bytes]] = {}
+        self._names: dict[str, bytes] = {}  # header name -> b"Name: %s\r\n", encoded once
         self._busy: set[Conn] = set()
         self._open = 0  # connections open or opening: what pool_size bounds
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -116,19 +122,54 @@ class FastTransport:
         conn.closed = False  # admitted: from here on, _drop gives its place back
         return conn
 
+    def _frame(
+        self, method: str, url: str, body: bytes | None, headers: Headers
+    ) -> tuple[Origin, bytes]:
+        """The request's origin and its bytes: the cached head, then ``headers``."""
+        route = self._routes.get((method, url))
+        origin, head = route if route is not None else self._route(method, url)
+        names = self._names
+        for name, value in headers:  # after the cached head, which stays one per URL
+            line = names.get(name)
+            if line is None:  # a token may hold "%": escaped for the format
+                if len(names) >= _ROUTES_MAX:
+                    names.clear()
+                line = names[name] = name.encode().replace(b"%", b"%%") + b": %s\r\n"
+            head += line % value.encode()
+        if body is None:
+            return origin, head + b"\r\n"
+        return origin, b"%s%sContent-Length: %d\r\n\r\n%s" % (head, self._ctype, len(body), body)
+
+    def start(
+        self, method: str, url: str, body: bytes | None, headers: Headers = ()
+    ) -> asyncio.Future[Reply] | None:
+        """The request written now on an idle connection, and the future of its
+        answer; None when it cannot be started so (no idle connection to its
+        origin, or closed): the caller then awaits :meth:`post` or :meth:`get`.
+
+        The hot path of a walker: awaiting this future directly, a request costs
+        no coroutine of its own (docs/PERFORMANCE.md, section 9). A caller
+        cancelled while awaiting it leaves the connection busy until its answer
+        is complete (it is then reused, its state known) or the sweeper's
+        timeout (then closed), where :meth:`_request` closes it at once."""
+        if self._closed:
+            return None
+        origin, data = self._frame(method, url, body, headers)
+        idle = origin.idle
+        if not idle:
+            return None
+        conn = idle.popitem()[0]
+        self._busy.add(conn)
+        waiter: asyncio.Future[Reply] = self._loop.create_future()
+        conn.send(data, waiter, time.monotonic() + self._timeout)
+        return waiter
+
     async def _request(
         self, method: str, url: str, body: bytes | None, headers: Headers = ()
     ) -> Reply:
         if self._closed:
             raise TransportError(ErrorKind.OTHER, "transport closed")
-        route = self._routes.get((method, url))
-        origin, head = route if route is not None else self._route(method, url)
-        for name, value in headers:  # after the cached head, which stays one per URL
-            head += b"%s: %s\r\n" % (name.encode(), value.encode())
-        if body is None:
-            data = head + b"\r\n"
-        else:
-            data = b"%s%sContent-Length: %d\r\n\r\n%s" % (head, self._ctype, len(body), body)
+        origin, data = self._frame(method, url, body, headers)
         conn: Conn | None = None
         try:
             idle = origin.idle
