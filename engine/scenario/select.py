@@ -8,14 +8,18 @@ its path: the text is what travels to ``--workers`` shards and Ray actors
 :func:`compiled_for` compiles it again there. The file's Shape goes into the
 config too, so every output names the scenario's endpoints and flows.
 
-``--contract ingest|plan`` stays what it was (today's walker); with
-``--scenario`` it is set from the file's name when that is one of them, so
-``--target builtin`` starts the reference target with that contract.
+``--contract ingest|plan`` (and the default run) are aliases of the built-in
+files of those names: without ``--scenario``, :func:`compiled_for` compiles
+the built-in ``config.contract`` with ``--dispute-ratio`` and
+``--max-updates`` as given (their defaults are the files' own values). With
+``--scenario`` the contract is set from the file's name when that is one of
+them, so ``--target builtin`` starts the reference target with that contract.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection
 from pathlib import PurePath
 
@@ -25,7 +29,13 @@ from engine.config import BUILTIN, CONTRACTS, ConfigError, RunConfig, check_thre
 from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
-from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
+from engine.scenario.loader import (
+    Scenario,
+    builtin_names,
+    builtin_text,
+    load_scenario,
+    parse_scenario,
+)
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
 """The built-in scenarios the reference target (``--target builtin``) receives:
@@ -101,7 +111,10 @@ def with_scenario(
 
 def compiled_for(config: RunConfig) -> CompiledScenario:
     """The run's scenario compiled from the config's text (in a shard too), with
-    the overrides the user gave (``--dispute-ratio``, ``--max-updates``)."""
+    the overrides the user gave (``--dispute-ratio``, ``--max-updates``); without
+    ``--scenario``, the built-in file ``--contract`` names, with both settings."""
+    if not config.scenario_text:
+        return _contract_scenario(config.contract, config.dispute_ratio, config.max_updates)
     origin = config.scenario
     is_path = "/" in origin or origin.endswith(".toml") or origin not in builtin_names()
     scenario = parse_scenario(
@@ -114,3 +127,13 @@ def compiled_for(config: RunConfig) -> CompiledScenario:
     # a bound counts entries into a state: 0 would leave no way out of the first one
     max_repeats = max(1, config.max_updates) if "max_updates" in over else None
     return compile_scenario(scenario, params, max_repeats=max_repeats)
+
+
+@functools.lru_cache(maxsize=8)
+def _contract_scenario(contract: str, dispute_ratio: float, max_updates: int) -> CompiledScenario:
+    """``--contract NAME`` (``ingest`` by default) as ``--scenario NAME``: its
+    flags' values are the file's own by default, so they always apply. Cached:
+    a compiled scenario is immutable, and tests build many runners."""
+    scenario = parse_scenario(builtin_text(contract), f"builtin:{contract}")
+    params = {"dispute_ratio": dispute_ratio}
+    return compile_scenario(scenario, params, max_repeats=max(1, max_updates))
