@@ -8,9 +8,10 @@ bench/nginx.conf.in), with the tree put first on ``PYTHONPATH``:
 
     git archive BASE | tar -x -C /tmp/before
     .venv/bin/python bench/ab.py /tmp/before . \\
-        --target http://127.0.0.1:PORT --runs 8 --secs 5 [--sign stripe]
+        --target http://127.0.0.1:PORT --runs 8 --secs 5 [--sign stripe] [--scenario stripe]
 
-(the signing secret from ``WEBHOOKLOAD_SECRET``, default a fixed test one).
+(every run with ``--scenario``, default ``ingest``: the compiled flow walker;
+the signing secret from ``WEBHOOKLOAD_SECRET``, default a fixed test one).
 With ``--hotpath``, each run is bench/hotpath.py instead (webhookload's own
 Python per request, no network; ``--target`` unused): µs of CPU per request,
 lower is better.
@@ -31,10 +32,10 @@ VENV_PY = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
 HOTPATH = Path(__file__).resolve().parent / "hotpath.py"
 
 
-def hotpath(tree: Path, sign: bool) -> float:
+def hotpath(tree: Path, sign: bool, scenario: str) -> float:
     """bench/hotpath.py's µs of CPU per request, with ``tree`` first on the path."""
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
-    cmd = [str(VENV_PY), str(HOTPATH), *(["--sign"] if sign else [])]
+    cmd = [str(VENV_PY), str(HOTPATH), "--scenario", scenario, *(["--sign"] if sign else [])]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return float(out.split(": ", 1)[1].split()[0])
 
@@ -68,8 +69,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=8, help="runs of each tree")
     ap.add_argument("--secs", type=int, default=5)
     ap.add_argument("--sign", choices=("stripe", "standard"))
+    ap.add_argument("--scenario", default="ingest", help="--scenario of every run")
     a = ap.parse_args()
-    extra = ["--sign", a.sign] if a.sign else []
+    extra = ["--scenario", a.scenario, *(["--sign", a.sign] if a.sign else [])]
     got: dict[str, list[float]] = {"a": [], "b": []}
     if not a.hotpath and not a.target:
         ap.error("--target is needed for whole runs")
@@ -79,7 +81,7 @@ def main() -> int:
         for k in order:
             tree = a.a if k == "a" else a.b
             if a.hotpath:
-                value = hotpath(tree, bool(a.sign))
+                value = hotpath(tree, bool(a.sign), a.scenario)
             else:
                 n, cpu = one(tree, a.target, a.secs, extra)
                 value = n / cpu

@@ -1,17 +1,19 @@
 """CPU per request of webhookload's own Python, without the network.
 
-The walker sends real journeys (planned as a run plans them, built by the
-``ingest`` contract, signed with ``--sign``, recorded into :class:`Stats`)
-through a transport that answers 202 at once: what is measured is the
-scenario, the request building, signing and stats, not the kernel, the event
-loop or the HTTP client (bench/ab.py measures the whole process). In one
-process and on ``process_time``, it is steady enough on a busy machine to
-show a change of a few percent, which whole runs cannot.
+The walker (``--scenario``'s compiled FlowWalker) sends real journeys
+(planned as a run plans them, built by the scenario's compiled builders,
+signed with ``--sign``, recorded into :class:`Stats`) through a transport
+that answers 202 at once: what is measured is the scenario, the request
+building, signing and stats, not the kernel, the event loop or the HTTP
+client (bench/ab.py measures the whole process). In one process and on
+``process_time``, it is steady enough on a busy machine to show a change of
+a few percent, which whole runs cannot.
 
-    .venv/bin/python bench/hotpath.py [--sign] [--profile]
+    .venv/bin/python bench/hotpath.py [--scenario ingest] [--sign] [--profile]
 
-Prints the best of 5 rounds of 100,000 journeys (about 286,000 requests);
-``--profile`` prints cProfile's top entries instead (on ``process_time``).
+Prints the best of 5 rounds of 100,000 journeys (about 286,000 requests with
+``ingest``); ``--profile`` prints cProfile's top entries instead (on
+``process_time``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
 import pstats
 import random
 import sys
@@ -27,12 +28,12 @@ import time
 
 import uvloop
 
-from engine.domain.contracts import IngestContract
 from engine.domain.signing import make_signer
 from engine.metrics.stats import Stats
+from engine.scenario.compiler import compile_scenario
 from engine.scenario.delivery import Dressing
-from engine.scenario.journeys import plan_journey
-from engine.scenario.walk import Endpoints, Walker
+from engine.scenario.flows import FlowWalker
+from engine.scenario.loader import load_scenario
 from engine.transports.base import Headers, Reply
 
 
@@ -54,15 +55,14 @@ class Instant:
         pass
 
 
-async def walk(journeys: int, sign: bool) -> tuple[int, float]:
-    """(requests, CPU seconds) of ``journeys`` journeys with the default scenario mix."""
+async def walk(journeys: int, sign: bool, scenario: str = "ingest") -> tuple[int, float]:
+    """(requests, CPU seconds) of ``journeys`` journeys of ``scenario``."""
     transport = Instant()
-    walker = Walker(
+    walker = FlowWalker(
         transport=transport,
         stats=Stats(),
-        contract=IngestContract(),
-        endpoints=Endpoints.at("http://127.0.0.1:8080"),
-        plan=functools.partial(plan_journey, max_updates=3, dispute_ratio=0.3, read_ratio=0.0),
+        scenario=compile_scenario(load_scenario(scenario)),
+        target="http://127.0.0.1:8080",
         think=0.0,
         now=time.perf_counter,
         sleep=asyncio.sleep,
@@ -78,18 +78,20 @@ async def walk(journeys: int, sign: bool) -> tuple[int, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenario", default="ingest", help="a built-in scenario or a file")
     ap.add_argument("--sign", action="store_true", help="--sign stripe")
     ap.add_argument("--profile", action="store_true", help="cProfile's top entries instead")
     a = ap.parse_args()
     if a.profile:
         prof = cProfile.Profile(time.process_time)
         prof.enable()
-        uvloop.run(walk(100_000, a.sign))
+        uvloop.run(walk(100_000, a.sign, a.scenario))
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(20)
         return 0
-    best = min(cpu / n * 1e6 for n, cpu in (uvloop.run(walk(100_000, a.sign)) for _ in range(5)))
-    label = "--sign stripe" if a.sign else "unsigned"
+    rounds = (uvloop.run(walk(100_000, a.sign, a.scenario)) for _ in range(5))
+    best = min(cpu / n * 1e6 for n, cpu in rounds)
+    label = f"{a.scenario}, " + ("--sign stripe" if a.sign else "unsigned")
     print(f"{label}: {best:.3f} us of CPU per request (best of 5 rounds of 100,000 journeys)")
     return 0
 
