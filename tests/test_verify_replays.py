@@ -14,13 +14,13 @@ import orjson
 import pytest
 
 from engine.config import build_config
-from engine.domain.contracts import OrderRef, make_contract
 from engine.metrics.stats import Snapshot
 from engine.run.runner import Runner
 from engine.run.sinks import Phase
 from engine.run.verify import Verification, _dispute_statuses
 from engine.run.verify_result import MAX_MISMATCHES, Mismatch, Tally
 from engine.shards.coordinator import merge_verifications
+from tests.events import ScenarioEvents
 from tests.helpers import get_json, post, target_process
 
 pytestmark = pytest.mark.anyio
@@ -133,11 +133,11 @@ class FlipDisputes:
     def on_phase(self, phase: Phase) -> None:
         if phase.name != "verifying":
             return
-        contract = make_contract("ingest")
+        contract = ScenarioEvents("ingest")
         hook = self.url + "/webhooks/payments/chargebacks"
         for d in get_json(self.url + "/disputes"):
             other = "lost" if d["status"] == "won" else "won"
-            order = OrderRef(order_id=d["order_id"])
+            order = contract.new_order(d["order_id"])
             for status, resolution in (("opened", None), ("closed", other)):
                 code, _ = post(hook, contract.chargeback_event(order, status, resolution).body)
                 assert code == 202, code

@@ -124,8 +124,8 @@ def compiled_for(config: RunConfig) -> CompiledScenario:
     )
     over = config.scenario_overrides
     params = {"dispute_ratio": config.dispute_ratio} if "dispute_ratio" in over else None
-    # a bound counts entries into a state: 0 would leave no way out of the first one
-    max_repeats = max(1, config.max_updates) if "max_updates" in over else None
+    # 0: no state on a loop is entered (engine/scenario/compiler.py), as --max-updates 0 was
+    max_repeats = config.max_updates if "max_updates" in over else None
     return compile_scenario(scenario, params, max_repeats=max_repeats)
 
 
@@ -136,4 +136,4 @@ def _contract_scenario(contract: str, dispute_ratio: float, max_updates: int) ->
     a compiled scenario is immutable, and tests build many runners."""
     scenario = parse_scenario(builtin_text(contract), f"builtin:{contract}")
     params = {"dispute_ratio": dispute_ratio}
-    return compile_scenario(scenario, params, max_repeats=max(1, max_updates))
+    return compile_scenario(scenario, params, max_repeats=max_updates)
