@@ -25,6 +25,11 @@ from engine.domain.statuses import CONTRACTS, TARGET_MODES
 from target.profiles import PROFILES
 from target.server import TargetConfig, build_app
 
+HAND_WRITTEN = ("ingest", "plan", "payments")
+"""The built-in scenarios served by the hand-written service (target/server.py,
+target/payments.py, with ``--profile public`` as measured); any other is read
+from its file (target/scenario_app.py)."""
+
 READY_PREFIX = "webhookload-target listening on "
 """The first line on stdout once listening; ``engine.run.builtin_target`` waits for
 it (the same text there: the target may import only the engine's domain)."""
@@ -57,14 +62,21 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
     p.add_argument(
         "--mode",
         choices=TARGET_MODES,
-        default="sync",
+        default=None,
         help="sync validates inline; queue answers 202 and applies after --lag",
     )
-    p.add_argument("--contract", choices=CONTRACTS, default="ingest")
+    p.add_argument("--contract", choices=CONTRACTS, default=None, help="payload field names")
+    p.add_argument(
+        "--scenario",
+        default=None,
+        metavar="NAME|PATH",
+        help="receive this scenario: ingest, plan and payments are the service's own "
+        "(as --contract); any other built-in or file is read from the file (docs/TARGET.md)",
+    )
     p.add_argument(
         "--profile",
         choices=tuple(PROFILES),
-        default="strict",
+        default=None,
         help="strict: a well-behaved receiver (409 on a replay); public: answers edge cases "
         "as the public service does (docs/TARGET.md)",
     )
@@ -118,16 +130,27 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
             p.error(f"--secret must be {exc}")
         except ValueError as exc:
             p.error(str(exc))
+    contract, scenario = a.contract or "ingest", a.scenario
+    if scenario in HAND_WRITTEN:  # the service's own webhooks, as --contract
+        if a.contract is not None:
+            p.error("--scenario and --contract: give one (--contract ingest is --scenario ingest)")
+        contract, scenario = scenario if scenario in CONTRACTS else "ingest", None
+    elif scenario is not None:
+        ingests = (("--contract", a.contract), ("--mode", a.mode), ("--profile", a.profile))
+        for flag, value in ingests:
+            if value not in (None, "sync", "strict") or (flag == "--contract" and value):
+                p.error(f"{flag} {value}: a scenario file is received sync and strict")
     return TargetConfig(
         host=a.host,
         port=a.port,
-        mode=a.mode,
-        contract=a.contract,
+        mode=a.mode or "sync",
+        contract=contract,
+        scenario=scenario or "",
         lag=a.lag,
         delay=a.delay,
         fail_rate=a.fail_rate,
         exit_with_parent=a.exit_with_parent,
-        profile=a.profile,
+        profile=a.profile or "strict",
         sign=a.sign or "",
         secret=secret,
         signature_header=a.signature_header,
@@ -135,8 +158,25 @@ def parse_args(argv: list[str] | None) -> TargetConfig:
     )
 
 
-async def serve(config: TargetConfig) -> None:
-    runner = web.AppRunner(build_app(config), access_log=None, handle_signals=False)
+def _scenario_app(config: TargetConfig) -> web.Application:
+    """The app of a scenario file; a file it cannot receive exits 2 with its one line."""
+    from engine.errors import UsageError
+    from engine.scenario.compiler import compile_scenario
+    from engine.scenario.loader import load_scenario
+    from engine.scenario.receiver import receiver_for
+    from target.scenario_app import build_scenario_app
+
+    try:
+        receiver = receiver_for(compile_scenario(load_scenario(config.scenario)))
+    except UsageError as exc:
+        print(f"webhookload-target: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return build_scenario_app(config, receiver)
+
+
+async def serve(config: TargetConfig, app: web.Application | None = None) -> None:
+    app = app if app is not None else build_app(config)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, backlog=1024)
     await site.start()
@@ -164,6 +204,7 @@ async def serve(config: TargetConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
+    app = _scenario_app(config) if config.scenario else None  # read before listening
     try:
         import uvloop
 
@@ -174,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = asyncio.Runner()
     try:
         with runner as r:
-            r.run(serve(config))
+            r.run(serve(config, app))
     except OSError as exc:
         print(
             f"webhookload-target: cannot listen on {config.host}:{config.port}: {exc.strerror}",

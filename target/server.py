@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from engine.domain.schemes import builtin
-from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, Verifier, make_verifier
+from engine.domain.signing import DEFAULT_SIGNATURE_HEADER
 from target import readapi
+from target.guard import Guard
 from target.payments import Payments, add_routes
 from target.profiles import PROFILES
 from target.store import CHARGEBACKS, ORDERS, Reject, Store, parse_chargeback, parse_order
@@ -46,6 +46,7 @@ class TargetConfig:
     secret: str = field(default="", repr=False)  # never printed, never in /stats
     signature_header: str = DEFAULT_SIGNATURE_HEADER
     error_delay: float | None = None  # before a 500; None: the profile's
+    scenario: str = ""  # a scenario file's name or path, served by target/scenario_app.py
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -78,20 +79,15 @@ class IngestService:
         self.profile = PROFILES[config.profile]
         self.store = Store(profile=self.profile)
         self.payments = Payments(public=self.profile.name == "public")  # target/payments.py
-        self.verifier: Verifier | None = None
-        self._signs_url = False
-        if config.sign:
-            self.verifier = make_verifier(config.sign, config.secret, config.signature_header)
-            self._signs_url = "{url}" in builtin(config.sign).signed
+        self._guard = Guard(config.sign, config.secret, config.signature_header, config.fail_rate)
         self.error_delay = (
             self.profile.error_delay if config.error_delay is None else config.error_delay
         )
-        self.signature_failures: Counter[str] = Counter()
+        self.signature_failures = self._guard.signature_failures
         self.received: Counter[tuple[str, int]] = Counter()
         self.dead_letters: Counter[tuple[str, int]] = Counter()
         self.applied = 0
         self.queue: asyncio.Queue[tuple[float, str, Any]] = asyncio.Queue()
-        self._rng = random.Random()
 
     def _apply(self, kind: str, payload: Any) -> None:
         lenient = self.profile.lenient_binding
@@ -107,15 +103,7 @@ class IngestService:
     def guard(self, request: web.Request, body: bytes) -> web.Response | None:
         """What every webhook passes before its body is judged (the acquirer's
         too, target/payments.py): the signature (401), then ``--fail-rate`` (503)."""
-        if self.verifier is not None:
-            url = str(request.url) if self._signs_url else ""  # e.g. Square's scheme
-            failure = self.verifier.verify(request.headers, body, time.time(), url)
-            if failure is not None:
-                self.signature_failures[failure.value] += 1
-                return _error(401, f"signature check failed: {failure}")
-        if self.config.fail_rate and self._rng.random() < self.config.fail_rate:
-            return _error(503, "injected failure (--fail-rate)")
-        return None
+        return self._guard.check(request, body)
 
     async def handle(self, kind: str, request: web.Request) -> web.Response:
         cfg = self.config

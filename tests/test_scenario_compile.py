@@ -14,7 +14,9 @@ from engine.domain.clock import WallClock, rfc3339
 from engine.scenario.compiled import CompiledScenario, pick
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.expect import ACCEPTS, Expect
+from engine.scenario.generators import make_generator
 from engine.scenario.loader import parse_scenario
+from engine.scenario.model import IdGen
 from engine.scenario.sample import sample_journey
 
 NOW = 1_800_000_000.25
@@ -291,3 +293,16 @@ def test_templates_merge_deep_into_an_envelope() -> None:
     assert list(succeeded["data"]["object"])[-1] == "amount_received"
     assert succeeded["data"]["previous_attributes"] == {"status": "processing"}
     assert re.fullmatch(r"pi_[0-9A-Za-z]{24}", str(v["pi"]))
+
+
+def test_an_id_generator_draws_from_its_alphabet() -> None:
+    """Paddle's ids are lower case (txn_01hv8wptq8987qeep44cyrewp9): ``alphabet``."""
+    draw, _ = make_generator(
+        IdGen(gen="id", prefix="txn_01", length=24, alphabet="0123456789abcdefghjkmnpqrstvwxyz"),
+        WallClock(),
+    )
+    assert draw is not None
+    ids = {str(draw()) for _ in range(50)}
+    assert all(re.fullmatch(r"txn_01[0-9a-hjkmnp-tv-z]{24}", i) for i in ids) and len(ids) == 50
+    default, _ = make_generator(IdGen(gen="id", length=100), WallClock())
+    assert default is not None and re.search(r"[A-Z]", "".join(str(default()) for _ in range(9)))

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
+import stripe
+from aiohttp import web
 
 from engine.config import build_config
 from engine.scenario.select import with_scenario
@@ -94,3 +96,50 @@ def test_the_files_signature_header_is_the_default_and_the_flag_wins() -> None:
     raw["signature_header"] = "X-Sig"
     config = with_scenario(build_config(raw), set(raw))
     assert config.signature_header == "X-Sig"
+
+
+NEW_SECRET = "whsec_e2e_rotated_9876543210zyxwvutsrqpon"
+
+
+class _AlsoHoldingTheNewSecret(StripeReceiver):
+    """Checks every request with Stripe's library under the new secret alone too,
+    before the receiver's own check under the old one alone: one endpoint standing
+    for the receiver that holds only the old secret and the one that holds only the new."""
+
+    refused_by_new: list[str]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        payload = await request.read()
+        try:
+            stripe.Webhook.construct_event(payload, request.headers["Stripe-Signature"], NEW_SECRET)
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            self.refused_by_new.append(str(exc))
+        return await super().handle(request)
+
+
+def test_two_secrets_while_one_rolls_pass_a_receiver_holding_either(tmp_path: Path) -> None:
+    """``--secret`` twice: every request carries ``v1=`` for each, and Stripe's own
+    ``construct_event`` accepts each request under the old secret alone and under the
+    new one alone (the unit check is tests/test_provider_signatures.py)."""
+    out = tmp_path / "s.json"
+    receiver = _AlsoHoldingTheNewSecret(SECRET)
+    receiver.refused_by_new = []
+    with running(receiver) as url:
+        res = subprocess.run(
+            [
+                *(sys.executable, "-m", "tui.cli", "--no-ui", "--seed", "5", "--think", "0"),
+                *("--duration", "500ms", "--vus", "2", "--json", str(out), "--grace", "30s"),
+                *("--target", url, "--scenario", "stripe", "--sign", "stripe"),
+                *("--secret", SECRET, "--secret", NEW_SECRET, "--duplicate-rate", "0.1"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            stdin=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if k != "WEBHOOKLOAD_SECRET"},
+        )
+    assert res.returncode == 0, res.stderr + res.stdout
+    doc = orjson.loads(out.read_bytes())
+    received = sum(receiver.accepted.values()) + receiver.duplicates
+    assert receiver.rejected == [] and receiver.refused_by_new == []
+    assert received == doc["requests"]["total"] > 10 and doc["requests"]["errors"] == 0

@@ -34,7 +34,10 @@ async def test_payments_picked_in_the_form_runs_against_builtin() -> None:
         assert [label for label, _ in app.query_one(RunForm).choices.options] == [
             "ingest",
             "plan",
+            "paddle",
             "payments",
+            "square",
+            "standard",
             "stripe",
         ]
         assert select.value == "ingest" and ratio_shown(app)
@@ -73,20 +76,25 @@ async def test_ingest_still_reads_orders_and_disputes_with_its_ratio() -> None:
 
 
 async def test_a_choice_the_command_line_refuses_is_the_forms_error() -> None:
-    """builtin does not receive stripe: said under Scenario, and Start is off."""
-    app = WebhookLoadApp(build_config(SHORT))
+    """builtin receives stripe (the target reads its file) but not a file it
+    cannot tell runs apart in: said under Scenario, and Start is off."""
+    given = {"scenario", "target"}
+    raw = {**SHORT, "target": "http://127.0.0.1:9", "scenario": REPO_HOOKS}
+    app = WebhookLoadApp(with_scenario(build_config(raw), given), given=given)
     async with app.run_test(size=SIZE) as pilot:
+        form = app.query_one(RunForm)
+        assert form.is_valid, form.errors
+        app.query_one("#f-target", Input).value = "builtin"
+        await pilot.pause()
+        assert "cannot tell this flow's runs apart" in form.errors["scenario"]
+        assert app.query_one("#e-scenario").display and app.query_one("#start", Button).disabled
         app.query_one("#f-scenario", Select).value = "stripe"
         await pilot.pause()
-        form = app.query_one(RunForm)
-        assert "--target must be your receiver's URL with this scenario" in form.errors["scenario"]
-        assert app.query_one("#e-scenario").display and app.query_one("#start", Button).disabled
+        assert form.is_valid, form.errors  # the builtin target receives stripe
         assert ratio_shown(app)  # stripe has a dispute_ratio param
-        app.query_one("#f-target", Input).value = "http://127.0.0.1:9"
-        await pilot.pause()
-        assert form.is_valid, form.errors
         config = form.config()
         assert config.scenario == "stripe" and config.signature_header == "Stripe-Signature"
+        assert config.target == "builtin"
         app.query_one("#f-scenario", Select).value = "payments"
         await pilot.pause()  # the file's signature header went with it
         assert form.config().signature_header == ""

@@ -50,7 +50,7 @@ from engine.config import (  # noqa: E402
     header_values,
 )
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV  # noqa: E402
-from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
+from engine.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
 from tui.checks import check_partners  # noqa: E402
@@ -415,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # e.g. after the run's loop gave SIGINT back to Python
         print(INTERRUPTED.replace(" (nothing was measured yet)", ""), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader left (`scenarios | head`): end quietly, as `yes | head` does,
+        # with the shell's code for a death by SIGPIPE; Python would otherwise
+        # print a traceback, and another at exit while flushing stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _main(argv: list[str] | None = None) -> int:

@@ -10,14 +10,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from pathlib import Path, PurePath
 
 import anyio
 
 from engine.domain.signing import SECRET_ENV
 from engine.errors import EXIT_INTERRUPTED, WebhookloadError
 from engine.run.processes import stop_process
+from engine.scenario.select import hand_written
 
 READY_PREFIX = "webhookload-target listening on "
 
@@ -41,13 +44,45 @@ async def builtin_target(
     contract: str = "ingest",
     extra: Sequence[str] = (),
     signing: tuple[str, str, str] | None = None,
+    scenario: tuple[str, str] = ("", ""),
 ) -> AsyncIterator[str]:
     """Start ``python -m target --port 0``; yield its base URL; stop it after.
 
     ``signing`` is (scheme, secret(s), stripe header or ""): the target then checks the
     run's signatures end to end. The secret goes in its environment, never its
-    argv (which any process listing shows)."""
-    cmd = [sys.executable, "-m", "target", "--port", "0", "--mode", mode, "--contract", contract]
+    argv (which any process listing shows). ``scenario`` is the run's (origin,
+    text): a scenario the hand-written service does not serve (``stripe``, a
+    file) is received from its file (target/scenario_app.py); a file's text
+    goes to the target as a file of its own (a shard's run need not have the
+    user's file)."""
+    async with AsyncExitStack() as files:
+        cmd = [sys.executable, "-m", "target", "--port", "0"]
+        origin, text = scenario
+        if origin and not hand_written(origin):
+            cmd += ["--scenario", files.enter_context(_scenario_file(origin, text))]
+        else:
+            cmd += ["--mode", mode, "--contract", contract]
+        async with _started(cmd, signing, extra) as url:
+            yield url
+
+
+@contextmanager
+def _scenario_file(origin: str, text: str) -> Iterator[str]:
+    """The run's text written to a file of the scenario's name (the target reads
+    what the run sends, wherever the run's file came from); no text: the name."""
+    if not text:
+        yield origin
+        return
+    with tempfile.TemporaryDirectory(prefix="webhookload-scenario-") as tmp:
+        path = Path(tmp) / f"{PurePath(origin).stem or 'scenario'}.toml"
+        path.write_text(text, encoding="utf-8")
+        yield str(path)
+
+
+@asynccontextmanager
+async def _started(
+    cmd: list[str], signing: tuple[str, str, str] | None, extra: Sequence[str]
+) -> AsyncIterator[str]:
     cmd.append("--exit-with-parent")  # stdin is our pipe: EOF means we are gone
     env = None
     if signing is not None:

@@ -193,6 +193,7 @@ class Runner:
                         mode=cfg.target_mode,
                         contract=cfg.contract,
                         signing=(cfg.sign, cfg.secret, cfg.signature_header) if cfg.sign else None,
+                        scenario=(cfg.scenario, cfg.scenario_text),
                     )
                 )
             await self._preflight(url)

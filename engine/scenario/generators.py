@@ -44,7 +44,7 @@ def make_generator(spec: Generator, clock: WallClock) -> tuple[Drawn | None, See
     if isinstance(spec, UuidGen):
         return new_uuid, None
     if isinstance(spec, IdGen):
-        return _id(spec.prefix, spec.length), None
+        return _id(spec.prefix, spec.length, spec.alphabet or ID_ALPHABET), None
     if isinstance(spec, NowGen):
         stamp, offset = clock.stamp, parse_offset(spec.offset)
         return (lambda: stamp(offset)), None
@@ -54,8 +54,8 @@ def make_generator(spec: Generator, clock: WallClock) -> tuple[Drawn | None, See
     return None, _seeded(spec)
 
 
-def _id(prefix: str, length: int) -> Drawn:
-    choices, alphabet = _ids.choices, ID_ALPHABET
+def _id(prefix: str, length: int, alphabet: str) -> Drawn:
+    choices = _ids.choices
 
     def draw() -> str:
         return prefix + "".join(choices(alphabet, k=length))

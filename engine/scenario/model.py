@@ -84,6 +84,9 @@ class IdGen(Strict):
     gen: Literal["id"]
     prefix: str = ""
     length: Annotated[int, Field(ge=1, le=128)] = 24
+    # the characters drawn from; None: letters and digits. Paddle's ids are lower case
+    # (txn_01hv8wptq8987qeep44cyrewp9), so a provider's own pattern can be matched
+    alphabet: Annotated[str | None, Field(min_length=2)] = None
 
 
 class NowGen(_Offset):

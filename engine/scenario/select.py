@@ -36,12 +36,22 @@ from engine.scenario.loader import (
     load_scenario,
     parse_scenario,
 )
+from engine.scenario.receiver import receiver_for
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
 """The built-in scenarios the reference target (``--target builtin``) receives:
 ingest's and plan's webhooks, and the payment manager's payments API and
 acquirer webhook (target/payments.py, on the same server: the read API and
 the API steps default to the target's URL)."""
+
+
+def hand_written(origin: str) -> bool:
+    """Does the reference target serve this ``--scenario`` with its hand-written
+    service (target/server.py, target/payments.py)? Only the built-ins it was
+    written for, by name; any other scenario (``stripe``, a file) it reads from
+    the file (engine/scenario/receiver.py, target/scenario_app.py)."""
+    return origin in BUILTIN_SERVES and "/" not in origin and not origin.endswith(".toml")
+
 
 OVERRIDABLE = ("dispute_ratio", "max_updates")
 """Settings a file has its own value of, that a flag given overrides."""
@@ -75,12 +85,16 @@ def with_scenario(
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
-    if config.target == BUILTIN and scenario.name not in BUILTIN_SERVES:
-        raise ConfigError(
-            "target",
-            f"your receiver's URL with this scenario (builtin serves {', '.join(BUILTIN_SERVES)})",
-            config.target,
-        )
+    if config.target == BUILTIN and not hand_written(config.scenario):
+        # read as the target will read it: a file it cannot tell events apart in
+        # is its one line now, not a target that did not start
+        receiver_for(compile_scenario(scenario))
+        if config.target_mode != "sync":
+            raise ConfigError(
+                "target-mode",
+                "sync with this scenario (the builtin target receives it from its file, inline)",
+                config.target_mode,
+            )
     overrides = tuple(name for name in OVERRIDABLE if name in given)
     config = dataclasses.replace(
         config,

@@ -221,6 +221,7 @@ class Coordinator:
                         mode=self.config.target_mode,
                         contract=self.config.contract,
                         signing=(cfg.sign, cfg.secret, cfg.signature_header) if cfg.sign else None,
+                        scenario=(cfg.scenario, cfg.scenario_text),
                     )
                 )
             await self._preflight(url)

@@ -1,0 +1,378 @@
+"""A scenario read from the receiving side: how to recognise each event.
+
+The reference target (``webhookload-target --scenario NAME|PATH``, and
+``--target builtin`` with such a file) receives any scenario file by reading
+it the way the load tester writes it: from the compiled templates, where
+each event carries
+
+- its **event id**: the JSON path where ``{event_id}`` sits (alone, or inside
+  a text such as ``"evt-{event_id}"``), else the file's ``correlation_header``;
+- its **flow run**: the path of a variable fixed for one run of its flow:
+  ``{vars.X}`` where ``X`` is drawn by an ``id``/``uuid`` generator or is an
+  id an API step captured (the target issues it), present in every event of
+  the flow; a child flow with none is known by its parent's (``{parent.X}``,
+  one run of it per parent run);
+- its **state**: the path of ``{state}``, else of ``{word}``, possibly inside
+  a text (``"payment_intent.{word}"``); a word several states share stands for
+  all of them, and the run's current state is then that set.
+
+A file that gives no such path cannot be received (:class:`Unreceivable`:
+one line naming what is missing, exit 2). Nothing here is HTTP: target/
+serves it (target/scenario_app.py), and engine/scenario/select.py refuses
+``--target builtin`` with a file the target could not read, before any load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.errors import UsageError
+from engine.scenario.compiled import CompiledScenario, json_path
+from engine.scenario.lines import line_of
+from engine.scenario.model import IdGen, UuidGen
+from engine.scenario.placeholders import Slot
+from engine.scenario.problem import Path, dotted
+from engine.scenario.templates import Arr, Const, Gen, Node, Obj, Text, merge, parse_value
+
+Keys = tuple[str | int, ...]
+
+
+class Unreceivable(UsageError):
+    """A scenario the reference target cannot tell events apart in (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where a value sits in a JSON body, and the literal text around it."""
+
+    keys: Keys
+    prefix: str = ""
+    suffix: str = ""
+
+    def read(self, body: object) -> object:
+        """The value (the text between the affixes), or None when absent."""
+        value = body
+        for key in self.keys:
+            if isinstance(key, int):
+                if not isinstance(value, list) or key >= len(value):
+                    return None
+                value = value[key]
+            elif isinstance(value, dict):
+                value = value.get(key)
+            else:
+                return None
+        if self.prefix or self.suffix:
+            if not isinstance(value, str) or len(value) < len(self.prefix) + len(self.suffix):
+                return None
+            if not (value.startswith(self.prefix) and value.endswith(self.suffix)):
+                return None
+            return value[len(self.prefix) : len(value) - len(self.suffix)]
+        return value if isinstance(value, str | int | float | bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class VarAt:
+    """A flow run's variable (``vars.X`` or ``parent.X``) and where it sits."""
+
+    key: str  # "vars.X" | "parent.X"
+    at: Locator
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """How one state's event is recognised on its webhook."""
+
+    flow: int
+    state: int
+    announces: Locator  # where the state's word (or name) sits
+    says: str  # what it reads there for this state
+    event_id: Locator | None  # None: the correlation header
+    run: VarAt | None  # the flow run's identity (None: a flow of API steps only)
+    parent: VarAt | None  # the parent run's identity, checked loosely
+    vars: tuple[VarAt, ...]  # every lone variable, remembered for the read-back
+
+
+@dataclass(frozen=True, slots=True)
+class ApiReader:
+    """An ``[api.NAME]`` served: its route, the states it moves, what it captures."""
+
+    name: str
+    method: str
+    url: tuple[str | Slot, ...]
+    states: tuple[tuple[int, int], ...]  # (flow, state) of each state sending it
+    capture: tuple[tuple[str, Keys], ...]  # var, JSON path in the answer
+    vars: tuple[VarAt, ...]  # lone variables of the request body
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRoute:
+    """A flow's ``read``: its URL's parts, where the status goes, what it shows."""
+
+    flow: int
+    url: tuple[str | Slot, ...]
+    status: Keys
+    expect: dict[str, str]
+    items: Keys | None  # a list answer: the first ``items`` path
+    match: tuple[tuple[Keys, str], ...]  # item path, run variable ("parent.order_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """Everything the target needs to receive one scenario."""
+
+    scenario: CompiledScenario
+    readers: tuple[tuple[Reader, ...], ...]  # per webhook, in the scenario's order
+    event_header: str | None
+    identity: tuple[str | None, ...]  # per flow: "vars.X" | "parent.X" | None
+    indexed: tuple[frozenset[str], ...]  # per flow: the variables runs are found by
+    apis: tuple[ApiReader, ...]
+    reads: tuple[ReadRoute, ...]
+
+
+def _texts(node: Node, keys: Keys) -> Iterator[tuple[Keys, Text]]:
+    """Every text of a body with its JSON path."""
+    if isinstance(node, Text):
+        yield keys, node
+    elif isinstance(node, Obj):
+        for k, v, _ in node.items:
+            yield from _texts(v, (*keys, k))
+    elif isinstance(node, Arr):
+        for i, (v, _) in enumerate(node.items):
+            yield from _texts(v, (*keys, i))
+
+
+def _one_slot(text: Text) -> tuple[Slot, str, str] | None:
+    """The text's only placeholder with the literal text around it, or None."""
+    parts = text.parts
+    slots = [p for p in parts if isinstance(p, Slot)]
+    if len(slots) != 1:
+        return None
+    i = parts.index(slots[0])
+    before = "".join(p for p in parts[:i] if isinstance(p, str))
+    after = "".join(p for p in parts[i + 1 :] if isinstance(p, str))
+    return slots[0], before, after
+
+
+def _find(body: Obj, kinds: tuple[str, ...]) -> Locator | None:
+    for keys, text in _texts(body, ()):
+        found = _one_slot(text)
+        if found is not None and found[0].kind in kinds and not found[0].keys:
+            return Locator(keys, found[1], found[2])
+    return None
+
+
+def _lone_vars(body: Obj) -> dict[str, Locator]:
+    """``{"vars.order_id": Locator(("order_id",))}``: each variable placed alone."""
+    out: dict[str, Locator] = {}
+    for keys, text in _texts(body, ()):
+        slot = text.lone
+        if slot is not None and slot.kind in ("vars", "parent") and not slot.keys:
+            out.setdefault(f"{slot.kind}.{slot.name}", Locator(keys))
+    return out
+
+
+def receiver_for(compiled: CompiledScenario) -> Receiver:
+    """Read a compiled scenario from the receiving side; :class:`Unreceivable`
+    names the first thing the target could not tell."""
+    return _Build(compiled).receiver()
+
+
+class _Build:
+    def __init__(self, compiled: CompiledScenario) -> None:
+        self.c = compiled
+        self.scenario = compiled.scenario
+        self.spec = compiled.scenario.spec
+        self.header = self.spec.scenario.correlation_header
+
+    def fail(self, path: Path, what: str) -> Unreceivable:
+        line = line_of(self.scenario.text, path)
+        origin = self.scenario.origin
+        where = origin if line is None else f"{origin}:{line}"
+        return Unreceivable(f"{where}: {dotted(path)}: {what} (docs/TARGET.md)")
+
+    def body(self, flow: str, state: str) -> Obj:
+        names = self.spec.flows[flow].states[state].body or []
+        return merge(self.scenario.parsed.templates, names)
+
+    def unique(self, flow: str) -> list[str]:
+        """Variables of a flow that tell its runs apart, file order: drawn by an
+        id generator, or captured by an API step from an answer the target
+        writes (a captured key the request body lacks: an id the target issues)."""
+        out = [
+            f"vars.{name}"
+            for name, node, _ in self.scenario.parsed.vars[flow]
+            if isinstance(node, Gen) and isinstance(node.spec, UuidGen | IdGen)
+        ]
+        for st in self.spec.flows[flow].states.values():
+            if st.api is not None:
+                out += [f"vars.{v}" for v in self.issued(st.api) if f"vars.{v}" not in out]
+        return out
+
+    def issued(self, api: str) -> list[str]:
+        """What an API step captures that the target issues: a key the request
+        body lacks (a key it has, the target answers with the value sent)."""
+        step = self.spec.api[api]
+        sent = (
+            {k for k, _, _ in merge(self.scenario.parsed.templates, step.body).items}
+            if step.body
+            else set()
+        )
+        return [
+            v for v, p in step.capture.items() if json_path(p)[-1:] and json_path(p)[-1] not in sent
+        ]
+
+    def identity(self, flow: str) -> str | None:
+        fl = self.spec.flows[flow]
+        hooks = [s for s, st in fl.states.items() if st.webhook is not None]
+        if not hooks:
+            return None
+        seen = [set(_lone_vars(self.body(flow, s))) for s in hooks]
+        initial_apis = [fl.states[s].api for s in fl.initial if fl.states[s].api is not None]
+        if initial_apis:  # the run begins at the API call: known by what the target issued
+            cands = [f"vars.{v}" for v in self.issued(initial_apis[0] or "")]
+        else:
+            cands = self.unique(flow)
+        for cand in cands:
+            if all(cand in s for s in seen):
+                return cand
+        parents = self.scenario.parsed.parents.get(flow, ())
+        if parents and not initial_apis:
+            shared = set.intersection(*(set(self.unique(p)) for p in parents))
+            # the parents' own ids first (never a cycle: the checks refuse one)
+            ids = [i for i in (self.identity(p) for p in parents) if i]
+            for cand in [*ids, *self.unique(parents[0])]:
+                if cand not in shared:
+                    continue
+                if all(f"parent.{cand[5:]}" in s for s in seen):
+                    return f"parent.{cand[5:]}"
+        raise self.fail(
+            ("flows", flow),
+            "the reference target cannot tell this flow's runs apart: no variable drawn by "
+            "an id/uuid generator (or an id an API step captures, or the parent's) sits "
+            "alone in every one of its event bodies",
+        )
+
+    def receiver(self) -> Receiver:
+        c = self.c
+        identity = [self.identity(flow) for flow in self.spec.flows]
+        indexed: list[set[str]] = [{i} if i else set() for i in identity]
+        readers: list[list[Reader]] = [[] for _ in c.webhooks]
+        for f in c.flows:
+            parents = self.scenario.parsed.parents.get(f.name, ())
+            pid = {identity[c.flow(p).index] for p in parents}
+            for s in f.states:
+                if s.webhook < 0:
+                    continue
+                path: Path = ("flows", f.name, "states", s.name)
+                body = self.body(f.name, s.name)
+                eid = _find(body, ("event_id",))
+                if eid is None and not self.header:
+                    raise self.fail(
+                        (*path, "body"),
+                        "no {event_id} in the body (nor a correlation_header): the reference "
+                        "target cannot tell a redelivery",
+                    )
+                says, where = s.name, _find(body, ("state",))
+                if where is None:
+                    says, where = s.word, _find(body, ("word",))
+                if where is None:
+                    raise self.fail(
+                        (*path, "body"),
+                        "no {state} or {word} in the body: the reference target cannot tell "
+                        "which state an event announces",
+                    )
+                lone = _lone_vars(body)
+                key = identity[f.index]
+                parent = next(
+                    (
+                        VarAt(f"parent.{p[5:]}", lone[f"parent.{p[5:]}"])
+                        for p in pid
+                        if p and p.startswith("vars.") and f"parent.{p[5:]}" in lone
+                    ),
+                    None,
+                )
+                readers[s.webhook].append(
+                    Reader(
+                        f.index,
+                        s.index,
+                        where,
+                        says,
+                        eid,
+                        VarAt(key, lone[key]) if key else None,
+                        parent,
+                        tuple(VarAt(k, at) for k, at in lone.items()),
+                    )
+                )
+        reads = []
+        for f in c.flows:
+            r = self.spec.flows[f.name].read
+            if r is None:
+                continue
+            parts = _url_parts(parse_value(r.url, ()))
+            match = tuple((json_path(k), _slot_key(v)) for k, v in r.match.items() if _slot_key(v))
+            for p in parts:
+                if isinstance(p, Slot):
+                    indexed[f.index].add(f"{p.kind}.{p.name}")
+            reads.append(
+                ReadRoute(
+                    f.index,
+                    parts,
+                    json_path(r.status),
+                    dict(r.expect),
+                    json_path(r.items[0]) if r.items else None,
+                    match,
+                )
+            )
+        apis = []
+        for name, step in self.spec.api.items():
+            url = parse_value(step.url, ())
+            states = tuple(
+                (f.index, s.index)
+                for f in c.flows
+                for s in f.states
+                if s.api is not None and s.api.name == name
+            )
+            body_vars: tuple[VarAt, ...] = ()
+            if step.body:
+                lone = _lone_vars(merge(self.scenario.parsed.templates, step.body))
+                body_vars = tuple(VarAt(k, at) for k, at in lone.items())
+            for f_index, _ in states:  # a later call finds its run by its URL's variables
+                indexed[f_index].update(
+                    f"{p.kind}.{p.name}" for p in _url_parts(url) if isinstance(p, Slot)
+                )
+            apis.append(
+                ApiReader(
+                    name,
+                    step.method,
+                    _url_parts(url),
+                    states,
+                    tuple((v, json_path(p)) for v, p in step.capture.items()),
+                    body_vars,
+                )
+            )
+        return Receiver(
+            c,
+            tuple(tuple(r) for r in readers),
+            self.header,
+            tuple(identity),
+            tuple(frozenset(i) for i in indexed),
+            tuple(apis),
+            tuple(reads),
+        )
+
+
+def _slot_key(text: str) -> str:
+    """``"{parent.order_id}"`` as ``parent.order_id``; "" for any other text."""
+    node = parse_value(text, ())
+    lone = node.lone if isinstance(node, Text) else None
+    if lone is None or lone.kind not in ("vars", "parent"):
+        return ""
+    return f"{lone.kind}.{lone.name}"
+
+
+def _url_parts(node: Node) -> tuple[str | Slot, ...]:
+    """A URL template's literal parts and placeholders."""
+    if isinstance(node, Text):
+        return node.parts
+    return (str(node.value) if isinstance(node, Const) else "",)
