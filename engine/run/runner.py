@@ -202,7 +202,8 @@ class Runner:
             result = await self._run_against(url)
             sampled = len(self._sample.items) + sum(len(f.sample.items) for f in self._flow_samples)
             if self.config.verify and sampled and not self._stop_requested:
-                self._phase(Phase("verifying", sampled, self.config.verify_wait))
+                what = ", ".join(f.flow.label.lower() for f in self._flow_samples) or "orders"
+                self._phase(Phase("verifying", sampled, self.config.verify_wait, what=what))
                 result = await self._verify(result)
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
