@@ -87,6 +87,7 @@ def _unverified(result: RunResult) -> str:
         for n, what in (
             (v.sampled - v.applied, v.labels[0]),
             (v.disputes.sampled - v.disputes.applied, v.labels[1]),
+            *((t.sampled - t.applied, label) for label, t in v.more),
         )
         if n
     ]
