@@ -27,7 +27,7 @@ demo: install
 
 ## ruff, mypy and pytest; fails on any of them.
 test: install lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

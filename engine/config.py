@@ -38,7 +38,7 @@ from engine.config_fields import (
     read_header_file,
 )
 from engine.domain.durations import format_duration
-from engine.domain.sanitize import Cleaner
+from engine.domain.sanitize import Cleaner, query_secrets, shown_url
 from engine.domain.schemes import builtin
 from engine.domain.shape import Shape, shape_for_contract
 from engine.domain.signing import SchemeSigner, SecretError
@@ -134,6 +134,8 @@ class RunConfig:
         d["grace"] = format_duration(self.grace) if self.grace else "0"
         d["verify_wait"] = format_duration(self.verify_wait) if self.verify_wait else "0"
         d["secret"] = "set" if self.secret else "unset"
+        d["target"] = shown_url(self.target)  # a token in the query: its name only
+        d["read_api"] = shown_url(self.read_api)
         # a header's value may be a token too: its name only
         d["headers"] = [h.partition(":")[0] + ": (hidden)" for h in self.headers]
         for name in DERIVED:  # the file's text and shape: the JSON has its own shape
@@ -154,12 +156,19 @@ class RunConfig:
 
     def cleaner(self) -> Cleaner:
         """What cleans a target's text in this run: it knows the secrets an echo
-        must not show (the signing secret, every ``--header`` value, and the
-        values of the signature header and of every ``--header`` by name)."""
+        must not show (the signing secret, every ``--header`` value, the values
+        of the signature header and of every ``--header`` by name, and the query
+        values and password of ``--target`` and ``--read-api``)."""
         pairs = self.header_pairs()
+        queries = [*query_secrets(self.target), *query_secrets(self.read_api)]
         return Cleaner(
-            secrets=[*self.secret.split(SECRET_SEP), *(value for _, value in pairs)],
+            secrets=[
+                *self.secret.split(SECRET_SEP),
+                *(value for _, value in pairs),
+                *(value for _, value in queries),
+            ],
             secret_headers=[self.signature_header, *(name for name, _ in pairs)],
+            query_names=[name for name, _ in queries],
         )
 
 

@@ -73,6 +73,20 @@ def post(url: str, body: bytes) -> tuple[int, bytes]:
         return err.code, err.read()
 
 
+def read_through(proc: subprocess.Popen[str], needle: str) -> str:
+    """A child's standard output up to and including its first line holding
+    ``needle`` (all of it, if the child ends first): a test signals a run once
+    it is under way rather than after a fixed sleep, which a loaded machine's
+    slow start-up outran. Bounded by the test's own timeout."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while line := proc.stdout.readline():
+        seen.append(line)
+        if needle in line:
+            break
+    return "".join(seen)
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (bound then released)."""
     with socket.socket() as s:

@@ -10,6 +10,8 @@ accepted and joins every thread it started.
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import os
 import socket
 import struct
@@ -269,6 +271,39 @@ def endless_body(peer: Peer, _: Request) -> Action:
 def endless_chunked_body(peer: Peer, _: Request) -> Action:
     chunk = b"%x\r\n%s\r\n" % (len(BLOCK), BLOCK)
     return endless(peer, b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n", chunk)
+
+
+def huge_body(peer: Peer, _: Request) -> Action:
+    """A 500 MB answer, honestly declared (Content-Length), sent as fast as read."""
+    return endless(peer, b"HTTP/1.1 500 X\r\nContent-Length: 524288000\r\n\r\n", BLOCK)
+
+
+BOMB = gzip.compress(b"\0" * (1 << 20), compresslevel=9) * 500
+"""A gzip bomb: about 0.5 MB on the wire, 500 MiB inflated (500 gzip members,
+each 1 MiB of zeros, which a decoder inflates one after another); built in
+milliseconds, unlike compressing 500 MiB."""
+
+
+def gzip_bomb(peer: Peer, _: Request) -> Action:
+    """A 500 answer whose body is :data:`BOMB`, labelled ``Content-Encoding: gzip``."""
+    peer.send(response(500, BOMB, headers=("Content-Encoding: gzip",)))
+    return "keep"
+
+
+ATTACKS: tuple[Script, ...] = (endless_head, endless_body, huge_body, gzip_bomb)
+"""The answers issue 21's conformance runs face (its "Done when")."""
+
+
+def rotating(*scripts: Script) -> Script:
+    """A script answering each request with the next of ``scripts`` in turn,
+    whatever connection it came on (an attack that drops the connection and
+    one that keeps it then get the same share of the run)."""
+    turn = itertools.count()
+
+    def script(peer: Peer, req: Request) -> Action:
+        return scripts[next(turn) % len(scripts)](peer, req)
+
+    return script
 
 
 class PeakRss:

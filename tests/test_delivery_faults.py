@@ -17,6 +17,7 @@ import pytest
 from engine.metrics.stats import DELIVERY_KEYS, Snapshot
 from tests.fixed_walker import planner, words
 from tests.helpers import get_json, target_process
+from tests.misbehaving import Action, Peer, Request, ScriptedServer, response
 
 
 def _run(url: str, json_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -135,6 +136,43 @@ def test_retries_against_a_target_failing_a_share_of_requests(tmp_path: Path) ->
     received = sum(_sum(codes) for codes in stats["received"].values())
     cut = doc["cancelled_at_deadline"]
     assert 0 <= received - (webhooks + d["retries"]) <= cut, (stats["received"], d, req, cut)
+    # every answer shows: the status codes one per request (its last), the
+    # retried ones apart (a backoff cut by the deadline got its answer, no retry)
+    assert _sum(doc["status_codes"]) == req["total"]
+    retried = doc["delivery_answers"]["retried"]
+    assert set(retried) == {"503"} and 0 <= retried["503"] - d["retries"] <= cut, (retried, d)
+    assert f"Retried answers: 503={retried['503']}  (" in res.stdout, res.stdout
+
+
+def test_a_retried_500_shows_with_the_status_codes(tmp_path: Path) -> None:
+    """A server answering each webhook 500, then 202 to its retry: the status
+    codes hold the 202s (one per request), the 500s show on the line next to
+    them and in the JSON, each answer counted once."""
+    seen: set[bytes] = set()
+
+    def first_500(peer: Peer, req: Request) -> Action:
+        again = req.body in seen  # a retry re-sends the same event, byte for byte
+        seen.add(req.body)
+        peer.send(response(202 if again else 500))
+        return "keep"
+
+    out = tmp_path / "s.json"
+    srv = ScriptedServer(first_500)
+    try:
+        res = _run(srv.url, out, "--retries", "2", "--duration", "1s", "--vus", "1")
+    finally:
+        srv.stop()
+    doc = orjson.loads(out.read_bytes())
+    d, req, cut = doc["delivery"], doc["requests"], doc["cancelled_at_deadline"]
+    assert req["errors"] == 0 and req["success"] == req["total"] > 0, res.stdout
+    assert doc["status_codes"] == {"202": req["total"]}
+    retried = doc["delivery_answers"]["retried"]
+    assert 0 <= retried["500"] - d["retries"] <= cut and d["retries"] >= req["total"], (retried, d)
+    sent = len(srv.log.requests)  # every answer, counted once (but one cut in flight)
+    assert 0 <= sent - (req["total"] + retried["500"]) <= cut, (sent, req, retried)
+    assert f"Status codes:  202={req['total']}\nRetried answers: 500={retried['500']}  (" in (
+        res.stdout
+    )
 
 
 def test_no_retries_by_default_so_503s_are_errors(tmp_path: Path) -> None:

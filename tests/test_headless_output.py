@@ -19,7 +19,7 @@ from engine.config import ConfigError, build_config
 from engine.metrics.stats import ENDPOINTS, ORDERS, Snapshot, Stats
 from engine.outputs.summary import result_json
 from engine.run.runner import Phase, Runner
-from tests.helpers import free_port, target_process
+from tests.helpers import free_port, read_through, target_process
 from tui.headless import ProgressLine
 
 CMD = [sys.executable, "-m", "tui.cli"]
@@ -93,9 +93,11 @@ def test_an_unbounded_run_reads_well_records_its_seed_and_when_it_stopped(
             text=True,
         )
         try:
-            time.sleep(2.0)  # the run is under way (not a timing assertion)
+            head = read_through(proc, "Seed: ")  # the banner's last line: the load starts
+            time.sleep(0.5)  # the run is under way (not a timing assertion)
             proc.send_signal(signal.SIGINT)
             stdout, err = proc.communicate(timeout=30)
+            stdout = head + stdout
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import CLIENTS
-from engine.domain.sanitize import HIDDEN, Cleaner
+from engine.config import CLIENTS, RunConfig
+from engine.domain.sanitize import HIDDEN, Cleaner, query_secrets, shown_url
 from tests.misbehaving import Action, Peer, Request, ScriptedServer
 from tests.tmux import TmuxApp
 
@@ -34,6 +34,8 @@ SENT = [s.encode() for s in ("\x1b]0;pwned", "\x1b[2J", "\rHIDDEN", "\u202eevil"
 holds control bytes of its own) is checked for these."""
 TOKEN = "tok-3f9a1c77e2b54d08"
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw"
+QUERY_TOKEN = "qtok-5be0d2a9"
+"""In the target's query (``?token=...``): a secret too, shown nowhere, its name kept."""
 
 
 TURNS = itertools.count()
@@ -76,7 +78,8 @@ def test_no_escape_bidi_or_secret_from_a_target_reaches_any_output(
         [
             *CMD,
             "--no-ui",
-            *("--target", server.url, "--client", client, "--vus", "2", "--duration", "1s"),
+            *("--target", f"{server.url}/hooks?token={QUERY_TOKEN}&v=2", "--client", client),
+            *("--vus", "2", "--duration", "1s"),
             *("--sign", "stripe", "--header", f"Authorization: Bearer {TOKEN}"),
             *("--json", str(doc), "--report", str(report)),
         ],
@@ -97,7 +100,12 @@ def test_no_escape_bidi_or_secret_from_a_target_reaches_any_output(
         for raw in SENT if name == "report" else RAW:
             assert raw not in data, (name, raw)
         assert TOKEN.encode() not in data and SECRET.encode() not in data, name
-    failures = json.loads(doc.read_bytes())["sample_failures"]
+        assert QUERY_TOKEN.encode() not in data, name  # echoed in the request line too
+    shown = "/hooks?token=(hidden)&v=(hidden)"
+    assert f"Target: {server.url}{shown}".encode() in res.stdout
+    t = json.loads(doc.read_bytes())
+    assert t["target_url"] == t["config"]["target"] == server.url + shown
+    failures = t["sample_failures"]
     details = " ".join(f["detail"] for f in failures)
     assert "\\x1b]0;pwned\\x07" in details  # shown, as text
     assert "redirect to " in details  # pyreqwest: "(not ASCII text)", the rest: cleaned
@@ -121,13 +129,37 @@ def test_the_cleaner_escapes_controls_bounds_length_and_hides_secrets() -> None:
     assert c.clean(b"\xff\xfe ok", 50) == "\ufffd\ufffd ok"
 
 
+def test_a_url_is_shown_with_its_query_values_and_password_hidden() -> None:
+    assert (
+        shown_url("http://h:1/hooks?token=abc&x=1") == "http://h:1/hooks?token=(hidden)&x=(hidden)"
+    )
+    assert (
+        shown_url("https://u:pw@h/p?bare&empty=#frag") == "https://u:(hidden)@h/p?(hidden)&empty="
+    )
+    assert shown_url("http://h/p") == "http://h/p" and shown_url("builtin") == "builtin"
+    cfg = RunConfig(target="http://h/t?token=abc", read_api="http://u:pw-9f2@h/r?key=k-77e1")
+    assert cfg.as_dict()["target"] == "http://h/t?token=(hidden)"
+    assert cfg.as_dict()["read_api"] == "http://u:(hidden)@h/r?key=(hidden)"
+    assert cfg.cleaner().clean("sent token=abc key=k-77e1 pw pw-9f2", 99) == (
+        "sent token=(hidden) key=(hidden) pw (hidden)"
+    )
+    url = "http://h/hooks?token=abc&sig=a%2Fb-long"
+    queries = query_secrets(url)
+    c = Cleaner([v for _, v in queries], query_names=[n for n, _ in queries])
+    echo = "got /hooks?token=abc&sig=a%2Fb-long (a/b-long), max=3 token=abc"
+    assert c.clean(echo, 500) == (
+        "got /hooks?token=(hidden)&sig=(hidden) ((hidden)), max=3 token=(hidden)"
+    )
+
+
 @pytest.mark.terminal
 def test_the_tui_in_a_real_terminal_keeps_its_title_and_shows_the_escapes_as_text(
     server: ScriptedServer, tmp_path: Path
 ) -> None:
     """tmux acts on what reaches it: an OSC 0 would retitle the pane, CSI 2J
     clear it. The sample failures are on the summary, escaped."""
-    app = TmuxApp(tmp_path, f"--target {server.url} --autostart --duration 2s", size=(200, 50))
+    target = f"'{server.url}/hooks?token={QUERY_TOKEN}'"
+    app = TmuxApp(tmp_path, f"--target {target} --autostart --duration 2s", size=(200, 50))
     try:
         title = app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip()
         screen = app.tmux.wait_screen(lambda s: "Summary" in s and "Requests:" in s)
@@ -135,6 +167,7 @@ def test_the_tui_in_a_real_terminal_keeps_its_title_and_shows_the_escapes_as_tex
         assert "pwned" not in app.tmux("display", "-p", "-t", "main", "#{pane_title}")
         assert app.tmux("display", "-p", "-t", "main", "#{pane_title}").strip() == title
         assert "\\x1b]0;pwned\\x07" in screen  # the body's escapes, shown as text
+        assert QUERY_TOKEN not in raw and "?token=(hidden)" in screen, screen  # its name only
         # the app's own SGR colours are CSI; no OSC, BEL, bidi or C1 from the target
         assert "\x1b]" not in raw and "\x07" not in raw and "\u202e" not in raw
         assert "\u009b" not in raw

@@ -1,7 +1,27 @@
-"""A whole ``--no-ui`` run against a hostile target, per client (issue 21): the
-run counts every answer past a bound as ``oversized`` (never a success) and
-the process's peak memory stays bounded (its own ``ru_maxrss``, from wait4).
-Without the bounds, each of these runs grew by gigabytes."""
+"""A whole ``--no-ui`` run against a hostile target, per client: issue 21's
+"Done when", at its own numbers.
+
+For every ``--client``, one 10 s run (the issue's duration) against a server
+answering each request with the next of four attacks in turn: an endless
+head, an endless body, a 500 MB body and a gzip bomb (tests/misbehaving.py),
+so each is met hundreds of times in the same 10 s. The run must
+
+- keep the process's peak memory under 100 MB (its own ``ru_maxrss``, from
+  wait4; a plain run of the CLI peaks near 78 MB, and without the bounds
+  these attacks took gigabytes);
+- end within 1 s of its duration, counted from the first request the server
+  saw to the process's exit (the interpreter's start is not the run's);
+- count every answer as a failure of its kind, never a success: ``oversized``
+  for the three past a bound, ``http_5xx`` for the bomb (read as sent, never
+  inflated);
+- show no terminal control from the bomb's binary body in stdout, stderr or
+  the JSON.
+
+Four 10 s runs (about 50 s in all) are this file's cost: a run of two attacks
+each on its own for 3 s (8 runs) cost about 40 s and showed neither the issue's duration nor
+its bound. The transports' own suite (tests/test_hostile_transports.py)
+checks each attack's error kind per client in seconds.
+"""
 
 from __future__ import annotations
 
@@ -10,51 +30,82 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engine.config import CLIENTS
-from tests.misbehaving import Script, ScriptedServer, endless_body, endless_head
+from tests.misbehaving import ATTACKS, Action, Peer, Request, Script, ScriptedServer, rotating
 
 CMD = [sys.executable, "-m", "tui.cli"]
-PEAK_MAX_KB = 400 * 1024
-"""Generous: the CLI with every library loaded peaks near 150 MB on a plain run."""
+DURATION_S = 10
+PEAK_MAX_KB = 100 * 1024
+LATE_MAX_S = 1.0
+CONTROLS = ("\x1b", "\x9b", "\x07", "\u202e", "\u2066")
+"""ESC, C1 CSI, BEL, a bidi override and isolate: none may pass through raw."""
+
+KNOWN_OVER = {
+    "pyreqwest": "pyreqwest (hyper, mimalloc) peaks near 115-130 MB: each connection "
+    "dropped mid-body leaves tens of MB with its allocator (a kept connection does "
+    "not); the Python side stays flat. Not met yet (docs/HOSTILE.md)."
+}
+
+
+def noting_first(script: Script, first: list[float]) -> Script:
+    """``script``, noting in ``first`` the monotonic time of the first request."""
+
+    def seen(peer: Peer, req: Request) -> Action:
+        if not first:
+            first.append(time.monotonic())
+        return script(peer, req)
+
+    return seen
 
 
 @pytest.fixture
-def hostile(request: pytest.FixtureRequest) -> Iterator[ScriptedServer]:
-    script: Script = request.param
-    srv = ScriptedServer(script)
+def hostile() -> Iterator[tuple[ScriptedServer, list[float]]]:
+    first: list[float] = []
+    srv = ScriptedServer(noting_first(rotating(*ATTACKS), first))
     try:
-        yield srv
+        yield srv, first
     finally:
         srv.stop()
 
 
-@pytest.mark.parametrize("hostile", [endless_head, endless_body], indirect=True)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_a_run_counts_oversized_answers_in_bounded_memory(
-    hostile: ScriptedServer, client: str, tmp_path: Path
+def test_a_10s_run_against_every_attack_is_bounded(
+    hostile: tuple[ScriptedServer, list[float]], client: str, tmp_path: Path
 ) -> None:
-    doc, log = tmp_path / "run.json", tmp_path / "stderr"
-    argv = [*CMD, "--no-ui", "--target", hostile.url, "--client", client]
-    argv += ["--vus", "2", "--duration", "3s", "--timeout", "20s", "--json", str(doc)]
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
-        )
+    srv, first = hostile
+    doc, out, err = tmp_path / "run.json", tmp_path / "stdout", tmp_path / "stderr"
+    argv = [*CMD, "--no-ui", "--target", srv.url, "--client", client, "--vus", "4"]
+    argv += ["--duration", f"{DURATION_S}s", "--timeout", "20s", "--json", str(doc)]
+    with out.open("wb") as o, err.open("wb") as e:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
     killer = threading.Timer(60, proc.kill)  # bounded, whatever happens
     killer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, nobody else's
+        ended = time.monotonic()
     finally:
         killer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    assert doc.exists(), log.read_text()
+    assert doc.exists(), err.read_text()
     t = json.loads(doc.read_bytes())
+    kinds = t["errors_by_kind"]
     assert t["requests"]["success"] == 0
-    assert t["errors_by_kind"]["oversized"] > 0, t["errors_by_kind"]
-    assert t["errors_by_kind"]["oversized"] == t["requests"]["errors"]
-    assert usage.ru_maxrss < PEAK_MAX_KB, f"peak {usage.ru_maxrss // 1024} MB"
+    assert kinds["oversized"] > 0, kinds
+    assert kinds["http_5xx"] > 0, kinds  # the bomb, read as sent
+    assert kinds["oversized"] + kinds["http_5xx"] == t["requests"]["errors"], kinds
+    assert len(srv.log.requests) >= 4 * len(ATTACKS)  # each attack met, several times
+    assert first
+    late = ended - first[0] - DURATION_S
+    assert late < LATE_MAX_S, f"ended {late:.2f}s after its duration"
+    shown = out.read_text("utf-8") + err.read_text("utf-8") + doc.read_text("utf-8")
+    assert not [c for c in CONTROLS if c in shown]
+    peak_mb = usage.ru_maxrss // 1024
+    if client in KNOWN_OVER and usage.ru_maxrss >= PEAK_MAX_KB:
+        pytest.xfail(f"peak {peak_mb} MB: {KNOWN_OVER[client]}")
+    assert usage.ru_maxrss < PEAK_MAX_KB, f"peak {peak_mb} MB"

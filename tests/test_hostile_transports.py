@@ -9,7 +9,6 @@ bound: without the bounds each grows by gigabytes)."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,8 +16,10 @@ import pytest
 
 from engine.config import CLIENTS
 from engine.transports import Transport, TransportError, make_transport
-from engine.transports.base import BODY_PREVIEW
+from engine.transports.base import BODY_PREVIEW, HEAD_MAX, INTERIM_MAX
+from engine.transports.head_guard import HeadScanner
 from tests.misbehaving import (
+    BOMB,
     Action,
     PeakRss,
     Peer,
@@ -28,7 +29,7 @@ from tests.misbehaving import (
     endless_chunked_body,
     endless_head,
     endless_interims,
-    response,
+    gzip_bomb,
     scripted_server,
 )
 
@@ -67,13 +68,17 @@ async def test_an_endless_head_is_oversized(client: str) -> None:
 
 
 async def test_endless_interim_answers_end_the_request(client: str) -> None:
-    # fast and aiohttp count them (over INTERIM_MAX is oversized); httpx and
-    # pyreqwest skip them in bounded memory, and the deadline ends the request
+    # fast, aiohttp and httpx count them (over INTERIM_MAX is oversized);
+    # pyreqwest (hyper) skips them with no count and offers no hook, so its
+    # total deadline ends the request (docs/HOSTILE.md)
     async with scripted_server(endless_interims) as srv, transport(client, limit_s=2) as t:
         with PeakRss() as rss, pytest.raises(TransportError) as err:
             await t.post(srv.url + "/webhook", b"{}")
-    counted = client in ("fast", "aiohttp")
-    assert err.value.kind in (("oversized",) if counted else ("oversized", "timeout"))
+    if client == "pyreqwest":
+        assert err.value.kind == "timeout", err.value
+    else:
+        assert err.value.kind == "oversized", err.value
+        assert "interim" in str(err.value)
     assert rss.grew < GREW_MAX
 
 
@@ -83,14 +88,6 @@ async def test_a_huge_or_endless_body_is_oversized(client: str, script: Script) 
     assert err.kind == "oversized", err
     assert "body" in str(err)
     assert grew < GREW_MAX
-
-
-BOMB = gzip.compress(b"\0" * (64 * MB), compresslevel=9)
-
-
-def gzip_bomb(peer: Peer, _: Request) -> Action:
-    peer.send(response(500, BOMB, headers=("Content-Encoding: gzip",)))
-    return "keep"
 
 
 async def test_a_gzip_bomb_is_never_inflated(client: str) -> None:
@@ -116,3 +113,25 @@ async def test_the_timeout_is_a_deadline_for_head_and_body(client: str) -> None:
         with pytest.raises(TransportError) as err:
             await t.post(srv.url + "/webhook", b"{}")
     assert err.value.kind == "timeout", err.value
+
+
+def test_the_httpx_head_guard_counts_heads_split_anywhere() -> None:
+    """The scanner under httpx (engine/transports/head_guard.py): heads split
+    at any byte still count, the final head ends the scan (its body is never
+    read as a head), and one interim more than the bound is ``oversized``."""
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n" + b"\n\n" * 4
+    ok = HeadScanner()
+    ok.start()
+    for byte in interim * INTERIM_MAX + final + interim * 100:
+        ok.feed(bytes([byte]))  # never raises: the body and what follows are not heads
+    over = HeadScanner()
+    over.start()
+    with pytest.raises(TransportError, match="interim") as err:
+        over.feed(interim * (INTERIM_MAX + 1))
+    assert err.value.kind == "oversized"
+    long = HeadScanner()
+    long.start()
+    with pytest.raises(TransportError, match="head") as err:
+        long.feed(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * (HEAD_MAX // 6))
+    assert err.value.kind == "oversized"

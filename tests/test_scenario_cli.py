@@ -56,7 +56,10 @@ amount = "{vars.amount}"
 def test_list_names_every_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.startswith("ingest    The ingest service's")
+    assert out.startswith("github    GitHub webhooks")  # sorted by name
+    assert "\ningest    The ingest service's" in out
+    for provider in ("paddle", "shopify", "slack", "square", "standard"):
+        assert f"\n{provider:<8}  " in out
     assert "\nplan      The original plan's" in out
     assert "\npayments  The payment manager's acquirer" in out
     assert "\nstripe    Stripe's event webhooks" in out
@@ -72,7 +75,8 @@ def test_show_an_unknown_name_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (
         "webhookload-tui: no scenario file or built-in named 'pln' (did you mean 'plan'?);"
-        " built-ins: ingest, paddle, payments, plan, square, standard, stripe\n"
+        " built-ins: github, ingest, paddle, payments, plan, shopify, slack, square,"
+        " standard, stripe\n"
     )
 
 
@@ -82,7 +86,15 @@ def test_check_prints_a_sample_with_secrets_hidden(
     path = tmp_path / "psp.toml"
     path.write_text(SIGNED)
     rc = main(
-        ["scenarios", "check", str(path), "--target", "http://t:1", "--read-api", "http://a:2"]
+        [
+            "scenarios",
+            "check",
+            str(path),
+            "--target",
+            "http://t:1?token=tk",
+            "--read-api",
+            "http://a:2",
+        ]
     )
     out = capsys.readouterr().out
     assert rc == EXIT_OK, out
@@ -97,7 +109,7 @@ def test_check_prints_a_sample_with_secrets_hidden(
     amount = orjson.loads(api[1])["amount"]
     assert isinstance(amount, int) and 100 <= amount <= 900
     hook = blocks[2].splitlines()
-    assert hook[0] == "POST http://t:1/hooks   [payment.captured]"
+    assert hook[0] == "POST http://t:1/hooks?token=(hidden)   [payment.captured]"
     assert hook[1] == "Authorization: <hidden>"
     assert hook[2] == "X-Source: psp"
     assert (
@@ -109,7 +121,7 @@ def test_check_prints_a_sample_with_secrets_hidden(
     assert body["type"] == "payment.captured"
     assert body["tx"] == "<captured $.payment.id>"
     assert body["amount"] == amount  # a flow's var is fixed across its events
-    assert "sk_live" not in out
+    assert "sk_live" not in out and "token=tk" not in out  # a query token: its name only
 
 
 def test_check_a_bad_file_is_one_line_exit_2(

@@ -34,8 +34,11 @@ async def test_payments_picked_in_the_form_runs_against_builtin() -> None:
         assert [label for label, _ in app.query_one(RunForm).choices.options] == [
             "ingest",
             "plan",
+            "github",
             "paddle",
             "payments",
+            "shopify",
+            "slack",
             "square",
             "standard",
             "stripe",

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TextIO
 
 from engine.config import BUILTIN, RunConfig
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import shown_url
 from engine.domain.stages import parse_stages, target_at
 from engine.errors import (
     EXIT_FAILED,
@@ -200,7 +201,7 @@ def banner_lines(config: RunConfig, target_url: str = "") -> list[str]:
     ``--target builtin`` is named by its real URL once it listens (``target_url``):
     a user pointing curl at it, or reading a log, needs the port."""
     duration = f"{format_duration(config.duration)} duration" if config.duration else "until Ctrl+C"
-    target = config.target
+    target = shown_url(config.target)  # a token in its query: the name only
     if target == BUILTIN and target_url:
         target = f"{target_url} (the builtin reference target)"
     return [

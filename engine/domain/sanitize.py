@@ -10,14 +10,19 @@ string passes through :meth:`Cleaner.clean` once, where it enters the
 engine's results (engine/metrics/failures.py, engine/run/verify.py), before
 any output (summary, TUI, JSON, HTML report, Prometheus, compare) sees it:
 
-- secrets (the signing secret, ``--header`` values) and the values of secret
-  headers named in the text (``Authorization: ...``, ``"stripe-signature":
-  "..."``) become ``(hidden)``, as does a secret's start cut off at the end;
+- secrets (the signing secret, ``--header`` values, the query values and
+  password of ``--target`` and ``--read-api``) and the values of secret
+  headers and query names named in the text (``Authorization: ...``,
+  ``"stripe-signature": "..."``, ``?token=...``) become ``(hidden)``, as does
+  a secret's start cut off at the end;
 - every character that is not printable (C0 and C1 controls, DEL, ESC, CR,
   LF, tab, bidi overrides, zero-width and other format characters, unassigned
   and private-use code points) is shown as its escape (``\\x1b``, ``\\u202e``),
   so an escape sequence is inert text and a sample stays one line;
 - the result is at most ``limit`` characters, a cut marked with ``…``.
+
+The run's own URLs are shown through :func:`shown_url`, which hides the same
+query values and password wherever a URL is printed.
 
 The TUI still renders it as plain text and the HTML report still escapes it:
 cleaning here does not replace escaping there, it makes the text itself safe.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 HIDDEN = "(hidden)"
 """What a secret is replaced by (as the settings and error lines show it)."""
@@ -69,16 +75,70 @@ def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?i)(" + key + r"\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\"'\\\r\n]+)")
 
 
+def _query_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """``name=value`` of a URL's query for any of ``names``: the value (to the
+    next ``&``, space, quote or ``#``) is group 2."""
+    alts = sorted({re.escape(n) for n in names if n}, key=len, reverse=True)
+    if not alts:
+        return None
+    return re.compile(r"(?<![\w.-])((?:" + "|".join(alts) + r")=)([^&\s\"'#\\]+)")
+
+
+def query_secrets(url: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of ``url``'s query, and its password as
+    ``("", password)``: what :func:`shown_url` hides, for a :class:`Cleaner` to
+    hide in an echo too (as sent, and percent-decoded)."""
+    parts = urlsplit(url)
+    pairs = [("", parts.password)] if parts.password else []
+    for item in parts.query.split("&"):
+        name, eq, value = item.partition("=")
+        if not eq:
+            name, value = "", name
+        if value:
+            pairs += [(name, value)] + ([(name, unquote(value))] if "%" in value else [])
+    return pairs
+
+
+def shown_url(url: str) -> str:
+    """``url`` as every output shows it (``--target``, ``--read-api``): each query
+    value and a password ``(hidden)``, the names kept
+    (``http://host/hooks?token=(hidden)``), a fragment left out. A receiver's
+    token often rides in the query, and start lines, summaries and reports
+    are pasted into tickets and CI logs."""
+    if "?" not in url and "@" not in url and "#" not in url:
+        return url  # nothing to hide (the common case costs no parsing)
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL a run could send to: nothing of it is shown
+        return HIDDEN
+    netloc = parts.netloc
+    if password:
+        user, _, host = netloc.rpartition("@")
+        netloc = user.partition(":")[0] + ":" + HIDDEN + "@" + host
+    items = []
+    for item in parts.query.split("&") if parts.query else ():
+        name, eq, value = item.partition("=")
+        items.append(name + "=" + HIDDEN if eq and value else (item if eq else HIDDEN))
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(items), ""))
+
+
 class Cleaner:
     """Cleans target text; knows the run's secrets, so it hides their echoes."""
 
-    __slots__ = ("_names", "_secrets")
+    __slots__ = ("_names", "_query", "_secrets")
 
-    def __init__(self, secrets: Iterable[str] = (), secret_headers: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        secrets: Iterable[str] = (),
+        secret_headers: Iterable[str] = (),
+        query_names: Iterable[str] = (),
+    ) -> None:
         self._secrets = tuple(
             sorted({s for s in secrets if len(s) >= SECRET_MIN}, key=len, reverse=True)
         )
         self._names = _names_pattern(secret_headers)
+        self._query = _query_pattern(query_names)
 
     def redact(self, text: str) -> str:
         """``text`` with every echo of a secret hidden (see the module docstring)."""
@@ -87,6 +147,8 @@ class Cleaner:
                 text = text.replace(secret, HIDDEN)
         if self._names is not None:
             text = self._names.sub(lambda m: m.group(1) + HIDDEN, text)
+        if self._query is not None:
+            text = self._query.sub(lambda m: m.group(1) + HIDDEN, text)
         text = _STRIPE_V1.sub("v1=" + HIDDEN, text)
         for secret in self._secrets:  # a secret cut short where the preview ends
             for k in range(min(len(secret) - 1, len(text)), PREFIX_MIN - 1, -1):

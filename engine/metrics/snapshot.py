@@ -57,8 +57,9 @@ DELIVERY_KEYS = (
     "early_other",  # 1xx/3xx
 )
 """The ``delivery`` counters (JSON keys), in order. The ``delivery`` mapping also
-holds per-answer counts, ``dup:<status>`` and ``early:<status>`` (or the
-transport error's kind), which the JSON shows as ``delivery_answers``."""
+holds per-answer counts, ``dup:<status>``, ``early:<status>`` and
+``retry:<status>`` (or the transport error's kind), which the JSON shows as
+``delivery_answers``."""
 
 ERROR_KINDS = tuple(k.value for k in ErrorKind)
 SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)

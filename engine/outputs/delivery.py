@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from engine.metrics.stats import DELIVERY_KEYS, Snapshot
 from engine.scenario.faults import DUPLICATE_STATUS, EARLY_STATUS, answer_class
+from engine.scenario.retry import RETRIED_STATUS
 
 _WORDS = {"5xx": "errors", "transport": "errors", "4xx": "4xx", "other": "other"}
 """Answer class (faults.answer_class) -> the group the summary's words list it in."""
@@ -27,12 +28,30 @@ def delivery_json(total: Snapshot) -> dict[str, int]:
 
 
 def answers_json(total: Snapshot) -> dict[str, dict[str, int]]:
-    """``delivery_answers`` in the JSON: duplicates and early events by exact
-    status (``"500"``) or transport error kind (``"timeout"``), most first."""
+    """``delivery_answers`` in the JSON: duplicates, early events and the answers
+    ``--retries`` sent a delivery again after (``retried``), by exact status
+    (``"500"``) or transport error kind (``"timeout"``), most first."""
     return {
         "duplicates": _by_answer(total.delivery, DUPLICATE_STATUS),
         "early": _by_answer(total.delivery, EARLY_STATUS),
+        "retried": _by_answer(total.delivery, RETRIED_STATUS),
     }
+
+
+def retried_lines(total: Snapshot) -> list[str]:
+    """``Retried answers: 500=31  timeout=2 (...)``, next to the status codes:
+    those count one answer per request (a delivery's last), so every answer
+    received is the two together. Nothing when none was retried."""
+    by = _by_answer(total.delivery, RETRIED_STATUS)
+    if not by:
+        return []
+    shown = "  ".join(f"{a}={n}" for a, n in sorted(by.items(), key=lambda kv: _order(kv[0])))
+    return [f"Retried answers: {shown}  (sent again by --retries; not in Status codes)"]
+
+
+def _order(answer: str) -> tuple[int, str]:
+    """Status codes in order, then the error kinds."""
+    return (int(answer), "") if answer.isdigit() else (1000, answer)
 
 
 def _by_answer(delivery: Mapping[str, int], prefix: str) -> dict[str, int]:

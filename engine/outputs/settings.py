@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.config import DERIVED, RunConfig
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import shown_url
 from engine.domain.schemes import builtin
 
 BUILTIN = "builtin"
@@ -91,6 +92,8 @@ def changed_settings(
             out += [f"--threshold {t}" for t in value]
         elif key == "headers":
             out += [f"--header '{h.partition(':')[0].strip()}: (hidden)'" for h in value]
+        elif key in ("target", "read_api"):
+            out.append(f"{flag} {shown_url(value)}")
         elif isinstance(value, bool):
             out.append(flag if value else f"no {flag}")
         elif key in ("duration", "think", "timeout", "verify_wait"):

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.outcomes import flow_counts, scenario_counts
+from engine.domain.sanitize import shown_url
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.domain.stages import mean_rate, parse_stages
 from engine.metrics.saturation import Saturation, judge
 from engine.metrics.stats import ERROR_KINDS, Snapshot
-from engine.outputs.delivery import answers_json, delivery_json, delivery_lines
+from engine.outputs.delivery import answers_json, delivery_json, delivery_lines, retried_lines
 from engine.outputs.docparts import (
     endpoint_lines,
     endpoints_json,
@@ -116,6 +117,7 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
     kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
     return [
         f"Status codes:  {codes}",
+        *retried_lines(total),
         f"Error kinds:   {kinds}",
         f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
         *grace_lines(total),
@@ -250,7 +252,7 @@ def summary_json(
         "duration_s": round(elapsed, 3),
         "stopped_early": stopped,
         "stopped_at_s": round(elapsed, 3) if stopped else None,
-        "target_url": target_url,
+        "target_url": shown_url(target_url),
         "requests": {
             "total": total.total,
             # per endpoint of the scenario (ingest: orders, disputes, reads)

@@ -16,6 +16,7 @@ import anyio
 from anyio.abc import ByteStream
 from anyio.streams.tls import TLSStream
 
+from engine.domain.sanitize import shown_url
 from engine.errors import EXIT_UNREACHABLE, WebhookloadError
 
 
@@ -30,10 +31,11 @@ class TargetUnreachable(WebhookloadError):
         self.target = target
         self.reason = reason
         self.hint = hint
+        shown = shown_url(target)  # a token in its query: the name only
         if what:  # another service the run needs, e.g. the read API
-            message = f"cannot reach {what} at {target} ({reason})"
+            message = f"cannot reach {what} at {shown} ({reason})"
         else:
-            message = f"cannot reach target {target} ({reason})"
+            message = f"cannot reach target {shown} ({reason})"
         if hint:
             message += f": {hint}"
         elif not what:

@@ -57,7 +57,7 @@ from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
 from engine.scenario.rng import vu_rng
-from engine.scenario.select import compiled_for
+from engine.scenario.select import compiled_for, header_names
 from engine.scenario.visibility import Visibility
 from engine.transports import Transport, make_transport
 from engine.transports.api_client import ApiClient
@@ -449,7 +449,7 @@ class Runner:
             timeout=config.timeout,
             http2=config.http2,
             clock=self._now,  # completion stamps on the same clock as send stamps
-            replace=replaced(name for name, _ in config.header_pairs()),
+            replace=replaced((*(name for name, _ in config.header_pairs()), *header_names(config))),
         )
 
     def _take(self, now: float) -> Snapshot:

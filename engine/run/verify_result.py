@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.domain.sanitize import shown_url
+
 MISSING = "(missing)"
 """What was found for an order (404) or dispute (not listed) the read API does not show."""
 UNREADABLE = "(unreadable)"
@@ -141,7 +143,7 @@ class Verification:
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {
             **self.orders.as_json(),
-            "read_api": self.read_api,
+            "read_api": shown_url(self.read_api),
             "waited_s": round(self.waited_s, 3),
             "ok": self.ok,
             "disputes": self.disputes.as_json(),
@@ -157,12 +159,13 @@ class Verification:
     def describe(self) -> str:
         """The orders' line (what ``Verified:`` said before disputes were checked)."""
         head = f"{self.applied} of {self.sampled} sampled {self.labels[0]} applied"
+        where = shown_url(self.read_api)  # a token in its query: the name only
         if self.ok:
-            return f"{head} (after {self.waited_s:.1f}s, read API {self.read_api})"
+            return f"{head} (after {self.waited_s:.1f}s, read API {where})"
         problems = self.orders.problems()
         if not problems:
-            return f"{head} (read API {self.read_api})"
-        return f"{head}; after {self.waited_s:.1f}s {problems} (read API {self.read_api})"
+            return f"{head} (read API {where})"
+        return f"{head}; after {self.waited_s:.1f}s {problems} (read API {where})"
 
     def lines(self) -> list[str]:
         """The summary's ``Verified:`` lines: orders, disputes, then the mismatches kept."""

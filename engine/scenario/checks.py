@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from engine.scenario.model import ChoiceGen, Flow, ScenarioFile
 from engine.scenario.placeholders import Slot
 from engine.scenario.problem import Path, Problem, unknown
-from engine.scenario.templates import Const, Gen, Node, Obj, parse_value, walk_slots
+from engine.scenario.templates import Const, Gen, Node, Obj, Text, parse_value, walk_slots
 
 Vars = tuple[tuple[str, Node, Path], ...]
 COUNTERS = ("started", "aborted", "unfinished")
@@ -235,8 +235,10 @@ def _check_slots(
         for slot, at in walk_slots(node, path):
             ok(slot, at, mine[:i], "a flow's vars (drawn when the flow starts)")
     uses: list[tuple[Node, Path, str]] = []
-    for st in flow.states.values():
+    for sname, st in flow.states.items():
         uses += [(templates[b], ("templates", b), "") for b in st.body or ()]
+        if st.webhook is not None:  # header values are text templates, as bodies are
+            uses += [(n, p, "") for _, n, p in header_nodes(spec, fname, sname)]
         if st.api is not None:
             api = spec.api[st.api]
             up: Path = ("api", st.api, "url")
@@ -250,6 +252,26 @@ def _check_slots(
     for node, path, where in uses:
         for slot, at in walk_slots(node, path):
             ok(slot, at, known, where)
+
+
+def header_nodes(spec: ScenarioFile, fname: str, sname: str) -> list[tuple[str, Node, Path]]:
+    """A webhook state's headers, values parsed: its webhook's ``headers``, then
+    the state's own; a state's header replaces the webhook's of the same name
+    (names compared without case, as HTTP does) in its place."""
+    st = spec.flows[fname].states[sname]
+    hook: Path = ("webhooks", st.webhook or "")
+    own: Path = ("flows", fname, "states", sname)
+    out: dict[str, tuple[str, Node, Path]] = {}
+    for headers, path in ((spec.webhooks[st.webhook or ""].headers, hook), (st.headers, own)):
+        for name, value in headers.items():
+            at: Path = (*path, "headers", name)
+            node = parse_value(value, at)  # a table: its generator, checked
+            if not isinstance(node, Text | Gen) and not (
+                isinstance(node, Const) and isinstance(node.value, str)
+            ):
+                raise Problem(at, "a header's value is text or a generator ({ gen = ... })")
+            out[name.lower()] = (name, node, at)
+    return list(out.values())
 
 
 def _check_keys(slot: Slot, path: Path, variables: Vars) -> None:

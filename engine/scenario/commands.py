@@ -18,6 +18,7 @@ import re
 import sys
 from typing import NoReturn
 
+from engine.domain.sanitize import Cleaner, query_secrets
 from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, make_signer
 from engine.errors import EXIT_OK, EXIT_USAGE, WebhookloadError
 from engine.scenario.compiled import CompiledScenario
@@ -83,9 +84,12 @@ def _check(path: str, target: str, read_api: str | None, seed: int) -> None:
     compiled = compile_scenario(scenario)
     print(f"{scenario.origin}: ok: {summary(scenario, compiled)}")
     print(f"A sample journey (--seed {seed}; nothing was sent):")
+    # the target's query may hold a token: shown by name only, as in a run's outputs
+    queries = [*query_secrets(target), *query_secrets(read_api or "")]
+    hide = Cleaner([v for _, v in queries], query_names=[n for n, _ in queries])
     for req in sample_journey(compiled, random.Random(seed), target, read_api):
         print()
-        print(render(req, scenario))
+        print(hide.redact(render(req, scenario)))
 
 
 def summary(scenario: Scenario, compiled: CompiledScenario) -> str:

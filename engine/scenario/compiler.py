@@ -27,7 +27,7 @@ import orjson
 
 from engine.domain.clock import WallClock
 from engine.domain.contracts import Event
-from engine.scenario.checks import _reach
+from engine.scenario.checks import _reach, header_nodes
 from engine.scenario.compiled import (
     CompiledApi,
     CompiledFlow,
@@ -104,6 +104,12 @@ class _Source:
         if slot.kind == "now":
             return f"_stamp({slot.offset!r})"
         return f"_int(_time() + {slot.offset!r})"  # unix
+
+    def text(self, node: Text) -> str:
+        """A text node as an expression of type str, even a lone placeholder."""
+        if (lone := node.lone) is not None:
+            return self._as_text(lone)
+        return self.expr(node)
 
     def _as_text(self, slot: Slot) -> str:
         code = self.slot(slot)
@@ -208,18 +214,43 @@ def _event_builder(
     src = _Source(clock, flow, state, word)
     drawn, _ = make_generator(meta.event_id, clock)
     src.env["_eid"] = drawn
-    hook = scenario.spec.webhooks[scenario.spec.flows[flow].states[state].webhook or ""]
-    fixed = tuple(hook.headers.items())
-    corr = f"({src.name(meta.correlation_header)}, eid)," if meta.correlation_header else ""
-    headers = f"({corr})"
-    if fixed:
-        headers = f"{src.name(fixed)} + {headers}" if corr else src.name(fixed)
+    headers = _headers(src, scenario, flow, state)
     code = (
         "def build(v, p, rng):\n"
         "    eid = _eid()\n"
         f"    return _Event(eid, {headers}, _dumps({src.expr(body)}))\n"
     )
     return src.function("build", code)
+
+
+def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
+    """The expression of an event's headers: the constant ones as one shared
+    tuple (no work per request when every header is constant, as before), each
+    templated one a text expression evaluated with the body (``X-GitHub-Delivery:
+    {event_id}``: every delivery of the event carries the same value)."""
+    meta = scenario.spec.scenario
+    fixed: list[tuple[str, str]] = []
+    parts: list[str] = []
+    for name, node, _ in header_nodes(scenario.spec, flow, state):
+        if isinstance(node, Const):
+            fixed.append((name, str(node.value)))
+            continue
+        if fixed:
+            parts.append(src.name(tuple(fixed)))
+            fixed = []
+        if isinstance(node, Gen):  # drawn once per event, sent as text
+            parts.append(f"(({name!r}, _s({src.expr(node)})),)")
+            continue
+        assert isinstance(node, Text)  # else a text or a constant
+        parts.append(f"(({name!r}, {src.text(node)}),)")
+    if meta.correlation_header:
+        if fixed:
+            parts.append(src.name(tuple(fixed)))
+            fixed = []
+        parts.append(f"(({src.name(meta.correlation_header)}, eid),)")
+    if fixed:
+        parts.append(src.name(tuple(fixed)))
+    return " + ".join(parts) if parts else "()"
 
 
 def _text_builder(src: _Source, text: str) -> Callable[[Vars, Vars | None, random.Random], str]:

@@ -210,13 +210,19 @@ class Accept(Strict):
     early: list[StatusRule] | None = None
 
 
+HeaderValue = str | dict[str, Any]
+"""A header's value: a text template (``"{event_id}"``, ``"orders/{word}"``), or a
+generator table drawn once per event (Shopify's ``X-Shopify-Webhook-Id``: an id of
+its own), checked as a template's generators are (engine/scenario/checks.py)."""
+
+
 class Webhook(Strict):
     """``[webhooks.NAME]``: where one kind of event is delivered."""
 
     method: Annotated[str, Field(pattern=r"^[A-Z]+$")] = "POST"
     path: Annotated[str, Field(pattern=r"^/")] | None = None
     url: Annotated[str, Field(pattern=r"^https?://")] | None = None
-    headers: dict[str, str] = {}
+    headers: dict[str, HeaderValue] = {}
     accept: Accept = Accept()
     aliases: list[Name] = []
 
@@ -268,6 +274,8 @@ class State(Strict):
     next: dict[Name, Weight] = {}
     max_repeats: Annotated[int, Field(ge=1)] | None = None
     children: list[Child] = []
+    # per-event headers (issue 22): text templates, over the webhook's own
+    headers: dict[str, HeaderValue] = {}
 
     @model_validator(mode="after")
     def _one_request(self) -> State:
@@ -277,6 +285,8 @@ class State(Strict):
             raise ValueError("a webhook state needs a body (a template name)")
         if self.api is not None and self.body is not None:
             raise ValueError("an api state takes its body from [api.NAME]")
+        if self.api is not None and self.headers:
+            raise ValueError("an api state takes its headers from [api.NAME]")
         return self
 
     @property

@@ -14,6 +14,12 @@ from engine.domain.outcomes import ErrorKind
 
 RETRY_KINDS = frozenset({ErrorKind.CONNECT.value, ErrorKind.TIMEOUT.value})
 """Errors without an answer that are retried (besides 5xx and 429 answers)."""
+RETRIED_STATUS = "retry:"
+"""Prefix of the per-answer ``delivery`` keys of the answers a delivery was sent
+again after (``retry:500``, ``retry:timeout``): the status codes count each
+delivery's last answer, so without these a retried 500 showed nowhere but in
+``retries=`` (the summary's ``Retried answers:`` line, the JSON's
+``delivery_answers.retried``)."""
 RETRY_BASE_S = 0.1
 """--retries: the first retry waits about this long, each next one twice as long."""
 RETRY_CAP_S = 10.0

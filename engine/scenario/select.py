@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import tomllib
 from collections.abc import Collection
 from pathlib import PurePath
 
@@ -151,3 +152,19 @@ def _contract_scenario(contract: str, dispute_ratio: float, max_updates: int) ->
     scenario = parse_scenario(builtin_text(contract), f"builtin:{contract}")
     params = {"dispute_ratio": dispute_ratio}
     return compile_scenario(scenario, params, max_repeats=max_updates)
+
+
+def header_names(config: RunConfig) -> tuple[str, ...]:
+    """The header names the run's scenario file gives its webhooks (theirs and
+    their states'): a transport leaves out its own header of such a name
+    (``User-Agent``, ``Content-Type``, engine/transports/base.py ``replaced``) so
+    the file's goes once (GitHub's ``User-Agent: GitHub-Hookshot/...``), as a
+    ``--header`` of that name does. Read from the file's text: nothing compiled."""
+    if not config.scenario_text:
+        return ()
+    data = tomllib.loads(config.scenario_text)
+    names = [n for hook in data.get("webhooks", {}).values() for n in hook.get("headers", {})]
+    for flow in data.get("flows", {}).values():
+        for state in flow.get("states", {}).values():
+            names += state.get("headers", {})
+    return tuple(names)

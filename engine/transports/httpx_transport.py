@@ -6,17 +6,20 @@ About eight times slower than aiohttp under load (docs/BENCHMARKS.md, the
 Bounded like every transport (docs/HOSTILE.md): the body is read raw (never
 decompressed) and at most :data:`BODY_MAX` bytes of it; a redirect is never
 followed, nor even parsed into a next request (a ``Location`` httpx cannot
-parse would raise outside its own errors); the head is bounded by h11's
-limit (100 KiB in httpcore); and, since httpx's timeouts are per read, not per request,
+parse would raise outside its own errors); the head, interim answers
+included, is bounded as ``fast`` bounds it (engine/transports/head_guard.py);
+and, since httpx's timeouts are per read, not per request,
 the whole request runs under one deadline of ``timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 
+import httpcore
 import httpx
 
 from engine.domain.outcomes import ErrorKind
@@ -29,6 +32,7 @@ from engine.transports.base import (
     redirect_preview,
     reply_with,
 )
+from engine.transports.head_guard import GuardedBackend
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -53,6 +57,32 @@ async def _stop_at_redirect(resp: httpx.Response) -> None:
         raise _Redirect(resp.status_code, redirect_preview(location))
 
 
+_RCVBUF = 64 * 1024
+"""The socket's receive buffer (the kernel doubles it): under uvloop, libuv reads
+a ready socket up to 32 times per wakeup, and anyio queues every read, so a
+server streaming a body as fast as loopback allows queued megabytes per
+connection (a 10 s run against an endless body peaked at 160 MB). A webhook's
+answer is a few hundred bytes; this buffer bounds what one wakeup can queue."""
+
+
+def _transport(pool_size: int, http2: bool) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport, its connections' heads bounded (HTTP/1.1: see
+    engine/transports/head_guard.py) and their receive buffers small."""
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+    options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)]
+    transport = httpx.AsyncHTTPTransport(
+        http1=not http2, http2=http2, limits=limits, socket_options=options
+    )
+    # httpx offers no network_backend argument; httpcore's pool does, and this
+    # is where httpx keeps it (checked, so an httpx that moves it fails loudly)
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool):
+        raise RuntimeError(f"httpx {httpx.__version__}: no connection pool to bound")
+    if not http2:
+        pool._network_backend = GuardedBackend(pool._network_backend)
+    return transport
+
+
 class HttpxTransport:
     def __init__(
         self,
@@ -71,10 +101,8 @@ class HttpxTransport:
         # --http2 means HTTP/2 only: prior knowledge (h2c) on cleartext, and a
         # target that cannot speak it fails loudly instead of being mismeasured.
         self._client = httpx.AsyncClient(
-            http1=not http2,
-            http2=http2,
+            transport=_transport(pool_size, http2),
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             headers={"User-Agent": "webhookload", ACCEPT_IDENTITY[0]: ACCEPT_IDENTITY[1]},
             follow_redirects=False,
             event_hooks={"response": [_stop_at_redirect]},

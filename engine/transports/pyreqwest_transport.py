@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from pyreqwest.client import ClientBuilder
 from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
@@ -44,6 +45,16 @@ def _header(resp: Response, name: str, unreadable: str | None = None) -> str | N
         return resp.get_header(name)
     except ValueError:
         return unreadable
+
+
+def _why(exc: PyreqwestError) -> str:
+    """``connection timeout: operation timed out``: the error's message and its
+    innermost cause (``str()`` is the repr of a tuple with a dict of causes)."""
+    details: Any = getattr(exc, "details", None)  # a DetailedPyreqwestError's
+    found = details.get("causes") if isinstance(details, dict) else None
+    causes = [c.get("message") for c in found or () if isinstance(c, dict)]
+    last = causes[-1] if causes and isinstance(causes[-1], str) else ""
+    return f"{exc.message}: {last}" if last and last != exc.message else str(exc.message)
 
 
 def _retrieve(task: asyncio.Future[Reply]) -> None:
@@ -110,15 +121,15 @@ class PyreqwestTransport:
                 while (chunk := await reader.read_chunk()) is not None:
                     data.add(memoryview(chunk))  # no copy of the chunk
         except RequestTimeoutError as exc:
-            raise TransportError(ErrorKind.TIMEOUT, str(exc)) from None
+            raise TransportError(ErrorKind.TIMEOUT, _why(exc)) from None
         except ReadError as exc:  # pyreqwest: "network error while reading body"
             raise TransportError(ErrorKind.OTHER, f"response cut short: {exc}") from None
         except NetworkError as exc:
-            raise TransportError(ErrorKind.CONNECT, str(exc)) from None
+            raise TransportError(ErrorKind.CONNECT, _why(exc)) from None
         except PyreqwestError as exc:
             if "head is too large" in str(exc):  # hyper's bound on a head
-                raise TransportError(ErrorKind.OVERSIZED, str(exc)) from None
-            raise TransportError(ErrorKind.OTHER, str(exc)) from None
+                raise TransportError(ErrorKind.OVERSIZED, _why(exc)) from None
+            raise TransportError(ErrorKind.OTHER, _why(exc)) from None
         if status >= 500 or status == 429:  # may say when to retry
             header = _header(resp, "Retry-After")
             return reply_with(status, self._clock(), data.data, header)

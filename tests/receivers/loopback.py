@@ -199,3 +199,28 @@ def sample_bodies(scenario: str, journeys: int, target: str) -> list[tuple[str, 
             assert r.kind == "webhook" and r.body is not None
             out.append((r.url, r.body))
     return out
+
+
+def signed_samples(
+    scenario: str, journeys: int, target: str, secret: str
+) -> list[tuple[dict[str, str], bytes]]:
+    """``(headers, body)`` of every webhook of ``journeys`` sample journeys of a
+    built-in scenario, each with its own headers (a provider's per-event ones:
+    ``X-GitHub-Event``, ``X-Shopify-Topic``) and signed now with ``secret`` by
+    the file's scheme, as a run sends it."""
+    import time
+
+    from engine.domain.signing import make_signer
+
+    compiled = compile_scenario(load_scenario(scenario))
+    sign = compiled.scenario.spec.scenario.sign
+    assert sign is not None
+    signer = make_signer(sign, secret)
+    out = []
+    for seed in range(journeys):
+        for i, r in enumerate(sample_journey(compiled, random.Random(seed), target)):
+            assert r.kind == "webhook" and r.body is not None
+            headers = dict(r.headers)
+            headers.update(signer.headers(r.body, f"{seed}-{i}", int(time.time()), r.url))
+            out.append((headers, r.body))
+    return out

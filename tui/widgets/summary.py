@@ -12,9 +12,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from engine.domain.durations import format_duration
+from engine.domain.sanitize import shown_url
 from engine.errors import EXIT_OK, EXIT_THRESHOLDS, EXIT_UNVERIFIED
 from engine.metrics.stats import ERROR_KINDS
-from engine.outputs.delivery import delivery_lines
+from engine.outputs.delivery import answers_json, delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
 from engine.outputs.settings import delivery_settings_lines
 from engine.outputs.summary import (
@@ -58,7 +59,7 @@ def _squeezed(line: str) -> str:
 def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
     """How the run ended, in words that agree with its exit code: "completed"
     only when the process would exit 0 (a failed --verify is no completion)."""
-    where = f"against {result.target_url}"
+    where = f"against {shown_url(result.target_url)}"
     if abort is not None:
         return f"{abort.describe()} (exit code {EXIT_THRESHOLDS})", "bold red"
     if result.stopped:
@@ -129,6 +130,8 @@ class SummaryPanel(Static):
         codes = Table("status", "count", box=None, padding=(0, 1), header_style="dim")
         for code, n in sorted(t.status_codes.items()):
             codes.add_row(str(code), f"{n:,}")
+        for answer, n in answers_json(t)["retried"].items():  # not in the codes above
+            codes.add_row(f"{answer} retried", f"{n:,}")
         kinds = Table("error kind", "count", box=None, padding=(0, 1), header_style="dim")
         for kind in ERROR_KINDS:
             kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
