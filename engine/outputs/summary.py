@@ -219,7 +219,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + detail_lines(total, load_stopped(result), result.config.shape)
         + delivery_settings_lines(result.config)
         + delivery_lines(total)
-        + visibility_lines(total, result.config.visibility)
+        + visibility_lines(total, result.config.visibility, result.config.shape)
         + failure_lines(total)
         + verification_lines(result)
         + threshold_lines(run_thresholds(result))
