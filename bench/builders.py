@@ -2,8 +2,8 @@
 the hand-written builder it replaces (issue 17: the compiled one must reach
 0.95x of it).
 
-The baseline is a copy of engine/domain/contracts.py's ``IngestContract`` as
-it was when scenario files came (kept here so the comparison outlives it).
+The baseline is bench/baseline_contracts.py's ``IngestContract``: the
+hand-written builder ``--contract ingest`` used until December 2026, verbatim.
 Both sides build the same journeys: a new order (its ids and ``created_at``),
 its events ``created, updated, success``, then a dispute ``opened, updated,
 closed won``, for the same statuses, the same clock and the same id stream.
@@ -20,71 +20,19 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import orjson
+from baseline_contracts import IngestContract
 
 from engine.domain.clock import WallClock
-from engine.domain.contracts import CORRELATION_HEADER, Event
-from engine.domain.ids import new_uuid
 from engine.scenario.compiled import CompiledFlow, EventBuilder
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import load_scenario
 
-_DAY = 86_400.0
 EVENTS_PER_JOURNEY = 6
 
 
-@dataclass(frozen=True, slots=True)
-class _Order:
-    order_id: str
-    user_id: str
-    created_at: str
-
-
-class BaselineIngest:
-    """engine/domain/contracts.py's IngestContract, as hand-written (Dec 2026)."""
-
-    def __init__(self, clock: WallClock) -> None:
-        self.clock = clock
-
-    def new_order(self) -> _Order:
-        return _Order(new_uuid(), new_uuid(), self.clock.stamp())
-
-    def order_event(self, order: _Order, status: str) -> Event:
-        event_id = new_uuid()
-        body = {
-            "provider_event_id": event_id,
-            "order_id": order.order_id,
-            "user_id": order.user_id,
-            "status": status,
-            "created_at": order.created_at,
-            "updated_at": self.clock.stamp(),
-        }
-        return Event(event_id, ((CORRELATION_HEADER, event_id),), orjson.dumps(body))
-
-    def chargeback_event(self, order: _Order, status: str, resolution: str | None) -> Event:
-        event_id = new_uuid()
-        body: dict[str, object] = {
-            "provider_event_id": event_id,
-            "order_id": order.order_id,
-            "user_id": order.user_id,
-            "status": status,
-            "reason": "fraudulent",
-            "amount": 99.99,
-            "currency": "USD",
-            "occurred_at": self.clock.stamp(),
-        }
-        days = 14 if status == "opened" else 7 if status == "updated" else None
-        if days is not None:
-            body["evidence_due_at"] = self.clock.stamp(days * _DAY)
-        if resolution is not None:
-            body["meta"] = {"resolution": resolution}
-        return Event(event_id, ((CORRELATION_HEADER, event_id),), orjson.dumps(body))
-
-
 def baseline(clock: WallClock) -> Callable[[int], None]:
-    contract = BaselineIngest(clock)
+    contract = IngestContract(clock)
 
     def run(journeys: int) -> None:
         new_order, order_event, chargeback = (

@@ -9,7 +9,7 @@ a tool; it is a yardstick, and it only stays one while it stays honest:
   flight on each; the next request is written from ``data_received``, with
   no task, coroutine or future per request.
 - A fresh body per request, built as webhookload's ``ingest`` builder builds
-  an order event (engine/domain/contracts.py): a new event id
+  an order event (bench/baseline_contracts.py): a new event id
   (engine/domain/ids.py), the order's ids and ``created_at``, a cached RFC
   3339 ``updated_at`` (engine/domain/clock.py), ``orjson.dumps``; a new order
   every :data:`STEPS` events. The head carries what webhookload's carries
@@ -41,9 +41,9 @@ from urllib.parse import urlsplit
 
 import orjson
 import uvloop
+from baseline_contracts import ORDERS_PATH
 
 from engine.domain.clock import WallClock
-from engine.domain.contracts import ORDERS_PATH
 from engine.domain.ids import new_uuid
 from engine.domain.signing import Signer, make_signer
 from engine.metrics.histogram import bucket_index, percentiles

@@ -16,12 +16,12 @@ import orjson
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.domain.contracts import IngestContract
 from engine.domain.signing import SECRET_ENV, make_verifier
 from engine.metrics.stats import Snapshot
 from engine.run.sinks import CallbackSink
 from engine.scenario.delivery import dressing_for
 from engine.shards.worker import ProcessRunner, config_from_argv, config_json, worker_env
+from tests.events import ScenarioEvents
 from tests.helpers import get_json
 from tests.target_http import target_with_output
 
@@ -43,7 +43,8 @@ def test_dressing_signs_the_exact_body_and_adds_the_headers(scheme: str) -> None
         raw["signature_header"] = "Stripe-Signature"
     cfg = build_config(raw)
     dressing = dressing_for(cfg, wall=lambda: 1_700_000_000.9)
-    event = IngestContract().order_event(IngestContract().new_order(), "created")
+    events = ScenarioEvents()
+    event = events.order_event(events.new_order(), "created")
     headers = dressing.headers(event)
     assert headers[: len(event.headers)] == event.headers  # X-Correlation-ID first
     assert ("X-Tenant", "acme") in headers and ("Authorization", "Bearer t0k") in headers

@@ -1,4 +1,5 @@
-"""The order state machine and the generated scenarios are valid, bounded, reproducible."""
+"""The order state machine, and the journeys the default run (the built-in
+``ingest`` file) plans are valid, bounded, reproducible."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from engine.domain.statuses import (
     can_be_updated_to,
     can_dispute_move_to,
 )
-from engine.scenario.journeys import plan_dispute, plan_journey, plan_order, vu_rng
+from engine.scenario.rng import vu_rng
+from tests.fixed_walker import planner, words
 
 C, U, S, F = OrderStatus.CREATED, OrderStatus.UPDATED, OrderStatus.SUCCESS, OrderStatus.FAILED
 
@@ -46,21 +48,23 @@ def test_dispute_lifecycle_is_the_contract_table() -> None:
 
 @pytest.mark.parametrize("max_updates", [0, 1, 3, 10])
 def test_every_generated_order_is_valid_and_bounded(max_updates: int) -> None:
+    walker = planner(max_updates=max_updates)
     rng = random.Random(7)
     for _ in range(3000):
-        seq = plan_order(rng, max_updates)
+        seq = words(walker.plan(rng).root)
         current = None
         for status in seq:
-            assert can_be_updated_to(current, status), seq
-            current = status
-        assert seq[0] is C and seq[-1] in (S, F)
+            assert can_be_updated_to(current, OrderStatus(status)), seq
+            current = OrderStatus(status)
+        assert seq[0] == C and seq[-1] in (S, F)
         assert seq.count(U) <= max_updates
 
 
 def test_orders_reach_both_terminals_and_use_updates() -> None:
     """The plan's first-candidate pick never left `updated`; random choice does."""
+    walker = planner()
     rng = random.Random(1)
-    seqs = [plan_order(rng, 3) for _ in range(3000)]
+    seqs = [words(walker.plan(rng).root) for _ in range(3000)]
     finals = [s[-1] for s in seqs]
     assert 0.4 < finals.count(S) / len(finals) < 0.6
     assert any(U in s for s in seqs)
@@ -68,41 +72,46 @@ def test_orders_reach_both_terminals_and_use_updates() -> None:
 
 
 def test_every_dispute_plan_is_a_valid_lifecycle() -> None:
+    walker = planner(dispute_ratio=1.0)
     rng = random.Random(3)
-    plans = [plan_dispute(rng) for _ in range(4000)]
+    plans = [c for _ in range(8000) for c in walker.plan(rng).root.children]
+    assert len(plans) > 3000
     for p in plans:
         current = None
-        for status in p.statuses:
-            assert can_dispute_move_to(current, status)
-            current = status
-        assert p.statuses[-1] is DisputeStatus.CLOSED
+        for status in words(p):
+            assert can_dispute_move_to(current, DisputeStatus(status))
+            current = DisputeStatus(status)
+        assert current is DisputeStatus.CLOSED
     # every path the lifecycle allows within one update, and no other
     Op, Up, Cl = DisputeStatus.OPENED, DisputeStatus.UPDATED, DisputeStatus.CLOSED
-    assert {p.statuses for p in plans} == {(Op, Cl), (Op, Up, Cl)}
-    with_update = sum(1 for p in plans if DisputeStatus.UPDATED in p.statuses) / len(plans)
-    won = sum(1 for p in plans if p.resolution == "won") / len(plans)
+    assert {words(p) for p in plans} == {(Op, Cl), (Op, Up, Cl)}
+    with_update = sum(1 for p in plans if Up in words(p)) / len(plans)
+    won = sum(1 for p in plans if p.steps[-1].state.name == "won") / len(plans)
     assert 0.45 < with_update < 0.55
     assert 0.45 < won < 0.55
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.3, 1.0])
 def test_dispute_share_converges_to_ratio_and_only_after_success(ratio: float) -> None:
+    walker = planner(dispute_ratio=ratio)
     rng = random.Random(11)
-    journeys = [
-        plan_journey(rng, max_updates=3, dispute_ratio=ratio, read_ratio=0.0) for _ in range(20000)
-    ]
-    successes = [j for j in journeys if j.order[-1] is S]
-    assert all(j.dispute is None for j in journeys if j.order[-1] is not S)
-    share = sum(1 for j in successes if j.dispute is not None) / len(successes)
+    journeys = [walker.plan(rng).root for _ in range(20000)]
+    successes = [j for j in journeys if words(j)[-1] == S]
+    assert all(not j.children for j in journeys if words(j)[-1] != S)
+    share = sum(1 for j in successes if j.children) / len(successes)
     assert abs(share - ratio) < 0.02
 
 
 def test_seed_reproduces_choices_and_vus_differ() -> None:
+    walker = planner(read_ratio=0.1)
+
     def draw(seed: int | None, vu: int) -> list[object]:
         rng = vu_rng(seed, 0, vu)
-        return [
-            plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.1) for _ in range(50)
-        ]
+        out: list[object] = []
+        for _ in range(50):
+            run = walker.plan(rng).root
+            out.append((words(run), run.read_back, [words(c) for c in run.children]))
+        return out
 
     assert draw(42, 0) == draw(42, 0)
     assert draw(42, 0) != draw(42, 1)

@@ -66,6 +66,10 @@ def test_the_verify_phase_is_announced() -> None:
     term = io.StringIO()
     ProgressLine(term, 3.0, True).on_phase(Phase("verifying", 5, 2.0))
     assert term.getvalue() == "\r\x1b[Kverifying 5 orders… (up to 2s)"
+    # another scenario's check names its own flows (the runner says which)
+    term = io.StringIO()
+    ProgressLine(term, 3.0, True).on_phase(Phase("verifying", 4, 0.0, what="payments"))
+    assert term.getvalue() == "\r\x1b[Kverifying 4 payments…"
 
 
 def test_a_run_without_seed_draws_one_and_records_it() -> None:

@@ -15,19 +15,16 @@ import orjson
 import pytest
 
 from engine.config import build_config
-from engine.domain.contracts import IngestContract
 from engine.domain.outcomes import ErrorKind
 from engine.domain.statuses import DisputeStatus as D
 from engine.domain.statuses import OrderStatus as O
-from engine.domain.statuses import Resolution
 from engine.load.clock import FakeClock
 from engine.load.closed import ClosedModel
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.runner import Runner
-from engine.scenario.journeys import DisputePlan, Journey
-from engine.scenario.walk import Endpoints, Walker
 from engine.transports import TransportError
 from engine.transports.fake import FakeRequest, FakeTransport
+from tests.fixed_walker import FixedWalker, Steps
 from tests.helpers import legacy
 
 pytestmark = pytest.mark.anyio
@@ -36,9 +33,10 @@ THINK = 0.010
 EXACT = 1e-9
 
 
-def order(*statuses: O, dispute: tuple[D, ...] = (), read: bool = False) -> Journey:
-    plan = DisputePlan(dispute, Resolution.WON) if dispute else None
-    return Journey(statuses, plan, read)
+def order(*statuses: O, dispute: tuple[D, ...] = (), read: bool = False) -> Steps:
+    """A journey of these statuses; a dispute's ``closed`` is won."""
+    won = tuple("won" if s is D.CLOSED else s.value for s in dispute)
+    return Steps(tuple(s.value for s in statuses), won, read)
 
 
 class Service:
@@ -63,19 +61,17 @@ class Service:
 
 
 async def drive(
-    journeys: Iterable[Journey], reject: Callable[[int, str], int | None], until: float
+    journeys: Iterable[Steps], reject: Callable[[int, str], int | None], until: float
 ) -> tuple[Service, Snapshot]:
     """One VU looping ``journeys`` (cycled) until virtual time ``until``."""
     stats = Stats()
     async with FakeClock() as clock:
         service = Service(clock, reject)
         plans = itertools.cycle(journeys)
-        walker = Walker(
+        walker = FixedWalker(
+            lambda _rng: next(plans),
             transport=FakeTransport(service, clock=clock.now),
             stats=stats,
-            contract=IngestContract(),
-            endpoints=Endpoints.at("http://service.test"),
-            plan=lambda _rng: next(plans),
             think=THINK,
             now=clock.now,
             sleep=clock.sleep,
@@ -138,7 +134,7 @@ async def test_a_rejected_first_step_waits_out_the_journeys_remaining_steps() ->
     ],
 )
 async def test_the_pause_after_each_kind_of_ending(
-    journey: Journey, reject: Callable[[int, str], int | None], gap: float
+    journey: Steps, reject: Callable[[int, str], int | None], gap: float
 ) -> None:
     service, _ = await drive([journey], reject, until=0.1)
     assert len(service.starts()) >= 3

@@ -12,21 +12,18 @@ import orjson
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.domain.contracts import IngestContract
-from engine.domain.statuses import OrderStatus as O
 from engine.load.clock import FakeClock
 from engine.load.open import OpenModel
 from engine.metrics.stats import Snapshot, Stats
 from engine.outputs.summary import result_json, result_lines
 from engine.run.runner import Runner
-from engine.scenario.journeys import Journey
-from engine.scenario.walk import Endpoints, Walker
 from engine.transports.base import Headers, Reply
+from tests.fixed_walker import FixedWalker, Steps
 
 pytestmark = pytest.mark.anyio
 
 EXACT = 1e-9
-TWO_STEPS = Journey((O.CREATED, O.SUCCESS), None, False)
+TWO_STEPS = Steps(("created", "success"))
 
 
 class SlowService:
@@ -68,12 +65,10 @@ async def drive_open(
     stats = Stats()
     async with FakeClock() as clock:
         service = SlowService(clock, stall)
-        walker = Walker(
+        walker = FixedWalker(
+            lambda _rng: TWO_STEPS,
             transport=service,
             stats=stats,
-            contract=IngestContract(),
-            endpoints=Endpoints.at("http://service.test"),
-            plan=lambda _rng: TWO_STEPS,
             think=think,
             now=clock.now,
             sleep=clock.sleep,

@@ -53,7 +53,7 @@ def test_messages_survive_any_chunking() -> None:
     result = RunResult(build_config({}), "http://127.0.0.1:1", delta, 0.25, False)
     msgs: list[Message] = [
         DeltaMsg(delta),
-        PhaseMsg(Phase("verifying", orders=3, wait_s=1.0)),
+        PhaseMsg(Phase("verifying", sampled=3, wait_s=1.0)),
         ErrorMsg(TargetUnreachable("http://127.0.0.1:9", "refused")),
         ResultMsg(result),
     ]

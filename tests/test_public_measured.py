@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.domain.contracts import IngestContract
+from tests.events import ScenarioEvents
 from tests.helpers import get_json, post, target_process
 
 ROLLBACK = "failed to commit transaction: commit unexpectedly resulted in rollback"
@@ -31,7 +31,7 @@ class Order:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.contract = IngestContract()
+        self.contract = ScenarioEvents()
         self.order = self.contract.new_order()
 
     def body(self, status: str) -> dict[str, Any]:

@@ -12,17 +12,14 @@ import anyio
 import pytest
 
 from engine.config import build_config
-from engine.domain.contracts import IngestContract
-from engine.domain.statuses import OrderStatus as O
 from engine.load.clock import FakeClock
 from engine.metrics.stats import Stats
 from engine.run.runner import Runner
-from engine.scenario.journeys import Journey
 from engine.scenario.retry import RETRY_AFTER_CAP_S, Retry
-from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Headers, retry_after
 from engine.transports.base import parse_retry_after
 from engine.transports.fake import FakeRequest, FakeTransport
+from tests.fixed_walker import FixedWalker, Steps
 
 pytestmark = pytest.mark.anyio
 
@@ -42,19 +39,17 @@ async def _gaps(answers: Sequence[Answer], retries: int = 3) -> list[float]:
             times.append(clock.now())
             return answers[len(times) - 1] if len(times) <= len(answers) else 202
 
-        walker = Walker(
+        walker = FixedWalker(
+            lambda _rng: Steps(("created", "success")),
             transport=FakeTransport(handler, clock=clock.now),
             stats=stats,
-            contract=IngestContract(),
-            endpoints=Endpoints.at("http://service.test"),
-            plan=lambda _rng: Journey((O.CREATED, O.SUCCESS), None, False),
             think=0.0,
             now=clock.now,
             sleep=clock.sleep,
             retries=retries,
         )
         with anyio.fail_after(10):
-            journey = Journey((O.CREATED, O.SUCCESS), None, False, retry_seed=SEED)
+            journey = walker.journey(Steps(("created", "success"), retry_seed=SEED))
             await walker.walk(journey)
     return [b - a for a, b in itertools.pairwise(times)]
 

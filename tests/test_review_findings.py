@@ -18,13 +18,13 @@ import pytest
 
 from engine.config import build_config
 from engine.errors import EXIT_INTERRUPTED
+from engine.load.base import Walker
 from engine.load.clock import SYSTEM_CLOCK
 from engine.load.closed import START_BATCH, ClosedModel
 from engine.metrics.stats import Stats
 from engine.outputs.summary import result_json, result_lines
 from engine.run.fdlimit import fd_warning
 from engine.run.runner import RunResult
-from engine.scenario.walk import Walker
 
 CMD = [sys.executable, "-m", "tui.cli"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -197,7 +197,7 @@ def test_walks_stay_within_max_repeats_and_follow_weights() -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 def test_pick_with_equal_weights_draws_as_the_journeys_do(n: int) -> None:
-    """engine/scenario/journeys.py draws ``options[int(rng.random() * len)]``."""
+    """The hand-written walker drew ``options[int(rng.random() * len)]``."""
     items = tuple(range(10, 10 + n))
     a, b = random.Random(4), random.Random(4)
     for _ in range(200):

@@ -21,13 +21,14 @@ import anyio.lowlevel
 import pytest
 
 from engine.config import RunConfig, build_config
-from engine.domain.contracts import CHARGEBACKS_PATH
 from engine.metrics.saturation import judge
-from engine.metrics.stats import Snapshot, merge_all
+from engine.metrics.stats import Snapshot, Stats, merge_all
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import CallbackSink, Phase
 from engine.run.verify import OrderSample, sample_rng
-from engine.scenario.journeys import plan_journey, vu_rng
+from engine.scenario.flows import FlowRun, FlowWalker
+from engine.scenario.rng import vu_rng
+from engine.scenario.select import compiled_for
 from engine.transports import Transport
 
 pytestmark = pytest.mark.anyio
@@ -36,8 +37,33 @@ STATUS = re.compile(rb'"status":"([a-z_]+)"')
 Post = tuple[str, str]  # ("orders" | "chargebacks", status)
 
 
+def planner(read_ratio: float = 0.0) -> FlowWalker:
+    """The default run's walker (the built-in ``ingest``), to plan with only."""
+    cfg = RunConfig(read_ratio=read_ratio)
+    scenario = compiled_for(cfg)
+    return FlowWalker(
+        transport=RecordingTransport(0, lambda: None),
+        stats=Stats(endpoints=scenario.endpoints),
+        scenario=scenario,
+        target="http://127.0.0.1:9",
+        think=0.0,
+        now=time.perf_counter,
+        sleep=anyio.sleep,
+        read_ratio=read_ratio,
+    )
+
+
+def _sends(run: FlowRun) -> list[tuple[str, str, bool]]:
+    """A planned flow run's (flow, state, read back), its children's after it."""
+    out = [(run.flow.flow.name, s.state.name, run.read_back) for s in run.steps]
+    for child in run.children:
+        out += _sends(child)
+    return out
+
+
 def draws(rng: random.Random, n: int = 30) -> list[object]:
-    return [plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.1) for _ in range(n)]
+    walker = planner(read_ratio=0.1)
+    return [_sends(walker.plan(rng).root) for _ in range(n)]
 
 
 def test_shard_zero_keeps_the_streams_of_a_run_without_shards() -> None:
@@ -100,7 +126,7 @@ class RecordingTransport:
         await anyio.lowlevel.checkpoint()
         m = STATUS.search(body)
         assert m is not None, body
-        kind = "chargebacks" if url.endswith(CHARGEBACKS_PATH) else "orders"
+        kind = "chargebacks" if url.endswith("/chargebacks") else "orders"
         self.posts.append((kind, m[1].decode()))
         if len(self.posts) == self._limit:
             self._full()
@@ -157,13 +183,16 @@ async def recorded_run(
 
 
 def expected_posts(rng: random.Random, n: int) -> list[Post]:
-    """What a VU with ``rng`` sends, every step accepted, default ratios."""
+    """What a VU with ``rng`` sends, every step accepted, default ratios: the
+    journeys the default run's walker plans from that stream (the events'
+    values draw nothing from it in ``ingest``), each state's word as ``status``."""
+    walker = planner()
     out: list[Post] = []
     while len(out) < n:
-        j = plan_journey(rng, max_updates=3, dispute_ratio=0.3, read_ratio=0.0)
-        out += [("orders", s.value) for s in j.order]
-        if j.dispute is not None:
-            out += [("chargebacks", str(s.value)) for s in j.dispute.statuses]
+        run = walker.plan(rng).root
+        out += [("orders", s.state.word) for s in run.steps]
+        for child in run.children:
+            out += [("chargebacks", s.state.word) for s in child.steps]
     return out[:n]
 
 

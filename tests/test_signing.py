@@ -10,7 +10,6 @@ import time
 import orjson
 import pytest
 
-from engine.domain.contracts import IngestContract, OrderRef
 from engine.domain.signing import (
     SECRET_ENV,
     Failure,
@@ -25,6 +24,7 @@ from engine.domain.signing import (
     standard_key,
 )
 from target.__main__ import parse_args
+from tests.events import Order, ScenarioEvents
 from tests.helpers import get_json
 from tests.target_http import send, target_with_output
 
@@ -183,13 +183,13 @@ def test_target_cli_takes_the_secret_from_the_environment(
 def test_signed_webhooks_round_trip_against_the_target(
     scheme: str, secret: str, extra: tuple[str, ...]
 ) -> None:
-    contract = IngestContract()
+    contract = ScenarioEvents()
     header = extra[1] if extra else "Stripe-Signature"
     signer = make_signer(scheme, secret, header)
     other = "whsec_QUJDREVGR0hJSktMTU5PUA==" if scheme == "standard" else "x"
     wrong = make_signer(scheme, other, header)
 
-    def deliver(status: str, order: OrderRef, ts_offset: int = 0, sign: object = signer) -> int:
+    def deliver(status: str, order: Order, ts_offset: int = 0, sign: object = signer) -> int:
         body = contract.order_event(order, status).body
         event_id = orjson.loads(body)["provider_event_id"]
         headers = {}

@@ -11,15 +11,13 @@ import anyio
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.domain.contracts import IngestContract
 from engine.domain.stages import Stage, arrival_offsets, parse_stages, target_at, vu_changes
 from engine.domain.statuses import OrderStatus as O
 from engine.load.clock import FakeClock
 from engine.load.closed import ClosedModel
 from engine.metrics.stats import Stats
-from engine.scenario.journeys import Journey
-from engine.scenario.walk import Endpoints, Walker
 from engine.transports.fake import FakeTransport
+from tests.fixed_walker import FixedWalker, Steps
 from tests.helpers import legacy
 
 pytestmark = pytest.mark.anyio
@@ -110,16 +108,14 @@ async def test_the_closed_model_ramps_vus_up_and_parks_them_down() -> None:
     stats = Stats()
     async with FakeClock() as clock:
 
-        def plan(rng: random.Random) -> Journey:
+        def plan(rng: random.Random) -> Steps:
             log.append((clock.now(), rngs.index(rng)))
-            return Journey((O.CREATED, O.SUCCESS), None, False)
+            return Steps((O.CREATED, O.SUCCESS))
 
-        walker = Walker(
+        walker = FixedWalker(
+            plan,
             transport=FakeTransport(lambda _: 202, clock=clock.now),
             stats=stats,
-            contract=IngestContract(),
-            endpoints=Endpoints.at("http://service.test"),
-            plan=plan,
             think=0.12,
             now=clock.now,
             sleep=clock.sleep,

@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.domain.contracts import IngestContract
 from engine.domain.statuses import DisputeStatus as D
 from engine.domain.statuses import OrderStatus as O
 from engine.domain.statuses import Verdict, judge_dispute_event, judge_order_event
 from target.server import IngestService, TargetConfig
+from tests.events import ScenarioEvents
 from tests.helpers import get_json, post, target_process
 from tests.target_http import send
 
@@ -41,7 +41,7 @@ class Driver:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.contract = IngestContract()
+        self.contract = ScenarioEvents()
         self.order = self.contract.new_order()
 
     def order_body(self, status: str) -> dict[str, Any]:

@@ -69,7 +69,7 @@ async def test_ingest_still_reads_orders_and_disputes_with_its_ratio() -> None:
         app.query_one("#f-dispute_ratio", Input).value = "0.5"
         await pilot.pause()
         config = app.query_one(RunForm).config()
-        # as --contract ingest (the default) on the command line: today's walker
+        # as --contract ingest (the default) on the command line
         assert (config.scenario, config.contract, config.dispute_ratio) == ("", "ingest", 0.5)
         await pilot.click("#start")
         await wait_for(pilot, lambda: app.state == "finished", limit_s=60)

@@ -6,17 +6,18 @@ the query must follow the joined path, not sit before it.
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
 
-from engine.config import build_config
+from engine.config import RunConfig, build_config
 from engine.domain.urls import join_url, split_query
 from engine.run.runner import Runner
 from engine.scenario.sample import join
-from engine.scenario.walk import Endpoints
+from engine.scenario.select import compiled_for
 
 
 @pytest.mark.parametrize(
@@ -42,12 +43,19 @@ def test_split_query() -> None:
     assert split_query("http://h/orders/") == ("http://h/orders/", "")
 
 
-def test_endpoints_with_a_token_in_the_query() -> None:
-    ends = Endpoints.at("http://h:1/hooks?token=abc", "http://r:2/api?k=v", "api")
-    assert ends.orders == "http://h:1/hooks/webhooks/payments/orders?token=abc"
-    assert ends.chargebacks == "http://h:1/hooks/webhooks/payments/chargebacks?token=abc"
-    assert ends.read("o-1") == "http://r:2/api/orders/o-1?k=v"
-    assert ends.lists == (
+def test_ingest_urls_with_a_token_in_the_query() -> None:
+    """The default run's webhooks, its own read and ``--read-mix api``'s lists."""
+    ingest = compiled_for(RunConfig())
+    hooks, api = "http://h:1/hooks?token=abc", "http://r:2/api?k=v"
+    assert [join(hooks, w.url) for w in ingest.webhooks] == [
+        "http://h:1/hooks/webhooks/payments/orders?token=abc",
+        "http://h:1/hooks/webhooks/payments/chargebacks?token=abc",
+    ]
+    read = ingest.flow("order").read
+    assert read is not None
+    own = read.url({"order_id": "o-1"}, None, random.Random(0))
+    assert join(api, own) == "http://r:2/api/orders/o-1?k=v"
+    assert tuple(join(api, path) for path in read.lists) == (
         "http://r:2/api/orders?limit=10&k=v",
         "http://r:2/api/orders/events?limit=10&k=v",
     )

@@ -14,13 +14,13 @@ import orjson
 import pytest
 
 from engine.config import build_config
-from engine.domain.contracts import OrderRef, make_contract
 from engine.metrics.stats import Snapshot
 from engine.run.runner import Runner
 from engine.run.sinks import Phase
 from engine.run.verify import Verification, _dispute_statuses
 from engine.run.verify_result import MAX_MISMATCHES, Mismatch, Tally
 from engine.shards.coordinator import merge_verifications
+from tests.events import ScenarioEvents
 from tests.helpers import get_json, post, target_process
 
 pytestmark = pytest.mark.anyio
@@ -133,11 +133,11 @@ class FlipDisputes:
     def on_phase(self, phase: Phase) -> None:
         if phase.name != "verifying":
             return
-        contract = make_contract("ingest")
+        contract = ScenarioEvents("ingest")
         hook = self.url + "/webhooks/payments/chargebacks"
         for d in get_json(self.url + "/disputes"):
             other = "lost" if d["status"] == "won" else "won"
-            order = OrderRef(order_id=d["order_id"])
+            order = contract.new_order(d["order_id"])
             for status, resolution in (("opened", None), ("closed", other)):
                 code, _ = post(hook, contract.chargeback_event(order, status, resolution).body)
                 assert code == 202, code
@@ -224,3 +224,25 @@ def test_shards_merge_disputes_and_keep_a_bounded_sample_of_mismatches() -> None
     assert merged.disputes == Tally(17, 0, 0, 17, 0) and merged.sampled == 8
     assert merged.mismatched == 17 and len(merged.mismatches) == MAX_MISMATCHES
     assert merged.lines()[-1] == f"  … and {17 - MAX_MISMATCHES} more"
+
+
+def test_flows_past_the_second_are_checked_counted_and_merged() -> None:
+    """A scenario file with three flows that read back: the third is not
+    dropped (it was: two tallies only); it counts in the verdict, has its own
+    line and JSON key, and shards add it by its label."""
+    miss = Mismatch("refund", "http://r/refunds/1", "refunded", "(missing)", "evt_1")
+    one = Verification(
+        "http://r",
+        *(2, 2, 0, 0, 0),
+        0.5,
+        disputes=Tally(1, 1),
+        mismatches=(miss,),
+        labels=("payments", "disputes"),
+        more=(("refunds", Tally(2, 1, 1)),),
+    )
+    assert one.mismatched == 1 and not one.ok
+    assert "Verified: 1 of 2 sampled refunds in their final status; 1 missing" in one.lines()
+    assert one.as_json()["more"] == {"refunds": Tally(2, 1, 1).as_json()}
+    both = merge_verifications([one, one])
+    assert both is not None and both.more == (("refunds", Tally(4, 2, 2)),)
+    assert both.mismatched == 2

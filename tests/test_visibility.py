@@ -138,3 +138,20 @@ def test_the_report_shows_the_visibility(tmp_path: Path) -> None:
     page = render(doc, []).split("</script></head>", 1)[1]
     assert "<span>visible after p50</span>" in page
     assert "visible after" not in render({**doc, "visibility_ms": None}, [])
+
+
+def test_the_lines_name_the_scenarios_first_flow() -> None:
+    """Not "orders" for a scenario whose runs are payments (issue 17: outputs
+    follow the run's flows); ingest's wording is unchanged."""
+    from engine.config import RunConfig
+    from engine.metrics.stats import Snapshot
+    from engine.outputs.visibility import visibility_lines
+    from engine.scenario.select import with_scenario
+
+    snap = Snapshot(visibility_counts={"followed": 2, "visible": 2, "reads_not_yet_visible": 1})
+    payments = with_scenario(RunConfig(scenario="payments"), {"scenario"}).shape
+    text = "\n".join(visibility_lines(snap, 2, payments))
+    assert "2 of 2 followed payments readable" in text
+    assert "a read-back of an accepted payment answered 404" in text
+    ingest = "\n".join(visibility_lines(snap, 2, RunConfig().shape))
+    assert "followed orders readable" in ingest and "accepted order answered" in ingest

@@ -63,7 +63,7 @@ exit codes:
   1    the run could not be carried out (e.g. the builtin target failed to start)
   2    bad arguments (one line names the flag and what is expected)
   3    target (or --read-api) unreachable (checked before any load is sent)
-  4    --verify: sampled orders or disputes not in the status the run drove them to
+  4    --verify: sampled flow runs (ingest: orders, disputes) not in their final status
   5    no request succeeded (every one failed, or none completed)
   6    a shard died mid-run, or was not ready in time (--workers, --backend ray): named
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--dispute-ratio",
         dest="dispute_ratio",
-        help=f"share of accepted successes that get a dispute (default {d.dispute_ratio})",
+        help="share of accepted successes that get a dispute (a scenario's dispute_ratio "
+        f"param: ingest, plan) (default {d.dispute_ratio})",
     )
     add("--think", help="pause between steps of a scenario; 0 = back to back (default 10ms)")
     add("--timeout", help="per-request timeout (default 5s)")
@@ -179,14 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--contract",
-        help="payload field names: ingest (the payment manager's own) or plan (those of"
-        f" this tool's original design document) (default {d.contract})",
+        help="the same as --scenario ingest (the payment manager's own field names) or "
+        f"--scenario plan (this tool's original design document's) (default {d.contract})",
     )
     add(
         "--scenario",
         metavar="NAME|PATH",
         help="a scenario file (docs/SCENARIOS.md), or a built-in's name "
-        "(webhookload-tui scenarios lists them); --contract X is today's walker of --scenario X",
+        "(webhookload-tui scenarios lists them; default ingest, as --contract)",
     )
     add("--client", help=f"HTTP transport: {', '.join(CLIENTS)} (default {d.client})")
     add("--http2", action="store_true", default=None, help="HTTP/2 (with --client httpx)")
@@ -194,12 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--max-updates",
         dest="max_updates",
-        help=f"bound on 'updated' steps per order (default {d.max_updates})",
+        help="bound on entries into a state per flow run, the file's max_repeats (ingest: "
+        f"'updated' steps per order; 0: none) (default {d.max_updates})",
     )
     add(
         "--read-ratio",
         dest="read_ratio",
-        help="share of finished orders read back with GET /orders/{id} (default 0)",
+        help="share of finished flow runs read back by their read URL (ingest: GET "
+        "/orders/{id}) (default 0)",
     )
     add(
         "--target-mode",
@@ -210,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--verify",
         metavar="N",
-        help="after the run, check that N sampled finished orders reached their final "
-        "status through the read API (Kafka mode answers 202 before it validates) (default 0)",
+        help="after the run, check that N sampled finished flow runs (ingest: orders) reached "
+        "their final status through the read API (Kafka mode answers 202 before it "
+        "validates) (default 0)",
     )
     add(
         "--verify-wait",
@@ -221,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--visibility",
         metavar="N",
-        help="follow N accepted orders and time how long until the read API shows their "
-        "final status (Kafka/queue mode applies after its 202) (default 0)",
+        help="follow N accepted flow runs (ingest: orders) and time how long until the read "
+        "API shows their final status (Kafka/queue mode applies after its 202) (default 0)",
     )
     add(
         "--read-api",
@@ -235,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-mix",
         dest="read_mix",
         metavar="id|api",
-        help="--read-ratio reads: id = GET /orders/{id}; api = that, /orders?limit=10 and "
-        "/orders/events?limit=10 in turn (default id)",
+        help="--read-ratio reads: id = a flow run's own read (ingest: GET /orders/{id}); "
+        "api = that and the file's read lists in turn (ingest: /orders?limit=10, "
+        "/orders/events?limit=10) (default id)",
     )
     add(
         "--threshold",
@@ -331,8 +336,8 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         "--reorder-rate",
         dest="reorder_rate",
         metavar="F",
-        help="share of orders and disputes whose second event is delivered before the "
-        "first, then both in order (default 0)",
+        help="share of flow runs (ingest: orders, disputes) whose second event is "
+        "delivered before the first, then both in order (default 0)",
     )
     g.add_argument(
         "--retries",

@@ -81,9 +81,9 @@ class ProgressLine:
             return
         self._verifying = True
         text = (
-            f"verifying {phase.orders} orders… (up to {format_duration(phase.wait_s)})"
+            f"verifying {phase.sampled} {phase.what}… (up to {format_duration(phase.wait_s)})"
             if phase.wait_s
-            else f"verifying {phase.orders} orders…"
+            else f"verifying {phase.sampled} {phase.what}…"
         )
         if self.live:
             self._write_live(text)

@@ -1,9 +1,10 @@
 """What every load model offers the runner: one coroutine that starts journeys.
 
 A load model decides *when* journeys start (N looping users, or arrivals at
-a rate, or stages of either); the :class:`~engine.scenario.walk.Walker`
-decides *what* each one sends. The runner gives the model a walker and a
-clock and cancels :meth:`LoadModel.drive` at the deadline or on a stop.
+a rate, or stages of either); the walker
+(:class:`~engine.scenario.flows.FlowWalker`) decides *what* each one sends.
+The runner gives the model a walker and a clock and cancels
+:meth:`LoadModel.drive` at the deadline or on a stop.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from engine.load.clock import Clock
 
 class Walker(Protocol):
     """What a load model needs of a walker: a journey drawn from a VU's RNG, and
-    sending it (:class:`engine.scenario.walk.Walker` for ``--contract``,
-    :class:`engine.scenario.flows.FlowWalker` for ``--scenario``)."""
+    sending it (:class:`engine.scenario.flows.FlowWalker`; tests pass their own)."""
 
     @property
     def plan(self) -> Callable[[random.Random], Any]: ...

@@ -221,7 +221,7 @@ def result_lines(result: RunResult, abort: Abort | None = None) -> list[str]:
         + delivery_settings_lines(result.config)
         + delivery_lines(total)
         + provider_lines(total, result.config)
-        + visibility_lines(total, result.config.visibility)
+        + visibility_lines(total, result.config.visibility, result.config.shape)
         + failure_lines(total)
         + verification_lines(result)
         + threshold_lines(run_thresholds(result))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.domain.durations import format_duration, format_latency
+from engine.domain.shape import Shape
 from engine.metrics.stats import Snapshot
 from engine.outputs.docparts import latency_json
 from engine.scenario.visibility import POLL_S, TIMEOUT_S, VISIBILITY_KEYS
@@ -24,10 +25,13 @@ def visibility_json(total: Snapshot, asked: int) -> tuple[dict[str, Any] | None,
     return (latency_json(total.visibility_view) if asked else None), counts
 
 
-def visibility_lines(total: Snapshot, asked: int) -> list[str]:
+def visibility_lines(total: Snapshot, asked: int, shape: Shape | None = None) -> list[str]:
     """``Visibility: p50=…  (18 of 20 followed orders readable …)``, and the
-    read-backs that came before their order was readable."""
+    read-backs that came before their flow run was readable; named by the
+    scenario's first flow (ingest: orders), whose runs are read back."""
     c = total.visibility_counts
+    what = shape.flows[0].label.lower() if shape is not None and shape.flows else "orders"
+    one = what[:-1] if what.endswith("s") else what
     lines = []
     if asked:
         v = total.visibility_view
@@ -35,7 +39,7 @@ def visibility_lines(total: Snapshot, asked: int) -> list[str]:
         line = (
             f"Visibility:  p50={format_latency(p[50])}  p95={format_latency(p[95])}"
             f"  p99={format_latency(p[99])}  max={format_latency(v.max_s)}"
-            f"  ({c.get('visible', 0)} of {c.get('followed', 0)} followed orders readable;"
+            f"  ({c.get('visible', 0)} of {c.get('followed', 0)} followed {what} readable;"
             f" polled every {format_duration(POLL_S)}"
         )
         if c.get("not_visible"):
@@ -46,6 +50,6 @@ def visibility_lines(total: Snapshot, asked: int) -> list[str]:
     if c.get("reads_not_yet_visible"):
         lines.append(
             f"Reads not yet visible: {c['reads_not_yet_visible']} (a read-back of an accepted"
-            " order answered 404: applied later, not an error)"
+            f" {one} answered 404: applied later, not an error)"
         )
     return lines

@@ -1,14 +1,15 @@
 """One load test, composed: target, preflight, transport, load model, reporter, verify.
 
 Written on anyio: the load model (:mod:`engine.load`, *when* journeys start)
-drives a :class:`~engine.scenario.walk.Walker` (*what* they send) inside a
+drives a :class:`~engine.scenario.flows.FlowWalker` (*what* they send: the
+scenario file's flows, ``--contract``'s built-in file by default) inside a
 cancel scope that ends at the run's duration. At the deadline nothing new is
 sent, and the requests in flight get ``--grace`` (1 s by default) to finish,
 as a provider would never abandon a delivery mid-flight
 (engine/scenario/drain.py); those still in flight then (or at once on
 :meth:`Runner.stop`) are cancelled and counted as ``cancelled_at_deadline``,
-so a hanging target stretches the run by the grace at most; the order or
-dispute it belonged to counts as ``unfinished``.
+so a hanging target stretches the run by the grace at most; the flow run it
+belonged to counts as ``unfinished``.
 A reporter task hands a snapshot delta to every sink (:mod:`engine.run.sinks`)
 every 250 ms.
 """
@@ -16,7 +17,6 @@ every 250 ms.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
-from engine.domain.contracts import Contract, make_contract
 from engine.domain.outcomes import has_legacy_names
 from engine.domain.stages import (
     LoadShare,
@@ -57,10 +56,9 @@ from engine.scenario.compiled import CompiledScenario
 from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
-from engine.scenario.journeys import plan_journey, vu_rng
+from engine.scenario.rng import vu_rng
 from engine.scenario.select import compiled_for, header_names
 from engine.scenario.visibility import Visibility
-from engine.scenario.walk import Endpoints, Walker
 from engine.transports import Transport, make_transport
 from engine.transports.api_client import ApiClient
 from engine.transports.base import replaced
@@ -161,12 +159,12 @@ class Runner:
         self._api: ApiClient | None = None  # a scenario's API steps' client
         self._flow_samples: list[FlowSample] = []  # --verify of a file's own read-back
         self._by_flow: dict[str, FlowSample] = {}
+        self._visibility: Visibility | None = None  # --visibility's followers
         self._stop_requested = False
         self._deadline_at: float | None = None
         self._t0 = 0.0
         self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
-        self._contract: Contract = make_contract(config.contract)
         self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
         self._disputes = DisputeSample(config.verify, sample_rng(config.seed, shard, "disputes"))
 
@@ -204,82 +202,50 @@ class Runner:
             result = await self._run_against(url)
             sampled = len(self._sample.items) + sum(len(f.sample.items) for f in self._flow_samples)
             if self.config.verify and sampled and not self._stop_requested:
-                self._phase(Phase("verifying", sampled, self.config.verify_wait))
+                what = ", ".join(f.flow.label.lower() for f in self._flow_samples) or "orders"
+                self._phase(Phase("verifying", sampled, self.config.verify_wait, what=what))
                 result = await self._verify(result)
             return result
         raise AssertionError("unreachable")  # pragma: no cover - keeps mypy calm
 
     def _walker(
         self,
+        scenario: CompiledScenario,
         url: str,
         transport: Transport,
         drain: Drain | None = None,
         visibility: Visibility | None = None,
-    ) -> Walker | FlowWalker:
-        """What each journey sends, recorded into this run's stats: a scenario
-        file's flows (``--scenario``), else ``--contract``'s orders and disputes."""
+    ) -> FlowWalker:
+        """What each journey sends, recorded into this run's stats: the scenario
+        file's flows (``--scenario``, else the built-in file ``--contract`` names)."""
         cfg = self.config
-        if cfg.scenario_text:
-            scenario = compiled_for(cfg)
-            if cfg.verify and not has_legacy_names(cfg.shape):
-                self._sample_flows(scenario, cfg.read_api or url)
-            if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
-                self._api = ApiClient(
-                    pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
-                )
-            return FlowWalker(
-                transport=transport,
-                stats=self._stats,
-                scenario=scenario,
-                target=url,
-                read_api=cfg.read_api or None,
-                read_mix=cfg.read_mix,
-                think=cfg.think,
-                now=self._now,
-                sleep=self._clock.sleep,
-                dressing=dressing_for(cfg),
-                retries=cfg.retries,
-                read_ratio=cfg.read_ratio,
-                duplicate_rate=cfg.duplicate_rate,
-                reorder_rate=cfg.reorder_rate,
-                drain=drain,
-                api_client=self._api,
-                on_end=self._ended if cfg.verify else None,
-                policy=cfg.policy,
-                retry_speed=cfg.retry_speed,
+        read_api = cfg.read_api or url
+        if cfg.verify and not has_legacy_names(cfg.shape):
+            self._sample_flows(scenario, read_api)
+        if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
+            self._api = ApiClient(
+                pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
             )
-        on_order: Callable[[str, str, str], None] = self._sample.offer
-        if visibility is not None:
-            sample, follow = self._sample.offer, visibility.offer
-
-            def both(order_id: str, status: str, event_id: str) -> None:
-                sample(order_id, status, event_id)
-                follow(order_id, status, event_id)
-
-            on_order = both
-
-        return Walker(
+        return FlowWalker(
             transport=transport,
             stats=self._stats,
-            contract=self._contract,
-            endpoints=Endpoints.at(url, cfg.read_api, cfg.read_mix),
-            plan=functools.partial(
-                plan_journey,
-                max_updates=cfg.max_updates,
-                dispute_ratio=cfg.dispute_ratio,
-                read_ratio=cfg.read_ratio,
-                duplicate_rate=cfg.duplicate_rate,
-                reorder_rate=cfg.reorder_rate,
-                retries=cfg.retries,
-            ),
+            scenario=scenario,
+            target=url,
+            read_api=cfg.read_api or None,
+            read_mix=cfg.read_mix,
             think=cfg.think,
             now=self._now,
             sleep=self._clock.sleep,
-            on_order=on_order,
-            on_dispute=self._disputes.offer,
             dressing=dressing_for(cfg),
             retries=cfg.retries,
+            read_ratio=cfg.read_ratio,
+            duplicate_rate=cfg.duplicate_rate,
+            reorder_rate=cfg.reorder_rate,
             drain=drain,
+            api_client=self._api,
+            on_end=self._ended if cfg.verify or visibility is not None else None,
+            policy=cfg.policy,
+            retry_speed=cfg.retry_speed,
         )
 
     def _ended(
@@ -292,7 +258,11 @@ class Runner:
     ) -> None:
         """A scenario file's flow run ended accepted: ``--verify`` samples it by its
         file's read-back, or ingest's orders and disputes as ingest's check reads
-        them (a dispute keyed by its order)."""
+        them (a dispute keyed by its order); ``--visibility`` follows it."""
+        if self._visibility is not None:
+            self._visibility.offer(flow, shows, v, parent)
+        if not self.config.verify:
+            return
         if self._by_flow:
             if (sample := self._by_flow.get(flow)) is not None:
                 sample.offer(shows, v, parent, eid)
@@ -322,8 +292,9 @@ class Runner:
             since=offset, shard=self.shard, endpoints=cfg.shape.endpoints, cleaner=cfg.cleaner()
         )
         drain = Drain()
-        visibility = self._visibility(url, transport)
-        walker = self._walker(url, transport, drain, visibility)
+        scenario = compiled_for(cfg)
+        visibility = self._visibility = self._follower(scenario, url, transport)
+        walker = self._walker(scenario, url, transport, drain, visibility)
         model = self._model()
         try:
             with anyio.CancelScope() as scope:
@@ -350,14 +321,21 @@ class Runner:
                     await self._api.aclose()
         return RunResult(self.config, url, self._total, elapsed, self._stop_requested)
 
-    def _visibility(self, url: str, transport: Transport) -> Visibility | None:
-        """--visibility: followers of accepted orders, reading where reads go."""
+    def _follower(
+        self, scenario: CompiledScenario, url: str, transport: Transport
+    ) -> Visibility | None:
+        """--visibility: followers of accepted flow runs, reading where reads go."""
         cfg = self.config
         if not cfg.visibility:
             return None
-        reads = Endpoints.at(url, cfg.read_api).reads
         return Visibility(
-            cfg.visibility, transport, reads, lambda: self._stats, self._now, self._clock.sleep
+            cfg.visibility,
+            transport,
+            scenario,
+            cfg.read_api or url,
+            lambda: self._stats,
+            self._now,
+            self._clock.sleep,
         )
 
     async def _end_at(self, seconds: float, drain: Drain, scope: anyio.CancelScope) -> None:

@@ -24,12 +24,13 @@ SnapshotSink = Callable[[Snapshot], None]
 class Phase:
     """What the run is doing now, for a consumer that shows it (the engine never
     prints): ``load`` once the target is up and load starts, ``verifying`` when
-    ``--verify`` reads the sampled orders back after the load."""
+    ``--verify`` reads the sampled flow runs back after the load."""
 
     name: str  # "load" | "verifying"
-    orders: int = 0  # verifying: how many sampled orders are read back
+    sampled: int = 0  # verifying: how many sampled flow runs are read back
     wait_s: float = 0.0  # verifying: the longest it waits for them
     target_url: str = ""  # load: the URL load goes to (--target builtin's own port)
+    what: str = "orders"  # verifying: what they are (the sampled flows' labels, lower case)
 
 
 class Sink(Protocol):

@@ -10,7 +10,8 @@ JSON path is the expected one, or ``--verify-wait`` runs out; a list answer
 value. What is left is classified by its last read: a 404 or an item not
 listed is ``missing``, another status ``other_status``, no answer or no
 status ``unreadable``. The first two flows with a sample fill the
-:class:`Verification`'s two tallies, named by the flows' labels.
+:class:`Verification`'s two tallies, named by the flows' labels, and any
+further ones its ``more``.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ async def verify_flows(
     """Poll every sampled read until it shows what it should, or ``wait_s``."""
     import httpx  # imported where used (see engine/run/verify.py)
 
-    used = [s for s in samples if s.sample.items][:2]
+    used = [s for s in samples if s.sample.items]
     pending = {(i, key): exp for i, s in enumerate(used) for key, exp in s.sample.items}
     found: dict[tuple[int, str], str] = {}
     started = clock()
@@ -162,4 +163,5 @@ async def verify_flows(
         disputes=tallies[1],
         mismatches=tuple(mismatches),
         labels=(labels[0], labels[1]),
+        more=tuple(zip(labels[2 : len(used)], tallies[2 : len(used)], strict=True)),
     ).bounded()

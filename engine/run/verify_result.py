@@ -111,6 +111,8 @@ class Verification:
     # what the two tallies count: ingest's orders and disputes, or a scenario
     # file's first two flows with a read-back (engine/run/verify_flows.py)
     labels: tuple[str, str] = ("orders", "disputes")
+    # a file's further flows with a read-back, past the first two: (label, tally)
+    more: tuple[tuple[str, Tally], ...] = ()
 
     @property
     def orders(self) -> Tally:
@@ -118,8 +120,9 @@ class Verification:
 
     @property
     def mismatched(self) -> int:
-        """Orders and disputes not in their expected status (all, not only those kept)."""
-        return self.sampled - self.applied + self.disputes.sampled - self.disputes.applied
+        """Flow runs not in their expected status (all, not only those kept)."""
+        first = self.sampled - self.applied + self.disputes.sampled - self.disputes.applied
+        return first + sum(t.sampled - t.applied for _, t in self.more)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +152,8 @@ class Verification:
         }
         if self.labels != ("orders", "disputes"):  # a file's flows: which ones these are
             doc["labels"] = list(self.labels)
+        if self.more:
+            doc["more"] = {label: t.as_json() for label, t in self.more}
         return doc
 
     def describe(self) -> str:
@@ -165,11 +170,11 @@ class Verification:
     def lines(self) -> list[str]:
         """The summary's ``Verified:`` lines: orders, disputes, then the mismatches kept."""
         out = [f"Verified: {self.describe()}"]
-        d = self.disputes
-        if d.sampled:
-            what = f"sampled {self.labels[1]} in their final status"
-            line = f"Verified: {d.applied} of {d.sampled} {what}"
-            out.append(f"{line}; {d.problems()}" if d.problems() else line)
+        for label, d in ((self.labels[1], self.disputes), *self.more):
+            if d.sampled:
+                what = f"sampled {label} in their final status"
+                line = f"Verified: {d.applied} of {d.sampled} {what}"
+                out.append(f"{line}; {d.problems()}" if d.problems() else line)
         out += [f"  {m.describe()}" for m in self.mismatches]
         if self.mismatched > len(self.mismatches):
             out.append(f"  … and {self.mismatched - len(self.mismatches)} more")
@@ -184,8 +189,11 @@ def merge(parts: Sequence[Verification | None]) -> Verification | None:
         return None
     orders = Tally()
     disputes = Tally()
+    more: dict[str, Tally] = {}
     for v in done:
         orders, disputes = orders + v.orders, disputes + v.disputes
+        for label, t in v.more:
+            more[label] = more.get(label, Tally()) + t
     return Verification(
         done[0].read_api,
         orders.sampled,
@@ -197,4 +205,5 @@ def merge(parts: Sequence[Verification | None]) -> Verification | None:
         disputes=disputes,
         mismatches=tuple(m for v in done for m in v.mismatches),
         labels=done[0].labels,
+        more=tuple(more.items()),
     ).bounded()

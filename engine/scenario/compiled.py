@@ -139,8 +139,8 @@ class CompiledScenario:
 
 def pick(rng: random.Random, items: tuple[int, ...], weights: tuple[float, ...]) -> int:
     """One of ``items`` by weight, from one draw. Equal weights pick what
-    ``items[int(rng.random() * len(items))]`` picks (engine/scenario/journeys.py's
-    draw), so a scenario's choices can follow today's under ``--seed``."""
+    ``items[int(rng.random() * len(items))]`` picks (the hand-written walker's
+    draw until December 2026)."""
     x = rng.random() * sum(weights)
     acc = 0.0
     for item, w in zip(items, weights, strict=True):

@@ -17,6 +17,7 @@ numbers) or as a named global (tables, generators), never as code.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Mapping
 from itertools import count
@@ -26,7 +27,7 @@ import orjson
 
 from engine.domain.clock import WallClock
 from engine.domain.contracts import Event
-from engine.scenario.checks import header_nodes
+from engine.scenario.checks import _reach, header_nodes
 from engine.scenario.compiled import (
     CompiledApi,
     CompiledFlow,
@@ -177,7 +178,9 @@ def compile_scenario(
     max_repeats: int | None = None,
 ) -> CompiledScenario:
     """Compile a checked scenario. ``params`` override the file's ``[params]``
-    (``--dispute-ratio``); ``max_repeats`` overrides every flow's (``--max-updates``)."""
+    (``--dispute-ratio``); ``max_repeats`` overrides every flow's (``--max-updates``);
+    0 there means no state on a loop is entered at all (ingest's ``updated``: the
+    transitions into them are dropped where another is left)."""
     spec = scenario.spec
     clock = clock or WallClock()
     values = {**spec.params, **(params or {})}
@@ -290,10 +293,17 @@ def _flow(
 ) -> CompiledFlow:
     order = {s: i for i, s in enumerate(flow.states)}
     bound = flow.max_repeats if max_repeats is None or flow.max_repeats is None else max_repeats
+    never: frozenset[str] = frozenset()
+    if bound == 0:  # entered once at most off a loop; never on one
+        reach = _reach(flow)
+        never = frozenset(s for s in flow.states if s in reach[s])
+        bound = 1
     states = tuple(
         _state(scenario, name, flow, s, st, i, clock, hooks, apis, order, flow_index, params, bound)
         for i, (s, st) in enumerate(flow.states.items())
     )
+    if never:
+        states = tuple(_without(st, never, order) for st in states)
     src = _Source(clock, name)
     lines = ["def start(p, rng):", "    v = {}", "    eid = ''"]
     for var, node, _ in scenario.parsed.vars[name]:
@@ -365,4 +375,18 @@ def _state(
         tuple(st.next.values()),
         st.max_repeats if st.max_repeats is not None else bound,
         tuple(children),
+    )
+
+
+def _without(
+    state: CompiledState, never: frozenset[str], order: Mapping[str, int]
+) -> CompiledState:
+    """``state`` without its transitions into ``never`` (``--max-updates 0``),
+    unless none would be left."""
+    banned = {order[s] for s in never}
+    kept = [(n, w) for n, w in zip(state.next, state.weights, strict=True) if n not in banned]
+    if not kept or len(kept) == len(state.next):
+        return state
+    return dataclasses.replace(
+        state, next=tuple(n for n, _ in kept), weights=tuple(w for _, w in kept)
     )

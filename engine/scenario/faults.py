@@ -1,6 +1,5 @@
 """Deliberate delivery faults: duplicates (--duplicate-rate) and early events
-(--reorder-rate), sent for a journey by :class:`~engine.scenario.walk.Walker`
-or :class:`~engine.scenario.flows.FlowWalker`.
+(--reorder-rate), sent for a journey by :class:`~engine.scenario.flows.FlowWalker`.
 
 A 5xx or a transport failure is an error whatever was sent (issue 19): it
 counts in Errors, in its endpoint's errors and kinds and in thresholds, and

@@ -1,7 +1,7 @@
 """Walking a compiled scenario file's flows through a transport (``--scenario``).
 
-The generic counterpart of :mod:`engine.scenario.walk` (today's orders and
-disputes, kept for ``--contract``): the same load models drive it
+Every run's walker (``--contract ingest|plan`` and the default are the
+built-in files of those names): the load models drive it
 (:meth:`FlowWalker.plan` draws a journey from a VU's RNG, :meth:`FlowWalker.walk`
 sends it), the same sender judges and records each request
 (engine/scenario/send.py), the same faults go out (engine/scenario/faults.py),
@@ -10,9 +10,9 @@ with the same think time, latency correction and retries.
 A journey is a root flow (drawn by the roots' weights) run from an initial
 state along weighted transitions to a terminal state, no state entered more
 than its ``max_repeats``; every child a state names is drawn with its
-probability. Every choice is drawn up front (:meth:`FlowWalker.plan`), as
-engine/scenario/journeys.py does, so ``--seed`` repeats the journeys whatever
-the service answers. Values (ids, amounts) are drawn as the events are built.
+probability. Every choice is drawn up front (:meth:`FlowWalker.plan`), so
+``--seed`` repeats the journeys whatever the service answers. Values (ids,
+amounts) are drawn as the events are built.
 
 A child flow starts once its parent has ended with every step accepted (a
 dispute after an accepted ``success``), with no think time before its first
@@ -138,9 +138,12 @@ class FlowJourney(NamedTuple):
 class FlowWalker(Sender):
     """Sends a compiled scenario's journeys for every virtual user of a run.
 
-    Arguments as :class:`~engine.scenario.walk.Walker`'s, with the compiled
-    scenario instead of a contract, the target and read API bases, and the
-    rates the plan draws faults and read-backs by."""
+    ``now`` times requests (the transport stamps completion on the same
+    clock); ``sleep`` pauses the think time; ``dressing`` adds the ``--header``
+    pairs and the signature to every webhook; ``on_end`` hears of each flow run
+    that ended accepted (``--verify``, ``--visibility``). With the compiled
+    scenario, the target and read API bases, and the rates the plan draws
+    faults and read-backs by."""
 
     __slots__ = (
         "_api",
@@ -276,9 +279,13 @@ class FlowWalker(Sender):
 
     async def walk(self, journey: FlowJourney, intended: float | None = None) -> float | None:
         """Send one journey. None when every step was accepted; else the think time
-        its remaining steps (its children's too) would have taken (see
-        :meth:`engine.scenario.walk.Walker.walk`). ``intended``: when it was
-        meant to start (the open model); latencies are then corrected."""
+        its remaining steps (its children's too) would have taken, so the load
+        model keeps a failing service's load no higher than a healthy one's.
+        ``intended``: when it was meant to start (the open model); latencies
+        are then corrected: each request's latency counts from its step's
+        place in the provider's schedule (``intended + i * think``), its
+        service time from its actual send, as wrk2 and oha's
+        ``--latency-correction`` do."""
         retry = (
             Retry(journey.retry_seed, self._retries, self._retry_plan) if self._retries else None
         )

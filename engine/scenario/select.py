@@ -8,14 +8,18 @@ its path: the text is what travels to ``--workers`` shards and Ray actors
 :func:`compiled_for` compiles it again there. The file's Shape goes into the
 config too, so every output names the scenario's endpoints and flows.
 
-``--contract ingest|plan`` stays what it was (today's walker); with
-``--scenario`` it is set from the file's name when that is one of them, so
-``--target builtin`` starts the reference target with that contract.
+``--contract ingest|plan`` (and the default run) are aliases of the built-in
+files of those names: without ``--scenario``, :func:`compiled_for` compiles
+the built-in ``config.contract`` with ``--dispute-ratio`` and
+``--max-updates`` as given (their defaults are the files' own values). With
+``--scenario`` the contract is set from the file's name when that is one of
+them, so ``--target builtin`` starts the reference target with that contract.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 from collections.abc import Collection
 from pathlib import PurePath
@@ -33,7 +37,13 @@ from engine.config import (
 from engine.domain.outcomes import has_legacy_names
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
-from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
+from engine.scenario.loader import (
+    Scenario,
+    builtin_names,
+    builtin_text,
+    load_scenario,
+    parse_scenario,
+)
 from engine.scenario.receiver import receiver_for
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
@@ -157,7 +167,10 @@ def _with_policy(config: RunConfig, scenario: Scenario) -> RunConfig:
 
 def compiled_for(config: RunConfig) -> CompiledScenario:
     """The run's scenario compiled from the config's text (in a shard too), with
-    the overrides the user gave (``--dispute-ratio``, ``--max-updates``)."""
+    the overrides the user gave (``--dispute-ratio``, ``--max-updates``); without
+    ``--scenario``, the built-in file ``--contract`` names, with both settings."""
+    if not config.scenario_text:
+        return _contract_scenario(config.contract, config.dispute_ratio, config.max_updates)
     origin = config.scenario
     is_path = "/" in origin or origin.endswith(".toml") or origin not in builtin_names()
     scenario = parse_scenario(
@@ -167,9 +180,19 @@ def compiled_for(config: RunConfig) -> CompiledScenario:
     )
     over = config.scenario_overrides
     params = {"dispute_ratio": config.dispute_ratio} if "dispute_ratio" in over else None
-    # a bound counts entries into a state: 0 would leave no way out of the first one
-    max_repeats = max(1, config.max_updates) if "max_updates" in over else None
+    # 0: no state on a loop is entered (engine/scenario/compiler.py), as --max-updates 0 was
+    max_repeats = config.max_updates if "max_updates" in over else None
     return compile_scenario(scenario, params, max_repeats=max_repeats)
+
+
+@functools.lru_cache(maxsize=8)
+def _contract_scenario(contract: str, dispute_ratio: float, max_updates: int) -> CompiledScenario:
+    """``--contract NAME`` (``ingest`` by default) as ``--scenario NAME``: its
+    flags' values are the file's own by default, so they always apply. Cached:
+    a compiled scenario is immutable, and tests build many runners."""
+    scenario = parse_scenario(builtin_text(contract), f"builtin:{contract}")
+    params = {"dispute_ratio": dispute_ratio}
+    return compile_scenario(scenario, params, max_repeats=max_updates)
 
 
 def header_names(config: RunConfig) -> tuple[str, ...]:

@@ -1,11 +1,9 @@
-"""One request of a journey, sent, judged and recorded: shared by both walkers.
+"""One request of a journey, sent, judged and recorded.
 
-:class:`~engine.scenario.walk.Walker` (today's orders and disputes) and
-:class:`~engine.scenario.flows.FlowWalker` (any compiled scenario file) send
-their requests the same way; this base class holds that one way, so a fix to
-retries or latency correction reaches both. A subclass sets the attributes
-named in ``__slots__`` (the method is inherited: looking it up costs what a
-method of the walker's own class costs).
+:class:`~engine.scenario.flows.FlowWalker` (every run's walker) sends its
+requests this way; a base class, so the request step reads on its own. A
+subclass sets the attributes named in ``__slots__`` (the method is inherited:
+looking it up costs what a method of the walker's own class costs).
 """
 
 from __future__ import annotations

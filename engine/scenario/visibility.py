@@ -3,24 +3,26 @@ its effect (issue 19 §3).
 
 In Kafka or inbox mode a service answers 202 before it applies an event; the
 number its users want most is how long until the effect can be read. So N
-orders whose every step was accepted are followed as they finish (the first
+flow runs whose every step was accepted are followed as they finish (the first
 ones, at most :data:`FOLLOWED_AT_ONCE` at a time, so the sample spreads over
-the run and the polling rate stays bounded): ``GET /orders/{id}`` (the
-scenario's own read-back, through ``--read-api`` when apart) every
-:data:`POLL_S` until it shows the order's final status. The time from the
-last step's answer to the first read that shows it is the order's
-visibility, within one polling interval (reported with it). An order not
+the run and the polling rate stays bounded): the flow's own read-back (its
+``read.url``, e.g. ingest's ``GET /orders/{id}``, through ``--read-api`` when
+apart; a flow whose read is a list, as ingest's disputes, is not followed)
+every :data:`POLL_S` until it shows the status its ``read.expect`` names. The
+time from the last step's answer to the first read that shows it is the
+run's visibility, within one polling interval (reported with it). One not
 shown within :data:`TIMEOUT_S` counts as ``not_visible``; one still followed
 when the run ends, ``unfinished``. The polls are the tool's own measuring,
 not load: they are counted (``polls``), never recorded as requests.
 
-The same reading tells the read-back (``--read-ratio``) apart: a 404 for an
-order whose every event was accepted is ``not yet visible``, never an error
-(``reads_not_yet_visible``; engine/scenario/walk.py).
+The same reading tells the read-back (``--read-ratio``) apart: a 404 for a
+flow run whose every event was accepted is ``not yet visible``, never an error
+(``reads_not_yet_visible``; engine/scenario/flows.py).
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Awaitable, Callable
 
@@ -28,35 +30,39 @@ import anyio
 import anyio.abc
 
 from engine.metrics.stats import Stats
+from engine.scenario.compiled import CompiledFlow, CompiledScenario, Vars
+from engine.scenario.sample import join
 from engine.transports import Transport, TransportError
 
 POLL_S = 0.01
-"""How often a followed order is read: the measure's resolution."""
+"""How often a followed flow run is read: the measure's resolution."""
 FOLLOWED_AT_ONCE = 8
-"""Orders followed at the same time: at most 800 reads a second at POLL_S."""
+"""Flow runs followed at the same time: at most 800 reads a second at POLL_S."""
 TIMEOUT_S = 10.0
-"""An order not shown this long after its last step's answer is ``not_visible``."""
+"""A flow run not shown this long after its last step's answer is ``not_visible``."""
 
 VISIBILITY_KEYS = ("followed", "visible", "not_visible", "unfinished", "polls")
 """The ``visibility`` counters (JSON keys), besides ``reads_not_yet_visible``."""
 
 
 def shows(body_head: bytes, status: str) -> bool:
-    """Whether an order read (its first bytes) shows ``status``."""
+    """Whether a read (its first bytes) shows ``status``."""
     return (
         re.search(rb'"status"\s*:\s*"' + re.escape(status.encode()) + rb'"', body_head) is not None
     )
 
 
 class Visibility:
-    """Follows up to ``limit`` finished orders; :meth:`offer` is the walker's
-    ``on_order`` hook, :meth:`serve` runs the followers until cancelled."""
+    """Follows up to ``limit`` finished flow runs of ``scenario`` (reads under
+    ``read_api``); :meth:`offer` hears of each (the walker's ``on_end``),
+    :meth:`serve` runs the followers until cancelled."""
 
     def __init__(
         self,
         limit: int,
         transport: Transport,
-        reads_url: str,
+        scenario: CompiledScenario,
+        read_api: str,
         stats: Callable[[], Stats],
         now: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
@@ -66,7 +72,11 @@ class Visibility:
     ) -> None:
         self.limit = limit
         self._transport = transport
-        self._reads_url = reads_url
+        self._read_api = read_api
+        # the flows whose read-back reads their own object (not a list)
+        self._own: dict[str, CompiledFlow] = {
+            f.name: f for f in scenario.flows if f.read is not None and not f.read.items
+        }
         self._stats = stats
         self._now = now
         self._sleep = sleep
@@ -76,15 +86,21 @@ class Visibility:
         self._active = 0
         self._tg: anyio.abc.TaskGroup | None = None
 
-    def offer(self, order_id: str, status: str, _event_id: str = "") -> None:
-        """An order whose every step was accepted, just now: follow it while
-        fewer than ``limit`` were taken and a follower is free."""
+    def offer(self, flow: str, status: str, v: Vars, parent: Vars | None) -> None:
+        """A run of ``flow`` whose every step was accepted, just now, whose read
+        should show ``status``: follow it while fewer than ``limit`` were taken
+        and a follower is free (and its flow reads its own object)."""
         if self._tg is None or self._taken >= self.limit or self._active >= FOLLOWED_AT_ONCE:
             return
+        own = self._own.get(flow)
+        if own is None or own.read is None:
+            return
+        # read templates draw nothing; the builders take an rng
+        url = join(self._read_api, own.read.url(v, parent, random.Random(0)))
         self._taken += 1
         self._active += 1
         self._stats().visibility_count("followed")
-        self._tg.start_soon(self._follow, order_id, status, self._now())
+        self._tg.start_soon(self._follow, url, status, self._now())
 
     async def serve(self) -> None:
         """Run the followers (they are cancelled with it, at the run's end)."""
@@ -92,8 +108,7 @@ class Visibility:
             self._tg = tg
             await anyio.sleep_forever()
 
-    async def _follow(self, order_id: str, status: str, accepted_at: float) -> None:
-        url = self._reads_url + order_id
+    async def _follow(self, url: str, status: str, accepted_at: float) -> None:
         polls = 0
         try:
             while True:

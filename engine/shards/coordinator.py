@@ -180,7 +180,7 @@ class Coordinator:
             return
         self._phases.add(phase.name)
         if phase.name == "verifying":
-            phase = dataclasses.replace(phase, orders=self.config.verify)
+            phase = dataclasses.replace(phase, sampled=self.config.verify)
         for sink in self._phase_sinks:
             sink.on_phase(phase)
 
@@ -189,7 +189,7 @@ class Coordinator:
         cfg = self.config
         n = cfg.workers
         vus, verify = split(cfg.vus, n), split(cfg.verify, n)
-        visibility = split(cfg.visibility, n)  # the orders followed, a total too
+        visibility = split(cfg.visibility, n)  # the flow runs followed, a total too
         # the open model: the arrival rate and the in-flight cap are totals too
         rate = split(cfg.rate, n) if cfg.rate else [0.0] * n
         inflight = split(cfg.max_inflight, n) if cfg.rate else [cfg.max_inflight] * n

@@ -216,14 +216,15 @@ class SplitPanel(Panel):
                 text = " ".join(f"{label} {compact(n)}" for label, n in short)
             return f"[dim]{text}[/]"
 
-        if has_legacy_names(shape):
-            order, dispute = (flow_counts(f, t.scenarios) for f in shape.flows)
-            opened = shape.flows[1].outcome_label("started")
+        if has_legacy_names(shape):  # ingest's panel: each flow's webhook's requests
+            first, second = shape.flows[0], shape.flows[1]
+            order, dispute = (flow_counts(f, t.scenarios) for f in (first, second))
+            opened = second.outcome_label("started")
             return "\n".join(
                 [
-                    line("Orders", t.orders),
+                    line(first.label, t.count(shape.endpoints[0])),
                     outcomes(*order["ended"].items(), ("aborted", order["aborted"])),
-                    line("Disputes", t.disputes),
+                    line(second.label, t.count(shape.endpoints[1])),
                     outcomes((opened, dispute["started"]), *dispute["ended"].items()),
                     line("Reads", t.reads),
                 ]

@@ -79,15 +79,17 @@ def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
 
 
 def _unverified(result: RunResult) -> str:
-    """What --verify found wrong, orders and disputes named apart (exit code 4)."""
+    """What --verify found wrong, by the checked flows' names (ingest: orders and
+    disputes) apart (exit code 4)."""
     v = result.verification
     if v is None:
         return "a mismatch"
     parts = [
-        f"{n} {what}{'' if n == 1 else 's'}"
+        f"{n} {what if n != 1 or not what.endswith('s') else what[:-1]}"
         for n, what in (
-            (v.sampled - v.applied, "order"),
-            (v.disputes.sampled - v.disputes.applied, "dispute"),
+            (v.sampled - v.applied, v.labels[0]),
+            (v.disputes.sampled - v.disputes.applied, v.labels[1]),
+            *((t.sampled - t.applied, label) for label, t in v.more),
         )
         if n
     ]
@@ -116,12 +118,12 @@ class SummaryPanel(Static):
         checks = Text()
         for line in threshold_lines(run_thresholds(result)):
             checks.append(line + "\n", style="bold red" if line.startswith("  FAIL") else "")
-        # the --no-ui summary's lines, in its order: the flows (orders,
+        # the --no-ui summary's lines, in its order: the flows (ingest: orders,
         # disputes), the generator, deliberate deliveries, --visibility, sample
         # failures, the --verify check
         notes = [*flow_lines(t, shape), generator_line(t), *delivery_settings_lines(result.config)]
         notes += delivery_lines(t) + provider_lines(t, result.config)
-        notes += visibility_lines(t, result.config.visibility)
+        notes += visibility_lines(t, result.config.visibility, shape)
         notes += failure_lines(t)
         outcomes = Text("\n".join(notes + verification_lines(result)), style="dim")
         tables = Table.grid(padding=(0, 4))
