@@ -309,7 +309,8 @@ def maxmode(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sampl
 
 def ceiling_rounds(url: str, secs: int, vus: int, repeats: int) -> dict[str, list[Sample]]:
     """``--only ceiling``: webhookload (unsigned, signed), the Python ceiling
-    (unsigned, signed) and hey, in ``repeats`` rounds: issue 23's headroom alone,
+    (unsigned, signed), hey and the plan's Go tester (when built), in ``repeats``
+    rounds: issue 23's headroom and issue 17's speed goals alone,
     with the scenarios its goals name (``--scenario ingest``, ``--scenario stripe
     --sign stripe``)."""
     ingest, stripe = ("--scenario", "ingest"), ("--scenario", "stripe", *SIGN)
@@ -331,6 +332,8 @@ def ceiling_rounds(url: str, secs: int, vus: int, repeats: int) -> dict[str, lis
         ),
         ("ceiling-signed", lambda: ceiling(url, secs, vus, sign=True)),
     ]
+    if (WORK / "seed-go").exists():  # issue 17's speed goals are against the plan's Go tester
+        runs.insert(3, ("go", lambda: seed_go(url, secs, vus)))
     return run_rows(url, runs, repeats)
 
 
