@@ -19,7 +19,8 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.metrics.stats import Stats
-from engine.scenario.flows import FlowJourney, FlowRun, FlowWalker
+from engine.scenario.flow_tables import FlowJourney, FlowRun
+from engine.scenario.flows import FlowWalker
 from engine.scenario.select import compiled_for
 from engine.transports import Headers, Reply, Transport
 

@@ -15,7 +15,10 @@ from engine.config import RunConfig
 from engine.metrics.stats import Stats
 from engine.scenario.compiled import pick
 from engine.scenario.compiler import compile_scenario
-from engine.scenario.flows import FlowRun, FlowWalker, _choose, _cumulative
+from engine.scenario.flow_tables import FlowRun
+from engine.scenario.flow_tables import choose as _choose
+from engine.scenario.flow_tables import cumulative as _cumulative
+from engine.scenario.flows import FlowWalker
 from engine.scenario.loader import load_scenario
 from engine.scenario.select import compiled_for, with_scenario
 from engine.shards.worker import config_from_argv, config_json

@@ -26,7 +26,8 @@ from engine.metrics.stats import Snapshot, Stats, merge_all
 from engine.run.runner import Runner, RunResult
 from engine.run.sinks import CallbackSink, Phase
 from engine.run.verify import OrderSample, sample_rng
-from engine.scenario.flows import FlowRun, FlowWalker
+from engine.scenario.flow_tables import FlowRun
+from engine.scenario.flows import FlowWalker
 from engine.scenario.rng import vu_rng
 from engine.scenario.select import compiled_for
 from engine.transports import Transport

@@ -32,25 +32,29 @@ this is precomputed: URLs, endpoint ids, accept tables, counter keys.
 
 from __future__ import annotations
 
-import dataclasses
 import random
-from bisect import bisect_right
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable
 
 import anyio
 
 from engine.domain.contracts import Event
-from engine.domain.outcomes import FlowKeys
 from engine.domain.policies import Policy
 from engine.metrics.stats import Stats
 from engine.scenario.api_step import call_api
-from engine.scenario.compiled import CompiledFlow, CompiledScenario, CompiledState, Vars, pick
+from engine.scenario.compiled import CompiledScenario, Vars, pick
 from engine.scenario.delivery import Dressing
 from engine.scenario.drain import Drain, park
-from engine.scenario.expect import ACCEPTS, Expect, Table
+from engine.scenario.expect import ACCEPTS, Expect
 from engine.scenario.faults import Faults
+from engine.scenario.flow_tables import (
+    FlowJourney,
+    FlowRun,
+    FlowTables,
+    Step,
+    allowed,
+    choose,
+    tables,
+)
 from engine.scenario.retry import Retry, RetryPlan
 from engine.scenario.sample import MAX_STEPS, join
 from engine.scenario.send import Sender
@@ -64,75 +68,6 @@ OnEnd = Callable[[str, str, Vars, Vars | None, str], None]
 """``on_end(flow, shows, vars, parent_vars, event_id)``: a flow run ended with
 every step accepted in a terminal state whose read-back shows ``shows`` (the
 ``--verify`` sample; ``event_id``: its last event's)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One state as the walker sends it: everything looked up once."""
-
-    state: CompiledState
-    endpoint: int  # stats endpoint id
-    url: str  # absolute
-    first: Table
-    duplicate: Table | None  # None: the default rule (409 = already seen)
-    early: Table | None  # None: the default rule (404/422 = refused)
-    visited: str | None  # the flow counter of an accepted event, when counted
-    ended: str | None  # the flow counter of ending here (terminal states)
-    cum: tuple[float, ...] = ()  # the transitions' cumulative weights
-
-
-def _cumulative(weights: tuple[float, ...]) -> tuple[float, ...]:
-    """Running sums, added in :func:`~engine.scenario.compiled.pick`'s order."""
-    acc = 0.0
-    out = []
-    for w in weights:
-        acc += w
-        out.append(acc)
-    return tuple(out)
-
-
-def _choose(rng: random.Random, items: tuple[int, ...], cum: tuple[float, ...]) -> int:
-    """What :func:`~engine.scenario.compiled.pick` picks from the same draw, by
-    bisection over precomputed running sums (planning runs per journey)."""
-    i = bisect_right(cum, rng.random() * cum[-1])
-    return items[i] if i < len(items) else items[-1]
-
-
-@dataclass(frozen=True, slots=True)
-class _Flow:
-    """One flow's run-time tables: its steps by state index and its counters."""
-
-    flow: CompiledFlow
-    steps: tuple[_Step, ...]
-    keys: FlowKeys
-    bounded: bool  # any state with a max_repeats (else transitions need no filter)
-    initial_cum: tuple[float, ...]
-    shows: Mapping[str, str]  # terminal state -> what its read-back shows (--verify)
-    read_url: str  # the read API's base for the read-back ("" without a read)
-
-
-class FlowRun(NamedTuple):
-    """One planned run of a flow: its states in order, the faults drawn for it,
-    and the child flows that follow it once it has ended accepted.
-
-    (A NamedTuple, immutable as a frozen dataclass and built in a third of its
-    time: one or more per journey; docs/PERFORMANCE.md, section 9.)"""
-
-    flow: _Flow
-    steps: tuple[_Step, ...]
-    children: tuple[FlowRun, ...]
-    duplicates: int = 0  # bit i: step i is delivered again once accepted
-    early: bool = False  # step 1 goes before step 0
-    read_back: bool = False
-    rest: int = 0  # think times of the children's steps (pacing after a rejection)
-
-
-class FlowJourney(NamedTuple):
-    """One VU iteration of a scenario file: a root flow run (and its children)."""
-
-    root: FlowRun
-    rng: random.Random  # draws the events' values (amounts, choices) as they are built
-    retry_seed: int = 0
 
 
 class FlowWalker(Sender):
@@ -211,7 +146,7 @@ class FlowWalker(Sender):
         if scenario.api and api_client is None:
             raise ValueError("a scenario with API steps needs an api_client")
         success = None if policy is None else policy.success_table()
-        self._flows = tuple(_tables(scenario, f, target, base, success) for f in scenario.flows)
+        self._flows = tuple(tables(scenario, f, target, base, success) for f in scenario.flows)
         self._roots = (scenario.roots, scenario.root_weights)
         self._reads = len(scenario.endpoints) - 1  # "reads" is the last endpoint
         self._reads_done = 0
@@ -229,13 +164,13 @@ class FlowWalker(Sender):
         run = self._plan(root, rng, True)
         return FlowJourney(run, rng, rng.getrandbits(32) if self._retries else 0)
 
-    def _plan(self, flow: _Flow, rng: random.Random, root: bool) -> FlowRun:
+    def _plan(self, flow: FlowTables, rng: random.Random, root: bool) -> FlowRun:
         cf = flow.flow
         states = cf.states
-        steps: list[_Step] = []
+        steps: list[Step] = []
         entered = [0] * len(states) if flow.bounded else []
         full = 0  # states entered as often as their bound allows: only then a filter
-        step = flow.steps[_choose(rng, cf.initial, flow.initial_cum)]
+        step = flow.steps[choose(rng, cf.initial, flow.initial_cum)]
         while len(steps) < MAX_STEPS:
             steps.append(step)
             state = step.state
@@ -247,10 +182,10 @@ class FlowWalker(Sender):
                 if entered[i] == state.max_repeats:
                     full += 1
             if full:
-                nxt, weights = _allowed(state, states, entered)
+                nxt, weights = allowed(state, states, entered)
                 step = flow.steps[pick(rng, nxt, weights)]
             else:
-                step = flow.steps[_choose(rng, state.next, step.cum)]
+                step = flow.steps[choose(rng, state.next, step.cum)]
         children: list[FlowRun] = []
         for step in steps:
             for child, probability in step.state.children:
@@ -426,7 +361,7 @@ class FlowWalker(Sender):
         return None, last
 
     def _read_url(
-        self, flow: _Flow, v: Vars, parent: Vars | None, rng: random.Random
+        self, flow: FlowTables, v: Vars, parent: Vars | None, rng: random.Random
     ) -> tuple[str, bool]:
         """The flow's read URL, and whether it reads the flow's own object (else
         a list: with ``--read-mix api``, the lists take turns with it)."""
@@ -438,74 +373,3 @@ class FlowWalker(Sender):
             if turn:
                 return join(flow.read_url, read.lists[turn - 1]), False
         return join(flow.read_url, read.url(v, parent, rng)), True
-
-
-def _allowed(
-    state: CompiledState, states: tuple[CompiledState, ...], entered: list[int]
-) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """The transitions out of ``state`` whose target is still under its bound."""
-    nxt: list[int] = []
-    weights: list[float] = []
-    for s, w in zip(state.next, state.weights, strict=True):
-        bound = states[s].max_repeats
-        if bound is None or entered[s] < bound:
-            nxt.append(s)
-            weights.append(w)
-    return tuple(nxt), tuple(weights)
-
-
-def _tables(
-    scenario: CompiledScenario,
-    flow: CompiledFlow,
-    target: str,
-    base: str,
-    success: Table | None = None,
-) -> _Flow:
-    """A flow's run-time tables, built once per run. ``success``: the delivery
-    policy's (issue 22), a first delivery's expected answers unless its webhook
-    says its own (``accept.first``)."""
-    default_first = ACCEPTS[Expect.FIRST]
-    shown = flow.outcome_labels
-    keys = FlowKeys.of(
-        flow.name,
-        tuple(s.name for s in flow.states if s.terminal),
-        tuple(s.name for s in flow.states if s.name in shown and not s.terminal),
-    )
-    n_hooks = len(scenario.webhooks)
-    api_ids = {name: n_hooks + i for i, name in enumerate(scenario.api)}
-    steps: list[_Step] = []
-    for st in flow.states:
-        if st.api is not None:
-            visited = keys.visited.get(st.name)
-            endpoint = api_ids[st.api.name]
-            steps.append(
-                _Step(st, endpoint, "", st.api.accept, None, None, visited, _end(keys, st))
-            )
-            continue
-        hook = scenario.webhooks[st.webhook]
-        steps.append(
-            _Step(
-                st,
-                st.webhook,
-                hook.url if hook.absolute else join(target, hook.url),
-                success if success is not None and hook.first is default_first else hook.first,
-                None if hook.duplicate is ACCEPTS[Expect.DUPLICATE] else hook.duplicate,
-                None if hook.early is ACCEPTS[Expect.EARLY] else hook.early,
-                keys.visited.get(st.name),
-                _end(keys, st),
-            )
-        )
-    steps = [dataclasses.replace(s, cum=_cumulative(s.state.weights)) for s in steps]
-    return _Flow(
-        flow,
-        tuple(steps),
-        keys,
-        any(s.max_repeats is not None for s in flow.states),
-        _cumulative(flow.initial_weights),
-        flow.read.expect if flow.read is not None else {},
-        base if flow.read is not None else "",
-    )
-
-
-def _end(keys: FlowKeys, state: CompiledState) -> str | None:
-    return keys.ended.get(state.name) if state.terminal else None
