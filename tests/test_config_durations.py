@@ -8,7 +8,7 @@ import pytest
 
 from engine.config import DERIVED, PARSERS, ConfigError, RunConfig, build_config
 from engine.domain.durations import format_duration, format_latency, parse_duration
-from tui.cli import build_parser
+from tui.flags import build_parser
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def test_is_a_short_front_door() -> None:
 
 
 def test_the_flag_table_lists_every_flag_the_cli_takes() -> None:
-    from tui.cli import build_parser
+    from tui.flags import build_parser
 
     rows = [line for line in README.splitlines() if line.startswith("| `--")]
     for action in build_parser()._actions:
