@@ -6,7 +6,8 @@ medians and ratios, never single timings (webhookload signed with
 `--sign stripe` among them). Then a 70 s memory run, a latency-fidelity run
 against targets with a fixed 20 ms delay, and the scale sections (bench/scale.py:
 3,000 connections beside wrk, `--workers 2` against 1, `--rate` accuracy) and
-coordinated omission against a stalling server (bench/stall.py).
+coordinated omission against a stalling server (bench/stall.py), and the
+cost of signing per built-in scheme (bench/signing.py).
 Writes docs/BENCHMARKS.md (or `--out`); `--only SECTION[,SECTION]` runs a part.
 """
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import builders
 import report
 import scale
+import signing
 import stall
 from scale import raise_nofile
 from tools import (
@@ -160,6 +162,7 @@ def tui_pairs(url: str, secs: int, vus: int, n: int) -> list[tuple[Sample, Sampl
 SECTIONS = (
     "maxmode",
     "ceiling",
+    "signing",
     "tui",
     "memory",
     "fidelity",
@@ -235,6 +238,11 @@ def main() -> int:
             cmed = {k: median_sample(v) for k, v in cgot.items()}
             samples += cmed.values()
             lines += report.ceiling_only_lines(cmed, cgot, secs)
+        if "signing" in run:
+            with section("signing"):
+                sgot = signing.rounds(url, secs, vus, a.repeats)
+            tail += signing.lines(sgot, secs)
+            samples += signing.samples(sgot)
         if "tui" in run:
             with section("tui"):
                 pairs += tui_pairs(url, secs, vus, a.tui_pairs)
