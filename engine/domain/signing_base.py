@@ -110,6 +110,15 @@ class Hmac:
         self._inner = new(key.translate(_IPAD))
         self._outer = new(key.translate(_OPAD))
 
+    def states(self, prefix: bytes = b"") -> tuple[hashlib._Hash, hashlib._Hash]:
+        """Copies of the inner state, ``prefix`` hashed into it (a signed string's
+        part before the body that is the same for a whole second), and of the
+        outer one: a signer copies these per message."""
+        inner = self._inner.copy()
+        if prefix:
+            inner.update(prefix)
+        return inner, self._outer.copy()
+
     def digest(self, msg: bytes) -> bytes:
         inner = self._inner.copy()
         inner.update(msg)

@@ -6,8 +6,9 @@ secret while a secret rolls, joined as the scheme says), stamped
 with the wall clock's unix seconds at the moment of sending: a re-delivery of
 the same event is re-signed with a fresh timestamp, as providers do.
 
-The signer's key is precomputed (its keyed HMAC is copied per message), so
-the per-request cost is one HMAC over the body per secret and a few tuples.
+The signer's key is precomputed (its keyed HMAC is copied per message, the
+part of the signed string before the body hashed once a second), so the
+per-request cost is one HMAC over the body per secret and a tuple.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Dressing:
         signer = self._signer
         if signer is None:
             return headers
-        return headers + tuple(signer.headers(event.body, event.event_id, int(self._wall()), url))
+        return headers + signer.pairs(event.body, event.event_id, int(self._wall()), url)
 
 
 def dressing_for(config: RunConfig, wall: Callable[[], float] = time.time) -> Dressing:
