@@ -10,7 +10,7 @@ import time
 import orjson
 import pytest
 
-from engine.domain.schemes import builtin
+from engine.domain.schemes import builtin, scheme_from_table
 from engine.domain.signing import (
     SCHEMES,
     SECRET_ENV,
@@ -263,3 +263,39 @@ def test_a_stripe_signature_made_in_one_second_differs_in_the_next() -> None:
         assert verifier.verify({name: value}, b'{"a":1}', ts) is None
         block = signer.header_block(b'{"a":1}', "evt", ts)
         assert block == f"{name}: {value}\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("signed", "headers"),
+    [
+        ("{id}:{timestamp}:{body}", {"X-Sig": "id={id},t={timestamp},s={sig}"}),
+        ("{url}|{body}", {"X-Twice": "{id}/{id}", "X-At": "at {timestamp}", "X-Sig": "{sig}."}),
+        (
+            "{timestamp}.{body}.{id}",
+            {"X-Id": "{id}", "X-Sig": "{timestamp};{sig}"},
+        ),  # text after the body
+    ],
+)
+@pytest.mark.parametrize("encoding", ["hex", "base64"])
+def test_a_file_schemes_signing_matches_the_general_path(
+    signed: str, headers: dict[str, str], encoding: str
+) -> None:
+    """Shapes no built-in has (an {id} inside the signature header, two {id}s in
+    one header, text after the body) sign as the general path does, whichever
+    path a second is compiled to."""
+    spec = scheme_from_table(
+        {
+            "name": "mine",
+            "signed": signed,
+            "algorithm": "sha512",
+            "encoding": encoding,
+            "key": "text",
+            "timestamp": "unix",
+            "headers": headers,
+        }
+    )
+    signer = SchemeSigner(spec, "k3y")
+    for ts, event_id in [(NOW, "e1"), (NOW, "e2"), (NOW + 1, "e%2")]:
+        got = signer.pairs(b'{"a": 1}', event_id, ts, "http://a/x")
+        assert got == signer._general(b'{"a": 1}', event_id)
+        assert dict(got)["X-Sig"]

@@ -27,8 +27,6 @@ name the setting, never its value.
 from __future__ import annotations
 
 import string
-from binascii import b2a_base64
-from collections.abc import Callable
 from typing import Protocol
 
 from engine.domain.schemes import Scheme, builtin, builtin_names
@@ -44,6 +42,7 @@ from engine.domain.signing_base import (
     standard_key,
     timestamp_text,
 )
+from engine.domain.signing_compiled import Pairs, Sign, compile_second
 from engine.domain.signing_verify import (
     SchemeVerifier,
     StandardVerifier,
@@ -76,76 +75,6 @@ SCHEMES = builtin_names()
 SECRET_ENV = "WEBHOOKLOAD_SECRET"
 """The environment variable that carries the secret(s), one per line (kept out of
 process listings)."""
-
-
-Pairs = tuple[tuple[str, str], ...]
-_Row = tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]]
-"""A header of this second: its name, its kind (0 ready text, 1 the signature
-between two ready texts, 2 text cut at ``{id}``, 3 any other), its two parts."""
-
-
-def _compiled(
-    mac: Hmac, b64: bool, head: bytes | tuple[str, ...], rows: tuple[_Row, ...]
-) -> Callable[[bytes, str], Pairs] | None:
-    """One second's signing with one secret, as a closure (None where the general
-    path must do it: a signed string with text after the body, a header of kind 3).
-    The part of the signed string before the body is hashed into the inner state
-    once per second when it has no ``{id}`` (all but standard and svix), so a
-    message costs two state copies, one update over the body and the outer hash;
-    a scheme with one header (most) returns it in one concatenation."""
-    if any(kind == 3 for _, kind, _, _ in rows):
-        return None  # a signature header with an {id} in it, or several signatures
-    pieces = head if isinstance(head, tuple) else ()
-    inner, outer = mac.states(head if isinstance(head, bytes) else b"")
-    new_inner, new_outer = inner.copy, outer.copy
-    name, kind, left, right = rows[0]
-    if len(rows) == 1 and kind == 1 and not pieces:
-        assert isinstance(left, str) and isinstance(right, str)  # kind 1: ready texts
-        lt, rt = left, right
-        if b64:
-
-            def one_b64(body: bytes, event_id: str) -> Pairs:
-                h = new_inner()
-                h.update(body)
-                o = new_outer()
-                o.update(h.digest())
-                return ((name, lt + b2a_base64(o.digest(), newline=False).decode() + rt),)
-
-            return one_b64
-
-        def one_hex(body: bytes, event_id: str) -> Pairs:
-            h = new_inner()
-            h.update(body)
-            o = new_outer()
-            o.update(h.digest())
-            return ((name, lt + o.hexdigest() + rt),)
-
-        return one_hex
-
-    def sig(body: bytes, event_id: str) -> str:
-        h = new_inner()
-        if pieces:
-            h.update(event_id.join(pieces).encode())
-        h.update(body)
-        o = new_outer()
-        o.update(h.digest())
-        return b2a_base64(o.digest(), newline=False).decode() if b64 else o.hexdigest()
-
-    # every header as left + (the signature, the id or nothing) + right
-    spec: list[tuple[str, str, str, int]] = []
-    for n, k, a, b in rows:
-        if isinstance(a, str) and isinstance(b, str):
-            spec.append((n, a, b, 0 if k == 1 else 2))
-        elif k == 2 and isinstance(a, tuple) and len(a) == 2:
-            spec.append((n, a[0], a[1], 1))
-        else:
-            return None
-
-    def many(body: bytes, event_id: str) -> Pairs:
-        fill = (sig(body, event_id), event_id, "")
-        return tuple([(n, a + fill[w] + b) for n, a, b, w in spec])
-
-    return many
 
 
 class _Sha256Hmac(Hmac):
@@ -262,7 +191,7 @@ class SchemeSigner:
         self._url_used = any("{url}" in p for _, a, b in cut for p in a + b)
         self._t = -1
         self._url = ""
-        self._fast: Callable[[bytes, str], Pairs] | None = None
+        self._fast: Sign | None = None
         self._now: tuple[
             bytes | tuple[str, ...],
             bytes | tuple[str, ...],
@@ -303,7 +232,7 @@ class SchemeSigner:
         )
         one = len(self._macs) == 1 and not tail
         self._fast = (
-            _compiled(self._macs[0], self._b64, self._now[0], self._now[2]) if one else None
+            compile_second(self._macs[0], self._b64, self._now[0], self._now[2]) if one else None
         )
 
     def _signatures(self, msg: bytes) -> str:
