@@ -304,3 +304,20 @@ def test_a_listing_whose_reader_leaves_ends_quietly() -> None:
     proc.stderr.close()
     assert proc.wait(timeout=30) == 0, err
     assert err == ""
+
+
+def test_the_tui_with_its_output_piped_says_to_add_no_ui() -> None:
+    """``webhookload-tui --target builtin | tail -2`` wrote the screen's escape
+    codes into the pipe and ran until killed; now one line and exit 2, at once."""
+    from tui.cli import NOT_A_TERMINAL
+
+    res = subprocess.run(
+        [*CMD, "--target", "builtin", "--duration", "3s"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert res.returncode == errors.EXIT_USAGE, res.stderr
+    assert res.stderr == f"webhookload-tui: {NOT_A_TERMINAL}\n"
+    assert res.stdout == ""

@@ -10,6 +10,10 @@ import os
 import signal
 import sys
 
+NOT_A_TERMINAL = (
+    "the TUI needs a terminal, and standard input or output is not one "
+    "(a pipe, a file): add --no-ui for plain output"
+)
 INTERRUPTED = "webhookload-tui: interrupted (nothing was measured yet)"
 TERMINATED = "webhookload-tui: terminated (nothing was measured yet)"
 
@@ -164,6 +168,11 @@ def _main(argv: list[str] | None = None) -> int:
         return run_headless(config, json_path=ns.json, outputs=output_options(ns))
     if in_background():  # Textual would be stopped there (SIGTTOU): tui/foreground.py
         print(f"webhookload-tui: {BACKGROUND}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # `webhookload-tui ... | tail` wrote the screen's escapes into the pipe
+        # and ran until killed: the TUI needs a terminal on both ends
+        print(f"webhookload-tui: {NOT_A_TERMINAL}", file=sys.stderr, flush=True)
         return EXIT_USAGE
     from tui.launch import run_app
 
