@@ -44,21 +44,23 @@ def test_stripe_is_read_by_its_type_text_and_a_word_stands_for_its_states() -> N
     r = receiver_for(compile_scenario(load_scenario("stripe")))
     assert r.identity == ("vars.id", "vars.id")
     readers = r.readers[0]
-    closed = [x for x in readers if x.says == "closed"]
+    closed = [x for x in readers if x.says[0][1] == "closed"]
     assert [r.scenario.flows[1].states[x.state].name for x in closed] == ["won", "lost", "accepted"]
-    assert closed[0].announces == Locator(("type",), "charge.dispute.")
+    (at, _), *others = closed[0].says
+    assert at == Locator(("type",), "charge.dispute.") and others == []
     assert closed[0].event_id == Locator(("id",))
     assert closed[0].parent is not None and closed[0].parent.key == "parent.id"
-    assert closed[0].announces.read({"type": "charge.dispute.closed"}) == "closed"
-    assert closed[0].announces.read({"type": "payment_intent.created"}) is None
-    assert closed[0].announces.read({"type": 5}) is None and closed[0].announces.read([]) is None
+    assert at.read({"type": "charge.dispute.closed"}) == "closed"
+    assert closed[0].announced({"type": "charge.dispute.closed"}, {})
+    assert at.read({"type": "payment_intent.created"}) is None
+    assert at.read({"type": 5}) is None and at.read([]) is None
 
 
 def test_a_child_with_no_id_of_its_own_is_known_by_its_parents() -> None:
     r = receiver_for(compile_scenario(load_scenario("ingest")))
     assert r.identity == ("vars.order_id", "parent.order_id")
-    resolution = next(x for x in r.readers[1] if x.says == "won")
-    assert resolution.announces == Locator(("meta", "resolution"))  # {state} over {word}
+    resolution = next(x for x in r.readers[1] if x.says[0][1] == "won")
+    assert resolution.says == ((Locator(("meta", "resolution")), "won"),)  # {state} over {word}
 
 
 def test_an_api_step_that_starts_a_flow_names_its_runs_by_what_the_target_issues() -> None:
@@ -74,8 +76,9 @@ def test_the_readers_tell_ids_run_and_state_by_path() -> None:
     r = _receiver('id = "evt-{event_id}"\nstate = "order.{word}"\no = { id = "{vars.order_id}" }\n')
     (created, done) = r.readers[0]
     assert created.event_id == Locator(("id",), "evt-")
-    assert created.run is not None and created.run.at == Locator(("o", "id"))
-    assert done.says == "done"
+    (run,) = created.run
+    assert run.at == Locator(("o", "id"))
+    assert done.says == ((Locator(("state",), "order."), "done"),)
 
 
 @pytest.mark.parametrize(
