@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.scenario.compiled import CompiledFlow
 from engine.scenario.expect import Table
-from engine.scenario.receiver import ApiReader, Keys, Reader, ReadRoute, Receiver
+from engine.scenario.reading import ApiReader, Keys, Reader, ReadRoute, Receiver
 from target.guard import Guard
 from target.server import TargetConfig
 
