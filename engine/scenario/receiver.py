@@ -413,11 +413,9 @@ def verdict(compiled: CompiledScenario, hand_written: bool = False) -> str:
     try:
         receiver = receiver_for(compiled)
     except Unreceivable as exc:
-        why = str(exc).split(": ", 2)[-1]
+        why = str(exc).split(": ", 1)[-1]  # the key path and what is missing
         return f"reference target (--target builtin): cannot receive it: {why}"
-    if receiver.needs_sign:
-        return (
-            "reference target (--target builtin): receives it signed "
-            f"--sign {receiver.needs_sign} (its event id is only in that scheme's id header)"
-        )
+    unsigned = unsigned_refusal(receiver, "")
+    if unsigned is not None:
+        return f"reference target (--target builtin): receives it signed only ({unsigned})"
     return "reference target (--target builtin): receives it (from the file)"
