@@ -138,3 +138,36 @@ def test_the_builtin_target_takes_stripe_sync_only() -> None:
     raw["target_mode"] = "queue"
     with pytest.raises(ConfigError, match="--target-mode must be sync with this scenario"):
         with_scenario(build_config(raw), set(raw))
+
+
+def test_github_is_told_by_its_headers_and_keyed_by_several_variables() -> None:
+    r = receiver_for(compile_scenario(load_scenario("github")))
+    # push: its head sha alone; a PR: its head sha; an issue: id and node_id together
+    # (node_id's 62^8 values are under 2^48 alone)
+    assert r.identity == ("vars.before", "vars.head", "vars.id+vars.node_id")
+    push = next(x for x in r.readers[0] if x.flow == 0)
+    assert push.event_id == Locator((), header="X-GitHub-Delivery")
+    assert push.says == ((Locator((), header="X-GitHub-Event"), "push"),)  # {flow} alone
+    opened = [x for x in r.readers[0] if x.state == 0 and x.flow in (1, 2)]
+    assert [x.says[1][0].header for x in opened] == ["X-GitHub-Event"] * 2
+    pr = {"action": "opened"}
+    assert [x.announced(pr, {"X-GitHub-Event": "issues"}) for x in opened] == [False, True]
+    assert [len(x.run) for x in opened] == [1, 2]
+
+
+def test_shopify_reads_its_topic_and_id_headers_and_keys_refunds_by_two_ints() -> None:
+    r = receiver_for(compile_scenario(load_scenario("shopify")))
+    assert r.identity == ("vars.token", "vars.id+vars.transaction")
+    first = r.readers[0][0]
+    assert first.event_id == Locator((), header="X-Shopify-Event-Id")
+    assert first.says == ((Locator((), header="X-Shopify-Topic"), "orders/create"),)
+
+
+def test_standard_is_received_signed_only() -> None:
+    r = receiver_for(compile_scenario(load_scenario("standard")))
+    assert r.needs_sign == "standard" and r.readers[0][0].event_id == Locator(
+        (), header="webhook-id"
+    )
+    raw = {"target": "builtin", "scenario": "standard"}
+    with pytest.raises(ConfigError, match="--sign must be standard with --target builtin"):
+        with_scenario(build_config(raw), set(raw))
