@@ -146,25 +146,6 @@ def test_an_unknown_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "invalid choice: 'lint'" in capsys.readouterr().err
 
 
-def test_a_reader_that_leaves_early_ends_the_listing_quietly_with_141() -> None:
-    """``scenarios | head -1``: the pipe closes after the first line; Python
-    printed a BrokenPipeError traceback (and another at exit) and exited 1."""
-    import subprocess
-    import sys
-
-    code = "import sys; from tui.cli import main; sys.exit(main(['scenarios']))"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline()  # the first built-in's line, then the reader goes
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    assert proc.wait(timeout=30) == 141, err
-    assert err == ""
-
-
 @pytest.mark.parametrize(
     ("name", "says"),
     [
