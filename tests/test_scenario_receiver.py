@@ -171,3 +171,21 @@ def test_standard_is_received_signed_only() -> None:
     raw = {"target": "builtin", "scenario": "standard"}
     with pytest.raises(ConfigError, match="--sign must be standard with --target builtin"):
         with_scenario(build_config(raw), set(raw))
+
+
+def test_a_key_of_several_counts_each_generator_once() -> None:
+    """``ts`` is made of ``micro``: together they are still 10^6 values, refused;
+    two ints drawn apart multiply (10^7 x 10^8 = 2^53), received as one key."""
+    small = (
+        'micro = { gen = "id", length = 6, alphabet = "0123456789" }, ts = "{unix}.{vars.micro}"'
+    )
+    body = 'eid = "{event_id}"\nstate = "{word}"\nm = "{vars.micro}"\nts = "{vars.ts}"\n'
+    text = BASE.replace('order_id = { gen = "id", prefix = "ord_" }', small) + body
+    with pytest.raises(Unreceivable, match=r"take 2\^20 values together"):
+        receiver_for(compile_scenario(parse_scenario(text, "t.toml")))
+    ints = 'a = { gen = "int", min = 1, max = 10000000 }, '
+    ints += 'b = { gen = "int", min = 1, max = 100000000 }'
+    body = 'eid = "{event_id}"\nstate = "{word}"\na = "{vars.a}"\nb = "{vars.b}"\n'
+    text = BASE.replace('order_id = { gen = "id", prefix = "ord_" }', ints) + body
+    r = receiver_for(compile_scenario(parse_scenario(text, "t.toml")))
+    assert r.identity == ("vars.a+vars.b",)

@@ -107,28 +107,33 @@ ISSUED = 16.0**20
 """The values of an id the target issues (``order_id_<20 hex>``)."""
 
 
-def _space(node: Node, nodes: Mapping[str, Node], depth: int = 0) -> float | None:
+Space = tuple[float, frozenset[str]]
+"""How many values a variable takes, and the generators it is drawn from."""
+
+
+def _space(name: str, nodes: Mapping[str, Node], depth: int = 0) -> Space | None:
     """How many values a variable's generator draws; a text of several, their
     product (``{unix}``/``{now}`` counted as one); None: not an id."""
+    node = nodes.get(name)
     if isinstance(node, Gen):
         spec = node.spec
         if isinstance(spec, UuidGen):
-            return 2.0**122
+            return 2.0**122, frozenset((name,))
         if isinstance(spec, IdGen):
-            return float(len(set(spec.alphabet or ID_ALPHABET))) ** spec.length
+            n = float(len(set(spec.alphabet or ID_ALPHABET))) ** spec.length
+            return n, frozenset((name,))
         if isinstance(spec, IntGen):
-            return float(spec.max - spec.min + 1)
+            return float(spec.max - spec.min + 1), frozenset((name,))
         return None
     if not isinstance(node, Text) or depth > 8:
         return None
-    total, ids = 1.0, 0
+    total, drawn = 1.0, frozenset[str]()
     for part in node.parts:
         if isinstance(part, Slot) and part.kind == "vars" and not part.keys:
-            inner = nodes.get(part.name)
-            n = _space(inner, nodes, depth + 1) if inner is not None else None
-            if n is not None:
-                total, ids = total * n, ids + 1
-    return total if ids else None
+            inner = _space(part.name, nodes, depth + 1)
+            if inner is not None and not inner[1] & drawn:
+                total, drawn = total * inner[0], drawn | inner[1]
+    return (total, drawn) if drawn else None
 
 
 def receiver_for(compiled: CompiledScenario) -> Receiver:
@@ -158,27 +163,27 @@ class _Build:
         names = self.spec.flows[flow].states[state].body or []
         return merge(self.scenario.parsed.templates, names)
 
-    def spaces(self, flow: str) -> dict[str, float]:
+    def spaces(self, flow: str) -> dict[str, Space]:
         """How many values each variable of a flow can take, file order, for those
         that can tell runs apart: drawn by an id/uuid/int generator, a text made
         of such (``"{unix}.{vars.micro}"``: its ``{unix}`` counted as nothing), or
         captured by an API step from an answer the target writes (an id it
         issues: 16^20)."""
         nodes = {name: node for name, node, _ in self.scenario.parsed.vars[flow]}
-        out: dict[str, float] = {}
+        out: dict[str, Space] = {}
         for name in nodes:
-            n = _space(nodes[name], nodes)
+            n = _space(name, nodes)
             if n is not None:
                 out[f"vars.{name}"] = n
         for st in self.spec.flows[flow].states.values():
             if st.api is not None:
                 for v in self.issued(st.api):
-                    out.setdefault(f"vars.{v}", ISSUED)
+                    out.setdefault(f"vars.{v}", (ISSUED, frozenset((v,))))
         return out
 
     def unique(self, flow: str) -> list[str]:
         """Variables of a flow that tell its runs apart alone (at least BOUND values)."""
-        return [k for k, n in self.spaces(flow).items() if n >= BOUND]
+        return [k for k, (n, _) in self.spaces(flow).items() if n >= BOUND]
 
     def issued(self, api: str) -> list[str]:
         """What an API step captures that the target issues: a key the request
@@ -201,17 +206,22 @@ class _Build:
         seen = [set(_lone_vars(self.body(flow, s))) for s in hooks]
         initial_apis = [fl.states[s].api for s in fl.initial if fl.states[s].api is not None]
         if initial_apis:  # the run begins at the API call: known by what the target issued
-            cands = {f"vars.{v}": ISSUED for v in self.issued(initial_apis[0] or "")}
+            issued = self.issued(initial_apis[0] or "")
+            cands = {f"vars.{v}": (ISSUED, frozenset((v,))) for v in issued}
         else:
             cands = self.spaces(flow)
         common = [(k, n) for k, n in cands.items() if all(k in s for s in seen)]
-        for k, n in common:  # one variable that is enough alone, file order
+        for k, (n, _) in common:  # one variable that is enough alone, file order
             if n >= BOUND:
                 return k
-        chosen, total = [], 1.0  # else the fewest whose values multiply to enough
-        for k, n in sorted(common, key=lambda kn: -kn[1]):
+        # else the fewest whose values multiply to enough, each drawn apart
+        # (``ts = "{unix}.{vars.micro}"`` adds nothing to ``micro``)
+        chosen, total, drawn = [], 1.0, frozenset[str]()
+        for k, (n, d) in sorted(common, key=lambda kn: -kn[1][0]):
+            if d & drawn:
+                continue
             chosen.append(k)
-            total *= n
+            total, drawn = total * n, drawn | d
             if total >= BOUND:
                 return "+".join(sorted(chosen, key=[c for c, _ in common].index))
         parents = self.scenario.parsed.parents.get(flow, ())
