@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from engine.domain.signing import DEFAULT_SIGNATURE_HEADER, SCHEMES, SECRET_ENV
     from engine.domain.stages import parse_stages, target_at, total_duration
     from engine.errors import (
-        EXIT_BROKEN_PIPE,
         EXIT_FAILED,
         EXIT_INTERRUPTED,
         EXIT_OK,
@@ -119,7 +118,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SCHEMES": ("engine.domain.signing", "SCHEMES"),
     "ENDPOINTS": ("engine.metrics.stats", "ENDPOINTS"),
     "ERROR_KINDS": ("engine.metrics.stats", "ERROR_KINDS"),
-    "EXIT_BROKEN_PIPE": ("engine.errors", "EXIT_BROKEN_PIPE"),
     "EXIT_FAILED": ("engine.errors", "EXIT_FAILED"),
     "EXIT_INTERRUPTED": ("engine.errors", "EXIT_INTERRUPTED"),
     "EXIT_OK": ("engine.errors", "EXIT_OK"),
@@ -223,7 +221,6 @@ __all__ = [
     "DERIVED",
     "ENDPOINTS",
     "ERROR_KINDS",
-    "EXIT_BROKEN_PIPE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",

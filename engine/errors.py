@@ -31,8 +31,6 @@ EXIT_THRESHOLDS = 99
 EXIT_REGRESSION = EXIT_THRESHOLDS
 """``compare --max-regression``: the same gate code as a failed threshold."""
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
-"""128 + SIGPIPE: whoever read standard output closed it (``scenarios | head``)."""
 EXIT_TERMINATED = 143
 """128 + SIGTERM: ``--no-ui`` stopped by SIGTERM (``kill``, ``timeout``, ``docker stop``)
 as Ctrl+C stops it (summary and outputs kept); ranks with 130."""

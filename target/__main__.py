@@ -163,11 +163,14 @@ def _scenario_app(config: TargetConfig) -> web.Application:
     from engine.errors import UsageError
     from engine.scenario.compiler import compile_scenario
     from engine.scenario.loader import load_scenario
-    from engine.scenario.receiver import receiver_for
+    from engine.scenario.receiver import receiver_for, unsigned_refusal
     from target.scenario_app import build_scenario_app
 
     try:
         receiver = receiver_for(compile_scenario(load_scenario(config.scenario)))
+        why = unsigned_refusal(receiver, config.sign)
+        if why is not None:
+            raise UsageError(f"--scenario {config.scenario} needs --sign: {why} (docs/TARGET.md)")
     except UsageError as exc:
         print(f"webhookload-target: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -22,7 +22,7 @@ import orjson
 from aiohttp import web
 
 from engine.scenario.placeholders import Slot
-from engine.scenario.receiver import ReadRoute, Receiver
+from engine.scenario.reading import ReadRoute, Receiver
 from target.guard import error_response, json_response
 from target.scenario_service import ScenarioService
 from target.server import TargetConfig

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.scenario.compiled import CompiledFlow
 from engine.scenario.expect import Table
-from engine.scenario.receiver import ApiReader, Keys, Reader, ReadRoute, Receiver
+from engine.scenario.reading import ApiReader, Keys, Reader, ReadRoute, Receiver
 from target.guard import Guard
 from target.server import TargetConfig
 
@@ -52,6 +52,16 @@ def _put(doc: dict[str, Any], keys: Keys, value: object) -> None:
         doc = inner
     if keys:
         doc[str(keys[-1])] = value
+
+
+def _key(values: Mapping[str, object], key: str) -> str | None:
+    """A run's key as text: one variable's value, or several joined with ``|``
+    (``vars.node_id+vars.id``); None while one is missing."""
+    if "+" not in key:
+        value = values.get(key)
+        return None if value is None else str(value)
+    parts = [values.get(k) for k in key.split("+")]
+    return None if any(p is None for p in parts) else "|".join(str(p) for p in parts)
 
 
 class ScenarioService:
@@ -99,9 +109,9 @@ class ScenarioService:
         self.seq += 1
         run.seq = self.seq
         for key, runs in self.index[run.flow].items():
-            value = run.vars.get(key)
+            value = _key(run.vars, key)
             if value is not None:
-                runs[str(value)] = run  # by text: a URL's part finds it too
+                runs[value] = run  # by text: a URL's part finds it too
 
     def _find(self, flow: int, key: str, value: object) -> Run | None:
         runs = self.index[flow].get(key)
@@ -119,13 +129,13 @@ class ScenarioService:
         first, dup, unknown, invalid = self.codes[hook]
         matches: dict[int, list[Reader]] = {}
         for r in self.receiver.readers[hook]:
-            if r.announces.read(payload) == r.says:
+            if r.announced(payload, headers):
                 matches.setdefault(r.flow, []).append(r)
         if not matches:
             return 422, "no state of this webhook's flows is announced"
         lead = next(iter(matches.values()))[0]
         header = self.receiver.event_header or ""
-        eid = lead.event_id.read(payload) if lead.event_id else headers.get(header)
+        eid = lead.event_id.read(payload, headers) if lead.event_id else headers.get(header)
         if eid is None:
             return 400, "no event id"
         if eid in self.seen:
@@ -133,11 +143,11 @@ class ScenarioService:
             return dup, "event already applied"
         chosen: tuple[list[Reader], Run | None, object] | None = None
         for readers in matches.values():
-            key = readers[0].run
-            value = key.at.read(payload) if key is not None else None
-            if key is None or value is None:
+            ident = self.receiver.identity[readers[0].flow]
+            value = _key({v.key: v.at.read(payload) for v in readers[0].run}, ident or "")
+            if ident is None or value is None:
                 continue
-            run = self._find(readers[0].flow, key.key, value)
+            run = self._find(readers[0].flow, ident, value)
             if chosen is None or (run is not None and chosen[1] is None):
                 chosen = (readers, run, value)
         if chosen is None:

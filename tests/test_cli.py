@@ -57,7 +57,6 @@ def test_help_documents_exit_codes() -> None:
         errors.EXIT_SHARD_LOST: "a shard died mid-run",
         errors.EXIT_THRESHOLDS: "a --threshold failed, or --abort-on-fail ended the run",
         errors.EXIT_INTERRUPTED: "interrupted",
-        errors.EXIT_BROKEN_PIPE: "broken pipe",
         errors.EXIT_TERMINATED: "terminated (SIGTERM",
     }
     defined = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
@@ -265,3 +264,60 @@ def test_no_ui_never_imports_textual() -> None:
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().endswith("clean")
+
+
+def test_a_reader_that_leaves_early_loses_neither_the_files_nor_the_exit_code(
+    tmp_path: Path,
+) -> None:
+    """``... --json f --report r | head -1``: the pipe closes after the first
+    line. The run wrote neither file and exited 141 (Python's BrokenPipeError at
+    the summary), hiding a failed threshold's 99; now the rest goes to /dev/null."""
+    doc, page = tmp_path / "run.json", tmp_path / "run.html"
+    with target_process() as url:
+        argv = [*CMD, "--no-ui", "--target", url, "--duration", "1s", "--vus", "2"]
+        argv += ["--json", str(doc), "--report", str(page), "--threshold", "p99<1ns"]
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"Starting load test")
+        proc.stdout.close()  # as `head -1` does
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        code = proc.wait(timeout=60)
+    assert code == errors.EXIT_THRESHOLDS, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert json.loads(doc.read_bytes())["requests"]["total"] > 0
+    assert page.stat().st_size > 0
+
+
+def test_a_listing_whose_reader_leaves_ends_quietly() -> None:
+    """``scenarios | head -1``: Python printed two BrokenPipeError tracebacks."""
+    code = "import sys; from tui.cli import main; sys.exit(main(['scenarios']))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=30) == 0, err
+    assert err == ""
+
+
+def test_the_tui_with_its_output_piped_says_to_add_no_ui() -> None:
+    """``webhookload-tui --target builtin | tail -2`` wrote the screen's escape
+    codes into the pipe and ran until killed; now one line and exit 2, at once."""
+    from tui.cli import NOT_A_TERMINAL
+
+    res = subprocess.run(
+        [*CMD, "--target", "builtin", "--duration", "3s"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert res.returncode == errors.EXIT_USAGE, res.stderr
+    assert res.stderr == f"webhookload-tui: {NOT_A_TERMINAL}\n"
+    assert res.stdout == ""

@@ -229,11 +229,11 @@ def test_endpoint_lines_show_each_endpoint_with_requests() -> None:
         "30",
         "3.0",
         "0",
-        "5.01ms",
-        "5.01ms",
-        "5.01ms",
-    ]  # bucket midpoints
-    assert lines[2].split() == ["disputes", "10", "1.0", "10", "80.1ms", "80.1ms", "80.1ms"]
+        "5.00ms",
+        "5.00ms",
+        "5.00ms",
+    ]  # the bucket midpoint (5.01ms) lies above every sample: the exact max caps it
+    assert lines[2].split() == ["disputes", "10", "1.0", "10", "80.0ms", "80.0ms", "80.0ms"]
     assert len(lines) == 3  # no reads: no line
     assert endpoint_lines(Snapshot(), 1.0) == []
 

@@ -195,3 +195,21 @@ def test_the_words_for_a_mixed_run() -> None:
     )
     assert lines[2] == "  3 counted as errors (5xx or no answer), see Sample failures"
     assert lines[3].startswith("  1 refused with a 4xx")
+
+
+def test_retried_answers_say_when_the_deadline_left_retries_unsent() -> None:
+    """A newcomer saw ``Retried answers: 500=136`` beside ``retries=134`` with no
+    word why: a retry waiting out its backoff at the deadline is never sent."""
+    from engine.metrics.stats import Snapshot
+    from engine.outputs.delivery import retried_lines
+    from engine.scenario.retry import RETRIED_STATUS
+
+    cut = Snapshot(delivery={f"{RETRIED_STATUS}500": 136, "retries": 134})
+    assert retried_lines(cut) == [
+        "Retried answers: 500=136  (sent again by --retries; 2 not sent again, the deadline"
+        " came first; not in Status codes)"
+    ]
+    whole = Snapshot(delivery={f"{RETRIED_STATUS}500": 134, "retries": 134})
+    assert retried_lines(whole) == [
+        "Retried answers: 500=134  (sent again by --retries; not in Status codes)"
+    ]

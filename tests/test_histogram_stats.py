@@ -256,3 +256,20 @@ def test_the_10s_latencies_are_not_summed_anew_at_each_refresh(
     monkeypatch.setattr(window_module, "_sum_counts", counted)
     assert sum(w.last_latency(10.0).latency.values()) == 40
     assert calls == []
+
+
+def test_no_percentile_lies_above_the_exact_max() -> None:
+    """A bucket's midpoint may lie above every sample in it: the TUI showed
+    ``p99 5.14ms max 5.12ms``. Given the exact max, no percentile exceeds it."""
+    from engine.metrics.histogram import bucket_index, bucket_value, percentiles
+
+    value = 5_120  # the bottom of its 40 µs-wide bucket: the midpoint is 5,139.5
+    counts = {bucket_index(value): 3}
+    assert bucket_value(bucket_index(value)) > value
+    assert percentiles(counts, (50, 99))[99] == bucket_value(bucket_index(value))  # no top
+    assert percentiles(counts, (50, 99), top=value) == {50: 5_120.0, 99: 5_120.0}
+    st = Stats()
+    for _ in range(3):
+        st.record_response(ORDERS, 202, value)
+    snap = st.take(1.0)
+    assert snap.percentiles_s(99)[99] == snap.max_s == 0.00512

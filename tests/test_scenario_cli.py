@@ -102,6 +102,7 @@ def test_check_prints_a_sample_with_secrets_hidden(
     assert blocks[0].splitlines() == [
         f"{path}: ok: scenario 'psp': flows payment (2 states, root); webhooks events;"
         " API steps create",
+        "reference target (--target builtin): receives it (from the file)",
         "A sample journey (--seed 1; nothing was sent):",
     ]
     api = blocks[1].splitlines()
@@ -145,20 +146,18 @@ def test_an_unknown_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "invalid choice: 'lint'" in capsys.readouterr().err
 
 
-def test_a_reader_that_leaves_early_ends_the_listing_quietly_with_141() -> None:
-    """``scenarios | head -1``: the pipe closes after the first line; Python
-    printed a BrokenPipeError traceback (and another at exit) and exited 1."""
-    import subprocess
-    import sys
-
-    code = "import sys; from tui.cli import main; sys.exit(main(['scenarios']))"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline()  # the first built-in's line, then the reader goes
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    assert proc.wait(timeout=30) == 141, err
-    assert err == ""
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("github", "receives it (from the file)"),
+        ("payments", "receives it (its hand-written service)"),
+        ("standard", "receives it signed only (its events carry their id only in webhook-id"),
+        ("slack", "cannot receive it: flows.message: the reference target cannot tell"),
+    ],
+)
+def test_check_says_whether_the_reference_target_can_receive_it(
+    name: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scenarios", "check", name]) == EXIT_OK
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.startswith("reference target (--target builtin): " + says), line

@@ -263,7 +263,7 @@ def test_the_open_model_and_read_backs_run_a_scenario_file(tmp_path: Path) -> No
 
 def test_the_builtin_target_is_refused_for_a_scenario_it_does_not_serve(tmp_path: Path) -> None:
     """The builtin target reads any file, but this one's pull requests are known
-    only by an int (no id var): refused before any load, one line, exit 2."""
+    only by an int of 99,999 values (under 2^48): refused before any load, one line, exit 2."""
     res = _run(tmp_path / "s.json", "--target", "builtin", "--scenario", str(REPO_HOOKS))
     assert res.returncode == 2, res.stderr
     assert "repo_hooks.toml:20: flows.pull_request: the reference target cannot tell" in res.stderr

@@ -20,6 +20,7 @@ import orjson
 import pytest
 
 from engine.config import build_config
+from engine.errors import UsageError
 from engine.outputs.summary import result_json
 from engine.run import runner as runner_module
 from engine.run.builtin_target import builtin_target
@@ -309,3 +310,59 @@ async def test_the_readmes_shop_runs_against_the_builtin_target(
     assert doc["requests"]["errors"] == 0 and doc["requests"]["total"] > 50, doc
     assert stats["signing"] == "github" and stats["signature_failures_total"] == 0
     _received(stats, doc, ("events",))
+
+
+STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("name", "sign"),
+    [("github", ""), ("shopify", ""), ("standard", "standard"), ("paddle", ""), ("square", "")],
+)
+async def test_each_provider_against_the_builtin_target_counts_what_it_received(
+    name: str, sign: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every built-in provider scenario the target reads from its file (stripe:
+    above; slack: refused, below), 1 s with redeliveries and early events: 0
+    errors, no invalid transition, and /stats equal to the run's counts. github
+    and shopify carry their event id in a header, standard only in the signing
+    scheme's webhook-id (hence signed); github's and shopify's runs are keyed by
+    several variables. About 2.5 s each: 1 s of load, the rest the target."""
+    seen: list[dict[str, Any]] = []
+
+    @asynccontextmanager
+    async def reading_stats(**kwargs: Any) -> AsyncIterator[str]:
+        async with builtin_target(**kwargs) as url:
+            yield url
+            seen.append(get_json(f"{url}/stats"))
+
+    monkeypatch.setattr(runner_module, "builtin_target", reading_stats)
+    raw = {
+        **{"target": "builtin", "scenario": name, "vus": "3", "duration": "1s"},
+        **{"think": "0", "grace": "30s", "seed": "7"},
+        **{"duplicate_rate": "0.1", "reorder_rate": "0.1"},
+        **({"sign": sign, "secret": STANDARD_SECRET} if sign else {}),
+    }
+    config = with_scenario(build_config(raw), set(raw))
+    doc = result_json(await make_runner(config).run())
+    (stats,) = seen
+    assert doc["requests"]["errors"] == 0, doc["sample_failures"]
+    assert doc["requests"]["total"] > 50, doc
+    assert stats["signing"] == (sign or "off") and stats["signature_failures_total"] == 0
+    assert set(stats["invalid"].values()) == {0}, stats["invalid"]
+    _received(stats, doc, tuple(stats["received"]))
+    for flow, mine in doc["flows"].items():
+        theirs = stats["flows"][flow]["started"]  # a run cut at the deadline may be unseen
+        assert mine["started"] - mine["unfinished"] <= theirs <= mine["started"], flow
+
+
+def test_slack_is_refused_in_one_line_naming_why() -> None:
+    """A Slack message is known by its channel and ts, whose 6 digits after the
+    second the scenario draws (10^6 values): too few to key runs by at load."""
+    raw = {"target": "builtin", "scenario": "slack"}
+    with pytest.raises(UsageError) as info:
+        with_scenario(build_config(raw), set(raw))
+    line = str(info.value)
+    assert line.startswith("builtin:slack:") and "flows.message: " in line, line
+    assert "\n" not in line and "2^20 values" in line

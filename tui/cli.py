@@ -10,6 +10,10 @@ import os
 import signal
 import sys
 
+NOT_A_TERMINAL = (
+    "the TUI needs a terminal, and standard input or output is not one "
+    "(a pipe, a file): add --no-ui for plain output"
+)
 INTERRUPTED = "webhookload-tui: interrupted (nothing was measured yet)"
 TERMINATED = "webhookload-tui: terminated (nothing was measured yet)"
 
@@ -36,7 +40,7 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "webhookload-tui":
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 from types import FrameType  # noqa: E402
-from typing import NoReturn  # noqa: E402
+from typing import Any, NoReturn, TextIO, cast  # noqa: E402
 
 from engine import workers_warning  # noqa: E402
 from engine.config import (  # noqa: E402
@@ -47,7 +51,7 @@ from engine.config import (  # noqa: E402
     header_values,
 )
 from engine.domain.signing import SECRET_ENV  # noqa: E402
-from engine.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
+from engine.errors import EXIT_INTERRUPTED, EXIT_USAGE, WebhookloadError  # noqa: E402
 from engine.outputs.extras import OutputOptions  # noqa: E402
 from engine.run.fdlimit import fd_warning, raise_nofile_limit  # noqa: E402
 from tui.checks import check_partners  # noqa: E402
@@ -95,19 +99,50 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, RunConfig]:
     return ns, config
 
 
+class _ReaderMayLeave:
+    """Standard output that outlives its reader: once a write or flush finds the
+    pipe closed (`... | head -3`), what follows goes to /dev/null and the
+    program carries on. A run still writes its --json and --report and ends with
+    its own exit code (a failed threshold's 99 is not hidden behind a broken
+    pipe); Python alone raised BrokenPipeError at the next print, so a run lost
+    its files and printed tracebacks."""
+
+    def __init__(self, real: TextIO) -> None:
+        self._real = real
+
+    def write(self, text: str) -> int:
+        try:
+            return self._real.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._real.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._real.fileno())  # the buffer's rest, and the exit's flush
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The program; Ctrl+C outside a run's own handling exits 130 with one line."""
+    real = sys.stdout
+    sys.stdout = cast(TextIO, _ReaderMayLeave(real))
     try:
         return _main(argv)
     except KeyboardInterrupt:  # e.g. after the run's loop gave SIGINT back to Python
         print(INTERRUPTED.replace(" (nothing was measured yet)", ""), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # the reader left (`scenarios | head`): end quietly, as `yes | head` does,
-        # with the shell's code for a death by SIGPIPE; Python would otherwise
-        # print a traceback, and another at exit while flushing stdout
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+    finally:
+        sys.stdout = real
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -133,6 +168,11 @@ def _main(argv: list[str] | None = None) -> int:
         return run_headless(config, json_path=ns.json, outputs=output_options(ns))
     if in_background():  # Textual would be stopped there (SIGTTOU): tui/foreground.py
         print(f"webhookload-tui: {BACKGROUND}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # `webhookload-tui ... | tail` wrote the screen's escapes into the pipe
+        # and ran until killed: the TUI needs a terminal on both ends
+        print(f"webhookload-tui: {NOT_A_TERMINAL}", file=sys.stderr, flush=True)
         return EXIT_USAGE
     from tui.launch import run_app
 

@@ -26,7 +26,6 @@ exit codes:
   6    a shard died mid-run, or was not ready in time (--workers, --backend ray): named
   99   a --threshold failed, or --abort-on-fail ended the run (k6's code)
   130  interrupted (Ctrl+C; the summary of what ran is printed, a 2nd Ctrl+C: at once)
-  141  broken pipe: whoever read standard output closed it (e.g. `scenarios | head`)
   143  terminated (SIGTERM: CI cancelling, timeout, docker stop; --no-ui stops as on Ctrl+C)
 
 When several apply: 130, then 99, then 5, then 4. (143 ranks as 130.)

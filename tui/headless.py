@@ -193,7 +193,7 @@ def load_text(config: RunConfig) -> str:
         return f"stages {config.stages} ({unit})"
     if config.rate:
         return f"{config.rate:g} journeys/s (max {config.max_inflight} in flight)"
-    return f"{config.vus} VUs"
+    return f"{config.vus} VU" if config.vus == 1 else f"{config.vus} VUs"
 
 
 def banner_lines(config: RunConfig, target_url: str = "") -> list[str]:

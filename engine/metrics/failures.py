@@ -46,7 +46,8 @@ class SampleFailure:
     status: int | None  # None: no HTTP response
     detail: str
     at: Place = (0, 0, 0)
-    # the request's X-Correlation-ID (its event id): find it in the service's logs.
+    # the event id (ingest also sends it as X-Correlation-ID; a file names its
+    # correlation_header, if any): find it in the service's logs.
     # Not part of ``content``: failures alike but for their id are one.
     correlation_id: str = ""
 
@@ -63,7 +64,7 @@ class SampleFailure:
     def describe(self) -> str:
         what = f"{self.endpoint} {self.kind if self.status is None else self.status}"
         if self.correlation_id:
-            what += f" [X-Correlation-ID {self.correlation_id}]"
+            what += f" [event {self.correlation_id}]"
         return f"{what}: {self.detail}" if self.detail else what
 
     def as_json(self) -> dict[str, object]:

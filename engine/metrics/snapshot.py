@@ -256,7 +256,8 @@ class Snapshot:
     def percentiles_s(self, *qs: float) -> dict[float, float | None]:
         """Latency percentiles in seconds (``None`` when nothing completed)."""
         return {
-            q: (None if v is None else v / 1e6) for q, v in percentiles(self.latency, qs).items()
+            q: (None if v is None else v / 1e6)
+            for q, v in percentiles(self.latency, qs, self.latency_max_us).items()
         }
 
     @property

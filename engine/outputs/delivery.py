@@ -46,7 +46,11 @@ def retried_lines(total: Snapshot) -> list[str]:
     if not by:
         return []
     shown = "  ".join(f"{a}={n}" for a, n in sorted(by.items(), key=lambda kv: _order(kv[0])))
-    return [f"Retried answers: {shown}  (sent again by --retries; not in Status codes)"]
+    # a retry waiting out its backoff when the deadline came is never sent: then
+    # the answers retried outnumber the Delivery line's retries=, and this says why
+    unsent = sum(by.values()) - delivery_json(total)["retries"]
+    why = f"; {unsent} not sent again, the deadline came first" if unsent > 0 else ""
+    return [f"Retried answers: {shown}  (sent again by --retries{why}; not in Status codes)"]
 
 
 def _order(answer: str) -> tuple[int, str]:

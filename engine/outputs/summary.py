@@ -128,13 +128,14 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
 
 
 def grace_lines(total: Snapshot) -> list[str]:
-    """``Finished in grace: N`` when requests in flight at the deadline were
-    answered within ``--grace`` (none: no line, the common case)."""
+    """``Finished in grace: N`` when requests in flight at the deadline ended
+    within ``--grace`` (none: no line, the common case): answered, or ended by
+    their own --timeout, which is why the line does not say "answered"."""
     if not total.finished_in_grace:
         return []
     return [
-        f"Finished in grace: {total.finished_in_grace} (in flight at the deadline, answered"
-        " within --grace; counted in Requests)"
+        f"Finished in grace: {total.finished_in_grace} (in flight at the deadline, ended"
+        " within --grace with an answer or an error; counted in Requests)"
     ]
 
 

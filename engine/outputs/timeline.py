@@ -76,7 +76,7 @@ def make_row(
     endpoints: tuple[str, ...] = INGEST_SHAPE.endpoints,
 ) -> Row:
     """The row of second ``t`` from the sum of the deltas assigned to it."""
-    p = percentiles(snap.latency, (50, 95, 99))
+    p = percentiles(snap.latency, (50, 95, 99), snap.latency_max_us)
     row: Row = {
         "t": t,
         "requests": snap.total,
@@ -96,7 +96,7 @@ def make_row(
     row["p50_ms"], row["p95_ms"], row["p99_ms"] = _ms(p[50]), _ms(p[95]), _ms(p[99])
     row["max_ms"] = _ms(snap.latency_max_us) if snap.latency else None
     for e, v in views.items():
-        row[f"{e}_p99_ms"] = _ms(percentiles(v.latency, (99,))[99])
+        row[f"{e}_p99_ms"] = _ms(percentiles(v.latency, (99,), v.latency_max_us)[99])
     row["vus"] = vus
     row["arrival_rate"] = arrival_rate
     # the generator's health is per shard: the highest shard's figures, never a sum

@@ -40,8 +40,8 @@ class TargetUnreachable(WebhookloadError):
             message += f": {hint}"
         elif not what:
             message += (
-                ". Start your receiver there (for the ingest, plan and payments scenarios, "
-                "--target builtin runs the embedded reference target instead)."
+                ". Start your receiver there, or try --target builtin (the embedded "
+                "reference target: it receives the built-in scenarios and most files)."
             )
         super().__init__(message)
 

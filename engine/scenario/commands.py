@@ -4,10 +4,12 @@
     webhookload-tui scenarios show NAME      # a built-in's file, to copy
     webhookload-tui scenarios check PATH     # validate; print a sample journey
 
-``check`` sends nothing: it prints the requests of one journey (method, URL,
-headers, body) as a run would send them, with the values of secret-looking
-headers hidden (a signature is computed with a throwaway secret and shown as
-``<hidden>``). A bad file is one line on stderr and exit 2, as any bad input.
+``check`` sends nothing: it says in one line whether the reference target
+(``--target builtin``) can receive the file (and why not), then prints the
+requests of one journey (method, URL, headers, body) as a run would send
+them, with the values of secret-looking headers hidden (a signature is
+computed with a throwaway secret and shown as ``<hidden>``). A bad file is one
+line on stderr and exit 2, as any bad input.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from engine.errors import EXIT_OK, EXIT_USAGE, WebhookloadError
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import Scenario, builtin_names, builtin_text, load_scenario
+from engine.scenario.receiver import verdict
 from engine.scenario.sample import SampleRequest, sample_journey
+from engine.scenario.select import hand_written
 
 PROG = "webhookload-tui scenarios"
 SECRET_HEADER = re.compile(r"sign|auth|secret|token|api[-_]?key|cookie|password", re.I)
@@ -83,6 +87,7 @@ def _check(path: str, target: str, read_api: str | None, seed: int) -> None:
     scenario = load_scenario(path)
     compiled = compile_scenario(scenario)
     print(f"{scenario.origin}: ok: {summary(scenario, compiled)}")
+    print(verdict(compiled, hand_written=hand_written(path)))
     print(f"A sample journey (--seed {seed}; nothing was sent):")
     # the target's query may hold a token: shown by name only, as in a run's outputs
     queries = [*query_secrets(target), *query_secrets(read_api or "")]

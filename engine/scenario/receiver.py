@@ -6,15 +6,22 @@ it the way the load tester writes it: from the compiled templates, where
 each event carries
 
 - its **event id**: the JSON path where ``{event_id}`` sits (alone, or inside
-  a text such as ``"evt-{event_id}"``), else the file's ``correlation_header``;
-- its **flow run**: the path of a variable fixed for one run of its flow:
-  ``{vars.X}`` where ``X`` is drawn by an ``id``/``uuid`` generator or is an
-  id an API step captured (the target issues it), present in every event of
-  the flow; a child flow with none is known by its parent's (``{parent.X}``,
-  one run of it per parent run);
-- its **state**: the path of ``{state}``, else of ``{word}``, possibly inside
-  a text (``"payment_intent.{word}"``); a word several states share stands for
-  all of them, and the run's current state is then that set.
+  a text such as ``"evt-{event_id}"``), else the header whose template holds
+  it (GitHub's ``X-GitHub-Delivery``), else the file's ``correlation_header``,
+  else the id header of the file's ``sign`` scheme (``standard``'s
+  ``webhook-id``: only a request signed so carries it);
+- its **flow run**: the paths of variables fixed for one run of its flow,
+  present in every event of the flow: ``{vars.X}`` where ``X`` is drawn by an
+  ``id``/``uuid``/``int`` generator (or is a text of such), or is an id an API
+  step captured (the target issues it); one with at least :data:`BOUND`
+  values, else the fewest whose values multiply to that (a key of several);
+  a child flow with none is known by its parent's (``{parent.X}``, one run of
+  it per parent run);
+- its **state**: the path of ``{state}``, else of ``{word}`` (the body, then
+  the headers), possibly inside a text (``"payment_intent.{word}"``); a word
+  several states share stands for all of them, and the run's current state is
+  then that set; ``{flow}`` (GitHub's ``X-GitHub-Event``) is checked too, and
+  alone tells a flow's only webhook state.
 
 A file that gives no such path cannot be received (:class:`Unreceivable`:
 one line naming what is missing, exit 2). Nothing here is HTTP: target/
@@ -24,110 +31,30 @@ serves it (target/scenario_app.py), and engine/scenario/select.py refuses
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator, Mapping
 
-from engine.errors import UsageError
+from engine.domain.schemes import builtin
+from engine.scenario.checks import header_nodes
 from engine.scenario.compiled import CompiledScenario, json_path
+from engine.scenario.generators import ID_ALPHABET
 from engine.scenario.lines import line_of
-from engine.scenario.model import IdGen, UuidGen
+from engine.scenario.model import IdGen, IntGen, UuidGen
 from engine.scenario.placeholders import Slot
 from engine.scenario.problem import Path, dotted
+from engine.scenario.reading import (
+    ApiReader,
+    Keys,
+    Locator,
+    Reader,
+    ReadRoute,
+    Receiver,
+    Unreceivable,
+    VarAt,
+)
 from engine.scenario.templates import Arr, Const, Gen, Node, Obj, Text, merge, parse_value
 
-Keys = tuple[str | int, ...]
-
-
-class Unreceivable(UsageError):
-    """A scenario the reference target cannot tell events apart in (exit 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Locator:
-    """Where a value sits in a JSON body, and the literal text around it."""
-
-    keys: Keys
-    prefix: str = ""
-    suffix: str = ""
-
-    def read(self, body: object) -> object:
-        """The value (the text between the affixes), or None when absent."""
-        value = body
-        for key in self.keys:
-            if isinstance(key, int):
-                if not isinstance(value, list) or key >= len(value):
-                    return None
-                value = value[key]
-            elif isinstance(value, dict):
-                value = value.get(key)
-            else:
-                return None
-        if self.prefix or self.suffix:
-            if not isinstance(value, str) or len(value) < len(self.prefix) + len(self.suffix):
-                return None
-            if not (value.startswith(self.prefix) and value.endswith(self.suffix)):
-                return None
-            return value[len(self.prefix) : len(value) - len(self.suffix)]
-        return value if isinstance(value, str | int | float | bool) else None
-
-
-@dataclass(frozen=True, slots=True)
-class VarAt:
-    """A flow run's variable (``vars.X`` or ``parent.X``) and where it sits."""
-
-    key: str  # "vars.X" | "parent.X"
-    at: Locator
-
-
-@dataclass(frozen=True, slots=True)
-class Reader:
-    """How one state's event is recognised on its webhook."""
-
-    flow: int
-    state: int
-    announces: Locator  # where the state's word (or name) sits
-    says: str  # what it reads there for this state
-    event_id: Locator | None  # None: the correlation header
-    run: VarAt | None  # the flow run's identity (None: a flow of API steps only)
-    parent: VarAt | None  # the parent run's identity, checked loosely
-    vars: tuple[VarAt, ...]  # every lone variable, remembered for the read-back
-
-
-@dataclass(frozen=True, slots=True)
-class ApiReader:
-    """An ``[api.NAME]`` served: its route, the states it moves, what it captures."""
-
-    name: str
-    method: str
-    url: tuple[str | Slot, ...]
-    states: tuple[tuple[int, int], ...]  # (flow, state) of each state sending it
-    capture: tuple[tuple[str, Keys], ...]  # var, JSON path in the answer
-    vars: tuple[VarAt, ...]  # lone variables of the request body
-
-
-@dataclass(frozen=True, slots=True)
-class ReadRoute:
-    """A flow's ``read``: its URL's parts, where the status goes, what it shows."""
-
-    flow: int
-    url: tuple[str | Slot, ...]
-    status: Keys
-    expect: dict[str, str]
-    items: Keys | None  # a list answer: the first ``items`` path
-    match: tuple[tuple[Keys, str], ...]  # item path, run variable ("parent.order_id")
-
-
-@dataclass(frozen=True, slots=True)
-class Receiver:
-    """Everything the target needs to receive one scenario."""
-
-    scenario: CompiledScenario
-    readers: tuple[tuple[Reader, ...], ...]  # per webhook, in the scenario's order
-    event_header: str | None
-    identity: tuple[str | None, ...]  # per flow: "vars.X" | "parent.X" | None
-    indexed: tuple[frozenset[str], ...]  # per flow: the variables runs are found by
-    apis: tuple[ApiReader, ...]
-    reads: tuple[ReadRoute, ...]
+__all__ = ["ApiReader", "Locator", "ReadRoute", "Reader", "Receiver", "Unreceivable", "VarAt"]
 
 
 def _texts(node: Node, keys: Keys) -> Iterator[tuple[Keys, Text]]:
@@ -172,6 +99,43 @@ def _lone_vars(body: Obj) -> dict[str, Locator]:
     return out
 
 
+BOUND = 2.0**48
+"""Values a flow run's key takes, at least: n runs of a flow share a key with
+probability at most n^2 / 2^49 (10^6 runs: 0.2 %), and a shared key would be
+an invalid transition the sender never made."""
+ISSUED = 16.0**20
+"""The values of an id the target issues (``order_id_<20 hex>``)."""
+
+
+Space = tuple[float, frozenset[str]]
+"""How many values a variable takes, and the generators it is drawn from."""
+
+
+def _space(name: str, nodes: Mapping[str, Node], depth: int = 0) -> Space | None:
+    """How many values a variable's generator draws; a text of several, their
+    product (``{unix}``/``{now}`` counted as one); None: not an id."""
+    node = nodes.get(name)
+    if isinstance(node, Gen):
+        spec = node.spec
+        if isinstance(spec, UuidGen):
+            return 2.0**122, frozenset((name,))
+        if isinstance(spec, IdGen):
+            n = float(len(set(spec.alphabet or ID_ALPHABET))) ** spec.length
+            return n, frozenset((name,))
+        if isinstance(spec, IntGen):
+            return float(spec.max - spec.min + 1), frozenset((name,))
+        return None
+    if not isinstance(node, Text) or depth > 8:
+        return None
+    total, drawn = 1.0, frozenset[str]()
+    for part in node.parts:
+        if isinstance(part, Slot) and part.kind == "vars" and not part.keys:
+            inner = _space(part.name, nodes, depth + 1)
+            if inner is not None and not inner[1] & drawn:
+                total, drawn = total * inner[0], drawn | inner[1]
+    return (total, drawn) if drawn else None
+
+
 def receiver_for(compiled: CompiledScenario) -> Receiver:
     """Read a compiled scenario from the receiving side; :class:`Unreceivable`
     names the first thing the target could not tell."""
@@ -184,6 +148,10 @@ class _Build:
         self.scenario = compiled.scenario
         self.spec = compiled.scenario.spec
         self.header = self.spec.scenario.correlation_header
+        sign = self.spec.scenario.sign
+        ids = [n for n, t in builtin(sign).headers if t == "{id}"] if sign else []
+        self.signed_id = ids[0] if ids else ""
+        self.by_signature = False  # an event id read from the signature's headers
 
     def fail(self, path: Path, what: str) -> Unreceivable:
         line = line_of(self.scenario.text, path)
@@ -195,19 +163,27 @@ class _Build:
         names = self.spec.flows[flow].states[state].body or []
         return merge(self.scenario.parsed.templates, names)
 
-    def unique(self, flow: str) -> list[str]:
-        """Variables of a flow that tell its runs apart, file order: drawn by an
-        id generator, or captured by an API step from an answer the target
-        writes (a captured key the request body lacks: an id the target issues)."""
-        out = [
-            f"vars.{name}"
-            for name, node, _ in self.scenario.parsed.vars[flow]
-            if isinstance(node, Gen) and isinstance(node.spec, UuidGen | IdGen)
-        ]
+    def spaces(self, flow: str) -> dict[str, Space]:
+        """How many values each variable of a flow can take, file order, for those
+        that can tell runs apart: drawn by an id/uuid/int generator, a text made
+        of such (``"{unix}.{vars.micro}"``: its ``{unix}`` counted as nothing), or
+        captured by an API step from an answer the target writes (an id it
+        issues: 16^20)."""
+        nodes = {name: node for name, node, _ in self.scenario.parsed.vars[flow]}
+        out: dict[str, Space] = {}
+        for name in nodes:
+            n = _space(name, nodes)
+            if n is not None:
+                out[f"vars.{name}"] = n
         for st in self.spec.flows[flow].states.values():
             if st.api is not None:
-                out += [f"vars.{v}" for v in self.issued(st.api) if f"vars.{v}" not in out]
+                for v in self.issued(st.api):
+                    out.setdefault(f"vars.{v}", (ISSUED, frozenset((v,))))
         return out
+
+    def unique(self, flow: str) -> list[str]:
+        """Variables of a flow that tell its runs apart alone (at least BOUND values)."""
+        return [k for k, (n, _) in self.spaces(flow).items() if n >= BOUND]
 
     def issued(self, api: str) -> list[str]:
         """What an API step captures that the target issues: a key the request
@@ -230,12 +206,24 @@ class _Build:
         seen = [set(_lone_vars(self.body(flow, s))) for s in hooks]
         initial_apis = [fl.states[s].api for s in fl.initial if fl.states[s].api is not None]
         if initial_apis:  # the run begins at the API call: known by what the target issued
-            cands = [f"vars.{v}" for v in self.issued(initial_apis[0] or "")]
+            issued = self.issued(initial_apis[0] or "")
+            cands = {f"vars.{v}": (ISSUED, frozenset((v,))) for v in issued}
         else:
-            cands = self.unique(flow)
-        for cand in cands:
-            if all(cand in s for s in seen):
-                return cand
+            cands = self.spaces(flow)
+        common = [(k, n) for k, n in cands.items() if all(k in s for s in seen)]
+        for k, (n, _) in common:  # one variable that is enough alone, file order
+            if n >= BOUND:
+                return k
+        # else the fewest whose values multiply to enough, each drawn apart
+        # (``ts = "{unix}.{vars.micro}"`` adds nothing to ``micro``)
+        chosen, total, drawn = [], 1.0, frozenset[str]()
+        for k, (n, d) in sorted(common, key=lambda kn: -kn[1][0]):
+            if d & drawn:
+                continue
+            chosen.append(k)
+            total, drawn = total * n, drawn | d
+            if total >= BOUND:
+                return "+".join(sorted(chosen, key=[c for c, _ in common].index))
         parents = self.scenario.parsed.parents.get(flow, ())
         if parents and not initial_apis:
             shared = set.intersection(*(set(self.unique(p)) for p in parents))
@@ -246,11 +234,64 @@ class _Build:
                     continue
                 if all(f"parent.{cand[5:]}" in s for s in seen):
                     return f"parent.{cand[5:]}"
+        have = f" (its variables in every event take 2^{math.log2(total):.0f} values together)"
         raise self.fail(
             ("flows", flow),
-            "the reference target cannot tell this flow's runs apart: no variable drawn by "
-            "an id/uuid generator (or an id an API step captures, or the parent's) sits "
-            "alone in every one of its event bodies",
+            "the reference target cannot tell this flow's runs apart: no variables drawn by "
+            "id/uuid/int generators (or an id an API step captures, or the parent's), with "
+            "2^48 values or more together, sit alone in every one of its event bodies"
+            + (have if common else ""),
+        )
+
+    def where(self, flow: str, state: str, kinds: tuple[str, ...]) -> Locator | None:
+        """The first place of a placeholder of ``kinds``: the body, else a header."""
+        found = _find(self.body(flow, state), kinds)
+        if found is not None:
+            return found
+        for name, node, _ in header_nodes(self.spec, flow, state):
+            one = _one_slot(node) if isinstance(node, Text) else None
+            if one is not None and one[0].kind in kinds and not one[0].keys:
+                return Locator((), one[1], one[2], name)
+        return None
+
+    def says(self, flow: str, state: str, path: Path) -> tuple[tuple[Locator, str], ...]:
+        """Where an event of this state says which it is, and what it says there:
+        ``{state}``, else ``{word}`` (body first, then headers), and ``{flow}``
+        wherever it sits; ``{flow}`` alone tells a flow's only webhook state."""
+        st = self.c.flow(flow).states
+        s = next(x for x in st if x.name == state)
+        out: list[tuple[Locator, str]] = []
+        for kind, text in (("state", s.name), ("word", s.word)):
+            at = self.where(flow, state, (kind,))
+            if at is not None:
+                out.append((at, text))
+                break
+        named = self.where(flow, state, ("flow",))
+        hooks = [x for x in st if x.webhook >= 0]
+        if named is not None:
+            out.append((named, flow))
+        if not out or (len(out) == 1 and named is not None and len(hooks) > 1):
+            raise self.fail(
+                (*path, "body"),
+                "no {state} or {word} in the body or headers: the reference target cannot "
+                "tell which state an event announces",
+            )
+        return tuple(out)
+
+    def event_id(self, flow: str, state: str, path: Path) -> Locator | None:
+        """Where the event id sits: ``{event_id}`` in the body, else in a header;
+        None: the correlation header; else the id header of the file's ``sign``
+        scheme (``webhook-id``), which only a signed request carries."""
+        found = self.where(flow, state, ("event_id",))
+        if found is not None or self.header:
+            return found
+        if self.signed_id:
+            self.by_signature = True
+            return Locator((), header=self.signed_id)
+        raise self.fail(
+            (*path, "body"),
+            "no {event_id} in the body or headers (nor a correlation_header, nor a sign "
+            "scheme with an id header): the reference target cannot tell a redelivery",
         )
 
     def receiver(self) -> Receiver:
@@ -266,22 +307,8 @@ class _Build:
                     continue
                 path: Path = ("flows", f.name, "states", s.name)
                 body = self.body(f.name, s.name)
-                eid = _find(body, ("event_id",))
-                if eid is None and not self.header:
-                    raise self.fail(
-                        (*path, "body"),
-                        "no {event_id} in the body (nor a correlation_header): the reference "
-                        "target cannot tell a redelivery",
-                    )
-                says, where = s.name, _find(body, ("state",))
-                if where is None:
-                    says, where = s.word, _find(body, ("word",))
-                if where is None:
-                    raise self.fail(
-                        (*path, "body"),
-                        "no {state} or {word} in the body: the reference target cannot tell "
-                        "which state an event announces",
-                    )
+                eid = self.event_id(f.name, s.name, path)
+                says = self.says(f.name, s.name, path)
                 lone = _lone_vars(body)
                 key = identity[f.index]
                 parent = next(
@@ -296,10 +323,9 @@ class _Build:
                     Reader(
                         f.index,
                         s.index,
-                        where,
                         says,
                         eid,
-                        VarAt(key, lone[key]) if key else None,
+                        tuple(VarAt(k, lone[k]) for k in key.split("+")) if key else (),
                         parent,
                         tuple(VarAt(k, at) for k, at in lone.items()),
                     )
@@ -356,6 +382,7 @@ class _Build:
             tuple(tuple(r) for r in readers),
             self.header,
             tuple(identity),
+            (self.spec.scenario.sign or "") if self.by_signature else "",
             tuple(frozenset(i) for i in indexed),
             tuple(apis),
             tuple(reads),
@@ -376,3 +403,29 @@ def _url_parts(node: Node) -> tuple[str | Slot, ...]:
     if isinstance(node, Text):
         return node.parts
     return (str(node.value) if isinstance(node, Const) else "",)
+
+
+def unsigned_refusal(receiver: Receiver, sign: str) -> str | None:
+    """Why the reference target cannot receive this file signed with ``sign``
+    ("" unsigned): its events carry their id only in the ``sign`` scheme's id
+    header (``standard``: ``webhook-id``); None when it can."""
+    need = receiver.needs_sign
+    if not need or sign == need:
+        return None
+    header = next(n for n, t in builtin(need).headers if t == "{id}")
+    return f"its events carry their id only in {header}, which --sign {need} adds"
+
+
+def verdict(compiled: CompiledScenario, hand_written: bool = False) -> str:
+    """One line for ``scenarios check``: can the reference target receive it?"""
+    if hand_written:
+        return "reference target (--target builtin): receives it (its hand-written service)"
+    try:
+        receiver = receiver_for(compiled)
+    except Unreceivable as exc:
+        why = str(exc).split(": ", 1)[-1]  # the key path and what is missing
+        return f"reference target (--target builtin): cannot receive it: {why}"
+    unsigned = unsigned_refusal(receiver, "")
+    if unsigned is not None:
+        return f"reference target (--target builtin): receives it signed only ({unsigned})"
+    return "reference target (--target builtin): receives it (from the file)"

@@ -44,7 +44,7 @@ from engine.scenario.loader import (
     load_scenario,
     parse_scenario,
 )
-from engine.scenario.receiver import receiver_for
+from engine.scenario.receiver import receiver_for, unsigned_refusal
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
 """The built-in scenarios the reference target (``--target builtin``) receives:
@@ -96,7 +96,12 @@ def with_scenario(
     if config.target == BUILTIN and not hand_written(config.scenario):
         # read as the target will read it: a file it cannot tell events apart in
         # is its one line now, not a target that did not start
-        receiver_for(compile_scenario(scenario))
+        why = unsigned_refusal(receiver_for(compile_scenario(scenario)), config.sign)
+        if why is not None:
+            need = (
+                f"{scenario.spec.scenario.sign} with --target builtin and {scenario.name} ({why})"
+            )
+            raise ConfigError("sign", need, config.sign or "off")
         if config.target_mode != "sync":
             raise ConfigError(
                 "target-mode",
