@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.receivers.github_receiver import GithubReceiver, models
-from tests.receivers.loopback import Rejected, assert_counts_agree, run_cli, running, signed_samples
+from tests.receivers.loopback import (
+    Rejected,
+    assert_counts_agree,
+    faulted_run,
+    signed_samples,
+)
 
 SECRET = "It's a Secret to Everybody"  # GitHub's docs' example secret
 TYPES = {
@@ -30,16 +35,7 @@ TYPES = {
 def test_a_run_with_faults_and_retries_is_all_accepted_by_githubkit(tmp_path: Path) -> None:
     models()
     receiver = GithubReceiver(secret=SECRET, fail_first=2, fail_types=frozenset({"push"}))
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "github",
-            [SECRET],
-            tmp_path / "s.json",
-            *("--sign", "github", "--duration", "1s", "--vus", "2", "--grace", "30s"),
-            *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "github", [SECRET], tmp_path / "s.json", hurried=False)
     assert_counts_agree(receiver, doc, TYPES)
 
 

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from engine.domain.signing import make_signer
-from tests.receivers.loopback import Rejected, assert_counts_agree, run_cli, running, sample_bodies
+from tests.receivers.loopback import (
+    Rejected,
+    assert_counts_agree,
+    assert_every_request_accepted,
+    faulted_run,
+    sample_bodies,
+)
 from tests.receivers.paddle_receiver import PaddleReceiver
 
 # Paddle's secret keys look like pdl_ntfset_<id>_<key> (the SDK's example's form)
@@ -28,51 +34,20 @@ TYPES = {
     "subscription.updated": ("subscription", "updated"),
     "subscription.canceled": ("subscription", "canceled"),
 }
-FAULTS = ("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2")
-HURRIED = ("--retry-speed", "100000")  # Paddle's policy's waits, hurried (issue 22)
 
 
 def test_a_run_with_faults_and_a_rolling_secret_is_all_accepted(tmp_path: Path) -> None:
     receiver = PaddleReceiver(
         secrets=[OLD], fail_first=2, fail_types=frozenset({"transaction.created"})
     )
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "paddle",
-            [OLD, NEW],
-            tmp_path / "s.json",
-            *(
-                "--sign",
-                "paddle",
-                "--duration",
-                "1s",
-                "--vus",
-                "2",
-                "--grace",
-                "30s",
-                *FAULTS,
-                *HURRIED,
-            ),
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "paddle", [OLD, NEW], tmp_path / "s.json")
     assert_counts_agree(receiver, doc, TYPES)
     assert doc["flows"]["subscription"]["visited"]["updated"] > 0
 
 
 def test_a_receiver_holding_only_the_new_secret_accepts_every_request(tmp_path: Path) -> None:
     receiver = PaddleReceiver(secrets=[NEW])
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "paddle",
-            [OLD, NEW],
-            tmp_path / "s.json",
-            *("--sign", "paddle", "--duration", "300ms", "--vus", "2", "--grace", "30s"),
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
-    assert receiver.rejected == [] and doc["requests"]["errors"] == 0
-    assert receiver.posts == doc["requests"]["total"] > 10
+    assert_every_request_accepted(receiver, "paddle", [OLD, NEW], tmp_path / "s.json")
 
 
 def test_every_sample_journey_passes_and_a_wrong_secret_is_rejected() -> None:

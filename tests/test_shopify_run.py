@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.receivers.loopback import Rejected, assert_counts_agree, run_cli, running, signed_samples
+from tests.receivers.loopback import (
+    Rejected,
+    assert_counts_agree,
+    faulted_run,
+    signed_samples,
+)
 from tests.receivers.shopify_receiver import ShopifyReceiver
 
 SECRET = "hush"  # Shopify's docs' example client secret
@@ -24,17 +29,7 @@ TYPES = {
 
 def test_a_run_with_faults_and_retries_is_all_accepted(tmp_path: Path) -> None:
     receiver = ShopifyReceiver(secret=SECRET, fail_first=2, fail_types=frozenset({"orders/create"}))
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "shopify",
-            [SECRET],
-            tmp_path / "s.json",
-            *("--sign", "shopify", "--duration", "1s", "--vus", "2", "--grace", "30s"),
-            *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
-            *("--retry-speed", "100000"),  # the provider's schedule, hurried (issue 22)
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "shopify", [SECRET], tmp_path / "s.json")
     assert_counts_agree(receiver, doc, TYPES)
     cancelled = doc["flows"]["order"]["ended"]
     got = receiver.accepted["orders/cancelled"]

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.receivers.loopback import Rejected, assert_counts_agree, run_cli, running, signed_samples
+from tests.receivers.loopback import (
+    Rejected,
+    assert_counts_agree,
+    faulted_run,
+    signed_samples,
+)
 from tests.receivers.slack_receiver import SlackReceiver
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # Slack's docs' example signing secret
@@ -24,17 +29,7 @@ TYPES = {
 
 def test_a_run_with_faults_and_retries_is_all_accepted_by_slack_sdk(tmp_path: Path) -> None:
     receiver = SlackReceiver(secret=SECRET, fail_first=2, fail_types=frozenset({"message"}))
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "slack",
-            [SECRET],
-            tmp_path / "s.json",
-            *("--sign", "slack", "--duration", "1s", "--vus", "2", "--grace", "30s"),
-            *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
-            *("--retry-speed", "100000"),  # the provider's schedule, hurried (issue 22)
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "slack", [SECRET], tmp_path / "s.json")
     assert_counts_agree(receiver, doc, TYPES)
 
 

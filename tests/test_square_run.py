@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from engine.domain.signing import make_signer
-from tests.receivers.loopback import Rejected, assert_counts_agree, run_cli, running, sample_bodies
+from tests.receivers.loopback import (
+    Rejected,
+    assert_counts_agree,
+    faulted_run,
+    sample_bodies,
+)
 from tests.receivers.square_receiver import SquareReceiver
 from tui.cli import parse
 
@@ -39,17 +44,7 @@ def test_a_run_with_faults_is_all_accepted_over_the_exact_url(tmp_path: Path) ->
     receiver = SquareReceiver(
         signature_key=KEY, fail_first=2, fail_types=frozenset({"payment.created"})
     )
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "square",
-            [KEY],
-            tmp_path / "s.json",
-            *("--sign", "square", "--duration", "1s", "--vus", "2", "--grace", "30s"),
-            *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
-            *("--retry-speed", "100000"),  # the provider's schedule, hurried (issue 22)
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "square", [KEY], tmp_path / "s.json")
     assert_counts_agree(receiver, _merge_updates(doc), TYPES)
 
 

@@ -16,8 +16,8 @@ from engine.domain.signing import make_signer
 from tests.receivers.loopback import (
     Rejected,
     assert_counts_agree,
-    run_cli,
-    running,
+    assert_every_request_accepted,
+    faulted_run,
     sample_bodies,
 )
 from tests.receivers.standard_receiver import StandardReceiver
@@ -36,33 +36,13 @@ TYPES = {
 
 def test_a_run_with_faults_and_a_rolling_secret_is_all_accepted(tmp_path: Path) -> None:
     receiver = StandardReceiver(secret=OLD, fail_first=2, fail_types=frozenset({"invoice.created"}))
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "standard",
-            [OLD, NEW],
-            tmp_path / "s.json",
-            *("--sign", "standard", "--duration", "1s", "--vus", "2", "--grace", "30s"),
-            *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
-            *("--retry-speed", "100000"),  # the provider's schedule, hurried (issue 22)
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
+    doc = faulted_run(receiver, "standard", [OLD, NEW], tmp_path / "s.json")
     assert_counts_agree(receiver, doc, TYPES)
 
 
 def test_a_receiver_holding_only_the_new_secret_accepts_every_request(tmp_path: Path) -> None:
     receiver = StandardReceiver(secret=NEW)
-    with running(receiver) as url:
-        res, doc = run_cli(
-            url,
-            "standard",
-            [OLD, NEW],
-            tmp_path / "s.json",
-            *("--sign", "standard", "--duration", "300ms", "--vus", "2", "--grace", "30s"),
-        )
-    assert res.returncode == 0, res.stderr + res.stdout
-    assert receiver.rejected == [] and doc["requests"]["errors"] == 0
-    assert receiver.posts == doc["requests"]["total"] > 10
+    assert_every_request_accepted(receiver, "standard", [OLD, NEW], tmp_path / "s.json")
 
 
 def test_every_sample_journey_passes_and_a_wrong_secret_is_rejected() -> None:

@@ -146,6 +146,39 @@ def run_cli(
     return res, doc
 
 
+FAULTS = (
+    *("--duration", "1s", "--vus", "2", "--grace", "30s"),
+    *("--duplicate-rate", "0.1", "--reorder-rate", "0.1", "--retries", "2"),
+)
+HURRIED = ("--retry-speed", "100000")  # the provider's retry schedule, hurried (issue 22)
+
+
+def faulted_run(
+    receiver: Receiver, scenario: str, secrets: list[str], out: Path, *, hurried: bool = True
+) -> dict[str, Any]:
+    """Every provider's run: 1 s signed with its own scheme, duplicates, reordering
+    and retries (on its policy's schedule, hurried), --grace long enough that
+    nothing is cut in flight; it must exit 0. Its JSON, for the counts."""
+    with running(receiver) as url:
+        extra = HURRIED if hurried else ()
+        res, doc = run_cli(url, scenario, secrets, out, "--sign", scenario, *FAULTS, *extra)
+    assert res.returncode == 0, res.stderr + res.stdout
+    return doc
+
+
+def assert_every_request_accepted(
+    receiver: Receiver, scenario: str, secrets: list[str], out: Path
+) -> None:
+    """A short signed run with ``secrets`` (one signature each) against a receiver
+    that holds only one of them: every request accepted."""
+    with running(receiver) as url:
+        args = ("--sign", scenario, "--duration", "300ms", "--vus", "2", "--grace", "30s")
+        res, doc = run_cli(url, scenario, secrets, out, *args)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert receiver.rejected == [] and doc["requests"]["errors"] == 0
+    assert receiver.posts == doc["requests"]["total"] > 10
+
+
 def sent_by_type(doc: dict[str, Any], types: dict[str, tuple[str, str]]) -> dict[str, int]:
     """webhookload's own count of each event type's first deliveries, from its JSON:
     ``types`` maps an event type to ``(flow, state)``, where the state ``started``
