@@ -61,7 +61,12 @@ def nginx(template: str = "nginx.conf.in") -> Iterator[str]:
     d.mkdir(parents=True, exist_ok=True)
     conf = (ROOT / "bench" / template).read_text().replace("@DIR@", str(d))
     (d / "nginx.conf").write_text(conf.replace("@PORT@", str(port)))
-    proc = subprocess.Popen(["nginx", "-c", str(d / "nginx.conf")])
+    # Its own session, so its own scheduler autogroup (Linux's default with
+    # CONFIG_SCHED_AUTOGROUP): in ours it shared one group's CPU share with a
+    # --no-ui generator whenever other work loaded the machine, while the TUI's
+    # engine (a session of its own, engine/shards/worker.py) had a share of
+    # its own, which made TUI/--no-ui pairs favour the TUI (docs/PERFORMANCE.md, 3).
+    proc = subprocess.Popen(["nginx", "-c", str(d / "nginx.conf")], start_new_session=True)
     try:
         wait_port(port)
         # nginx writes its pid file after it listens: the CPU readings need it.
