@@ -4,6 +4,8 @@ command and opened in Chromium, and both from the TUI (the `h` key, a scrape).""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import signal
 import socket
 import subprocess
@@ -96,22 +98,36 @@ def test_a_scrape_during_a_no_ui_run_and_after_its_last_delta_match_the_json(
 
 @pytest.mark.parametrize("mode", [["--no-ui"], []], ids=["no-ui", "tui"])
 def test_a_port_in_use_exits_2_before_any_load(mode: list[str]) -> None:
-    """The TUI binds it before its screen opens, so it fails as --no-ui does."""
+    """The TUI binds it before its screen opens, so it fails as --no-ui does.
+    Both run on a terminal (a pty): the TUI refuses a pipe before anything."""
+    master, terminal = pty.openpty()
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        res = subprocess.run(
-            [*CMD, *mode, "--target", "builtin", "--metrics-addr", f"127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        try:
+            res = subprocess.run(
+                [*CMD, *mode, "--target", "builtin", "--metrics-addr", f"127.0.0.1:{port}"],
+                stdin=terminal,
+                stdout=terminal,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            os.close(terminal)
+    shown = b""
+    try:
+        while chunk := os.read(master, 65536):  # what reached the terminal
+            shown += chunk
+    except OSError:  # EIO: the terminal's other end is closed and drained
+        pass
+    finally:
+        os.close(master)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "--metrics-addr must be an address" in lines[0], res.stderr
-    assert res.stdout == ""
+    assert shown == b""  # no screen was opened, nothing printed
 
 
 def test_the_command_made_report_renders_its_charts_in_chromium(tmp_path: Path) -> None:
