@@ -161,3 +161,12 @@ def test_check_says_whether_the_reference_target_can_receive_it(
     assert main(["scenarios", "check", name]) == EXIT_OK
     line = capsys.readouterr().out.splitlines()[1]
     assert line.startswith("reference target (--target builtin): " + says), line
+
+
+def test_check_samples_against_a_runs_own_default_target() -> None:
+    """``scenarios check`` showed URLs under 127.0.0.1:8080, where a run without
+    --target sends to localhost:3001."""
+    from engine.config import RunConfig
+    from engine.scenario.commands import CHECK_TARGET
+
+    assert RunConfig().target == CHECK_TARGET

@@ -30,6 +30,9 @@ from engine.scenario.receiver import verdict
 from engine.scenario.sample import SampleRequest, sample_journey
 from engine.scenario.select import hand_written
 
+CHECK_TARGET = "http://localhost:3001"
+"""A run's own default --target (engine/config.py's RunConfig; a test keeps the
+two equal): the sample shows the URLs a run without --target would send to."""
 PROG = "webhookload-tui scenarios"
 SECRET_HEADER = re.compile(r"sign|auth|secret|token|api[-_]?key|cookie|password", re.I)
 """Header names whose values ``check`` never prints."""
@@ -52,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="a built-in's name: " + ", ".join(builtin_names()))
     check = sub.add_parser("check", help="validate a file; print a sample journey (sends nothing)")
     check.add_argument("path", help="a scenario file, or a built-in's name")
-    check.add_argument("--target", default="http://127.0.0.1:8080", help="where webhooks go")
+    check.add_argument(
+        "--target",
+        default=CHECK_TARGET,
+        help=f"where webhooks go, as a run's --target (default {CHECK_TARGET})",
+    )
     check.add_argument("--read-api", default=None, help="where API steps and reads go")
     check.add_argument("--seed", type=int, default=1, help="which sample journey (default 1)")
     return p
