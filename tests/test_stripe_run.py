@@ -19,6 +19,7 @@ from aiohttp import web
 
 from engine.config import build_config
 from engine.scenario.select import with_scenario
+from tests.receivers.loopback import run_cli
 from tests.receivers.stripe_receiver import StripeReceiver, serve
 
 SECRET = "whsec_e2e_0123456789abcdefghijklmnop"
@@ -125,21 +126,15 @@ def test_two_secrets_while_one_rolls_pass_a_receiver_holding_either(tmp_path: Pa
     receiver = _AlsoHoldingTheNewSecret(SECRET)
     receiver.refused_by_new = []
     with running(receiver) as url:
-        res = subprocess.run(
-            [
-                *(sys.executable, "-m", "tui.cli", "--no-ui", "--seed", "5", "--think", "0"),
-                *("--duration", "500ms", "--vus", "2", "--json", str(out), "--grace", "30s"),
-                *("--target", url, "--scenario", "stripe", "--sign", "stripe"),
-                *("--secret", SECRET, "--secret", NEW_SECRET, "--duplicate-rate", "0.1"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            stdin=subprocess.DEVNULL,
-            env={k: v for k, v in os.environ.items() if k != "WEBHOOKLOAD_SECRET"},
+        res, doc = run_cli(
+            url,
+            "stripe",
+            [SECRET, NEW_SECRET],
+            out,
+            *("--duration", "500ms", "--vus", "2", "--grace", "30s", "--sign", "stripe"),
+            *("--duplicate-rate", "0.1"),
         )
     assert res.returncode == 0, res.stderr + res.stdout
-    doc = orjson.loads(out.read_bytes())
     received = sum(receiver.accepted.values()) + receiver.duplicates
     assert receiver.rejected == [] and receiver.refused_by_new == []
     assert received == doc["requests"]["total"] > 10 and doc["requests"]["errors"] == 0
