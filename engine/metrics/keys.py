@@ -15,11 +15,12 @@ from types import MappingProxyType
 from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.domain.shape import INGEST_SHAPE
 
-ORDERS, DISPUTES, READS = 0, 1, 2
 ENDPOINTS = INGEST_SHAPE.endpoints
-"""``ingest``'s endpoint names by index (``ORDERS``...), the default of
+"""``ingest``'s endpoint names by index, the default of
 :class:`~engine.metrics.stats.Stats`; ``disputes`` is the chargebacks path.
-Another scenario's come from its Shape (engine/domain/shape.py)."""
+Another scenario's come from its Shape (engine/domain/shape.py). An endpoint's
+id is looked up by its name (``shape.endpoint_index("orders")``), never
+written as a number: issue 17 keys everything by the scenario's own names."""
 ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
     {
         **{name: i for i, name in enumerate(ENDPOINTS)},

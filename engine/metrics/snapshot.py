@@ -185,18 +185,10 @@ class Snapshot:
         except (ValueError, IndexError):
             return 0
 
-    # ``ingest``'s endpoints by their old field names (the summary's lines, the
-    # JSON's ``requests`` and many tests read them); 0 where a scenario has none.
-    @property
-    def orders(self) -> int:
-        return self.count("orders")
-
-    @property
-    def disputes(self) -> int:
-        return self.count("disputes")
-
     @property
     def reads(self) -> int:
+        """Completed reads (``--read-ratio``): every scenario's last endpoint is
+        ``reads``; its webhooks are counted by name (:meth:`count`)."""
         return self.count("reads")
 
     @property

@@ -21,24 +21,18 @@ from engine.metrics.health import ShardHealth, to_us
 from engine.metrics.histogram import bucket_index
 from engine.metrics.keys import (
     DELIVERY_KEYS,
-    DISPUTES,
     ENDPOINT_ALIASES,
     ENDPOINTS,
     ERROR_KINDS,
-    ORDERS,
-    READS,
     SCENARIO_KEYS,
 )
 from engine.metrics.snapshot import Snapshot, merge_all
 
 __all__ = [
     "DELIVERY_KEYS",
-    "DISPUTES",
     "ENDPOINTS",
     "ENDPOINT_ALIASES",
     "ERROR_KINDS",
-    "ORDERS",
-    "READS",
     "SCENARIO_KEYS",
     "Snapshot",
     "Stats",
