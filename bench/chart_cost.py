@@ -24,11 +24,14 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from engine.metrics.stats import ORDERS, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Stats
 from engine.metrics.window import SnapshotWindow
 from tui.widgets.chart import ChartPanel
 from tui.widgets.data import LiveData
 from tui.widgets.seconds import LatencySeconds, SecondPoint
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 FRAMES = 100
 SIZES = ((39, 14), (56, 16))  # (content width, height): 120x36 and 160x48 wide layouts
@@ -43,7 +46,7 @@ def stream(seconds: int) -> tuple[list[LiveData], list[tuple[SecondPoint, ...]]]
         t = (i + 1) * 0.25
         base = 1500 + 40 * t + (20_000 if int(t) % 17 == 0 else 0)
         for _ in range(250):
-            st.record_response(ORDERS, 202, int(base * rng.lognormvariate(0, 0.5)))
+            st.record_response(ORDER_EP, 202, int(base * rng.lognormvariate(0, 0.5)))
         delta = st.take(t)
         win.add(delta)
         secs.add(delta)

@@ -9,10 +9,14 @@ import anyio
 
 from engine.config import RunConfig
 from engine.domain.outcomes import LEGACY_KEYS
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.health import ShardHealth
 from engine.metrics.histogram import bucket_index
-from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, Snapshot, Stats, merge_all
+from engine.metrics.stats import ENDPOINTS, Snapshot, Stats, merge_all
 from engine.run.runner import RunResult, SnapshotSink
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes"))
 
 TICKS = 40  # 10 s of deltas at 4 Hz
 
@@ -97,9 +101,9 @@ def chart_deltas(seconds: int = 75) -> list[Snapshot]:
         base = 1500 + 60 * sec
         for k in range(50 if stall else 100):
             us = base * (1 + k % 10 / 10) * (6 if stall and k % 7 == 0 else 1)
-            st.record_response(ORDERS, 202, int(us))
+            st.record_response(ORDER_EP, 202, int(us))
             if k % 4 == 0:
-                st.record_response(DISPUTES, 503 if stall and k % 3 == 0 else 202, int(us * 2))
+                st.record_response(DISPUTE_EP, 503 if stall and k % 3 == 0 else 202, int(us * 2))
         out.append(st.take((i + 1) * 0.25))
     return out
 

@@ -12,17 +12,20 @@ from pathlib import Path
 import orjson
 import pytest
 
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.histogram import bucket_index
-from engine.metrics.stats import ORDERS, Snapshot, Stats
+from engine.metrics.stats import Snapshot, Stats
 from tests.helpers import get_json, target_process
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 
 def test_the_accepted_view_leaves_out_the_errors_latencies() -> None:
     st = Stats()
     for us in (100, 200, 300):
-        st.record_response(ORDERS, 202, us)
-    st.record_response(ORDERS, 500, 300_000)
-    st.record_response(ORDERS, 500, 200, b"", False)  # an error in an accepted bucket
+        st.record_response(ORDER_EP, 202, us)
+    st.record_response(ORDER_EP, 500, 300_000)
+    st.record_response(ORDER_EP, 500, 200, b"", False)  # an error in an accepted bucket
     total = st.take(1.0) + st.take(2.0) + Snapshot()
     acc = total.accepted
     assert sum(acc.latency.values()) == total.success == 3
@@ -33,7 +36,7 @@ def test_the_accepted_view_leaves_out_the_errors_latencies() -> None:
     assert acc.percentiles_s(99)[99] == pytest.approx(300e-6, rel=0.004)
     # no error timed: the same snapshot
     ok = Stats()
-    ok.record_response(ORDERS, 202, 5)
+    ok.record_response(ORDER_EP, 202, 5)
     snap = ok.take(1.0)
     assert snap.accepted is snap
 
@@ -78,9 +81,9 @@ def test_the_report_shows_the_accepted_latency_when_errors_were_timed() -> None:
 
     st = Stats()
     for _ in range(97):
-        st.record_response(ORDERS, 202, 1_000)
+        st.record_response(ORDER_EP, 202, 1_000)
     for _ in range(3):
-        st.record_response(ORDERS, 500, 300_000)
+        st.record_response(ORDER_EP, 500, 300_000)
     doc = summary_json(st.take(1.0), 1.0, {})
     assert doc["latency_ms"]["p99"] == pytest.approx(300, rel=0.01)
     assert doc["latency_accepted_ms"]["p99"] == pytest.approx(1.0, rel=0.004)
@@ -88,6 +91,6 @@ def test_the_report_shows_the_accepted_latency_when_errors_were_timed() -> None:
     assert "<span>accepted p99</span><b>1.00ms</b>" in page, page[:3000]
     assert "<span>p99</span><b>300ms</b>" in page
     clean = Stats()
-    clean.record_response(ORDERS, 202, 1_000)
+    clean.record_response(ORDER_EP, 202, 1_000)
     page = render(summary_json(clean.take(1.0), 1.0, {}), []).split("</script></head>", 1)[1]
     assert "accepted p99" not in page  # the same numbers as the headline: not shown twice

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from engine.config import RunConfig
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Snapshot, Stats
 from engine.outputs.compare import (
     EXIT_OK,
     EXIT_REGRESSION,
@@ -23,6 +24,9 @@ from engine.outputs.compare import (
 from engine.outputs.docparts import endpoint_lines, endpoints_json, latency_distribution_json
 from engine.outputs.summary import summary_json
 
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
+
 
 def make_total(
     *, latency: float = 1.0, dispute_latency: float = 1.0, errors: int = 0, n: int = 2000
@@ -31,11 +35,11 @@ def make_total(
     rng = random.Random(7)
     st = Stats()
     for _ in range(n):
-        ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
-        scale = latency * (dispute_latency if ep == DISPUTES else 1.0)
+        ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
+        scale = latency * (dispute_latency if ep == DISPUTE_EP else 1.0)
         st.record_response(ep, 202, int(rng.randint(2_000, 20_000) * scale))
     for _ in range(errors):
-        st.record_response(ORDERS, 503, 1000)
+        st.record_response(ORDER_EP, 503, 1000)
     return st.take(10.0)
 
 
@@ -199,8 +203,8 @@ def test_endpoints_json_is_each_endpoints_numbers() -> None:
 def test_latency_distribution_bins_add_up() -> None:
     st = Stats()
     for lat_us in (400, 450, 4_000, 4_900, 4_999, 7_000, 60_000_000):
-        st.record_response(ORDERS, 202, lat_us)
-    st.record_error(ORDERS, "timeout")  # no latency: not in the distribution
+        st.record_response(ORDER_EP, 202, lat_us)
+    st.record_error(ORDER_EP, "timeout")  # no latency: not in the distribution
     dist = latency_distribution_json(st.take(1.0))
     bins = {b["le_ms"]: b["count"] for b in dist}
     assert sum(b["count"] or 0 for b in dist) == 7
@@ -219,9 +223,9 @@ def test_error_rate_changes_read_in_percentage_points(tmp_path: Path) -> None:
 def test_endpoint_lines_show_each_endpoint_with_requests() -> None:
     st = Stats()
     for _ in range(30):
-        st.record_response(ORDERS, 202, 5_000)
+        st.record_response(ORDER_EP, 202, 5_000)
     for _ in range(10):
-        st.record_response(DISPUTES, 503, 80_000)
+        st.record_response(DISPUTE_EP, 503, 80_000)
     lines = endpoint_lines(st.take(10.0), 10.0)
     assert lines[0].split() == ["Endpoint", "requests", "/s", "errors", "p50", "p95", "p99"]
     assert lines[1].split() == [

@@ -7,8 +7,12 @@ import random
 
 import pytest
 
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.histogram import bucket_index, percentiles
-from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.stats import ENDPOINTS, Snapshot, Stats, merge_all
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 
 def _hist(values: list[int]) -> dict[int, int]:
@@ -23,17 +27,17 @@ def _record_mixed(seed: int, n: int) -> tuple[list[Snapshot], dict[int, list[tup
     also returns the raw (status, latency) samples per endpoint (status 0 = error)."""
     rng = random.Random(seed)
     st = Stats()
-    raw: dict[int, list[tuple[int, int]]] = {ORDERS: [], DISPUTES: [], READS: []}
+    raw: dict[int, list[tuple[int, int]]] = {ORDER_EP: [], DISPUTE_EP: [], READ_EP: []}
     deltas: list[Snapshot] = []
     for i in range(n):
-        ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+        ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
         if rng.random() < 0.05:
             st.record_error(ep, rng.choice(("connect", "timeout", "other")))
             raw[ep].append((0, 0))
         else:
             status = rng.choice((200, 202, 202, 202, 404, 409, 503))
             # disputes are slower, so a mix-up between endpoints shows in percentiles
-            lat = rng.randint(100, 5_000) * (20 if ep == DISPUTES else 1)
+            lat = rng.randint(100, 5_000) * (20 if ep == DISPUTE_EP else 1)
             st.record_response(ep, status, lat)
             raw[ep].append((status, lat))
         if i % (n // 4) == n // 4 - 1:
@@ -93,8 +97,8 @@ def test_run_wide_fields_are_the_sum_of_the_endpoints() -> None:
 
 def test_chargebacks_is_the_disputes_endpoint_and_unknown_names_raise() -> None:
     st = Stats()
-    st.record_response(DISPUTES, 202, 900)
-    st.record_response(ORDERS, 202, 100)
+    st.record_response(DISPUTE_EP, 202, 900)
+    st.record_response(ORDER_EP, 202, 100)
     snap = st.take(0.25)
     assert snap.endpoint("chargebacks") == snap.endpoint("disputes")
     assert snap.endpoint("chargebacks").total == 1
@@ -105,11 +109,11 @@ def test_chargebacks_is_the_disputes_endpoint_and_unknown_names_raise() -> None:
 
 def test_endpoint_fields_merge_pickle_and_stay_read_only() -> None:
     st = Stats()
-    st.record_response(ORDERS, 202, 1500)
-    st.record_response(READS, 404, 300)
-    st.record_error(DISPUTES, "timeout")
+    st.record_response(ORDER_EP, 202, 1500)
+    st.record_response(READ_EP, 404, 300)
+    st.record_error(DISPUTE_EP, "timeout")
     d1 = st.take(0.25)
-    st.record_response(READS, 200, 700)
+    st.record_response(READ_EP, 200, 700)
     d2 = st.take(0.5)
     total = d1 + d2
     reads = total.endpoint("reads")
@@ -121,9 +125,9 @@ def test_endpoint_fields_merge_pickle_and_stay_read_only() -> None:
     assert back == total
     assert back.endpoint("reads") == reads
     with pytest.raises(TypeError):
-        back.endpoint_codes[READS][200] = 5
+        back.endpoint_codes[READ_EP][200] = 5
     with pytest.raises(TypeError):
-        d1.endpoint_latency[ORDERS][0] = 1  # type: ignore[index]
+        d1.endpoint_latency[ORDER_EP][0] = 1  # type: ignore[index]
 
 
 def test_a_hand_built_snapshot_has_empty_endpoint_views() -> None:
@@ -147,7 +151,7 @@ def test_a_scenarios_own_endpoints_are_counted_by_index_and_named() -> None:
     snap = st.take(0.25)
     assert snap.endpoint_names == STRIPE_LIKE and snap.requests == (2, 1, 1)
     assert snap.total == 4 and snap.count("stripe") == 2 and snap.count("nope") == 0
-    assert (snap.orders, snap.disputes, snap.reads) == (0, 0, 1)
+    assert (snap.count("orders"), snap.count("disputes"), snap.reads) == (0, 0, 1)
     view = snap.endpoint("stripe")
     assert (view.total, view.errors, dict(view.status_codes)) == (2, 1, {200: 1, 500: 1})
     assert view.endpoint_names == ("stripe",) and view.latency_max_us == 300
@@ -161,7 +165,7 @@ def test_a_scenarios_own_endpoints_are_counted_by_index_and_named() -> None:
 def test_merge_requires_equal_names_and_the_zero_adds_to_any() -> None:
     a, b = Stats(endpoints=STRIPE_LIKE), Stats()
     a.record_response(1, 201, 200)
-    b.record_response(ORDERS, 202, 100)
+    b.record_response(ORDER_EP, 202, 100)
     da, db = a.take(0.25), b.take(0.25)
     total = Snapshot() + da + da
     assert total.endpoint_names == STRIPE_LIKE and total.requests == (0, 2, 0)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from engine.config import build_config
+from engine.domain.shape import INGEST_SHAPE
 from engine.errors import (
     EXIT_INTERRUPTED,
     EXIT_NO_SUCCESS,
@@ -17,12 +18,15 @@ from engine.errors import (
     EXIT_UNVERIFIED,
 )
 from engine.metrics.failures import DETAIL_BYTES, SAMPLE_FIRST, SAMPLE_MAX, SampleFailure
-from engine.metrics.stats import DISPUTES, ENDPOINTS, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.stats import ENDPOINTS, Snapshot, Stats, merge_all
 from engine.outputs.jsonfile import write_json
 from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
 from tests.helpers import free_port, target_process
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 
 def test_a_run_where_every_request_is_rejected_exits_5_and_shows_samples(tmp_path: Path) -> None:
@@ -93,10 +97,10 @@ def test_failures_are_sampled_boundedly_and_travel_in_deltas() -> None:
     stats = Stats()
     deltas = []
     for i in range(1000):
-        stats.record_response(ORDERS, 400, 100, b'{"message": "cannot bind"}' + b"x" * 300)
-        stats.record_error(DISPUTES, "connect", f"refused #{i}")
+        stats.record_response(ORDER_EP, 400, 100, b'{"message": "cannot bind"}' + b"x" * 300)
+        stats.record_error(DISPUTE_EP, "connect", f"refused #{i}")
         if i == 2:
-            stats.record_response(READS, 503, 100, b"busy")
+            stats.record_response(READ_EP, 503, 100, b"busy")
         if i % 100 == 99:
             deltas.append(pickle.loads(pickle.dumps(stats.take(i / 100))))
     total = merge_all(deltas)

@@ -3,8 +3,11 @@ and the stats count by that verdict."""
 
 from __future__ import annotations
 
-from engine.metrics.stats import ORDERS, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Stats
 from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, accepted
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 
 def test_reads_accept_below_300_only() -> None:
@@ -44,11 +47,11 @@ def test_stats_count_by_the_verdict_not_the_status() -> None:
     """A 409 the request expected is a success; an answer it did not expect is an
     error of its HTTP class (a 3xx is a ``redirect``; one below 300 has none: ``other``)."""
     st = Stats()
-    assert st.record_response(ORDERS, 409, 100, b"", ACCEPTS[Expect.DUPLICATE][409])
-    assert not st.record_response(ORDERS, 409, 100, b"dup", ACCEPTS[Expect.FIRST][409])
-    assert not st.record_response(ORDERS, 200, 100, b"", False)
-    assert st.record_response(ORDERS, 202, 100)  # no verdict given: status < 300
-    assert not st.record_response(ORDERS, 307, 100, b"redirect to http://elsewhere/")
+    assert st.record_response(ORDER_EP, 409, 100, b"", ACCEPTS[Expect.DUPLICATE][409])
+    assert not st.record_response(ORDER_EP, 409, 100, b"dup", ACCEPTS[Expect.FIRST][409])
+    assert not st.record_response(ORDER_EP, 200, 100, b"", False)
+    assert st.record_response(ORDER_EP, 202, 100)  # no verdict given: status < 300
+    assert not st.record_response(ORDER_EP, 307, 100, b"redirect to http://elsewhere/")
     snap = st.take(1.0)
     assert (snap.success, snap.errors) == (2, 3)
     assert dict(snap.errors_by_kind) == {"http_4xx": 1, "other": 1, "redirect": 1}

@@ -16,10 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from engine.domain.contracts import Event
-from engine.metrics.stats import ORDERS, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Stats
 from engine.scenario.expect import Table
 from engine.scenario.faults import Faults
 from engine.transports import make_transport
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 pytestmark = pytest.mark.anyio
 
@@ -81,9 +84,9 @@ async def _deliver(send: str, table: Table | None, status: int) -> tuple[dict[st
         with status_server() as base:
             url = f"{base}/s/{status}"
             if send == "again":
-                await faults.again(ORDERS, url, EVENT, table)
+                await faults.again(ORDER_EP, url, EVENT, table)
             else:
-                await faults.early(ORDERS, url, EVENT, table)
+                await faults.early(ORDER_EP, url, EVENT, table)
     finally:
         await transport.aclose()
     snap = stats.take(1.0)

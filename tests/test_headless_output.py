@@ -16,11 +16,14 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, build_config
-from engine.metrics.stats import ENDPOINTS, ORDERS, Snapshot, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import ENDPOINTS, Snapshot, Stats
 from engine.outputs.summary import result_json
 from engine.run.runner import Phase, Runner
 from tests.helpers import free_port, read_through, target_process
 from tui.headless import ProgressLine
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 CMD = [sys.executable, "-m", "tui.cli"]
 
@@ -148,11 +151,11 @@ def test_a_later_shards_last_delta_does_not_hide_verifying() -> None:
     term = io.StringIO()
     line = ProgressLine(term, 3.0, True)
     first = Stats()
-    first.record_response(ORDERS, 202, 1000)
+    first.record_response(ORDER_EP, 202, 1000)
     line.on_snapshot(first.take(3.0))
     line.on_phase(Phase("verifying", 5, 2.0))
     late = Stats()
-    late.record_response(ORDERS, 202, 1000)
+    late.record_response(ORDER_EP, 202, 1000)
     line.on_snapshot(late.take(3.0))
     assert term.getvalue().endswith("\r\x1b[Kverifying 5 orders… (up to 2s)")
     assert line.window.last(10.0).total == 2  # the delta still counts

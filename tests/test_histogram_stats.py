@@ -12,6 +12,7 @@ import pytest
 
 import engine.metrics.window as window_module
 import tui
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.histogram import (
     bucket_bounds,
     bucket_index,
@@ -19,8 +20,11 @@ from engine.metrics.histogram import (
     merge_counts,
     percentiles,
 )
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.stats import Snapshot, Stats, merge_all
 from engine.metrics.window import SnapshotWindow
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 
 def exact_percentile(values: list[int], q: float) -> int:
@@ -93,19 +97,19 @@ def test_bucket_value_lies_in_bucket() -> None:
 
 def test_stats_take_returns_delta_and_resets() -> None:
     st = Stats()
-    assert st.record_response(ORDERS, 202, 1500)
-    assert not st.record_response(DISPUTES, 404, 900)
-    assert not st.record_response(ORDERS, 503, 700)
-    st.record_error(READS, "timeout")
+    assert st.record_response(ORDER_EP, 202, 1500)
+    assert not st.record_response(DISPUTE_EP, 404, 900)
+    assert not st.record_response(ORDER_EP, 503, 700)
+    st.record_error(READ_EP, "timeout")
     st.record_cancelled()
     st.scenario("orders_started")
     d1 = st.take(0.25)
-    assert (d1.orders, d1.disputes, d1.reads, d1.total) == (2, 1, 1, 4)
+    assert (d1.count("orders"), d1.count("disputes"), d1.reads, d1.total) == (2, 1, 1, 4)
     assert (d1.success, d1.errors, d1.cancelled) == (1, 3, 1)
     assert dict(d1.status_codes) == {202: 1, 404: 1, 503: 1}
     assert dict(d1.errors_by_kind) == {"http_4xx": 1, "http_5xx": 1, "timeout": 1}
     assert d1.latency_max_us == 1500 and sum(d1.latency.values()) == 3
-    st.record_response(ORDERS, 202, 100)
+    st.record_response(ORDER_EP, 202, 100)
     d2 = st.take(0.5)
     assert d2.start == 0.25 and d2.total == 1 and dict(d2.status_codes) == {202: 1}
     # deltas are immutable and unaffected by later recording
@@ -124,7 +128,7 @@ def test_window_rate_and_per_second_series() -> None:
     t = 0.0
     for i in range(40):  # 10 s of deltas, 4 a second; errors only in second 5
         for _ in range(10):
-            st.record_response(ORDERS, 500 if 20 <= i < 24 else 202, 1000)
+            st.record_response(ORDER_EP, 500 if 20 <= i < 24 else 202, 1000)
         t += 0.25
         w.add(st.take(t))
     assert w.total.total == 400
@@ -138,7 +142,7 @@ def test_snapshots_pickle_across_processes_and_stay_read_only() -> None:
     import pickle
 
     st = Stats()
-    st.record_response(ORDERS, 202, 1500)
+    st.record_response(ORDER_EP, 202, 1500)
     st.scenario("orders_started")
     snap = st.take(0.25, cpu_s=0.1)
     back = pickle.loads(pickle.dumps(snap))
@@ -152,7 +156,7 @@ def test_per_second_can_leave_out_the_partial_second() -> None:
     st = Stats()
     for i in range(6):  # 1.5 s at 4 Hz, 10 requests per delta
         for _ in range(10):
-            st.record_response(ORDERS, 202, 100)
+            st.record_response(ORDER_EP, 202, 100)
         w.add(st.take((i + 1) * 0.25))
     assert w.per_second("total") == [40, 20]
     assert w.per_second("total", complete=True) == [40]
@@ -193,7 +197,7 @@ def test_partial_windows_agree_with_the_full_merge() -> None:
     rng = random.Random(4)
     for i in range(48):
         for _ in range(rng.randint(5, 30)):
-            st.record_response(ORDERS, 202, rng.randint(100, 90_000))
+            st.record_response(ORDER_EP, 202, rng.randint(100, 90_000))
         st.record_lag(rng.randint(0, 20_000))
         w.add(st.take((i + 1) * 0.25, cpu_s=0.1))
     for secs in (1.0, 2.0, 10.0):
@@ -221,7 +225,7 @@ def test_the_kept_up_10s_latencies_agree_with_the_full_merge_at_every_step() -> 
     for i in range(120):  # 30 s of two shards at 4 Hz
         for st in shards:
             for _ in range(rng.randint(0, 40)):
-                st.record_response(ORDERS, 202, rng.randint(50, 400_000))
+                st.record_response(ORDER_EP, 202, rng.randint(50, 400_000))
             pending.append(st.take((i + 1) * 0.25))
         rng.shuffle(pending)
         while len(pending) > rng.randint(0, 3):  # some arrive a tick or two late
@@ -244,7 +248,7 @@ def test_the_10s_latencies_are_not_summed_anew_at_each_refresh(
     w = SnapshotWindow()
     st = Stats()
     for i in range(60):
-        st.record_response(ORDERS, 202, 100 + i)
+        st.record_response(ORDER_EP, 202, 100 + i)
         w.add(st.take((i + 1) * 0.25))
     calls: list[int] = []
     real = window_module._sum_counts
@@ -270,6 +274,6 @@ def test_no_percentile_lies_above_the_exact_max() -> None:
     assert percentiles(counts, (50, 99), top=value) == {50: 5_120.0, 99: 5_120.0}
     st = Stats()
     for _ in range(3):
-        st.record_response(ORDERS, 202, value)
+        st.record_response(ORDER_EP, 202, value)
     snap = st.take(1.0)
     assert snap.percentiles_s(99)[99] == snap.max_s == 0.00512

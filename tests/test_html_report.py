@@ -22,12 +22,16 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.domain.outcomes import LEGACY_KEYS
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Snapshot, Stats
 from engine.outputs.docparts import endpoints_json, latency_distribution_json
 from engine.outputs.html_report import CHART_IDS, render, write_report
 from engine.outputs.summary import summary_json
 from engine.outputs.thresholds import evaluate, parse_thresholds, thresholds_json
 from engine.outputs.timeline import Timeline
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 BROWSER_OWN_HOSTS = re.compile(
     r"^(update\.googleapis\.com|accounts\.google\.com|clients\d*\.google\.com|[\w.-]+\.gvt1\.com)$"
@@ -59,12 +63,12 @@ def run_doc(with_extras: bool = True) -> tuple[dict[str, Any], list[dict[str, An
     total = Snapshot()
     for i in range(48):
         for _ in range(100):
-            ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+            ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
             if rng.random() < 0.01:
                 st.record_error(ep, "timeout")
                 continue
             slow = 3 if 16 <= i < 24 else 1
-            lat = int(rng.lognormvariate(8.5 + (0.8 if ep == DISPUTES else 0), 0.6) * slow)
+            lat = int(rng.lognormvariate(8.5 + (0.8 if ep == DISPUTE_EP else 0), 0.6) * slow)
             st.record_response(ep, rng.choice((202, 202, 202, 409, 503)), lat)
         st.scenario(LEGACY_KEYS["orders_started"])
         st.record_lag(rng.randint(100, 3000))

@@ -6,8 +6,11 @@ from __future__ import annotations
 import orjson
 
 from engine.domain.outcomes import LEGACY_KEYS, ErrorKind, ScenarioKey
-from engine.metrics.stats import ERROR_KINDS, ORDERS, SCENARIO_KEYS, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import ERROR_KINDS, SCENARIO_KEYS, Stats
 from engine.outputs.summary import detail_lines, summary_json
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 
 def test_the_names_are_unchanged_and_plain() -> None:
@@ -35,8 +38,8 @@ def test_counters_keyed_by_members_report_as_before() -> None:
     # the walker counts flow keys; the JSON names them as ingest always has
     st.scenario(LEGACY_KEYS[ScenarioKey.ORDERS_STARTED])
     st.scenario(LEGACY_KEYS[ScenarioKey.ORDERS_ABORTED])
-    st.record_error(ORDERS, ErrorKind.TIMEOUT, "no response within 1s")
-    st.record_response(ORDERS, 503, 900)
+    st.record_error(ORDER_EP, ErrorKind.TIMEOUT, "no response within 1s")
+    st.record_response(ORDER_EP, 503, 900)
     snap = st.take(1.0)
     doc = orjson.loads(orjson.dumps(summary_json(snap, 1.0, {})))
     assert doc["errors_by_kind"] == {

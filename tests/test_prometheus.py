@@ -16,7 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from engine.config import ConfigError, build_config
 from engine.domain.outcomes import LEGACY_KEYS
-from engine.metrics.stats import DISPUTES, ENDPOINTS, ERROR_KINDS, ORDERS, READS, Snapshot, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot, Stats
 from engine.outputs.prometheus import (
     BUCKETS_S,
     LiveMetrics,
@@ -24,6 +25,9 @@ from engine.outputs.prometheus import (
     parse_metrics_addr,
 )
 from engine.run.runner import Runner
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 DASHBOARD = Path(__file__).parent.parent / "docs" / "grafana-dashboard.json"
@@ -52,7 +56,7 @@ def _feed(metrics: LiveMetrics, seed: int) -> tuple[Snapshot, dict[str, list[int
     total = Snapshot()
     for i in range(12):
         for _ in range(200):
-            ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+            ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
             if rng.random() < 0.05:
                 st.record_error(ep, rng.choice(("connect", "timeout")))
                 continue

@@ -25,7 +25,7 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from engine.metrics.snapshot import ENDPOINTS, Snapshot
+from engine.metrics.stats import ENDPOINTS, Snapshot
 from engine.shards.ray_backend import NODE_ID_CHARS
 from tests.helpers import get_json, target_process
 from tests.test_engine_live import assert_counts_agree

@@ -12,13 +12,16 @@ from collections.abc import Iterable
 import pytest
 from prometheus_client.core import Metric
 
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.saturation import judge
-from engine.metrics.stats import ORDERS, Snapshot, Stats, merge_all
+from engine.metrics.stats import Snapshot, Stats, merge_all
 from engine.metrics.window import SnapshotWindow
 from engine.outputs.prometheus import LiveMetrics
 from engine.outputs.summary import detail_lines, summary_json
 from engine.outputs.timeline import make_row
 from tui.headless import ProgressLine
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 TICK = 0.25
 OLD_GENERATOR_KEYS = {
@@ -38,7 +41,7 @@ def shard_deltas(
     out = []
     for i in range(round(seconds / TICK)):
         for _ in range(20):
-            st.record_response(ORDERS, 202, 1500)
+            st.record_response(ORDER_EP, 202, 1500)
         for _ in range(lag_samples):
             st.record_lag(lag_us)
         out.append(st.take((i + 1) * TICK, cpu_s=cpu_share * TICK))

@@ -8,9 +8,13 @@ from __future__ import annotations
 import pickle
 import random
 
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.failures import SAMPLE_MAX
 from engine.metrics.health import ShardHealth
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats, merge_all
+from engine.metrics.stats import Snapshot, Stats, merge_all
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 KINDS = ("connect", "timeout", "other")
 CASES = 300
@@ -23,7 +27,7 @@ def random_delta(rng: random.Random) -> Snapshot:
     since = rng.randrange(0, 40) * 0.25 + rng.random() * 0.01
     st = Stats(since=since, shard=shard)
     for _ in range(rng.randrange(0, 60)):
-        ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+        ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
         r = rng.random()
         if r < 0.15:
             st.record_error(ep, rng.choice(KINDS), f"refused #{rng.randrange(4)}")
@@ -45,7 +49,7 @@ def random_delta(rng: random.Random) -> Snapshot:
     )
     if rng.random() < 0.3:  # sometimes a sum of a shard's consecutive deltas
         for _ in range(rng.randrange(1, 4)):
-            st.record_response(ORDERS, rng.choice((202, 503)), rng.randrange(50_000), b"busy")
+            st.record_response(ORDER_EP, rng.choice((202, 503)), rng.randrange(50_000), b"busy")
             st.record_lag(rng.randrange(0, 20_000))
             snap = snap + st.take(snap.end + 0.25, cpu_s=rng.random() * 0.2)
     return snap
@@ -120,8 +124,8 @@ def test_the_first_failures_are_the_runs_first_whatever_shard_reports_first() ->
     """Shard 1's failure in the first quarter second comes before shard 0's in
     the second, however the deltas arrive: places share the run's time base."""
     late, early = Stats(since=0.25, shard=0), Stats(since=0.0, shard=1)
-    late.record_error(ORDERS, "connect", "late")
-    early.record_error(ORDERS, "timeout", "early")
+    late.record_error(ORDER_EP, "connect", "late")
+    early.record_error(ORDER_EP, "timeout", "early")
     d_late, d_early = late.take(0.5), early.take(0.25)
     for total in (d_late + d_early, d_early + d_late):
         assert [f.detail for f in total.sample_failures] == ["early", "late"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import ConfigError
-from engine.metrics.stats import DISPUTES, ORDERS, READS, Snapshot, Stats
+from engine.domain.shape import INGEST_SHAPE
+from engine.metrics.stats import Snapshot, Stats
 from engine.outputs.thresholds import (
     ABORT_DELAY_S,
     AbortCheck,
@@ -18,16 +19,19 @@ from engine.outputs.thresholds import (
     thresholds_json,
 )
 
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
+
 
 def _run(order_ms: int = 10, dispute_ms: int = 80, errors: int = 0, span: float = 10.0) -> Snapshot:
     """100 orders at ``order_ms``, 50 disputes at ``dispute_ms``, ``errors`` order 503s."""
     st = Stats()
     for _ in range(100):
-        st.record_response(ORDERS, 202, order_ms * 1000)
+        st.record_response(ORDER_EP, 202, order_ms * 1000)
     for _ in range(50):
-        st.record_response(DISPUTES, 202, dispute_ms * 1000)
+        st.record_response(DISPUTE_EP, 202, dispute_ms * 1000)
     for _ in range(errors):
-        st.record_response(ORDERS, 503, 1000)
+        st.record_response(ORDER_EP, 503, 1000)
     return st.take(span)
 
 
@@ -150,7 +154,7 @@ def _deltas(n: int, status: int, ms: int, start: float = 0.0) -> list[Snapshot]:
     out = []
     for i in range(n):
         for _ in range(10):
-            st.record_response(ORDERS, status, ms * 1000)
+            st.record_response(ORDER_EP, status, ms * 1000)
         out.append(st.take(start + i + 1))
     return out
 
@@ -174,7 +178,7 @@ def test_abort_does_not_fire_while_passing_and_max_aborts_at_once() -> None:
         total = total + d
         assert check.check(total) == []
     st = Stats(since=10.0)
-    st.record_response(READS, 202, 150_000)  # one slow read: max can never recover
+    st.record_response(READ_EP, 202, 150_000)  # one slow read: max can never recover
     total = total + st.take(10.25)
     assert [r.name for r in check.check(total)] == ["max<100ms"]
     early = AbortCheck([parse_threshold("max<100ms")], delay_s=60)

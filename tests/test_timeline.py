@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.histogram import percentiles
-from engine.metrics.stats import (
-    DISPUTES,
-    ENDPOINTS,
-    ERROR_KINDS,
-    ORDERS,
-    READS,
-    Snapshot,
-    Stats,
-    merge_all,
-)
+from engine.metrics.stats import ENDPOINTS, ERROR_KINDS, Snapshot, Stats, merge_all
 from engine.outputs.timeline import COLUMNS, Timeline, TimelineWriter, read_timeline
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP, READ_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes", "reads"))
 
 
 def _deltas(seed: int) -> list[Snapshot]:
@@ -32,7 +27,7 @@ def _deltas(seed: int) -> list[Snapshot]:
     while t < 12.1:
         t += rng.uniform(0.18, 0.33) + (2.6 if 5.0 < t < 5.3 else 0.0)
         for _ in range(rng.randint(0, 40)):
-            ep = rng.choice((ORDERS, ORDERS, DISPUTES, READS))
+            ep = rng.choice((ORDER_EP, ORDER_EP, DISPUTE_EP, READ_EP))
             r = rng.random()
             if r < 0.04:
                 st.record_error(ep, rng.choice(("connect", "timeout", "other")))
@@ -136,7 +131,7 @@ def test_vus_and_arrival_rate_come_from_the_callables() -> None:
     st = Stats()
     rows = []
     for i in range(8):  # 2 s at 4 Hz: vus() is sampled 8 times, 1..8
-        st.record_response(ORDERS, 202, 1000)
+        st.record_response(ORDER_EP, 202, 1000)
         rows += tl.add(st.take((i + 1) * 0.25))
     rows += tl.finish()
     assert [r["vus"] for r in rows] == [4, 8]

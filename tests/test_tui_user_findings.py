@@ -12,8 +12,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from engine.config import build_config
+from engine.domain.shape import INGEST_SHAPE
 from engine.metrics.saturation import Saturation
-from engine.metrics.stats import ORDERS, Stats
+from engine.metrics.stats import Stats
 from engine.outputs.delivery import delivery_lines
 from engine.outputs.summary import failure_lines
 from engine.run.runner import RunResult
@@ -23,6 +24,8 @@ from tui.headless import stage_text
 from tui.widgets import SummaryPanel
 from tui.widgets.data import LiveData
 from tui.widgets.panels import CodesPanel, Panel, ProgressPanel
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 SIZE = (120, 36)
 
@@ -37,8 +40,8 @@ class SummaryOnly(App[None]):
 async def test_the_summary_panel_has_the_delivery_and_sample_failure_lines() -> None:
     st = Stats()
     for _ in range(5):
-        st.record_response(ORDERS, 202, 1000)
-    st.record_response(ORDERS, 503, 2000, body_head=b"service unavailable")
+        st.record_response(ORDER_EP, 202, 1000)
+    st.record_response(ORDER_EP, 503, 2000, body_head=b"service unavailable")
     st.delivered("duplicates_sent", 3)
     st.delivered("duplicates_rejected", 3)
     st.delivered("retries", 2)
@@ -101,7 +104,7 @@ async def test_the_stage_target_and_every_status_count_are_shown_whole(
     st = Stats()
     for code, n in ((202, 1817), (404, 56), (409, 161), (503, 12)):
         for _ in range(n):
-            st.record_response(ORDERS, code, 1000)
+            st.record_response(ORDER_EP, code, 1000)
     total = st.take(1.0)
     cfg = build_config({"stages": "3s:20,3s:0"})
     stage = stage_text(cfg, 1.0)

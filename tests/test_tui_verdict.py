@@ -14,8 +14,9 @@ from textual.content import Content
 from textual.pilot import Pilot
 
 from engine.config import RunConfig, build_config
+from engine.domain.shape import INGEST_SHAPE
 from engine.errors import EXIT_INTERRUPTED, EXIT_THRESHOLDS
-from engine.metrics.stats import ORDERS, Snapshot, Stats
+from engine.metrics.stats import Snapshot, Stats
 from engine.run.runner import RunResult, SnapshotSink
 from tests.helpers import target_process
 from tests.scripted import ScriptedRunner, scripted_deltas
@@ -24,6 +25,8 @@ from tui.outcome import print_outcome
 from tui.widgets import ChartPanel, EndpointsPanel, SummaryPanel, ThresholdsPanel
 from tui.widgets.chart import chart_lines, nice_ceiling
 from tui.widgets.seconds import LatencySeconds, SecondPoint
+
+ORDER_EP = INGEST_SHAPE.endpoint_index("orders")  # by the scenario's endpoint name
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
@@ -172,7 +175,7 @@ def known_seconds(seconds: int) -> list[Snapshot]:
         a = (s + 1) * 1000
         for k, (n, us) in enumerate(((45, 2 * a), (4, 5 * a), (1, 1_000_000), (50, a))):
             for _ in range(n):
-                st.record_response(ORDERS, 202, us)
+                st.record_response(ORDER_EP, 202, us)
             out.append(st.take(s + (k + 1) * 0.25))
     return out
 

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from engine.config import PARSERS, ConfigError, RunConfig, build_config
+from engine.domain.shape import INGEST_SHAPE
 from engine.domain.thresholds import ENDPOINT_NAMES
 from engine.errors import (
     EXIT_INTERRUPTED,
@@ -21,7 +22,7 @@ from engine.errors import (
     EXIT_THRESHOLDS,
     EXIT_UNVERIFIED,
 )
-from engine.metrics.stats import DISPUTES, ENDPOINT_ALIASES, ENDPOINTS, ORDERS, Snapshot, Stats
+from engine.metrics.stats import ENDPOINT_ALIASES, ENDPOINTS, Snapshot, Stats
 from engine.outputs.summary import result_json, result_lines
 from engine.outputs.thresholds import Abort, AbortGuard, parse_threshold, parse_thresholds
 from engine.outputs.verdict import exit_code_for, run_thresholds
@@ -29,6 +30,9 @@ from engine.run.runner import RunResult
 from engine.run.verify import Verification
 from engine.shards.worker import config_json
 from tests.helpers import target_process
+
+# endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
+ORDER_EP, DISPUTE_EP = map(INGEST_SHAPE.endpoint_index, ("orders", "disputes"))
 
 CMD = [sys.executable, "-m", "tui.cli", "--no-ui"]
 
@@ -142,9 +146,9 @@ def test_the_grammar_names_the_engines_endpoints() -> None:
 def _total(ok: int, errors: int = 0, ms: int = 10) -> Snapshot:
     st = Stats()
     for _ in range(ok):
-        st.record_response(ORDERS, 202, ms * 1000)
+        st.record_response(ORDER_EP, 202, ms * 1000)
     for _ in range(errors):
-        st.record_response(DISPUTES, 503, ms * 1000)
+        st.record_response(DISPUTE_EP, 503, ms * 1000)
     return st.take(10.0)
 
 
@@ -205,9 +209,9 @@ def test_the_guard_stops_once_and_records_what_failed() -> None:
     st = Stats()
     for i in range(8):  # every second: 10 successes, then from 3 s on 10 errors
         for _ in range(10):
-            st.record_response(ORDERS, 202, 1000)
+            st.record_response(ORDER_EP, 202, 1000)
             if i >= 3:
-                st.record_response(ORDERS, 500, 1000)
+                st.record_response(ORDER_EP, 500, 1000)
         guard.on_snapshot(st.take(i + 1.0))
     assert stops == [1]  # stopped once, though it kept failing
     assert guard.abort is not None and guard.abort.at_s == 4.0

@@ -5,7 +5,9 @@
 consumer gets the whole run by summing deltas, a window by summing the last
 few, and shards merge the same way: request counters and latencies add across
 shards, while the generator's own health (loop lag, CPU) is kept per shard
-(engine/metrics/health.py), since it does not add up.
+(engine/metrics/health.py), since it does not add up. The names its counters
+go by (endpoint ids, delivery, error and scenario keys) are in
+engine/metrics/keys.py.
 """
 
 from __future__ import annotations
@@ -17,53 +19,10 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TypeVar
 
-from engine.domain.outcomes import ErrorKind, ScenarioKey
 from engine.domain.shape import INGEST_SHAPE, endpoint_name
 from engine.metrics.failures import SAMPLE_MAX, SampleFailure, merge_failures
 from engine.metrics.health import ShardHealth, merge_health, pooled_lag
 from engine.metrics.histogram import bucket_bounds, merge_counts, percentiles
-
-ORDERS, DISPUTES, READS = 0, 1, 2
-ENDPOINTS = INGEST_SHAPE.endpoints
-"""``ingest``'s endpoint names by index (``ORDERS``...), the default of
-:class:`~engine.metrics.stats.Stats`; ``disputes`` is the chargebacks path.
-Another scenario's come from its Shape (engine/domain/shape.py)."""
-ENDPOINT_ALIASES: Mapping[str, int] = MappingProxyType(
-    {
-        **{name: i for i, name in enumerate(ENDPOINTS)},
-        **{alias: ENDPOINTS.index(name) for alias, name in INGEST_SHAPE.aliases.items()},
-    }
-)
-
-DELIVERY_KEYS = (
-    # by answer class (engine/scenario/faults.py); a 5xx or no answer is an error
-    "duplicates_sent",
-    "duplicates_rejected",  # the "already seen" answer (409): handled
-    "duplicates_accepted",  # 2xx: handled
-    "duplicates_failed",  # not handled: refused + 5xx + transport + other
-    "early_sent",
-    "early_refused",  # a 4xx: expected (the provider retries it later)
-    "early_accepted",  # 2xx: applied ahead of what it depends on
-    "early_failed",  # neither: 5xx + transport + other
-    "retries",
-    "retries_exhausted",
-    # issue 19's split of the failed ones (after issue 10's keys, in their order)
-    "duplicates_refused",  # another 4xx: no error, but a provider would retry it
-    "duplicates_5xx",  # an error
-    "duplicates_transport",  # no answer: an error
-    "duplicates_other",  # 1xx/3xx
-    "early_5xx",  # an error
-    "early_transport",  # no answer: an error
-    "early_other",  # 1xx/3xx
-)
-"""The ``delivery`` counters (JSON keys), in order. The ``delivery`` mapping also
-holds per-answer counts, ``dup:<status>``, ``early:<status>`` and
-``retry:<status>`` (or the transport error's kind), which the JSON shows as
-``delivery_answers``."""
-
-ERROR_KINDS = tuple(k.value for k in ErrorKind)
-SCENARIO_KEYS = tuple(k.value for k in ScenarioKey)
-"""Plain strings (JSON keys), in the enums' order; see :mod:`engine.domain.outcomes`."""
 
 _T = TypeVar("_T")
 _EMPTY: Mapping[int, int] = MappingProxyType({})
@@ -226,18 +185,10 @@ class Snapshot:
         except (ValueError, IndexError):
             return 0
 
-    # ``ingest``'s endpoints by their old field names (the summary's lines, the
-    # JSON's ``requests`` and many tests read them); 0 where a scenario has none.
-    @property
-    def orders(self) -> int:
-        return self.count("orders")
-
-    @property
-    def disputes(self) -> int:
-        return self.count("disputes")
-
     @property
     def reads(self) -> int:
+        """Completed reads (``--read-ratio``): every scenario's last endpoint is
+        ``reads``; its webhooks are counted by name (:meth:`count`)."""
         return self.count("reads")
 
     @property

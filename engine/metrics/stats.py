@@ -3,8 +3,9 @@
 The runner records into one mutable :class:`Stats`; about four times a second
 it calls :meth:`Stats.take`, which hands out everything recorded since the
 last call as a frozen :class:`~engine.metrics.snapshot.Snapshot` and starts
-afresh. The snapshot, its merge and the endpoint/counter names live in
-engine/metrics/snapshot.py and are re-exported here, where importers found them.
+afresh. The snapshot and its merge live in engine/metrics/snapshot.py, the
+endpoint/counter names in engine/metrics/keys.py; both are re-exported here,
+where importers found them.
 """
 
 from __future__ import annotations
@@ -18,27 +19,20 @@ from engine.domain.sanitize import PLAIN, Cleaner
 from engine.metrics.failures import FailureSampler
 from engine.metrics.health import ShardHealth, to_us
 from engine.metrics.histogram import bucket_index
-from engine.metrics.snapshot import (
+from engine.metrics.keys import (
     DELIVERY_KEYS,
-    DISPUTES,
     ENDPOINT_ALIASES,
     ENDPOINTS,
     ERROR_KINDS,
-    ORDERS,
-    READS,
     SCENARIO_KEYS,
-    Snapshot,
-    merge_all,
 )
+from engine.metrics.snapshot import Snapshot, merge_all
 
 __all__ = [
     "DELIVERY_KEYS",
-    "DISPUTES",
     "ENDPOINTS",
     "ENDPOINT_ALIASES",
     "ERROR_KINDS",
-    "ORDERS",
-    "READS",
     "SCENARIO_KEYS",
     "Snapshot",
     "Stats",

@@ -11,7 +11,8 @@ as a provider would never abandon a delivery mid-flight
 so a hanging target stretches the run by the grace at most; the flow run it
 belonged to counts as ``unfinished``.
 A reporter task hands a snapshot delta to every sink (:mod:`engine.run.sinks`)
-every 250 ms.
+every 250 ms. Which load model runs (engine/run/load_choice.py) and what
+``--verify`` samples (engine/run/verify_samples.py) are decided apart.
 """
 
 from __future__ import annotations
@@ -26,37 +27,20 @@ import anyio
 
 from engine.config import BUILTIN, RunConfig, with_seed
 from engine.domain.outcomes import has_legacy_names
-from engine.domain.stages import (
-    LoadShare,
-    arrival_offsets,
-    constant_offsets,
-    parse_stages,
-    shard_arrival_offsets,
-    shard_vu_changes,
-    vu_changes,
-)
-from engine.load.base import LoadModel
+from engine.domain.stages import LoadShare
 from engine.load.clock import SYSTEM_CLOCK, Clock
-from engine.load.closed import ClosedModel
-from engine.load.open import OpenModel
 from engine.metrics.saturation import sample_loop_lag
 from engine.metrics.stats import Snapshot, Stats
 from engine.run.builtin_target import builtin_target
+from engine.run.load_choice import load_model, transport_pool
 from engine.run.preflight import TargetUnreachable, check_reachable
 from engine.run.sinks import Phase, PhaseSink, Sink, SnapshotSink
-from engine.run.verify import (
-    DisputeSample,
-    OrderSample,
-    Verification,
-    sample_rng,
-    verify_orders,
-)
-from engine.run.verify_flows import FlowSample, verify_flows
+from engine.run.verify import Verification
+from engine.run.verify_samples import VerifySamples
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.delivery import dressing_for
 from engine.scenario.drain import Drain
 from engine.scenario.flows import FlowWalker
-from engine.scenario.rng import vu_rng
 from engine.scenario.select import compiled_for, header_names
 from engine.scenario.visibility import Visibility
 from engine.transports import Transport, make_transport
@@ -66,17 +50,6 @@ from engine.transports.base import replaced
 __all__ = ["Phase", "RunResult", "Runner", "Sink", "SnapshotSink"]
 
 SNAPSHOT_INTERVAL = 0.25
-
-
-def transport_pool(config: RunConfig) -> int:
-    """Connections at most: one per journey in flight."""
-    return config.max_inflight if config.rate else max_vus(config)
-
-
-def max_vus(config: RunConfig) -> int:
-    """The most VUs the closed model runs at once (its ramp stages' peak)."""
-    stages = parse_stages(config.stages) if config.stages else ()
-    return max([config.vus, *(int(s.target) for s in stages)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,16 +130,13 @@ class Runner:
         self._interval = snapshot_interval
         self._scope: anyio.CancelScope | None = None
         self._api: ApiClient | None = None  # a scenario's API steps' client
-        self._flow_samples: list[FlowSample] = []  # --verify of a file's own read-back
-        self._by_flow: dict[str, FlowSample] = {}
         self._visibility: Visibility | None = None  # --visibility's followers
         self._stop_requested = False
         self._deadline_at: float | None = None
         self._t0 = 0.0
         self._stats = Stats(endpoints=config.shape.endpoints, cleaner=config.cleaner())
         self._total = Snapshot()
-        self._sample = OrderSample(config.verify, sample_rng(config.seed, shard))
-        self._disputes = DisputeSample(config.verify, sample_rng(config.seed, shard, "disputes"))
+        self._samples = VerifySamples(config, shard)  # --verify (engine/run/verify_samples.py)
 
     def stop(self) -> None:
         """End the run now: in-flight requests are cancelled, the summary stays."""
@@ -200,9 +170,8 @@ class Runner:
             await self._preflight_read_api(url)
             self._phase(Phase("load", target_url=url))
             result = await self._run_against(url)
-            sampled = len(self._sample.items) + sum(len(f.sample.items) for f in self._flow_samples)
+            sampled, what = self._samples.sampled, self._samples.what
             if self.config.verify and sampled and not self._stop_requested:
-                what = ", ".join(f.flow.label.lower() for f in self._flow_samples) or "orders"
                 self._phase(Phase("verifying", sampled, self.config.verify_wait, what=what))
                 result = await self._verify(result)
             return result
@@ -221,7 +190,7 @@ class Runner:
         cfg = self.config
         read_api = cfg.read_api or url
         if cfg.verify and not has_legacy_names(cfg.shape):
-            self._sample_flows(scenario, read_api)
+            self._samples.sample_flows(scenario, read_api)
         if scenario.api:  # whole answers, for capture (engine/transports/api_client.py)
             self._api = ApiClient(
                 pool_size=transport_pool(cfg), timeout=cfg.timeout, clock=self._now
@@ -256,30 +225,12 @@ class Runner:
         parent: dict[str, object] | None,
         eid: str,
     ) -> None:
-        """A scenario file's flow run ended accepted: ``--verify`` samples it by its
-        file's read-back, or ingest's orders and disputes as ingest's check reads
-        them (a dispute keyed by its order); ``--visibility`` follows it."""
+        """A scenario file's flow run ended accepted: ``--verify`` samples it
+        (engine/run/verify_samples.py); ``--visibility`` follows it."""
         if self._visibility is not None:
             self._visibility.offer(flow, shows, v, parent)
-        if not self.config.verify:
-            return
-        if self._by_flow:
-            if (sample := self._by_flow.get(flow)) is not None:
-                sample.offer(shows, v, parent, eid)
-        elif flow == "order":
-            self._sample.offer(str(v["order_id"]), shows, eid)
-        elif flow == "dispute" and parent is not None:
-            self._disputes.offer(str(parent["order_id"]), shows, eid)
-
-    def _sample_flows(self, scenario: CompiledScenario, read_api: str) -> None:
-        """One ``--verify`` sample per flow with a read-back that expects something."""
-        cfg = self.config
-        for flow in scenario.flows:
-            if flow.read is not None and flow.read.expect:
-                rng = sample_rng(cfg.seed, self.shard, f"flow:{flow.name}")
-                sample = FlowSample(flow, read_api, OrderSample(cfg.verify, rng))
-                self._flow_samples.append(sample)
-                self._by_flow[flow.name] = sample
+        if self.config.verify:
+            self._samples.offer(flow, shows, v, parent, eid)
 
     async def _run_against(self, url: str) -> RunResult:
         cfg = self.config
@@ -295,7 +246,7 @@ class Runner:
         scenario = compiled_for(cfg)
         visibility = self._visibility = self._follower(scenario, url, transport)
         walker = self._walker(scenario, url, transport, drain, visibility)
-        model = self._model()
+        model = load_model(cfg, self.shard, self._load_share, self._stats)
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
@@ -352,35 +303,6 @@ class Runner:
             waiting.cancel()  # done: its timer is stale (a FakeClock then drops it)
         scope.cancel()
 
-    def _model(self) -> LoadModel:
-        """Arrivals at ``--rate`` (the open model), else ``--vus`` looping users."""
-        cfg = self.config
-        seed, shard = cfg.seed, self.shard
-        part = self._load_share
-        if part is not None and part.of > 1 and (cfg.rate or part.stages):
-            return self._shared_model(part)
-        stages = parse_stages(cfg.stages) if cfg.stages else ()
-        if cfg.rate:
-            offsets = arrival_offsets(stages, cfg.rate) if stages else None
-            rng = vu_rng(seed, shard, 0)
-            return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
-        changes = vu_changes(stages, cfg.vus) if stages else ()
-        return ClosedModel(cfg.vus, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
-
-    def _shared_model(self, part: LoadShare) -> LoadModel:
-        """This shard's part of the whole run's schedule at every moment, so the
-        shards add up to the one-worker run (see :class:`LoadShare`)."""
-        cfg = self.config
-        seed, shard = cfg.seed, self.shard
-        whole = parse_stages(part.stages) if part.stages else ()
-        if cfg.rate:
-            every = arrival_offsets(whole, part.start) if whole else constant_offsets(part.start)
-            offsets = shard_arrival_offsets(every, shard, part.of)
-            rng = vu_rng(seed, shard, 0)
-            return OpenModel(cfg.rate, cfg.max_inflight, rng, self._stats, offsets)
-        start, changes = shard_vu_changes(whole, int(part.start), shard, part.of)
-        return ClosedModel(start, cfg.think, lambda vu: vu_rng(seed, shard, vu), changes)
-
     async def _preflight_read_api(self, url: str) -> None:
         """A read API of its own (``--read-api``) that ``--verify`` or reads use is
         checked before any load too: a typo must not cost the whole run first."""
@@ -422,23 +344,9 @@ class Runner:
             self._scope = scope
             if self._stop_requested:
                 scope.cancel()
-            if self._flow_samples:  # a scenario file's own read-back
-                checked = await verify_flows(read_api, self._flow_samples, self.config.verify_wait)
-                return dataclasses.replace(result, verification=checked)
-            checked = await verify_orders(
-                read_api,
-                self._sample.items,
-                self.config.verify_wait,
-                disputes=self._disputes.items,
-                event_ids=self._event_id,
-            )
+            checked = await self._samples.check(read_api)
             return dataclasses.replace(result, verification=checked)
         return dataclasses.replace(result, stopped=True, verify_interrupted=not result.stopped)
-
-    def _event_id(self, kind: str, order_id: str) -> str:
-        """The last event the run had accepted for a sampled order or dispute."""
-        sample = self._sample if kind == "order" else self._disputes
-        return sample.event_ids.get(order_id, "")
 
     def _phase(self, phase: Phase) -> None:
         for sink in self._phase_sinks:
