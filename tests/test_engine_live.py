@@ -86,7 +86,8 @@ async def test_verify_reads_back_what_queue_mode_applied() -> None:
         result = await Runner(cfg).run()
     v = result.verification
     assert v is not None and v.ok, v
-    assert v.sampled == 30 and v.applied == 30 and v.read_api == url
+    o = v.tally("orders")
+    assert o.sampled == 30 and o.applied == 30 and v.read_api == url
 
 
 async def test_verify_finds_what_a_kafka_mode_service_dead_lettered() -> None:
@@ -107,7 +108,8 @@ async def test_verify_finds_what_a_kafka_mode_service_dead_lettered() -> None:
     assert result.total.errors == 0 and result.total.success > 0
     v = result.verification
     assert v is not None and not v.ok
-    assert v.sampled == 10 and v.applied == 0 and v.missing == 10
+    o = v.tally("orders")
+    assert o.sampled == 10 and o.applied == 0 and o.missing == 10
 
 
 async def test_read_back_counts_reads() -> None:

@@ -23,6 +23,7 @@ from engine.outputs.jsonfile import write_json
 from engine.outputs.verdict import exit_code_for
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
+from engine.run.verify_result import Tally
 from tests.helpers import free_port, target_process
 
 # endpoint ids by the ingest scenario's own endpoint names (engine/domain/shape.py)
@@ -74,7 +75,8 @@ def test_help_documents_exit_code_5() -> None:
 def _result(total: Snapshot, *, stopped: bool = False, verified: bool | None = None) -> RunResult:
     v = None
     if verified is not None:
-        v = Verification("http://127.0.0.1:1", 5, 5 if verified else 0, 0, 0, 0, 1.0)
+        orders = Tally(5, 5 if verified else 0)
+        v = Verification("http://127.0.0.1:1", (("orders", orders), ("disputes", Tally())), 1.0)
     return RunResult(build_config({}), "http://127.0.0.1:1", total, 1.0, stopped, v)
 
 

@@ -59,7 +59,7 @@ async def test_the_read_api_is_never_followed_either() -> None:
     ):
         found = await verify_orders(read_api.url, [("o1", "success")], 0.3)
     assert elsewhere.requests == [] and elsewhere.connections == 0
-    assert found.applied == 0 and found.errors == 1
+    assert found.tally("orders").applied == 0 and found.tally("orders").errors == 1
 
 
 def invalid_location(peer: Peer, _: Request) -> Action:

@@ -59,7 +59,8 @@ def test_builtin_target_runs_payments_with_faults_and_verifies_them(tmp_path: Pa
     assert delivery["duplicates_rejected"] > 0  # strict's 409: already seen
     ver = doc["verification"]
     assert ver["ok"] and ver["sampled"] == ver["applied"] == 10, ver
-    assert ver["disputes"]["applied"] == ver["disputes"]["sampled"] > 0, ver  # the refunds
+    refunds = ver["flows"]["refunds"]
+    assert refunds["applied"] == refunds["sampled"] > 0, ver
     _flows_add_up(doc)
 
 

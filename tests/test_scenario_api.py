@@ -166,9 +166,11 @@ def test_verify_reads_each_flow_back_through_the_files_read_url(tmp_path: Path) 
         res = _run(out, "--target", url, "--scenario", "payments", "--vus", "3", "--verify", "8")
     assert res.returncode == 0, res.stderr + res.stdout
     v = orjson.loads(out.read_bytes())["verification"]
-    assert v["labels"] == ["payments", "refunds"], v
+    assert list(v["flows"]) == ["payments", "refunds"], v
     assert v["ok"] and v["sampled"] == v["applied"] == 8, v
-    assert v["disputes"]["sampled"] == v["disputes"]["applied"] == 8, v
+    assert v["flows"]["payments"]["sampled"] == v["flows"]["payments"]["applied"] == 8, v
+    assert v["flows"]["refunds"]["sampled"] == v["flows"]["refunds"]["applied"] == 8, v
+    assert "disputes" not in v, v  # ingest's key only
     assert "Verified: 8 of 8 sampled payments applied" in res.stdout, res.stdout
     assert "Verified: 8 of 8 sampled refunds in their final status" in res.stdout
 
@@ -189,6 +191,7 @@ def test_verify_finds_a_payment_the_service_did_not_apply(tmp_path: Path) -> Non
     assert res.returncode != 0 and not v["ok"], v
     assert v["other_status"] > 0 and v["mismatches"], v
     assert {m["expected"] for m in v["mismatches"] if m["kind"] == "payment"} == {"voided"}
+    assert {m["flow"] for m in v["mismatches"] if m["kind"] == "payment"} == {"payments"}
 
 
 def test_an_oversized_api_answer_is_an_error_not_a_memory_bill(tmp_path: Path) -> None:

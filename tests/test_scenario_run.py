@@ -228,6 +228,8 @@ def test_verify_reads_back_a_scenario_ingest_runs_orders_and_disputes(tmp_path: 
     v = orjson.loads(out.read_bytes())["verification"]
     assert v["ok"] and v["sampled"] == v["applied"] == 20, v
     assert v["disputes"]["sampled"] == v["disputes"]["applied"] > 0, v
+    assert v["flows"] == {"orders": v["flows"]["orders"], "disputes": v["disputes"]}, v
+    assert v["flows"]["orders"]["sampled"] == v["sampled"], v
 
 
 def test_verify_is_refused_for_a_file_without_a_read_back(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from engine.outputs.summary import detail_lines, summary_lines, verification_lin
 from engine.run.preflight import TargetUnreachable
 from engine.run.runner import RunResult, SnapshotSink
 from engine.run.verify import Verification
+from engine.run.verify_result import Tally
 from tests.scripted import ScriptedRunner, scripted_deltas
 from tui.app import RunnerFactory, WebhookLoadApp
 from tui.form import FormInput, RunForm
@@ -71,7 +72,7 @@ class UnverifiedRunner(ScriptedRunner):
 
     async def run(self) -> RunResult:
         result = await super().run()
-        check = Verification(URL, 10, 7, 3, 0, 0, 10.0)
+        check = Verification(URL, (("orders", Tally(10, 7, 3)), ("disputes", Tally())), 10.0)
         return dataclasses.replace(result, verification=check)
 
 

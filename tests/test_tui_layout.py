@@ -5,7 +5,7 @@ Start within reach."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Footer, Input, Select
 
 from engine.config import RunConfig
 from engine.domain.outcomes import LEGACY_KEYS
@@ -111,6 +111,25 @@ async def test_at_80x24_an_inline_error_leaves_scenario_and_start_on_screen() ->
         await pilot.pause()
         assert app.query_one("#e-vus").display
         assert on_screen(app, "#f-scenario") and on_screen(app, "#start")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (120, 36)])
+async def test_the_scenario_list_opens_clear_of_the_footer(size: tuple[int, int]) -> None:
+    """At 100x30 the open Scenario list covered the footer's row (Textual keeps
+    it inside the screen, which counts the footer): now the footer stays seen."""
+    app = WebhookLoadApp(CONFIG, runner_factory=scripted(finish=False))
+    async with app.run_test(size=size) as pilot:
+        select = app.query_one("#f-scenario", Select)
+        select.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: select.expanded)
+        await pilot.pause()
+        overlay = select.query_one("SelectOverlay").region
+        footer = app.query_one(Footer).region
+        assert overlay.height > 2 and footer.height == 1, (overlay, footer)
+        assert overlay.bottom <= footer.y, (size, overlay, footer)
+        await pilot.press("escape")
 
 
 async def test_a_short_form_scrolls_to_what_has_focus() -> None:

@@ -44,16 +44,19 @@ async def test_payments_picked_in_the_form_runs_against_builtin() -> None:
             "stripe",
         ]
         assert select.value == "ingest" and ratio_shown(app)
+        assert app.sub_title == "scenario ingest"  # the header names it, not "payment-webhook"
         select.value = "payments"
         await pilot.pause()
         assert not ratio_shown(app)  # payments has no dispute_ratio: it would change nothing
         assert app.query_one(SplitPanel).border_title == "Payments / refunds"  # before a run
+        assert app.sub_title == "scenario payments"
         assert app.query_one(RunForm).is_valid
         await pilot.click("#start")
         await wait_for(pilot, lambda: app.state == "finished", limit_s=60)
         assert app.result is not None and app.result.total.errors == 0
         assert app.result.total.success > 0 and app.result.config.scenario == "payments"
         assert app.query_one(SplitPanel).border_title == "Payments / refunds"
+        assert app.sub_title == "scenario payments"
         await pilot.press("q")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from engine.config import RunConfig, build_config
 from engine.run.runner import SnapshotSink
@@ -53,6 +53,17 @@ def test_form_with_invalid_field(snap_compare: Any) -> None:
         await settle(lambda a: True)(pilot)
 
     assert snap_compare(make_app(finish=None), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_form_scenario_list_100x30(snap_compare: Any) -> None:
+    """The open Scenario list at 100x30 leaves the footer's row alone."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        pilot.app.query_one("#f-scenario").focus()
+        await pilot.press("enter")
+        await settle(lambda a: a.query_one("#f-scenario", Select).expanded)(pilot)
+
+    assert snap_compare(make_app(finish=None), terminal_size=(100, 30), run_before=run_before)
 
 
 def test_live_view(snap_compare: Any) -> None:

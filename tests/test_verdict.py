@@ -28,6 +28,7 @@ from engine.outputs.thresholds import Abort, AbortGuard, parse_threshold, parse_
 from engine.outputs.verdict import exit_code_for, run_thresholds
 from engine.run.runner import RunResult
 from engine.run.verify import Verification
+from engine.run.verify_result import Tally
 from engine.shards.worker import config_json
 from tests.helpers import target_process
 
@@ -162,7 +163,8 @@ def _result(
     cfg = dataclasses.replace(build_config({}), thresholds=thresholds)
     v = None
     if verified is not None:
-        v = Verification("http://127.0.0.1:1", 5, 5 if verified else 0, 0, 0, 0, 1.0)
+        orders = Tally(5, 5 if verified else 0)
+        v = Verification("http://127.0.0.1:1", (("orders", orders), ("disputes", Tally())), 1.0)
     return RunResult(cfg, "http://127.0.0.1:1", total, 10.0, stopped, v)
 
 

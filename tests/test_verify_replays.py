@@ -56,10 +56,12 @@ async def test_verify_finds_orders_a_late_replay_moved() -> None:
         result = await Runner(cfg).run()
         v = result.verification
         assert v is not None and not v.ok
-        assert v.sampled > 0 and v.applied == 0 and v.other_status == v.sampled
-        assert v.mismatched == v.sampled and len(v.mismatches) == min(v.sampled, 10)
+        o = v.tally("orders")
+        assert o.sampled > 0 and o.applied == 0 and o.other_status == o.sampled
+        assert v.mismatched == o.sampled and len(v.mismatches) == min(o.sampled, 10)
         for m in v.mismatches:
-            assert m.kind == "order" and m.expected in ("success", "failed")
+            assert m.kind == "order" and m.flow == "orders"
+            assert m.expected in ("success", "failed")
             assert m.found in ("created", "updated") and m.event_id
             assert get_json(f"{url}/orders/{m.order_id}")["status"] == m.found
     assert result.total.delivery["duplicates_accepted"] > 0
@@ -78,8 +80,9 @@ async def test_replays_move_nothing_on_the_reference_target(profile: str) -> Non
     v = result.verification
     assert v is not None
     assert v.ok, v.lines()
-    assert v.applied == v.sampled > 0
-    assert v.disputes.sampled > 0 and v.disputes.applied == v.disputes.sampled
+    o, d = v.tally("orders"), v.tally("disputes")
+    assert o.applied == o.sampled > 0
+    assert d.sampled > 0 and d.applied == d.sampled
     assert v.mismatches == () and v.mismatched == 0
     delivery = result.total.delivery
     if profile == "strict":
@@ -115,7 +118,8 @@ async def test_nothing_is_flagged_that_a_queue_mode_target_applies_late() -> Non
     v = result.verification
     assert v is not None
     assert v.ok, v.lines()
-    assert v.sampled > 0 and v.disputes.sampled > 0 and v.mismatches == ()
+    assert v.tally("orders").sampled > 0 and v.tally("disputes").sampled > 0
+    assert v.mismatches == ()
 
 
 class FlipDisputes:
@@ -156,11 +160,12 @@ async def test_verify_reports_disputes_changed_behind_the_runs_back() -> None:
         result = await Runner(cfg, sinks=[flip]).run()
     v = result.verification
     assert v is not None and not v.ok
-    assert v.applied == v.sampled > 0  # the orders were left alone
-    d = v.disputes
+    o = v.tally("orders")
+    assert o.applied == o.sampled > 0  # the orders were left alone
+    d = v.tally("disputes")
     assert d.sampled > 0 and d.applied == 0 and d.other_status == d.sampled
     assert v.waited_s < cfg.verify_wait  # settled, not waited out
-    assert {m.kind for m in v.mismatches} == {"dispute"}
+    assert {(m.kind, m.flow) for m in v.mismatches} == {("dispute", "disputes")}
     for m in v.mismatches:
         assert m.found == flip.flipped[m.order_id] != m.expected and m.event_id
 
@@ -215,13 +220,18 @@ def test_dispute_lists_are_read_in_both_shapes() -> None:
 
 def test_shards_merge_disputes_and_keep_a_bounded_sample_of_mismatches() -> None:
     def part(n: int, kind: str) -> Verification:
-        found = [Mismatch(kind, f"{kind}{i}", "won", "open", f"e{i}") for i in range(n)]
+        label = f"{kind}s"
+        found = [Mismatch(kind, f"{kind}{i}", "won", "open", f"e{i}", label) for i in range(n)]
         disputes = Tally(n, 0, 0, n, 0) if kind == "dispute" else Tally(2, 2, 0, 0, 0)
-        return Verification("u", 4, 4, 0, 0, 0, 1.0, disputes, tuple(found))
+        return Verification(
+            "u", (("orders", Tally(4, 4)), ("disputes", disputes)), 1.0, tuple(found)
+        )
 
     merged = merge_verifications([part(8, "dispute"), None, part(9, "dispute")])
     assert merged is not None and not merged.ok
-    assert merged.disputes == Tally(17, 0, 0, 17, 0) and merged.sampled == 8
+    assert merged.tally("disputes") == Tally(17, 0, 0, 17, 0)
+    assert merged.tally("orders").sampled == 8
+    assert merged.labels == ("orders", "disputes")
     assert merged.mismatched == 17 and len(merged.mismatches) == MAX_MISMATCHES
     assert merged.lines()[-1] == f"  … and {17 - MAX_MISMATCHES} more"
 
@@ -230,19 +240,37 @@ def test_flows_past_the_second_are_checked_counted_and_merged() -> None:
     """A scenario file with three flows that read back: the third is not
     dropped (it was: two tallies only); it counts in the verdict, has its own
     line and JSON key, and shards add it by its label."""
-    miss = Mismatch("refund", "http://r/refunds/1", "refunded", "(missing)", "evt_1")
-    one = Verification(
-        "http://r",
-        *(2, 2, 0, 0, 0),
-        0.5,
-        disputes=Tally(1, 1),
-        mismatches=(miss,),
-        labels=("payments", "disputes"),
-        more=(("refunds", Tally(2, 1, 1)),),
-    )
+    miss = Mismatch("refund", "http://r/refunds/1", "refunded", "(missing)", "evt_1", "refunds")
+    flows = (("payments", Tally(2, 2)), ("chargebacks", Tally(1, 1)), ("refunds", Tally(2, 1, 1)))
+    one = Verification("http://r", flows, 0.5, mismatches=(miss,))
     assert one.mismatched == 1 and not one.ok
     assert "Verified: 1 of 2 sampled refunds in their final status; 1 missing" in one.lines()
-    assert one.as_json()["more"] == {"refunds": Tally(2, 1, 1).as_json()}
+    doc = one.as_json()
+    assert doc["flows"] == {label: t.as_json() for label, t in flows}
+    assert list(doc["flows"]) == ["payments", "chargebacks", "refunds"]  # the file's order
+    assert "disputes" not in doc  # ingest's key, for a flow labelled so only
+    assert doc["mismatches"] == [miss.as_json()] and miss.as_json()["flow"] == "refunds"
     both = merge_verifications([one, one])
-    assert both is not None and both.more == (("refunds", Tally(4, 2, 2)),)
+    assert both is not None and both.tally("refunds") == Tally(4, 2, 2)
+    assert both.labels == ("payments", "chargebacks", "refunds")
     assert both.mismatched == 2
+    with pytest.raises(KeyError):
+        one.tally("orders")
+
+
+def test_each_flow_keeps_its_share_of_the_mismatches_kept() -> None:
+    """Thousands of one flow's mismatches do not crowd out another's: each flow
+    with a read-back keeps an even share, the moved ones first, in the flows'
+    order; what is left of the bound goes to whichever has more."""
+
+    def miss(kind: str, i: int, found: str) -> Mismatch:
+        return Mismatch(kind, f"{kind}{i}", "done", found, f"e{i}", f"{kind}s")
+
+    many = [miss("payment", i, "(missing)") for i in range(50)]
+    few = [miss("refund", 0, "(missing)"), miss("refund", 1, "open")]
+    flows = (("payments", Tally(50, 0, 50)), ("refunds", Tally(2, 0, 1, 1)))
+    v = Verification("http://r", flows, 1.0, mismatches=(*many, *few)).bounded()
+    assert len(v.mismatches) == MAX_MISMATCHES
+    assert v.mismatches[0] == few[1]  # moved, before any missing one
+    assert [m.kind for m in v.mismatches[1:]] == ["payment"] * 8 + ["refund"]
+    assert v.lines()[-1] == f"  … and {52 - MAX_MISMATCHES} more"

@@ -158,7 +158,7 @@ class WebhookLoadApp(SavingApp):
             self._interrupted_early(sig)
 
     def on_mount(self) -> None:
-        self.sub_title = "payment-webhook load tester"
+        self._name_scenario(self.config)
         self.query_one("#f-target", Input).focus()
         self.query_one(ThresholdsPanel).configure(len(self.config.thresholds))
         self.query_one(DeliveryPanel).configure(self.config)
@@ -244,11 +244,18 @@ class WebhookLoadApp(SavingApp):
         return True
 
     def on_select_changed(self, _: Select.Changed) -> None:
-        """Before any run, the split panel names the chosen scenario's flows;
-        after one it keeps naming what it shows (the last run's)."""
+        """Before any run, the split panel and the header name the chosen
+        scenario; after one they keep naming what they show (the last run's)."""
         form = self.query_one(RunForm)
         if self.state == "idle" and self.result is None and form.is_valid:
-            self.query_one(SplitPanel).configure(form.config().shape)
+            config = form.config()
+            self.query_one(SplitPanel).configure(config.shape)
+            self._name_scenario(config)
+
+    def _name_scenario(self, config: RunConfig) -> None:
+        """The header names the scenario that runs (or would, before any run):
+        webhookload drives any receiver's webhooks, not only payments'."""
+        self.sub_title = f"scenario {config.shape.scenario}"
 
     def on_run_form_submitted(self, _: RunForm.Submitted) -> None:
         self.action_start()
@@ -287,6 +294,7 @@ class WebhookLoadApp(SavingApp):
         self.query_one(DeliveryPanel).configure(config)
         self.query_one(LatencyPanel).configure(config)
         self.query_one(SplitPanel).configure(config.shape)
+        self._name_scenario(config)
         for problem in self.outputs.start(config):
             self.notify(problem, severity="error", timeout=10)
         self.result = None

@@ -57,6 +57,8 @@ STATUS_CHARS = 64
 READ_BODY_MAX = 16 * 1024 * 1024
 """Bytes of one read API answer read at most (raw, never decompressed): a
 larger one is unreadable, like a malformed one (docs/HOSTILE.md)."""
+INGEST_LABELS = {"order": "orders", "dispute": "disputes"}
+"""Ingest's flows by name, and the labels its check reports them by (its file's)."""
 TERMINAL_ORDER = frozenset({"success", "failed"})
 TERMINAL_DISPUTE = frozenset({"won", "lost", "closed"})
 """The read API's statuses a dispute keeps once closed (``closed``: no resolution)."""
@@ -185,21 +187,21 @@ async def verify_orders(
     left = [(kind, key, exp) for kind, keys in pending.items() for key, exp in keys.items()]
     left += [(kind, key, exp) for (kind, key), exp in settled.items()]
     mismatches = [
-        Mismatch(kind, key, exp, found.get((kind, key), UNREADABLE), event_ids(kind, key))
+        Mismatch(
+            kind,
+            key,
+            exp,
+            found.get((kind, key), UNREADABLE),
+            event_ids(kind, key),
+            INGEST_LABELS[kind],
+        )
         for kind, key, exp in left
     ]
-    orders = Tally.of(len(sample), [m for m in mismatches if m.kind == "order"])
-    return Verification(
-        read_api,
-        orders.sampled,
-        orders.applied,
-        orders.missing,
-        orders.other_status,
-        orders.errors,
-        waited,
-        disputes=Tally.of(len(disputes), [m for m in mismatches if m.kind == "dispute"]),
-        mismatches=tuple(mismatches),
-    ).bounded()
+    tallies = tuple(
+        (INGEST_LABELS[kind], Tally.of(len(items), [m for m in mismatches if m.kind == kind]))
+        for kind, items in (("order", sample), ("dispute", disputes))
+    )
+    return Verification(read_api, tallies, waited, tuple(mismatches)).bounded()
 
 
 async def _read(client: httpx.AsyncClient, url: str) -> tuple[int, bytes] | None:

@@ -9,9 +9,8 @@ JSON path is the expected one, or ``--verify-wait`` runs out; a list answer
 (``items``) is searched for the item whose ``match`` path has this run's
 value. What is left is classified by its last read: a 404 or an item not
 listed is ``missing``, another status ``other_status``, no answer or no
-status ``unreadable``. The first two flows with a sample fill the
-:class:`Verification`'s two tallies, named by the flows' labels, and any
-further ones its ``more``.
+status ``unreadable``. Every flow with a read-back has a tally in the
+:class:`Verification`, keyed by its label, in the file's order.
 """
 
 from __future__ import annotations
@@ -98,7 +97,7 @@ async def verify_flows(
     """Poll every sampled read until it shows what it should, or ``wait_s``."""
     import httpx  # imported where used (see engine/run/verify.py)
 
-    used = [s for s in samples if s.sample.items]
+    used = list(samples)
     pending = {(i, key): exp for i, s in enumerate(used) for key, exp in s.sample.items}
     found: dict[tuple[int, str], str] = {}
     started = clock()
@@ -136,6 +135,7 @@ async def verify_flows(
                 if clock() - started >= wait_s:
                     break
                 await anyio.sleep(POLL_S)
+    labels = _labels(used)
     mismatches = [
         Mismatch(
             used[i].flow.name,
@@ -143,25 +143,22 @@ async def verify_flows(
             exp,
             found.get((i, key), UNREADABLE),
             used[i].sample.event_ids.get(key, ""),
+            labels[i],
         )
         for (i, key), exp in pending.items()
     ]
-    tallies = [
-        Tally.of(len(s.sample.items), [m for m in mismatches if m.kind == s.flow.name])
-        for s in used
-    ] + [Tally(), Tally()]
-    first = tallies[0]
-    labels = [s.flow.label.lower() for s in used] + ["", ""]
-    return Verification(
-        read_api,
-        first.sampled,
-        first.applied,
-        first.missing,
-        first.other_status,
-        first.errors,
-        waited,
-        disputes=tallies[1],
-        mismatches=tuple(mismatches),
-        labels=(labels[0], labels[1]),
-        more=tuple(zip(labels[2 : len(used)], tallies[2 : len(used)], strict=True)),
-    ).bounded()
+    tallies = tuple(
+        (label, Tally.of(len(s.sample.items), [m for m in mismatches if m.flow == label]))
+        for label, s in zip(labels, used, strict=True)
+    )
+    return Verification(read_api, tallies, waited, tuple(mismatches)).bounded()
+
+
+def _labels(samples: Sequence[FlowSample]) -> list[str]:
+    """Each flow's key in the result: its label in lower case (as the summary
+    words it), or its name where another flow took that label already."""
+    out: list[str] = []
+    for s in samples:
+        label = s.flow.label.lower()
+        out.append(s.flow.name if label in out else label)
+    return out

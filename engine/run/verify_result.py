@@ -1,4 +1,4 @@
-"""What ``--verify`` found: counts per kind, and a bounded sample of mismatches.
+"""What ``--verify`` found: counts per flow, and a bounded sample of mismatches.
 
 Apart from the check itself (:mod:`engine.run.verify`) because every output
 reads it (summary, JSON, TUI) and shards merge it; it does no I/O.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from engine.domain.sanitize import shown_url
 
 MISSING = "(missing)"
-"""What was found for an order (404) or dispute (not listed) the read API does not show."""
+"""What was found for a flow run the read API does not show (404, or not listed)."""
 UNREADABLE = "(unreadable)"
 """What was found when the read API did not answer, or answered something unreadable."""
 MAX_MISMATCHES = 10
@@ -22,13 +22,14 @@ MAX_MISMATCHES = 10
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
-    """One sampled order or dispute not in the status the run drove it to."""
+    """One sampled flow run not in the status the run drove it to."""
 
-    kind: str  # "order" | "dispute"
-    order_id: str  # a dispute's too: one dispute per order, listed with its order id
+    kind: str  # its flow's name: what one run is ("order", "dispute", "payment")
+    order_id: str  # how it is read back: ingest's order id (a dispute's too), a file's read URL
     expected: str  # the status the run drove it to
     found: str  # the status the read API showed last, or MISSING / UNREADABLE
     event_id: str  # the last event the run had accepted for it (its X-Correlation-ID)
+    flow: str  # its flow's label: the key of its tally in Verification.tallies
 
     @property
     def why(self) -> str:
@@ -45,6 +46,7 @@ class Mismatch:
         why = self.why
         return {
             "kind": self.kind,
+            "flow": self.flow,
             "order_id": self.order_id,
             "expected": self.expected,
             "found": self.found if why == "other_status" else None,
@@ -55,7 +57,7 @@ class Mismatch:
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """The sampled orders (or disputes) of one check, by what was found last."""
+    """The sampled runs of one flow in one check, by what was found last."""
 
     sampled: int = 0
     applied: int = 0  # in the status the run drove them to
@@ -96,85 +98,105 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """What the read API showed for the sampled orders (the flat fields, as before
-    disputes were checked) and disputes when the check ended."""
+    """What the read API showed for the sampled runs of each flow with a read-back
+    when the check ended: one tally per flow, keyed by the flow's label (ingest:
+    ``orders``, ``disputes``; a file's: e.g. ``payments``, ``refunds``), in the
+    scenario's order."""
 
     read_api: str
-    sampled: int
-    applied: int  # in the status the run drove them to
-    missing: int  # 404: never applied (dead-lettered, or still queued)
-    other_status: int  # found, in another status
-    errors: int  # the read API failed to answer
-    waited_s: float  # until every order and dispute was settled, or the whole wait
-    disputes: Tally = Tally()
+    tallies: tuple[tuple[str, Tally], ...]  # (flow label, its tally), the scenario's order
+    waited_s: float  # until every sampled run was settled, or the whole wait
     mismatches: tuple[Mismatch, ...] = ()  # at most MAX_MISMATCHES, moved ones first
-    # what the two tallies count: ingest's orders and disputes, or a scenario
-    # file's first two flows with a read-back (engine/run/verify_flows.py)
-    labels: tuple[str, str] = ("orders", "disputes")
-    # a file's further flows with a read-back, past the first two: (label, tally)
-    more: tuple[tuple[str, Tally], ...] = ()
 
     @property
-    def orders(self) -> Tally:
-        return Tally(self.sampled, self.applied, self.missing, self.other_status, self.errors)
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label for label, _ in self.tallies)
+
+    def tally(self, label: str) -> Tally:
+        """The tally of the flow of this label (KeyError: no such flow was checked)."""
+        for mine, t in self.tallies:
+            if mine == label:
+                return t
+        raise KeyError(label)
+
+    @property
+    def lead(self) -> tuple[str, Tally]:
+        """The first flow with a sample (ingest: its orders), else the first: the
+        one ``Verified:``'s first line and the JSON's flat fields report, as
+        they reported ingest's orders before any other flow was checked."""
+        first = self.tallies[0] if self.tallies else ("flow runs", Tally())
+        return next((lt for lt in self.tallies if lt[1].sampled), first)
+
+    @property
+    def sampled(self) -> int:
+        """Sampled runs of every flow."""
+        return sum(t.sampled for _, t in self.tallies)
 
     @property
     def mismatched(self) -> int:
         """Flow runs not in their expected status (all, not only those kept)."""
-        first = self.sampled - self.applied + self.disputes.sampled - self.disputes.applied
-        return first + sum(t.sampled - t.applied for _, t in self.more)
+        return sum(t.sampled - t.applied for _, t in self.tallies)
 
     @property
     def ok(self) -> bool:
         return self.sampled > 0 and self.mismatched == 0
 
     def bounded(self) -> Verification:
-        """Keep MAX_MISMATCHES, moved ones first, orders and disputes alike."""
+        """Keep MAX_MISMATCHES, moved ones first, an even share of each flow's
+        (the rest filled from whichever have more), in the flows' order."""
+        rank = {label: i for i, label in enumerate(self.labels)}
         ranked = sorted(self.mismatches, key=lambda m: m.why != "other_status")
-        orders = [m for m in ranked if m.kind == "order"]
-        disputes = [m for m in ranked if m.kind != "order"]
-        half = MAX_MISMATCHES // 2
-        kept = orders[:half] + disputes[:half]
-        rest = orders[half:] + disputes[half:]
+        share = MAX_MISMATCHES // max(1, len(self.tallies))
+        kept: list[Mismatch] = []
+        rest: list[Mismatch] = []
+        for label in dict.fromkeys([*self.labels, *(m.flow for m in ranked)]):
+            mine = [m for m in ranked if m.flow == label]
+            kept += mine[:share]
+            rest += mine[share:]
+        rest.sort(key=lambda m: m.why != "other_status")
         kept += rest[: MAX_MISMATCHES - len(kept)]
-        kept.sort(key=lambda m: (m.why != "other_status", m.kind != "order"))
-        return dataclasses.replace(self, mismatches=tuple(kept))
+        kept.sort(key=lambda m: (m.why != "other_status", rank.get(m.flow, len(rank))))
+        return dataclasses.replace(self, mismatches=tuple(kept[:MAX_MISMATCHES]))
 
     def as_json(self) -> dict[str, object]:
+        """The lead flow's counts flat (as ingest's orders always were), each
+        flow's by its label under ``flows``, and ingest's ``disputes`` where a
+        flow is labelled so (the key its files have always had)."""
         doc: dict[str, object] = {
-            **self.orders.as_json(),
+            **self.lead[1].as_json(),
             "read_api": shown_url(self.read_api),
             "waited_s": round(self.waited_s, 3),
             "ok": self.ok,
-            "disputes": self.disputes.as_json(),
-            "mismatched": self.mismatched,
-            "mismatches": [m.as_json() for m in self.mismatches],
+            "flows": {label: t.as_json() for label, t in self.tallies},
         }
-        if self.labels != ("orders", "disputes"):  # a file's flows: which ones these are
-            doc["labels"] = list(self.labels)
-        if self.more:
-            doc["more"] = {label: t.as_json() for label, t in self.more}
+        if "disputes" in self.labels:
+            doc["disputes"] = self.tally("disputes").as_json()
+        doc["mismatched"] = self.mismatched
+        doc["mismatches"] = [m.as_json() for m in self.mismatches]
         return doc
 
     def describe(self) -> str:
-        """The orders' line (what ``Verified:`` said before disputes were checked)."""
-        head = f"{self.applied} of {self.sampled} sampled {self.labels[0]} applied"
+        """The lead flow's line (ingest: what ``Verified:`` said before disputes were checked)."""
+        label, lead = self.lead
+        head = f"{lead.applied} of {lead.sampled} sampled {label} applied"
         where = shown_url(self.read_api)  # a token in its query: the name only
         if self.ok:
             return f"{head} (after {self.waited_s:.1f}s, read API {where})"
-        problems = self.orders.problems()
+        problems = lead.problems()
         if not problems:
             return f"{head} (read API {where})"
         return f"{head}; after {self.waited_s:.1f}s {problems} (read API {where})"
 
     def lines(self) -> list[str]:
-        """The summary's ``Verified:`` lines: orders, disputes, then the mismatches kept."""
+        """The summary's ``Verified:`` lines: the lead flow, every other flow
+        with a sample, then the mismatches kept."""
         out = [f"Verified: {self.describe()}"]
-        for label, d in ((self.labels[1], self.disputes), *self.more):
-            if d.sampled:
+        lead = self.lead[0]
+        for label, t in self.tallies:
+            if t.sampled and label != lead:
                 what = f"sampled {label} in their final status"
-                line = f"Verified: {d.applied} of {d.sampled} {what}"
-                out.append(f"{line}; {d.problems()}" if d.problems() else line)
+                line = f"Verified: {t.applied} of {t.sampled} {what}"
+                out.append(f"{line}; {t.problems()}" if t.problems() else line)
         out += [f"  {m.describe()}" for m in self.mismatches]
         if self.mismatched > len(self.mismatches):
             out.append(f"  … and {self.mismatched - len(self.mismatches)} more")
@@ -182,28 +204,18 @@ class Verification:
 
 
 def merge(parts: Sequence[Verification | None]) -> Verification | None:
-    """The shards' checks as one: counts add, the wait is the longest, the
-    mismatches kept are bounded again."""
+    """The shards' checks as one: each flow's counts add (by label), the wait is
+    the longest, the mismatches kept are bounded again."""
     done = [v for v in parts if v is not None]
     if not done:
         return None
-    orders = Tally()
-    disputes = Tally()
-    more: dict[str, Tally] = {}
+    tallies: dict[str, Tally] = {}
     for v in done:
-        orders, disputes = orders + v.orders, disputes + v.disputes
-        for label, t in v.more:
-            more[label] = more.get(label, Tally()) + t
+        for label, t in v.tallies:
+            tallies[label] = tallies.get(label, Tally()) + t
     return Verification(
         done[0].read_api,
-        orders.sampled,
-        orders.applied,
-        orders.missing,
-        orders.other_status,
-        orders.errors,
+        tuple(tallies.items()),
         max(v.waited_s for v in done),
-        disputes=disputes,
         mismatches=tuple(m for v in done for m in v.mismatches),
-        labels=done[0].labels,
-        more=tuple(more.items()),
     ).bounded()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine import format_latency
 from tui.widgets.data import LiveData
-from tui.widgets.panels import Panel, compact
+from tui.widgets.panels import Panel, compact, shown_endpoints
 
 
 class ThresholdsPanel(Panel):
@@ -52,7 +52,10 @@ class EndpointsPanel(Panel):
         w_rate, w_err, w_q = (8, 14, 8) if wide else (7, 7, 7)
         head = f"{'':9}{'now/s':>{w_rate}}{'errors':>{w_err}}"
         out = ["[b]" + head + "".join(f"{'p' + str(q):>{w_q}}" for q in qs) + "[/]"]
+        shown = shown_endpoints(data.shape, data.total)
         for name, rate in zip(data.shape.endpoints, data.endpoint_rates, strict=True):
+            if name not in shown:
+                continue
             ep = data.total.endpoint(name)
             p = ep.percentiles_s(*qs)
             errors = compact(ep.errors) if ep.total else "-"

@@ -23,6 +23,7 @@ from engine.config import RunConfig
 from engine.domain.durations import format_duration, format_latency
 from engine.domain.outcomes import flow_counts, has_legacy_names
 from engine.domain.shape import Shape
+from engine.metrics.stats import Snapshot
 from tui.widgets.data import LiveData
 
 
@@ -234,8 +235,14 @@ class SplitPanel(Panel):
             c = flow_counts(flow, t.scenarios)
             rows.append(line(flow.label, c["started"], "started"))
             rows.append(outcomes(*c["ended"].items(), ("aborted", c["aborted"])))
-        rows += [line(name, t.count(name)) for name in shape.endpoints]
+        rows += [line(name, t.count(name)) for name in shown_endpoints(shape, t)]
         return "\n".join(rows)
+
+
+def shown_endpoints(shape: Shape, total: Snapshot) -> list[str]:
+    """The endpoints a panel lists: ``reads`` only once there were any, as the
+    --no-ui summary has it (a file with no read-back never reads)."""
+    return [n for n in shape.endpoints if n != "reads" or total.count(n)]
 
 
 def _common_prefix(shown: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:

@@ -79,19 +79,15 @@ def headline(result: RunResult, abort: Abort | None = None) -> tuple[str, str]:
 
 
 def _unverified(result: RunResult) -> str:
-    """What --verify found wrong, by the checked flows' names (ingest: orders and
+    """What --verify found wrong, by the checked flows' labels (ingest: orders and
     disputes) apart (exit code 4)."""
     v = result.verification
     if v is None:
         return "a mismatch"
     parts = [
-        f"{n} {what if n != 1 or not what.endswith('s') else what[:-1]}"
-        for n, what in (
-            (v.sampled - v.applied, v.labels[0]),
-            (v.disputes.sampled - v.disputes.applied, v.labels[1]),
-            *((t.sampled - t.applied, label) for label, t in v.more),
-        )
-        if n
+        f"{n} {label if n != 1 or not label.endswith('s') else label[:-1]}"
+        for label, t in v.tallies
+        if (n := t.sampled - t.applied)
     ]
     return f"{' and '.join(parts) or 'a mismatch'} in the wrong status"
 
