@@ -325,9 +325,9 @@ def policy_from_table(
     if redelivery is None:  # a base's redeliveries stand only where nothing retries
         redelivery = base.redelivery if base and not schedule else ()
     if redelivery and schedule:
-        where = "redelivery" if "redelivery" in table else "retry"
+        key = "redelivery" if "redelivery" in table else "retry"
         raise PolicyError(
-            (*path, where),
+            (*path, key),
             f"redelivery is for a provider that retries nothing; this one retries "
             f"{len(schedule)} times (--retries plays those)",
         )
