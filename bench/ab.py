@@ -8,7 +8,8 @@ bench/nginx.conf.in), with the tree put first on ``PYTHONPATH``:
 
     git archive BASE | tar -x -C /tmp/before
     .venv/bin/python bench/ab.py /tmp/before . \\
-        --target http://127.0.0.1:PORT --runs 8 --secs 5 [--sign SCHEME] [--scenario stripe]
+        --target http://127.0.0.1:PORT --runs 8 --secs 5 [--sign SCHEME] [--scenario stripe] \\
+        [--client pyreqwest]
 
 (every run with ``--scenario``, default ``ingest``: the compiled flow walker;
 the signing secret from ``WEBHOOKLOAD_SECRET``, default a fixed test one).
@@ -41,7 +42,9 @@ def hotpath(tree: Path, sign: str, scenario: str) -> float:
     return float(out.split(": ", 1)[1].split()[0])
 
 
-def one(tree: Path, target: str, secs: int, extra: list[str]) -> tuple[int, float]:
+def one(
+    tree: Path, target: str, secs: int, extra: list[str], client: str = "fast"
+) -> tuple[int, float]:
     """(requests, CPU seconds) of one run of ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         out, tfile = Path(tmp) / "out.json", Path(tmp) / "time.txt"
@@ -49,7 +52,7 @@ def one(tree: Path, target: str, secs: int, extra: list[str]) -> tuple[int, floa
             *("/usr/bin/time", "-f", "%U %S", "-o", str(tfile)),
             *(str(VENV_PY), "-c", "import sys; from tui.cli import main; sys.exit(main())"),
             *("--target", target, "--vus", "10", "--think", "0", "--duration", f"{secs}s"),
-            *("--no-ui", "--client", "fast", "--json", str(out), *extra),
+            *("--no-ui", "--client", client, "--json", str(out), *extra),
         ]
         env = {
             **os.environ,
@@ -71,6 +74,7 @@ def main() -> int:
     ap.add_argument("--secs", type=int, default=5)
     ap.add_argument("--sign", default="", help="a built-in scheme (stripe, standard, github, ...)")
     ap.add_argument("--scenario", default="ingest", help="--scenario of every run")
+    ap.add_argument("--client", default="fast", help="--client of every run (whole runs)")
     a = ap.parse_args()
     extra = ["--scenario", a.scenario, *(["--sign", a.sign] if a.sign else [])]
     got: dict[str, list[float]] = {"a": [], "b": []}
@@ -84,7 +88,7 @@ def main() -> int:
             if a.hotpath:
                 value = hotpath(tree, a.sign, a.scenario)
             else:
-                n, cpu = one(tree, a.target, a.secs, extra)
+                n, cpu = one(tree, a.target, a.secs, extra, a.client)
                 value = n / cpu
             got[k].append(value)
             print(f"[{i + 1}/{a.runs}] {k} {value:9.3f} {unit}", flush=True)

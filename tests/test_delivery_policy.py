@@ -222,14 +222,51 @@ def test_flags_that_need_a_policy_are_refused_without_one(tmp_path: Path) -> Non
         build_config({"target": "http://127.0.0.1:9", "thresholds": ["provider_timeouts<1%"]})
     with pytest.raises(ConfigError, match=r"at most 8 with the shopify delivery policy"):
         _config(tmp_path, 'policy = "shopify"', retries="9")
+    # GitHub retries nothing: --retries plays its documented redeliveries, at most 12
+    with pytest.raises(
+        ConfigError,
+        match=r"at most 12 with the github delivery policy \(GitHub retries nothing; "
+        r"--retries plays its 12 documented redeliveries\)",
+    ):
+        _config(tmp_path, 'policy = "github"', retries="13")
     with pytest.raises(ConfigError, match=r"0 with the github delivery policy \(GitHub retries"):
-        _config(tmp_path, 'policy = "github"', retries="1")
+        _config(tmp_path, 'policy = "github"\nredelivery = { count = 0 }', retries="1")
     with pytest.raises(ConfigError, match="used with --retries"):
         _config(tmp_path, 'policy = "shopify"', retry_speed="100")
     with pytest.raises(ConfigError, match="has none"):
         _config(tmp_path, None, retry_speed="100")  # no [delivery] table at all
     config = _config(tmp_path, 'policy = "shopify"', retries="8", retry_speed="1000")
     assert config.policy == builtin("shopify")
+
+
+def test_github_retries_nothing_and_retries_plays_its_redeliveries_saying_so(
+    tmp_path: Path,
+) -> None:
+    """GitHub's policy: no retries of its own (the provider-timeout sentence says
+    so), 12 redeliveries 6 h apart (its docs' script, within the 3-day window);
+    ``--retries N`` plays the first N and the start line names them redeliveries."""
+    github = builtin("github")
+    assert github.schedule == () and github.redelivery == (6 * H,) * 12
+    assert github.resends == github.redelivery and github.resend_word == "redeliveries"
+    assert builtin("shopify").resend_word == "retries"
+    config = _config(tmp_path, 'policy = "github"', retries="2", retry_speed="3600")
+    (line,) = delivery_settings_lines(config)
+    assert (
+        "redeliveries up to 2 (GitHub retries nothing; played as its documented "
+        "redeliveries, the same id), after 6h0m0s, 6h0m0s; played 3600x faster: 6s, 6s"
+    ) in line, line
+    assert RetryPlan.of(github, 2, 3600.0).waits == (6.0, 6.0)
+    # a scenario that gives GitHub a schedule of its own retries on it, no redeliveries
+    own = parse_scenario(_scenario('policy = "github"\nretry = { schedule = ["1s"] }'), "f.toml")
+    assert own.policy is not None and own.policy.resends == (1.0,) and not own.policy.redelivery
+    with pytest.raises(
+        PolicyError, match=r"delivery\.redelivery: redelivery is for a provider that"
+    ):
+        policy_from_table(
+            {"retry": {"schedule": ["1s"]}, "redelivery": {"schedule": ["1h"]}},
+            ("delivery",),
+            name="custom",
+        )
 
 
 def _with(name: str) -> RunConfig:
@@ -356,6 +393,11 @@ def test_scenarios_check_says_the_files_policy() -> None:
     scenario = parse_scenario(_scenario('policy = "slack"'), "f.toml")
     line = summary(scenario, compile_scenario(scenario))
     assert line.endswith("; delivery policy slack (timeout 3s, 3 retries after 0s, 1m0s, 5m0s)")
+    github = parse_scenario(_scenario('policy = "github"'), "f.toml")
+    assert summary(github, compile_scenario(github)).endswith(
+        "; delivery policy github (timeout 10s, no retries; 12 redeliveries after "
+        "6h0m0s, 6h0m0s, 6h0m0s, 6h0m0s, … (5 more) …, 6h0m0s, 6h0m0s, 6h0m0s)"
+    )
 
 
 def test_the_documented_delivery_table_is_a_valid_one() -> None:

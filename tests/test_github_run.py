@@ -2,9 +2,12 @@
 ``githubkit`` only (tests/receivers/github_receiver.py): ``webhooks.verify``
 and every payload validated into githubkit's typed model of its event and
 action. One run (a 1 s load, a grace that lets nothing be cut) carries
-duplicates, reordering and retries of the receiver's first 500s: 0 rejected,
-the counts agree. This file's cost is githubkit's models, built once (~7 s of
-CPU; pull_request's union alone ~5 s): no smaller githubkit check exists."""
+duplicates, reordering and the receiver's first 500s sent again: 0 rejected,
+the counts agree. GitHub retries nothing, so under the scenario's ``github``
+policy ``--retries`` plays the redeliveries its docs tell a hook's owner to ask
+for (every 6 h, hurried here), each with the same ``X-GitHub-Delivery``. This
+file's cost is githubkit's models, built once (~7 s of CPU; pull_request's union
+alone ~5 s): no smaller githubkit check exists."""
 
 from __future__ import annotations
 
@@ -35,8 +38,12 @@ TYPES = {
 def test_a_run_with_faults_and_retries_is_all_accepted_by_githubkit(tmp_path: Path) -> None:
     models()
     receiver = GithubReceiver(secret=SECRET, fail_first=2, fail_types=frozenset({"push"}))
-    doc = faulted_run(receiver, "github", [SECRET], tmp_path / "s.json", hurried=False)
+    doc = faulted_run(receiver, "github", [SECRET], tmp_path / "s.json")
     assert_counts_agree(receiver, doc, TYPES)
+    # the 500s were sent again as redeliveries (counted as retries) on GitHub's policy
+    provider = doc["provider"]
+    assert provider["policy"] == "github" and provider["retry_schedule_s"] == []
+    assert provider["redelivery_schedule_s"] == [6 * 3600.0] * 12
 
 
 def test_every_sample_journey_passes_and_a_wrong_secret_is_rejected() -> None:

@@ -302,7 +302,7 @@ def _add_delivery_flags(p: argparse.ArgumentParser) -> None:
         help="retry a webhook up to N times on 5xx, 429, timeouts and connection errors, "
         "with exponential backoff and jitter, or the answer's Retry-After when longer "
         "(up to 60 s) (default 0); with a scenario's [delivery] policy, as that "
-        "provider retries (docs/DELIVERY.md)",
+        "provider retries, or redelivers where it retries nothing (github; docs/DELIVERY.md)",
     )
     g.add_argument(
         "--retry-speed",

@@ -35,6 +35,7 @@ def provider_json(total: Snapshot, config: RunConfig) -> dict[str, Any] | None:
         "success": list(policy.success),
         "timeout_ms": None if policy.timeout is None else round(policy.timeout * 1000, 3),
         "retry_schedule_s": list(policy.schedule),
+        "redelivery_schedule_s": list(policy.redelivery),
         "retry_speed": config.retry_speed,
         "retry_headers": [name for name, _ in policy.retry_headers],
         "answers_timed": answers,

@@ -68,12 +68,18 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
             timeout += f", not below --timeout {format_duration(config.timeout)}"
         on.append(f"{policy.name} delivery policy (timeout {timeout})")
     if config.retries and policy is not None:
-        n = min(config.retries, len(policy.schedule))
+        n = min(config.retries, len(policy.resends))
         waits = policy.describe_schedule(limit=n)
         if config.retry_speed != 1.0:
             scaled = policy.describe_schedule(config.retry_speed, n)
             waits += f"; played {config.retry_speed:g}x faster: {scaled}"
-        on.append(f"retries up to {n} as {policy.provider} does, after {waits}")
+        if policy.schedule:
+            on.append(f"retries up to {n} as {policy.provider} does, after {waits}")
+        else:  # the one-line notice: the provider itself would not send them again
+            on.append(
+                f"redeliveries up to {n} ({policy.provider} retries nothing; played as "
+                f"its documented redeliveries, the same id), after {waits}"
+            )
     elif config.retries:
         on.append(f"retries up to {config.retries}")
     if config.headers:

@@ -118,8 +118,10 @@ def summary(scenario: Scenario, compiled: CompiledScenario) -> str:
     policy = scenario.policy
     if policy is not None:  # issue 22: its [delivery] table
         timeout = "no timeout" if policy.timeout is None else f"timeout {policy.timeout:g}s"
-        n = len(policy.schedule)
-        retries = f"{n} retries after {policy.describe_schedule()}" if n else "no retries"
+        n = len(policy.resends)
+        retries = f"{n} {policy.resend_word} after {policy.describe_schedule()}" if n else ""
+        if not policy.schedule:
+            retries = "no retries" + (f"; {retries}" if retries else "")
         parts.append(f"delivery policy {policy.name} ({timeout}, {retries})")
     return "; ".join(parts)
 

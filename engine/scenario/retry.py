@@ -11,7 +11,9 @@ follow the provider instead: every answer the provider does not count as
 delivered and every failure without an answer is retried, after the
 policy's schedule divided by ``--retry-speed`` (no jitter, no Retry-After: a
 provider plays its own table), and each retry carries the policy's retry
-headers (Slack's ``X-Slack-Retry-Num``).
+headers (Slack's ``X-Slack-Retry-Num``). A policy whose provider retries
+nothing plays its documented redeliveries instead (GitHub's: ``Policy.resends``),
+the same way.
 """
 
 from __future__ import annotations

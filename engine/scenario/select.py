@@ -35,6 +35,7 @@ from engine.config import (
     check_threshold_endpoints,
 )
 from engine.domain.outcomes import has_legacy_names
+from engine.domain.policies import Policy
 from engine.scenario.compiled import CompiledScenario
 from engine.scenario.compiler import compile_scenario
 from engine.scenario.loader import (
@@ -150,16 +151,9 @@ def _with_policy(config: RunConfig, scenario: Scenario) -> RunConfig:
                 f"{config.retry_speed:g}",
             )
         return config
-    n = len(policy.schedule)
+    n = len(policy.resends)
     if config.retries > n:
-        said = f"{policy.provider} retries nothing" if not n else f"{policy.provider} retries {n}"
-        raise ConfigError(
-            "retries",
-            f"at most {n} with the {policy.name} delivery policy ({said} times)"
-            if n
-            else f"0 with the {policy.name} delivery policy ({said})",
-            str(config.retries),
-        )
+        raise ConfigError("retries", _retries_bound(policy), str(config.retries))
     if config.retry_speed != 1.0 and not config.retries:
         raise ConfigError(
             "retry-speed",
@@ -168,6 +162,22 @@ def _with_policy(config: RunConfig, scenario: Scenario) -> RunConfig:
         )
     text = orjson.dumps(policy.as_table()).decode()
     return dataclasses.replace(config, delivery_policy=text)
+
+
+def _retries_bound(policy: Policy) -> str:
+    """Why ``--retries`` may not exceed what the policy plays (one rule for every
+    policy: the flag plays the provider's schedule, never more of it)."""
+    name, who = policy.name, policy.provider
+    if policy.schedule:
+        n = len(policy.schedule)
+        return f"at most {n} with the {name} delivery policy ({who} retries {n} times)"
+    if policy.redelivery:
+        n = len(policy.redelivery)
+        return (
+            f"at most {n} with the {name} delivery policy ({who} retries nothing; "
+            f"--retries plays its {n} documented redeliveries)"
+        )
+    return f"0 with the {name} delivery policy ({who} retries nothing)"
 
 
 def compiled_for(config: RunConfig) -> CompiledScenario:

@@ -15,14 +15,11 @@ never followed, the head is bounded by hyper's own limits, and reqwest's
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-
-from pyreqwest.client import ClientBuilder
-from pyreqwest.exceptions import NetworkError, PyreqwestError, ReadError, RequestTimeoutError
-from pyreqwest.response import Response
 
 from engine.domain.outcomes import ErrorKind
 from engine.transports.base import (
@@ -34,6 +31,26 @@ from engine.transports.base import (
     redirect_preview,
     reply_with,
 )
+
+MIMALLOC_ENV = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMIT": "0"}
+"""pyreqwest's Rust side allocates with mimalloc, which by default commits its
+arenas eagerly and hands freed pages back to the OS only after a delay: against
+a hostile target (a connection dropped mid-body every few ms) that kept ~25 MB
+more resident than the run used (peaks of 105-109 MB against the 100 MB bound,
+80-85 MB with both off: docs/HOSTILE.md). mimalloc reads these when its library
+loads, so they are set before the import below; a value already in the
+environment (the user's) wins."""
+for _name, _value in MIMALLOC_ENV.items():
+    os.environ.setdefault(_name, _value)
+
+from pyreqwest.client import ClientBuilder  # noqa: E402  (after the allocator's settings)
+from pyreqwest.exceptions import (  # noqa: E402
+    NetworkError,
+    PyreqwestError,
+    ReadError,
+    RequestTimeoutError,
+)
+from pyreqwest.response import Response  # noqa: E402
 
 _JSON = {"Content-Type": "application/json"}
 

@@ -7,6 +7,10 @@ long it waits for one (``timeout``), when it sends a failed webhook again
 (``retry``: the waits before each retry, as a list or as ``count`` retries
 spread ``over`` a span) and the headers a retry adds (``retry_headers``,
 templates over ``{attempt}`` and ``{reason}``: Slack's ``X-Slack-Retry-Num``).
+A provider that retries nothing may say how its failed webhooks are sent
+again instead (``redelivery``, the same shape as ``retry``: GitHub's
+redeliveries, asked for by the receiver's owner or a script its docs
+publish); ``--retries`` plays those, and says so, where there are no retries.
 The built-in ones are the ``*.toml`` files beside this module (package data);
 a scenario file names one (``[delivery] policy = "shopify"``) or writes its
 own table, checked by the same :func:`policy_from_table`.
@@ -43,7 +47,7 @@ PROVIDER_TIMEOUTS = "provider_timeouts"
 timeout: the provider would have counted them failed (and retried them)."""
 BACKOFFS = ("exponential", "even")
 POLICY_KEYS = frozenset(
-    {"name", "provider", "source", "success", "timeout", "retry", "retry_headers"}
+    {"name", "provider", "source", "success", "timeout", "retry", "redelivery", "retry_headers"}
 )
 _RETRY_KEYS = frozenset({"schedule", "count", "over", "backoff", "max"})
 _CLASSES = ("1xx", "2xx", "3xx", "4xx")
@@ -75,6 +79,20 @@ class Policy:
     timeout: float | None = None  # seconds; None: the provider states none
     schedule: tuple[float, ...] = ()  # the wait before each retry, in seconds
     retry_headers: tuple[tuple[str, str], ...] = ()  # (name, template)
+    # a provider that retries nothing: the wait before each redelivery its docs
+    # tell the receiver's owner to ask for (GitHub); never beside a schedule
+    redelivery: tuple[float, ...] = ()
+
+    @property
+    def resends(self) -> tuple[float, ...]:
+        """What ``--retries`` plays: the provider's retries, or where it has none
+        its documented redeliveries."""
+        return self.schedule or self.redelivery
+
+    @property
+    def resend_word(self) -> str:
+        """``retries`` or ``redeliveries``: what :attr:`resends` are, in outputs."""
+        return "redeliveries" if self.redelivery and not self.schedule else "retries"
 
     def succeeds(self, status: int) -> bool:
         """Whether the provider counts this answer as delivered (a 5xx never)."""
@@ -90,12 +108,12 @@ class Policy:
         return tuple(self.succeeds(s) for s in range(1000))
 
     def scaled(self, speed: float) -> tuple[float, ...]:
-        """The schedule played ``speed`` times faster (``--retry-speed``)."""
-        return tuple(w / speed for w in self.schedule)
+        """:attr:`resends` played ``speed`` times faster (``--retry-speed``)."""
+        return tuple(w / speed for w in self.resends)
 
     def describe_schedule(self, speed: float = 1.0, limit: int | None = None) -> str:
-        """``56s, 1m53s, …`` (the first ``limit`` waits, ``speed`` times faster);
-        a long one is cut to its first and last few."""
+        """``56s, 1m53s, …`` (the first ``limit`` waits of :attr:`resends`,
+        ``speed`` times faster); a long one is cut to its first and last few."""
         waits = [format_duration(w) for w in self.scaled(speed)[:limit]]
         if len(waits) > 9:
             waits = [*waits[:4], f"… ({len(waits) - 7} more) …", *waits[-3:]]
@@ -112,6 +130,8 @@ class Policy:
             "retry": {"schedule": [format_seconds(w) for w in self.schedule]},
             "retry_headers": dict(self.retry_headers),
         }
+        if self.redelivery:
+            table["redelivery"] = {"schedule": [format_seconds(w) for w in self.redelivery]}
         if self.timeout is not None:
             table["timeout"] = format_seconds(self.timeout)
         return table
@@ -286,6 +306,9 @@ def policy_from_table(
         else None
     )
     schedule = _retry(table["retry"], (*path, "retry")) if "retry" in table else None
+    redelivery = (
+        _retry(table["redelivery"], (*path, "redelivery")) if "redelivery" in table else None
+    )
     headers: tuple[tuple[str, str], ...] | None = None
     if "retry_headers" in table:
         raw = table["retry_headers"]
@@ -298,14 +321,25 @@ def policy_from_table(
                 raise PolicyError(where, "not an HTTP header name")
             pairs.append((header, _template(value, where)))
         headers = tuple(pairs)
+    schedule = schedule if schedule is not None else (base.schedule if base else ())
+    if redelivery is None:  # a base's redeliveries stand only where nothing retries
+        redelivery = base.redelivery if base and not schedule else ()
+    if redelivery and schedule:
+        key = "redelivery" if "redelivery" in table else "retry"
+        raise PolicyError(
+            (*path, key),
+            f"redelivery is for a provider that retries nothing; this one retries "
+            f"{len(schedule)} times (--retries plays those)",
+        )
     return Policy(
         name=got,
         provider=provider,
         source=source,
         success=success if success is not None else (base.success if base else ("2xx",)),
         timeout=timeout if "timeout" in table else (base.timeout if base else None),
-        schedule=schedule if schedule is not None else (base.schedule if base else ()),
+        schedule=schedule,
         retry_headers=headers if headers is not None else (base.retry_headers if base else ()),
+        redelivery=redelivery,
     )
 
 
