@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from itertools import count
 from typing import Any
@@ -40,10 +41,10 @@ from engine.scenario.compiled import (
     json_path,
 )
 from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, Table
-from engine.scenario.generators import make_generator
+from engine.scenario.generators import chars, make_generator, poolable, seeded_expr
 from engine.scenario.json_text import Body, Kinds, const_value, static
 from engine.scenario.loader import Scenario
-from engine.scenario.model import Accept, Flow, State, UuidGen
+from engine.scenario.model import Accept, Flow, IdGen, State, UuidGen
 from engine.scenario.placeholders import Slot
 from engine.scenario.templates import Const, Gen, Node, Obj, Text, merge, parse_value
 
@@ -68,6 +69,7 @@ class _Source:
             "_stamp": clock.stamp,
             "_time": clock.time,
             "_int": int,
+            "_bisect": bisect_right,
             "_s": _text,
         }
         self.clock = clock
@@ -86,6 +88,8 @@ class _Source:
             v = node.value
             return repr(v) if isinstance(v, str | bool | int) else self.name(v)
         if isinstance(node, Gen):
+            if (inline := seeded_expr(node.spec, self.name)) is not None:
+                return inline
             drawn, seeded = make_generator(node.spec, self.clock)
             return f"{self.name(drawn)}()" if drawn is not None else f"{self.name(seeded)}(rng)"
         if isinstance(node, Text):
@@ -261,6 +265,27 @@ def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
     return " + ".join(parts) if parts else "()"
 
 
+def _id_blocks(
+    src: _Source, items: tuple[tuple[str, Node, Any], ...], lines: list[str]
+) -> dict[str, str]:
+    """A flow's ``id`` variables of one alphabet drawn as one string when it
+    starts (a line added to ``lines``) and cut from it: the code of each."""
+    groups: dict[str | None, list[tuple[str, str, int]]] = {}
+    for var, node, _ in items:
+        spec = node.spec if isinstance(node, Gen) else None
+        if isinstance(spec, IdGen) and poolable(spec.alphabet):
+            groups.setdefault(spec.alphabet, []).append((var, spec.prefix, spec.length))
+    code: dict[str, str] = {}
+    for n, (alphabet, ids) in enumerate(g for g in groups.items() if len(g[1]) > 1):
+        lines.append(f"    _t{n} = {src.name(chars(sum(i[2] for i in ids), alphabet))}()")
+        at = 0
+        for var, prefix, length in ids:
+            cut = f"_t{n}[{at}:{at + length}]"
+            code[var] = f"{prefix!r} + {cut}" if prefix else cut
+            at += length
+    return code
+
+
 def _kinds(scenario: Scenario) -> Kinds:
     """What each flow's variables are known to be, for the bodies' slots."""
     spec, parsed = scenario.spec, scenario.parsed
@@ -341,8 +366,9 @@ def _flow(
         states = tuple(_without(st, never, order) for st in states)
     src = _Source(clock, name)
     lines = ["def start(p, rng):", "    v = {}", "    eid = ''"]
+    cut = _id_blocks(src, scenario.parsed.vars[name], lines)
     for var, node, _ in scenario.parsed.vars[name]:
-        lines.append(f"    v[{var!r}] = {src.expr(node)}")
+        lines.append(f"    v[{var!r}] = {cut.get(var) or src.expr(node)}")
     lines.append("    return v")
     read = None
     if flow.read is not None:
