@@ -5,20 +5,22 @@ generated and ``exec``'d when the scenario is compiled:
 
     def build(v, p, rng):
         eid = _eid()
-        return _Event(eid, ((_ch, eid),), _dumps({"provider_event_id": eid,
-            "order_id": v["order_id"], "status": "created", "updated_at": _stamp(0.0)}))
+        return _Event(eid, ((_ch, eid),), (_k1 % (eid, v['order_id'], _stamp(0.0),)).encode())
 
-so a request costs what a hand-written builder costs (a dict literal and
-orjson; bench/ compares them): the state's word and name are constants in the
-source, constant sub-tables are shared objects, each generator is one call.
-Everything from the file enters the source through ``repr()`` (text, keys,
-numbers) or as a named global (tables, generators), never as code.
+where ``_k1`` is the body's JSON encoded once, with a slot per drawn value
+(``'{"provider_event_id":"%s","order_id":"%s","status":"created",...}'``:
+engine/scenario/json_text.py), so a request pays a ``%`` and an ``encode``, not
+a dict and ``orjson.dumps`` (bench/ compares it with the hand-written builder):
+the state's word and name are constants in the text, each generator is one
+call. Everything from the file enters the source through ``repr()`` (text,
+keys, numbers) or as a named global (texts, tables, generators), never as code.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from itertools import count
 from typing import Any
@@ -39,11 +41,12 @@ from engine.scenario.compiled import (
     json_path,
 )
 from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, Table
-from engine.scenario.generators import make_generator
+from engine.scenario.generators import chars, make_generator, poolable, seeded_expr
+from engine.scenario.json_text import Body, Kinds, const_value, static
 from engine.scenario.loader import Scenario
-from engine.scenario.model import Accept, Flow, State
+from engine.scenario.model import Accept, Flow, IdGen, State, UuidGen
 from engine.scenario.placeholders import Slot
-from engine.scenario.templates import Arr, Const, Gen, Node, Obj, Text, merge, parse_value
+from engine.scenario.templates import Const, Gen, Node, Obj, Text, merge, parse_value
 
 _TEXT_KINDS = ("event_id", "word", "state", "flow", "now")  # slots whose value is text
 
@@ -52,17 +55,26 @@ class _Source:
     """One generated module: its globals (named constants, generators) and the
     expression of each node, for one state's constants."""
 
-    def __init__(self, clock: WallClock, flow: str, state: str = "", word: str = "") -> None:
+    def __init__(
+        self,
+        clock: WallClock,
+        flow: str,
+        state: str = "",
+        word: str = "",
+        kinds: Kinds | None = None,
+    ) -> None:
         self.env: dict[str, Any] = {
             "_Event": Event,
             "_dumps": orjson.dumps,
             "_stamp": clock.stamp,
             "_time": clock.time,
             "_int": int,
+            "_bisect": bisect_right,
             "_s": _text,
         }
         self.clock = clock
         self.consts = {"flow": flow, "state": state, "word": word}
+        self.kinds = kinds
         self._n = count()
 
     def name(self, value: object) -> str:
@@ -76,6 +88,8 @@ class _Source:
             v = node.value
             return repr(v) if isinstance(v, str | bool | int) else self.name(v)
         if isinstance(node, Gen):
+            if (inline := seeded_expr(node.spec, self.name)) is not None:
+                return inline
             drawn, seeded = make_generator(node.spec, self.clock)
             return f"{self.name(drawn)}()" if drawn is not None else f"{self.name(seeded)}(rng)"
         if isinstance(node, Text):
@@ -84,12 +98,22 @@ class _Source:
             parts = [repr(p) if isinstance(p, str) else self._as_text(p) for p in node.parts]
             return "(" + " + ".join(parts) + ")"
         if isinstance(node, Obj):
-            if _static(node):
-                return self.name(_value(node))
+            if static(node):
+                return self.name(const_value(node))
             return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v, _ in node.items) + "}"
-        if _static(node):
-            return self.name(_value(node))
+        if static(node):
+            return self.name(const_value(node))
         return "[" + ", ".join(self.expr(v) for v, _ in node.items) + "]"
+
+    def body(self, node: Obj) -> str:
+        """The expression of a body's bytes: its JSON as one format string,
+        filled per request (engine/scenario/json_text.py)."""
+        kinds = self.kinds or Kinds({}, frozenset(), {}, UuidGen(gen="uuid"))
+        body = Body(kinds, self.consts["flow"], self.consts, self.expr, self.slot)
+        body.add(node)
+        if not body.args:  # nothing drawn: the same bytes every time
+            return self.name((body.fmt() % ()).encode())
+        return f"({self.name(body.fmt())} % ({', '.join(body.args)},)).encode()"
 
     def slot(self, slot: Slot) -> str:
         if slot.kind == "event_id":
@@ -126,25 +150,6 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
-
-
-def _static(node: Node) -> bool:
-    if isinstance(node, Const):
-        return True
-    if isinstance(node, Obj):
-        return all(_static(v) for _, v, _ in node.items)
-    if isinstance(node, Arr):
-        return all(_static(v) for v, _ in node.items)
-    return False
-
-
-def _value(node: Node) -> object:
-    if isinstance(node, Const):
-        return node.value
-    if isinstance(node, Obj):
-        return {k: _value(v) for k, v, _ in node.items}
-    assert isinstance(node, Arr)
-    return [_value(v) for v, _ in node.items]
 
 
 def _table(rules: list[int | str]) -> Table:
@@ -188,10 +193,11 @@ def compile_scenario(
     webhooks = tuple(
         _webhook(n, w.path, w.url, w.method, w.accept) for n, w in spec.webhooks.items()
     )
+    kinds = _kinds(scenario)
     apis = {n: _api(scenario, n, clock) for n in spec.api}
     flow_index = {n: i for i, n in enumerate(spec.flows)}
     flows = tuple(
-        _flow(scenario, i, n, f, clock, hooks, apis, flow_index, values, max_repeats)
+        _flow(scenario, i, n, f, clock, hooks, apis, flow_index, values, max_repeats, kinds)
         for i, (n, f) in enumerate(spec.flows.items())
     )
     roots = tuple(f.index for f in flows if f.root is not None)
@@ -208,17 +214,23 @@ def compile_scenario(
 
 
 def _event_builder(
-    scenario: Scenario, flow: str, state: str, word: str, body: Obj, clock: WallClock
+    scenario: Scenario,
+    flow: str,
+    state: str,
+    word: str,
+    body: Obj,
+    clock: WallClock,
+    kinds: Kinds,
 ) -> Callable[[Vars, Vars | None, random.Random], Event]:
     meta = scenario.spec.scenario
-    src = _Source(clock, flow, state, word)
+    src = _Source(clock, flow, state, word, kinds)
     drawn, _ = make_generator(meta.event_id, clock)
     src.env["_eid"] = drawn
     headers = _headers(src, scenario, flow, state)
     code = (
         "def build(v, p, rng):\n"
         "    eid = _eid()\n"
-        f"    return _Event(eid, {headers}, _dumps({src.expr(body)}))\n"
+        f"    return _Event(eid, {headers}, {src.body(body)})\n"
     )
     return src.function("build", code)
 
@@ -253,6 +265,38 @@ def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
     return " + ".join(parts) if parts else "()"
 
 
+def _id_blocks(
+    src: _Source, items: tuple[tuple[str, Node, Any], ...], lines: list[str]
+) -> dict[str, str]:
+    """A flow's ``id`` variables of one alphabet drawn as one string when it
+    starts (a line added to ``lines``) and cut from it: the code of each."""
+    groups: dict[str | None, list[tuple[str, str, int]]] = {}
+    for var, node, _ in items:
+        spec = node.spec if isinstance(node, Gen) else None
+        if isinstance(spec, IdGen) and poolable(spec.alphabet):
+            groups.setdefault(spec.alphabet, []).append((var, spec.prefix, spec.length))
+    code: dict[str, str] = {}
+    for n, (alphabet, ids) in enumerate(g for g in groups.items() if len(g[1]) > 1):
+        lines.append(f"    _t{n} = {src.name(chars(sum(i[2] for i in ids), alphabet))}()")
+        at = 0
+        for var, prefix, length in ids:
+            cut = f"_t{n}[{at}:{at + length}]"
+            code[var] = f"{prefix!r} + {cut}" if prefix else cut
+            at += length
+    return code
+
+
+def _kinds(scenario: Scenario) -> Kinds:
+    """What each flow's variables are known to be, for the bodies' slots."""
+    spec, parsed = scenario.spec, scenario.parsed
+    return Kinds(
+        {f: tuple((n, node) for n, node, _ in items) for f, items in parsed.vars.items()},
+        frozenset(c for api in spec.api.values() for c in api.capture),
+        parsed.parents,
+        spec.scenario.event_id,
+    )
+
+
 def _text_builder(src: _Source, text: str) -> Callable[[Vars, Vars | None, random.Random], str]:
     node = parse_value(text, ())
     code = f"def text(v, p, rng):\n    eid = ''\n    return {src.expr(node)}\n"
@@ -266,7 +310,7 @@ def _api(scenario: Scenario, name: str, clock: WallClock) -> CompiledApi:
     body = None
     if api.body:
         obj = merge(scenario.parsed.templates, api.body)
-        code = f"def body(v, p, rng):\n    eid = _eid()\n    return _dumps({src.expr(obj)})\n"
+        code = f"def body(v, p, rng):\n    eid = _eid()\n    return {src.body(obj)}\n"
         body = src.function("body", code)
     return CompiledApi(
         name,
@@ -290,6 +334,7 @@ def _flow(
     flow_index: Mapping[str, int],
     params: Mapping[str, float],
     max_repeats: int | None,
+    kinds: Kinds,
 ) -> CompiledFlow:
     order = {s: i for i, s in enumerate(flow.states)}
     bound = flow.max_repeats if max_repeats is None or flow.max_repeats is None else max_repeats
@@ -299,15 +344,31 @@ def _flow(
         never = frozenset(s for s in flow.states if s in reach[s])
         bound = 1
     states = tuple(
-        _state(scenario, name, flow, s, st, i, clock, hooks, apis, order, flow_index, params, bound)
+        _state(
+            scenario,
+            name,
+            flow,
+            s,
+            st,
+            i,
+            clock,
+            hooks,
+            apis,
+            order,
+            flow_index,
+            params,
+            bound,
+            kinds,
+        )
         for i, (s, st) in enumerate(flow.states.items())
     )
     if never:
         states = tuple(_without(st, never, order) for st in states)
     src = _Source(clock, name)
     lines = ["def start(p, rng):", "    v = {}", "    eid = ''"]
+    cut = _id_blocks(src, scenario.parsed.vars[name], lines)
     for var, node, _ in scenario.parsed.vars[name]:
-        lines.append(f"    v[{var!r}] = {src.expr(node)}")
+        lines.append(f"    v[{var!r}] = {cut.get(var) or src.expr(node)}")
     lines.append("    return v")
     read = None
     if flow.read is not None:
@@ -350,12 +411,13 @@ def _state(
     flow_index: Mapping[str, int],
     params: Mapping[str, float],
     bound: int | None,
+    kinds: Kinds,
 ) -> CompiledState:
     word = flow.words.get(name, name)
     build = None
     if st.body is not None:
         body = merge(scenario.parsed.templates, st.body)
-        build = _event_builder(scenario, flow_name, name, word, body, clock)
+        build = _event_builder(scenario, flow_name, name, word, body, clock, kinds)
     children = []
     for child in st.children:
         prob = child.probability

@@ -96,6 +96,36 @@ def _id(prefix: str, length: int, alphabet: str) -> Drawn:
     return draw
 
 
+def poolable(alphabet: str | None) -> bool:
+    """Ids of this alphabet can be cut from one string of random characters."""
+    a = alphabet or ID_ALPHABET
+    return len(a) <= 256 and a.isascii()
+
+
+def chars(length: int, alphabet: str | None) -> Drawn:
+    """``length`` random characters of ``alphabet`` per call, each uniform: a
+    flow's ids of one alphabet drawn at once (a call and a slice per id less:
+    a ``stripe`` payment draws six when it starts)."""
+    return _id("", length, alphabet or ID_ALPHABET)
+
+
+def seeded_expr(spec: Generator, name: Callable[[object], str]) -> str | None:
+    """The code of a seeded generator's draw, inline (a function call less per
+    value; ``name`` makes a global of a value), computing exactly what
+    :func:`make_generator`'s function computes from the same ``rng``."""
+    if isinstance(spec, IntGen):
+        return f"({name(spec.min)} + _int(rng.random() * {name(spec.max - spec.min + 1)}))"
+    if not isinstance(spec, ChoiceGen):
+        return None
+    values = tuple(spec.values)
+    if spec.weights is None:
+        return f"{name(values)}[_int(rng.random() * {name(len(values))})]"
+    cum = tuple(accumulate(spec.weights))
+    # bisect may return len(values) (the draw rounded up to the total): the
+    # last value again at that index, as _seeded's min(..., last)
+    return f"{name((*values, values[-1]))}[_bisect({name(cum)}, rng.random() * {name(cum[-1])})]"
+
+
 def _seeded(spec: IntGen | DecimalGen | ChoiceGen) -> Seeded:
     if isinstance(spec, IntGen):
         lo, span = spec.min, spec.max - spec.min + 1
