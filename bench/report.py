@@ -184,7 +184,33 @@ def tui_ratio_rows(pairs: list[tuple[Sample, Sample]]) -> list[str]:
     med = statistics.median(paired)
     return [
         f"| TUI / `--no-ui`, req/s (median of {len(paired)} adjacent pairs: {rounds}) | "
-        f"{med:.1%} | ≥ 95 % | {mark(med >= 0.95)} |"
+        f"{med:.1%} | ≥ 95 % | {mark(med >= 0.95)} |",
+        *tui_split_rows(pairs),
+    ]
+
+
+def tui_split_rows(pairs: list[tuple[Sample, Sample]]) -> list[str]:
+    """Why a pair's req/s differ, from the same runs' summaries: the work per
+    request (requests per CPU-second of the generator process alone) and the
+    share of a core that process got while loading. A TUI run whose engine does
+    the same work per request but gets less of a core lost it to the processes
+    beside it (the UI, tmux, other work on the machine); docs/PERFORMANCE.md, 3."""
+    works, tui_shares, noui_shares = [], [], []
+    for t, n in pairs:
+        tw, nw = t.per_gen_cpu_s, n.per_gen_cpu_s
+        if tw and nw and t.gen_cpu_pct and n.gen_cpu_pct:
+            works.append(tw / nw)
+            tui_shares.append(t.gen_cpu_pct)
+            noui_shares.append(n.gen_cpu_pct)
+    if not works:
+        return []
+    work = statistics.median(works)
+    tui_share, noui_share = statistics.median(tui_shares), statistics.median(noui_shares)
+    return [
+        "| … TUI's engine / `--no-ui` generator, requests per CPU-second of that process "
+        f"(median of {len(works)} pairs) | {work:.1%} | (measured) | |",
+        "| … share of a core that process had while loading, TUI's engine / `--no-ui` "
+        f"(medians) | {tui_share:.1f} % / {noui_share:.1f} % | (measured) | |",
     ]
 
 

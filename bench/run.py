@@ -160,7 +160,12 @@ def tui_pairs(url: str, secs: int, vus: int, n: int) -> list[tuple[Sample, Sampl
         else:
             noui, tui = webhookload(url, secs, vus, "fast"), webhookload_tui(url, secs, vus)
         pairs.append((tui, noui))
-        print(f"[pair {i + 1}/{n}] TUI / --no-ui {tui.rate / noui.rate:.1%}", flush=True)
+        print(
+            f"[pair {i + 1}/{n}] TUI / --no-ui {tui.rate / noui.rate:.1%} "
+            f"({tui.rate:.0f} / {noui.rate:.0f} req/s; the generator process at "
+            f"{tui.gen_cpu_pct or 0:.1f} / {noui.gen_cpu_pct or 0:.1f} % of a core)",
+            flush=True,
+        )
     return pairs
 
 

@@ -29,6 +29,10 @@ class Sample:
     rss_mb: float
     command: str
     errors: int = 0  # failed requests (webhookload) or socket errors + non-2xx (wrk)
+    gen_cpu_pct: float | None = None
+    """webhookload's generator process alone, % of a core while it loaded (its
+    summary's ``generator.cpu_pct``); ``cpu_s`` also holds start-up and, for the
+    TUI, the UI process (its child, the engine, is waited for and counted too)."""
 
     @property
     def rate(self) -> float:
@@ -37,6 +41,14 @@ class Sample:
     @property
     def per_cpu_s(self) -> float:
         return self.requests / self.cpu_s if self.cpu_s else 0.0
+
+    @property
+    def per_gen_cpu_s(self) -> float | None:
+        """Requests per CPU-second of the generator process during the load
+        (the work per request, whatever the other processes of the run cost)."""
+        if not self.gen_cpu_pct or not self.seconds:
+            return None
+        return self.requests / (self.seconds * self.gen_cpu_pct / 100)
 
 
 def timed(
@@ -99,6 +111,7 @@ def from_summary(tool: str, out: Path, cpu: float, rss: float, cmd: list[str]) -
         lat["p99"],
         rss,
         " ".join(cmd).replace(str(ROOT) + "/", ""),
+        gen_cpu_pct=doc.get("generator", {}).get("cpu_pct"),
     )
 
 

@@ -6,7 +6,8 @@ Rounds of (the TUI at each refresh interval, ``--no-ui``) in rotating order:
 10 VUs, max mode, 10 s against bench's nginx, the TUI in tmux at 120x36. For
 the TUI it prints req/s and the UI process's CPU seconds from Start to the
 run's result (``time.process_time``: start-up left out), and the process's
-whole CPU; for ``--no-ui`` req/s and CPU (GNU time). The UI's CPU is the
+whole CPU; for ``--no-ui`` req/s and CPU (GNU time); for both, the share of a
+core the generator process (the TUI's engine) had while loading. The UI's CPU is the
 robust figure on a shared machine: req/s ratios of single pairs range widely
 (docs/PERFORMANCE.md, section 3). Run as ``tui_cost.py --wrap ARGS`` it is the
 TUI itself, with ``REFRESH_S`` from the environment, writing its CPU to
@@ -55,8 +56,9 @@ def wrapped_tui(argv: list[str]) -> int:
         Path(os.environ["COST_OUT"]).write_text(f"{run_cpu:.3f} {time.process_time():.3f}\n")
 
 
-def tui_run(url: str, refresh: str, work: Path) -> tuple[float, float, float]:
-    """(req/s, the UI's CPU during the run, the UI process's whole CPU)."""
+def tui_run(url: str, refresh: str, work: Path) -> tuple[float, float, float, float]:
+    """(req/s, the UI's CPU during the run, the UI process's whole CPU, the
+    engine's share of a core while loading, %)."""
     out, cost, done = work / "tc.json", work / "tc.cost", work / "tc.done"
     for f in (out, cost, done):
         f.unlink(missing_ok=True)
@@ -76,7 +78,8 @@ def tui_run(url: str, refresh: str, work: Path) -> tuple[float, float, float]:
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
     run_cpu, whole = map(float, cost.read_text().split())
-    return float(json.loads(out.read_text())["requests"]["per_second"]), run_cpu, whole
+    doc = json.loads(out.read_text())
+    return float(doc["requests"]["per_second"]), run_cpu, whole, doc["generator"]["cpu_pct"]
 
 
 def main() -> None:
@@ -88,28 +91,37 @@ def main() -> None:
     rates = (sys.argv[2] if len(sys.argv) > 2 else "0.25,0.5").split(",")
     WORK.mkdir(parents=True, exist_ok=True)
     kinds = [*rates, "--no-ui"]
-    got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in kinds}
+    got: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in kinds}
     with benchrun.nginx() as url:
         for i in range(rounds):
             line = []
             for k in kinds[i % len(kinds) :] + kinds[: i % len(kinds)]:
                 if k == "--no-ui":
                     s = webhookload(url, 10, 10, "fast")
-                    got[k].append((s.rate, 0.0, s.cpu_s))
-                    line.append(f"--no-ui {s.rate:.0f}/s CPU {s.cpu_s:.2f}s")
+                    got[k].append((s.rate, 0.0, s.cpu_s, s.gen_cpu_pct or 0.0))
+                    line.append(
+                        f"--no-ui {s.rate:.0f}/s CPU {s.cpu_s:.2f}s at {s.gen_cpu_pct or 0:.1f} %"
+                    )
                 else:
-                    rate, run_cpu, whole = tui_run(url, k, WORK)
-                    got[k].append((rate, run_cpu, whole))
-                    line.append(f"TUI {k}s {rate:.0f}/s UI CPU in run {run_cpu:.2f}s")
+                    rate, run_cpu, whole, share = tui_run(url, k, WORK)
+                    got[k].append((rate, run_cpu, whole, share))
+                    line.append(
+                        f"TUI {k}s {rate:.0f}/s UI CPU in run {run_cpu:.2f}s, "
+                        f"engine at {share:.1f} %"
+                    )
             print(f"round {i + 1}: " + " | ".join(line), flush=True)
     for k, rows in got.items():
         rate = statistics.median(r[0] for r in rows)
+        share = statistics.median(r[3] for r in rows)
         if k == "--no-ui":
             cpu = statistics.median(r[2] for r in rows)
-            print(f"--no-ui: median {rate:.0f} req/s, CPU {cpu:.2f}s")
+            print(f"--no-ui: median {rate:.0f} req/s, CPU {cpu:.2f}s, generator at {share:.1f} %")
         else:
             ui = statistics.median(r[1] for r in rows)
-            print(f"TUI, refresh every {k}s: median {rate:.0f} req/s, UI CPU in the run {ui:.3f}s")
+            print(
+                f"TUI, refresh every {k}s: median {rate:.0f} req/s, UI CPU in the run {ui:.3f}s, "
+                f"engine at {share:.1f} % of a core"
+            )
 
 
 if __name__ == "__main__":
