@@ -299,3 +299,21 @@ def test_a_file_schemes_signing_matches_the_general_path(
         got = signer.pairs(b'{"a": 1}', event_id, ts, "http://a/x")
         assert got == signer._general(b'{"a": 1}', event_id)
         assert dict(got)["X-Sig"]
+
+
+@pytest.mark.parametrize("scheme", ["square", "standard"])
+def test_alternating_urls_in_one_second_sign_as_a_fresh_signer_each(scheme: str) -> None:
+    """A run's journeys alternate endpoints: a scheme that signs the URL keeps
+    each URL's state for the second (not formatted and compiled again at each
+    change), and signs every request as a signer new to that URL would; a new
+    second starts over."""
+    secret = SW_SECRET if builtin(scheme).key == "whsec-base64" else "k3y"
+    signer = make_signer(scheme, secret)
+    assert isinstance(signer, SchemeSigner)
+    kept: dict[str, object] = {}
+    for ts in (NOW, NOW, NOW + 1):
+        for url in ("http://a/orders", "http://a/chargebacks", "http://a/orders"):
+            got = signer.pairs(b'{"a": 1}', "evt_1", ts, url)
+            assert got == make_signer(scheme, secret).pairs(b'{"a": 1}', "evt_1", ts, url)
+            if scheme == "square" and ts == NOW:
+                assert kept.setdefault(url, signer._fast) is signer._fast  # kept, not made again

@@ -108,6 +108,17 @@ class Signer(Protocol):
         ...
 
 
+_Now = tuple[
+    bytes | tuple[str, ...],
+    bytes | tuple[str, ...],
+    tuple[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]], ...],
+]
+"""One second's signed string around the body (ready bytes or pieces cut at
+``{id}``) and header rows (engine/domain/signing_compiled.py's ``Row``)."""
+_URLS_MAX = 64
+"""Signed URLs whose state one second keeps (a run posts to a few endpoints)."""
+
+
 def _literal(text: str) -> str:
     """A template piece without placeholders, its ``{{``/``}}`` unescaped."""
     return text.replace("{{", "{").replace("}}", "}")
@@ -142,6 +153,7 @@ class SchemeSigner:
         "_join",
         "_macs",
         "_now",
+        "_seconds",
         "_sig_at",
         "_t",
         "_url",
@@ -192,11 +204,10 @@ class SchemeSigner:
         self._t = -1
         self._url = ""
         self._fast: Sign | None = None
-        self._now: tuple[
-            bytes | tuple[str, ...],
-            bytes | tuple[str, ...],
-            tuple[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]], ...],
-        ] = (b"", b"", ())
+        # this second's state per signed URL ({url} schemes: square), so a run
+        # that alternates endpoints does not format and compile again per request
+        self._seconds: dict[str, tuple[_Now, Sign | None]] = {}
+        self._now: _Now = (b"", b"", ())
 
     def __repr__(self) -> str:  # never the secret
         return f"SchemeSigner({self.scheme!r}, header={self.header!r}, secrets={len(self._macs)})"
@@ -205,7 +216,17 @@ class SchemeSigner:
         """Format every piece for a new timestamp (or a new URL, where one is
         signed). A piece without ``{id}`` becomes its final text (bytes for the
         signed string); with one signature, the signature item's own text joins
-        the header's text around it."""
+        the header's text around it. A scheme that signs the URL keeps each
+        URL's state for the second: a run's journeys alternate endpoints (ingest:
+        orders, chargebacks), and formatting and compiling again at every change
+        cost ~7 us per request (docs/PERFORMANCE.md, section 10)."""
+        seconds = self._seconds
+        if timestamp != self._t:
+            seconds.clear()
+        elif (got := seconds.get(url)) is not None:
+            self._url = url
+            self._now, self._fast = got
+            return
         ts = timestamp_text(self.spec.timestamp, timestamp)
         self._t, self._url = timestamp, url
 
@@ -234,6 +255,10 @@ class SchemeSigner:
         self._fast = (
             compile_second(self._macs[0], self._b64, self._now[0], self._now[2]) if one else None
         )
+        if self._url_used:
+            if len(seconds) >= _URLS_MAX:
+                seconds.clear()
+            seconds[url] = (self._now, self._fast)
 
     def _signatures(self, msg: bytes) -> str:
         before, after = self._item
