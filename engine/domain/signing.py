@@ -58,6 +58,7 @@ __all__ = [
     "Pairs",
     "SchemeSigner",
     "SecretError",
+    "Sign",
     "Signer",
     "StandardSigner",
     "StandardVerifier",
@@ -92,6 +93,8 @@ class Signer(Protocol):
     is where it is sent (signed by schemes whose template has ``{url}``)."""
 
     scheme: str
+    signs_url: bool
+    """Whether the signature covers the URL (its :meth:`bind` is per URL)."""
 
     def headers(
         self, body: bytes, event_id: str, timestamp: int, url: str = ""
@@ -105,6 +108,12 @@ class Signer(Protocol):
 
     def header_block(self, body: bytes, event_id: str, timestamp: int, url: str = "") -> bytes:
         """The same headers as raw ``Name: value\\r\\n`` lines."""
+        ...
+
+    def bind(self, timestamp: int, url: str = "") -> Sign:
+        """Signing for one second (and URL): ``(headers, body, event_id)`` to
+        ``headers`` with the signed ones after them; what a delivery's hot path
+        keeps for the second (engine/scenario/delivery.py)."""
         ...
 
 
@@ -160,6 +169,7 @@ class SchemeSigner:
         "_url_used",
         "header",
         "scheme",
+        "signs_url",
         "spec",
     )
 
@@ -200,7 +210,7 @@ class SchemeSigner:
             else:
                 cut.append((name, _by_id(value), ()))
         self._cut = tuple(cut)
-        self._url_used = any("{url}" in p for _, a, b in cut for p in a + b)
+        self._url_used = self.signs_url = any("{url}" in p for _, a, b in cut for p in a + b)
         self._t = -1
         self._url = ""
         self._fast: Sign | None = None
@@ -279,12 +289,23 @@ class SchemeSigner:
             self._at(timestamp, url)
         fast = self._fast
         if fast is not None:
-            return fast(body, event_id)
+            return fast((), body, event_id)
         return self._general(body, event_id)
 
-    def _general(self, body: bytes, event_id: str) -> Pairs:
-        """Any scheme and any number of secrets, from this second's pieces."""
-        head, tail, rows = self._now
+    def bind(self, timestamp: int, url: str = "") -> Sign:
+        """This second's compiled function, or the general path's, for ``url``
+        (a scheme that signs no URL gives the same for every one)."""
+        if timestamp != self._t or (self._url_used and url != self._url):
+            self._at(timestamp, url)
+        if self._fast is not None:
+            return self._fast
+        now = self._now  # the general path reads the state of the second it was bound in
+        return lambda headers, body, event_id: headers + self._general(body, event_id, now)
+
+    def _general(self, body: bytes, event_id: str, now: _Now | None = None) -> Pairs:
+        """Any scheme and any number of secrets, from this second's pieces (or
+        ``now``: those of the second a :meth:`bind` was made in)."""
+        head, tail, rows = self._now if now is None else now
         msg = (head if isinstance(head, bytes) else event_id.join(head).encode()) + body
         if tail:
             msg += tail if isinstance(tail, bytes) else event_id.join(tail).encode()
