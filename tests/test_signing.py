@@ -10,6 +10,7 @@ import time
 import orjson
 import pytest
 
+from engine.domain.contracts import Event
 from engine.domain.schemes import builtin, scheme_from_table
 from engine.domain.signing import (
     SCHEMES,
@@ -26,6 +27,7 @@ from engine.domain.signing import (
     make_verifier,
     standard_key,
 )
+from engine.scenario.delivery import Dressing
 from target.__main__ import parse_args
 from tests.events import Order, ScenarioEvents
 from tests.helpers import get_json
@@ -299,3 +301,50 @@ def test_a_file_schemes_signing_matches_the_general_path(
         got = signer.pairs(b'{"a": 1}', event_id, ts, "http://a/x")
         assert got == signer._general(b'{"a": 1}', event_id)
         assert dict(got)["X-Sig"]
+
+
+@pytest.mark.parametrize("scheme", ["square", "standard"])
+def test_alternating_urls_in_one_second_sign_as_a_fresh_signer_each(scheme: str) -> None:
+    """A run's journeys alternate endpoints: a scheme that signs the URL keeps
+    each URL's state for the second (not formatted and compiled again at each
+    change), and signs every request as a signer new to that URL would; a new
+    second starts over."""
+    secret = SW_SECRET if builtin(scheme).key == "whsec-base64" else "k3y"
+    signer = make_signer(scheme, secret)
+    assert isinstance(signer, SchemeSigner)
+    kept: dict[str, object] = {}
+    for ts in (NOW, NOW, NOW + 1):
+        for url in ("http://a/orders", "http://a/chargebacks", "http://a/orders"):
+            got = signer.pairs(b'{"a": 1}', "evt_1", ts, url)
+            assert got == make_signer(scheme, secret).pairs(b'{"a": 1}', "evt_1", ts, url)
+            if scheme == "square" and ts == NOW:
+                assert kept.setdefault(url, signer._fast) is signer._fast  # kept, not made again
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("secrets", [1, 2])
+def test_a_dressing_keeps_the_seconds_function_and_signs_as_the_signer(
+    scheme: str, secrets: int
+) -> None:
+    """A delivery's dressing calls the signer's function bound for the current
+    second (and URL): across seconds, URLs, ids and a second rolling back, it
+    gives the event's headers then exactly the signer's own for that moment,
+    on the compiled path (one secret) and the general one (two)."""
+    if secrets > 1 and not builtin(scheme).join:
+        pytest.skip("one secret only")
+    one = SW_SECRET if builtin(scheme).key == "whsec-base64" else "k3y"
+    secret = "\n".join([one] * secrets)
+    clock = [NOW + 0.25]
+    dressing = Dressing((), make_signer(scheme, secret), lambda: clock[0])
+    for t, event_id, url in [
+        (NOW + 0.25, "evt_1", "http://a/orders"),
+        (NOW + 0.75, "evt_2", "http://a/chargebacks"),
+        (NOW + 0.99, "evt_2", "http://a/orders"),
+        (NOW + 1.0, "evt_3", "http://a/orders"),
+        (NOW + 0.5, "evt_4", "http://a/chargebacks"),  # the wall clock stepped back
+    ]:
+        clock[0] = t
+        event = Event(event_id, (("X-Own", "1"),), b'{"a": 1}')
+        got = dressing.headers(event, url)
+        fresh = make_signer(scheme, secret).headers(event.body, event_id, int(t), url)
+        assert got == (("X-Own", "1"), *fresh)

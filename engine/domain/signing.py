@@ -58,6 +58,7 @@ __all__ = [
     "Pairs",
     "SchemeSigner",
     "SecretError",
+    "Sign",
     "Signer",
     "StandardSigner",
     "StandardVerifier",
@@ -92,6 +93,8 @@ class Signer(Protocol):
     is where it is sent (signed by schemes whose template has ``{url}``)."""
 
     scheme: str
+    signs_url: bool
+    """Whether the signature covers the URL (its :meth:`bind` is per URL)."""
 
     def headers(
         self, body: bytes, event_id: str, timestamp: int, url: str = ""
@@ -106,6 +109,23 @@ class Signer(Protocol):
     def header_block(self, body: bytes, event_id: str, timestamp: int, url: str = "") -> bytes:
         """The same headers as raw ``Name: value\\r\\n`` lines."""
         ...
+
+    def bind(self, timestamp: int, url: str = "") -> Sign:
+        """Signing for one second (and URL): ``(headers, body, event_id)`` to
+        ``headers`` with the signed ones after them; what a delivery's hot path
+        keeps for the second (engine/scenario/delivery.py)."""
+        ...
+
+
+_Now = tuple[
+    bytes | tuple[str, ...],
+    bytes | tuple[str, ...],
+    tuple[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]], ...],
+]
+"""One second's signed string around the body (ready bytes or pieces cut at
+``{id}``) and header rows (engine/domain/signing_compiled.py's ``Row``)."""
+_URLS_MAX = 64
+"""Signed URLs whose state one second keeps (a run posts to a few endpoints)."""
 
 
 def _literal(text: str) -> str:
@@ -142,12 +162,14 @@ class SchemeSigner:
         "_join",
         "_macs",
         "_now",
+        "_seconds",
         "_sig_at",
         "_t",
         "_url",
         "_url_used",
         "header",
         "scheme",
+        "signs_url",
         "spec",
     )
 
@@ -188,15 +210,14 @@ class SchemeSigner:
             else:
                 cut.append((name, _by_id(value), ()))
         self._cut = tuple(cut)
-        self._url_used = any("{url}" in p for _, a, b in cut for p in a + b)
+        self._url_used = self.signs_url = any("{url}" in p for _, a, b in cut for p in a + b)
         self._t = -1
         self._url = ""
         self._fast: Sign | None = None
-        self._now: tuple[
-            bytes | tuple[str, ...],
-            bytes | tuple[str, ...],
-            tuple[tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]], ...],
-        ] = (b"", b"", ())
+        # this second's state per signed URL ({url} schemes: square), so a run
+        # that alternates endpoints does not format and compile again per request
+        self._seconds: dict[str, tuple[_Now, Sign | None]] = {}
+        self._now: _Now = (b"", b"", ())
 
     def __repr__(self) -> str:  # never the secret
         return f"SchemeSigner({self.scheme!r}, header={self.header!r}, secrets={len(self._macs)})"
@@ -205,7 +226,17 @@ class SchemeSigner:
         """Format every piece for a new timestamp (or a new URL, where one is
         signed). A piece without ``{id}`` becomes its final text (bytes for the
         signed string); with one signature, the signature item's own text joins
-        the header's text around it."""
+        the header's text around it. A scheme that signs the URL keeps each
+        URL's state for the second: a run's journeys alternate endpoints (ingest:
+        orders, chargebacks), and formatting and compiling again at every change
+        cost ~7 us per request (docs/PERFORMANCE.md, section 10)."""
+        seconds = self._seconds
+        if timestamp != self._t:
+            seconds.clear()
+        elif (got := seconds.get(url)) is not None:
+            self._url = url
+            self._now, self._fast = got
+            return
         ts = timestamp_text(self.spec.timestamp, timestamp)
         self._t, self._url = timestamp, url
 
@@ -234,6 +265,10 @@ class SchemeSigner:
         self._fast = (
             compile_second(self._macs[0], self._b64, self._now[0], self._now[2]) if one else None
         )
+        if self._url_used:
+            if len(seconds) >= _URLS_MAX:
+                seconds.clear()
+            seconds[url] = (self._now, self._fast)
 
     def _signatures(self, msg: bytes) -> str:
         before, after = self._item
@@ -254,12 +289,23 @@ class SchemeSigner:
             self._at(timestamp, url)
         fast = self._fast
         if fast is not None:
-            return fast(body, event_id)
+            return fast((), body, event_id)
         return self._general(body, event_id)
 
-    def _general(self, body: bytes, event_id: str) -> Pairs:
-        """Any scheme and any number of secrets, from this second's pieces."""
-        head, tail, rows = self._now
+    def bind(self, timestamp: int, url: str = "") -> Sign:
+        """This second's compiled function, or the general path's, for ``url``
+        (a scheme that signs no URL gives the same for every one)."""
+        if timestamp != self._t or (self._url_used and url != self._url):
+            self._at(timestamp, url)
+        if self._fast is not None:
+            return self._fast
+        now = self._now  # the general path reads the state of the second it was bound in
+        return lambda headers, body, event_id: headers + self._general(body, event_id, now)
+
+    def _general(self, body: bytes, event_id: str, now: _Now | None = None) -> Pairs:
+        """Any scheme and any number of secrets, from this second's pieces (or
+        ``now``: those of the second a :meth:`bind` was made in)."""
+        head, tail, rows = self._now if now is None else now
         msg = (head if isinstance(head, bytes) else event_id.join(head).encode()) + body
         if tail:
             msg += tail if isinstance(tail, bytes) else event_id.join(tail).encode()

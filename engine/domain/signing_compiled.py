@@ -28,8 +28,10 @@ Pairs = tuple[tuple[str, str], ...]
 Row = tuple[str, int, str | tuple[str, ...], str | tuple[str, ...]]
 """A header of this second: its name, its kind (0 ready text, 1 the signature
 between two ready texts, 2 text cut at ``{id}``, 3 any other), its two parts."""
-Sign = Callable[[bytes, str], Pairs]
-"""(body, event id) -> the headers of one delivery."""
+Sign = Callable[[Pairs, bytes, str], Pairs]
+"""(the event's own headers, body, event id) -> those headers and the signed
+ones after them: one tuple made per delivery, not two (``()`` for the signed
+ones alone: a tuple added to ``()`` is returned as is)."""
 
 
 @lru_cache(maxsize=64)
@@ -69,7 +71,7 @@ def compile_second(
         "pieces": pieces,
         "b2a": b2a_base64,
     }
-    src = ["def sign(body, event_id):", "    h = new_inner()"]
+    src = ["def sign(headers, body, event_id):", "    h = new_inner()"]
     if pieces:
         src.append("    h.update(event_id.join(pieces).encode())")
     src += ["    h.update(body)", "    o = new_outer()", "    o.update(h.digest())"]
@@ -91,6 +93,6 @@ def compile_second(
             env[f"p{i}"] = left
             value = f"event_id.join(p{i})"
         out.append(f"(n{i}, {value})")
-    src.append(f"    return ({', '.join(out)},)")
+    src.append(f"    return headers + ({', '.join(out)},)")
     exec(_code("\n".join(src)), env)
     return cast(Sign, env["sign"])

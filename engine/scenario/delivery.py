@@ -8,17 +8,21 @@ the same event is re-signed with a fresh timestamp, as providers do.
 
 The signer's key is precomputed (its keyed HMAC is copied per message, the
 part of the signed string before the body hashed once a second), so the
-per-request cost is one HMAC over the body per secret and a tuple.
+per-request cost is one HMAC over the body per secret and a tuple. The
+dressing keeps the signer's function for the current second (and URL, for a
+scheme that signs it) and calls it directly: a delivery costs the wall clock's
+reading, one comparison and that one call (docs/PERFORMANCE.md, section 10).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
 from engine.config import RunConfig
 from engine.domain.contracts import Event
-from engine.domain.signing import Signer, make_signer
+from engine.domain.signing import Sign, Signer, make_signer
 
 HeaderPairs = tuple[tuple[str, str], ...]
 
@@ -27,7 +31,7 @@ class Dressing:
     """The headers one delivery of an event carries: its own, the extra ones,
     then its signature (when signing)."""
 
-    __slots__ = ("_extra", "_signer", "_wall")
+    __slots__ = ("_extra", "_from", "_next", "_sign", "_signer", "_url", "_wall")
 
     def __init__(
         self,
@@ -38,6 +42,10 @@ class Dressing:
         self._extra = extra
         self._signer = signer
         self._wall = wall
+        # the signer's function for [_from, _next) of the wall clock (and _url)
+        self._from = self._next = 0.0
+        self._url = ""
+        self._sign: Sign | None = None
 
     def __repr__(self) -> str:  # never the secret, nor the header values
         return f"Dressing(extra={len(self._extra)}, signer={self._signer!r})"
@@ -55,7 +63,22 @@ class Dressing:
         signer = self._signer
         if signer is None:
             return headers
-        return headers + signer.pairs(event.body, event.event_id, int(self._wall()), url)
+        now = self._wall()
+        sign = self._sign
+        if (
+            sign is None
+            or not self._from <= now < self._next
+            or (signer.signs_url and url != self._url)
+        ):
+            sign = self._bind(signer, now, url)
+        return sign(headers, event.body, event.event_id)
+
+    def _bind(self, signer: Signer, now: float, url: str) -> Sign:
+        """The signer's function for the second ``now`` falls in (and ``url``)."""
+        second = math.floor(now)
+        self._from, self._next, self._url = float(second), second + 1.0, url
+        sign = self._sign = signer.bind(second, url)
+        return sign
 
 
 def dressing_for(config: RunConfig, wall: Callable[[], float] = time.time) -> Dressing:
