@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import cast
 
@@ -25,6 +26,7 @@ from engine.metrics.stats import Stats
 from engine.outputs.summary import result_json, result_lines
 from engine.run.fdlimit import fd_warning
 from engine.run.runner import RunResult
+from tui.headless import SAME_STOP_S
 
 CMD = [sys.executable, "-m", "tui.cli"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +96,7 @@ def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() ->
         _read_until(proc.stderr, "running")
         proc.send_signal(signal.SIGINT)
         _read_until(proc.stderr, "stopping")  # the first stop is under way, and stuck
+        time.sleep(SAME_STOP_S)  # a person's second Ctrl+C, not the first one sent twice
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -107,6 +110,69 @@ def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() ->
         "webhookload-tui: interrupted again: exiting without waiting for the run to end"
         " (the summary above is what was measured until now)\n"
     ), err
+
+
+SLOW_STOP = """
+import asyncio, sys
+from engine.config import build_config
+from engine.metrics.stats import Stats
+from engine.run.runner import RunResult
+from tui import headless
+
+class SlowStop:
+    '''A run whose stop takes half a second (the builtin target shutting down).'''
+    def __init__(self, config, sinks=()):
+        self.config, self.sinks, self.stopped = config, sinks, asyncio.Event()
+    async def run(self):
+        stats = Stats()
+        for _ in range(3):
+            stats.record_response(0, 202, 1500)
+        delta = stats.take(1.0)
+        for sink in self.sinks:
+            sink.on_snapshot(delta)
+        print("running", file=sys.stderr, flush=True)
+        await self.stopped.wait()
+        await asyncio.sleep(0.5)
+        return RunResult(self.config, "http://127.0.0.1:9", delta, 1.0, stopped=True)
+    def stop(self):
+        print("stopping", file=sys.stderr, flush=True)
+        self.stopped.set()
+
+headless.make_runner = SlowStop
+cfg = build_config({"target": "http://127.0.0.1:9", "duration": "0", "seed": "1"})
+sys.exit(headless.run_headless(cfg, sys.argv[1]))
+"""
+
+
+def test_a_signal_sent_twice_at_once_is_one_stop_and_the_json_is_written(tmp_path: Path) -> None:
+    """GNU ``timeout`` sends its SIGTERM to the command and then to its process
+    group: twice at once. That is one stop, which ends the run and writes its
+    outputs, not the "interrupted again" exit that skips them (a newcomer's
+    ``timeout 3 webhookload-tui --target builtin … --json`` lost its JSON 1 run
+    in ~12: the builtin target's shutdown made the stop slow enough)."""
+    doc = tmp_path / "run.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_STOP, str(doc)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        _read_until(proc.stderr, "running")
+        proc.send_signal(signal.SIGTERM)
+        _read_until(proc.stderr, "stopping")  # the first is handled, the stop under way
+        proc.send_signal(signal.SIGTERM)  # within SAME_STOP_S of it, as timeout's is
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, err
+    assert "interrupted again" not in err
+    assert "Terminated by SIGTERM (exit 143)" in out, (out, err)
+    assert json.loads(doc.read_text())["requests"]["total"] == 3
 
 
 def _result(stopped: bool) -> RunResult:

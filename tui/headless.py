@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import sys
+import time
 from typing import Any, NoReturn, TextIO
 
 from engine.config import BUILTIN, RunConfig
@@ -116,6 +117,14 @@ class ProgressLine:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
 
+
+SAME_STOP_S = 1.0
+"""A second signal of the same kind this soon after the first is the same stop,
+not a user's "stop now": GNU ``timeout`` sends its signal to the command and
+then to the command's process group, so a run under ``timeout 3
+webhookload-tui …`` got SIGTERM twice within microseconds and, 1 run in ~12,
+exited at once without its ``--json``. A person pressing Ctrl+C again to
+force the exit waits longer than this for the first to act."""
 
 INTERRUPTED_AGAIN = (
     "interrupted again: exiting without waiting for the run to end"
@@ -268,12 +277,17 @@ def _run(
         banner.show()
 
     stopped_by: list[signal.Signals] = []  # the signals that came, first first
+    first_at: list[float] = []  # when the first came (monotonic)
 
     async def main() -> RunResult:
         def on_signal(signum: signal.Signals) -> None:
+            now = time.monotonic()
             if stopped_by:
+                if signum == stopped_by[0] and now - first_at[0] < SAME_STOP_S:
+                    return  # the same stop, sent twice (GNU timeout: SAME_STOP_S)
                 exit_interrupted_again(progress, runner.config, banner.target_url, stopped_by[0])
             stopped_by.append(signum)
+            first_at.append(now)
             runner.stop()
 
         loop = asyncio.get_running_loop()
