@@ -124,6 +124,9 @@ class RunConfig:
     # the file's [delivery] policy (issue 22) as JSON text ("" = none): every output and
     # shard reads it from here (RunConfig.policy), without the file
     delivery_policy: str = field(default="", repr=False)
+    # the scheme the file names (``sign = ...``): signing still takes --sign, so an
+    # unsigned run of a signing provider's file says so (outputs/settings.py)
+    scenario_sign: str = ""
 
     def __post_init__(self) -> None:
         # a tuple even when built from JSON (the worker's argv), which has lists
@@ -182,7 +185,13 @@ class RunConfig:
         )
 
 
-DERIVED = ("scenario_text", "scenario_shape", "scenario_overrides", "delivery_policy")
+DERIVED = (
+    "scenario_text",
+    "scenario_shape",
+    "scenario_overrides",
+    "delivery_policy",
+    "scenario_sign",
+)
 """RunConfig fields set from the scenario file, not by a flag (nor in the JSON's config)."""
 
 

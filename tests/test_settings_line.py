@@ -125,3 +125,24 @@ def test_a_scenario_file_is_listed_as_the_flag_not_its_text() -> None:
     cfg = with_scenario(build_config({"scenario": path}), {"scenario"})
     assert cfg.scenario_text  # derived from the file
     assert changed_settings(cfg, ("target", "vus", "duration")) == [f"--scenario {path}"]
+
+
+def test_an_unsigned_run_of_a_signing_providers_file_says_so() -> None:
+    """A newcomer set WEBHOOKLOAD_SECRET, ran ``--scenario github``, got 401s:
+    the file's ``sign`` is a default for ``--sign``, signing still takes the
+    flag, and nothing said the run was unsigned. Now a line does, and names
+    the flag; a signed run says which scheme instead."""
+    from engine.scenario.select import with_scenario
+
+    unsigned = with_scenario(build_config({"scenario": "github"}), {"scenario"})
+    assert delivery_settings_lines(unsigned)[0].startswith(
+        "Delivery settings: unsigned (this scenario signs with github: add --sign github)"
+    )
+    signed = with_scenario(
+        build_config({"scenario": "github", "sign": "github", "secret": SECRET}),
+        {"scenario", "sign"},
+    )
+    assert "unsigned" not in delivery_settings_lines(signed)[0]
+    assert delivery_settings_lines(signed)[0].startswith("Delivery settings: signed (github, in ")
+    assert "scenario_sign" not in unsigned.as_dict()  # derived, not a flag
+    assert changed_settings(unsigned, ("target", "vus", "duration")) == ["--scenario github"]

@@ -366,5 +366,10 @@ def test_slack_is_refused_in_one_line_naming_why() -> None:
     with pytest.raises(UsageError) as info:
         with_scenario(build_config(raw), set(raw))
     line = str(info.value)
-    assert line.startswith("builtin:slack:") and "flows.message: " in line, line
+    # what to do first (a newcomer could not follow the bare reason), then why
+    assert line.startswith(
+        "--target must be your own receiver's URL with --scenario slack: the builtin "
+        "reference target cannot receive it"
+    ), line
+    assert "builtin:slack:" in line and "flows.message: " in line, line
     assert "\n" not in line and "2^20 values" in line

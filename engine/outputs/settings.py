@@ -56,6 +56,9 @@ def delivery_settings_lines(config: RunConfig) -> list[str]:
     if config.sign:
         header = config.signature_header or builtin(config.sign).signature_header
         on.append(f"signed ({config.sign}, in {header})")
+    elif config.scenario_sign:  # a newcomer took the file's ``sign`` for signing on
+        scheme = config.scenario_sign
+        on.append(f"unsigned (this scenario signs with {scheme}: add --sign {scheme})")
     if config.duplicate_rate:
         on.append(f"duplicates {_pct(config.duplicate_rate)}")
     if config.reorder_rate:

@@ -45,6 +45,7 @@ from engine.scenario.loader import (
     load_scenario,
     parse_scenario,
 )
+from engine.scenario.reading import Unreceivable
 from engine.scenario.receiver import receiver_for, unsigned_refusal
 
 BUILTIN_SERVES = (*CONTRACTS, "payments")
@@ -91,13 +92,26 @@ def with_scenario(
             f"used with a scenario that has a dispute_ratio param ({scenario.name} has none)",
             str(config.dispute_ratio),
         )
+    config = dataclasses.replace(config, scenario_sign=scenario.spec.scenario.sign or "")
     header = scenario.spec.scenario.signature_header  # the file's default; the flag wins
     if header and "signature_header" not in given:
         config = dataclasses.replace(config, signature_header=header)
     if config.target == BUILTIN and not hand_written(config.scenario):
         # read as the target will read it: a file it cannot tell events apart in
         # is its one line now, not a target that did not start
-        why = unsigned_refusal(receiver_for(compile_scenario(scenario)), config.sign)
+        try:
+            receiver = receiver_for(compile_scenario(scenario))
+        except Unreceivable as exc:
+            if not scenario.origin.startswith("builtin:"):
+                raise  # a file of the user's: its file:line: key.path line, as it is
+            # a built-in the target cannot read (slack): what to do first, then why
+            raise ConfigError(
+                "target",
+                f"your own receiver's URL with --scenario {scenario.name}: the builtin "
+                f"reference target cannot receive it (docs/TARGET.md; {exc})",
+                config.target,
+            ) from exc
+        why = unsigned_refusal(receiver, config.sign)
         if why is not None:
             need = (
                 f"{scenario.spec.scenario.sign} with --target builtin and {scenario.name} ({why})"
