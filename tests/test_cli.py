@@ -118,7 +118,10 @@ def test_unreachable_target_exits_3_fast() -> None:
     assert time.monotonic() - started < 10  # preflight, not a 30 s run
     assert res.returncode == 3
     assert f"http://127.0.0.1:{port}" in res.stderr and "--target builtin" in res.stderr
-    assert "SUMMARY" not in res.stdout
+    # one line, and no "Starting load test" banner before it: nothing started
+    assert len(res.stderr.splitlines()) == 1, res.stderr
+    assert res.stderr.startswith("webhookload-tui: cannot reach target "), res.stderr
+    assert res.stdout == "", res.stdout
 
 
 def test_single_dash_run_prints_the_plan_summary_and_json(tmp_path: Path) -> None:

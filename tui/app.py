@@ -18,9 +18,9 @@ from collections.abc import Collection
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Select
+from textual.widgets import ContentSwitcher, Footer, Header, HelpPanel, Input, Select
 
 from engine.config import RunConfig
 from engine.errors import (
@@ -39,6 +39,7 @@ from engine.shards.coordinator import ShardLost
 from tui.form import RunForm
 from tui.hangup import SIGNALS, detach_output, early_signal, terminal_gone
 from tui.headless import stage_text
+from tui.keys import KEYS
 from tui.messages import RunFailed, RunFinished
 from tui.results import SessionOutputs
 from tui.runners import RunnerFactory, RunnerLike, default_runner
@@ -80,15 +81,7 @@ class WebhookLoadApp(SavingApp):
     # ClassVar: textual declares them as instance variables, which mypy enforces.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_AT, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_AT, "-tall"), (ROOMY_AT, "-roomy")]  # noqa: RUF012
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Start", id="start"),
-        Binding("x", "stop", "Stop", id="stop"),
-        Binding("r", "rerun", "Run again", id="rerun"),
-        Binding("j", "save_json", "Save JSON", id="save-json"),
-        Binding("h", "save_report", "Save report", id="save-report"),
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # the form shows it
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS  # each with what it does (tui/keys.py)
 
     def __init__(
         self,
@@ -336,6 +329,13 @@ class WebhookLoadApp(SavingApp):
         """--abort-on-fail: the guard recorded why; stop as `x` does."""
         self.action_stop()
         self.notify(self.abort.describe() if self.abort else "", severity="error", timeout=10)
+
+    def action_toggle_help(self) -> None:
+        """`?`/F1: Textual's keys panel (the palette's "Keys"), shown or hidden."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_leave_form(self) -> None:
         """Focus the view on the right (it scrolls), so single-letter keys act."""

@@ -96,7 +96,7 @@ class RunForm(VerticalScroll, can_focus=False):
     """Emits :class:`RunForm.Submitted` on Enter or Start when every field is valid."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.leave_form", "Leave form"),
+        Binding("escape", "app.leave_form", "Leave form", tooltip="so the one-letter keys act"),
         # The app's priority Ctrl+C acts; this one only puts it in the footer
         # while a field has focus (and `q` is typed into it).
         Binding("ctrl+c", "app.quit", "Quit", priority=True),

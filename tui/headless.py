@@ -163,8 +163,10 @@ def exit_interrupted_again(
 
 
 class Banner:
-    """Prints :func:`banner_lines` once: at once for a target of the user's own,
-    when load starts for ``--target builtin`` (whose port is known only then)."""
+    """Prints :func:`banner_lines` once, when load starts: after the target was
+    found reachable (and ``--target builtin`` listens, its port known only then).
+    Printed at once, "Starting load test" came before "cannot reach target"
+    (exit 3) for a run that never started."""
 
     def __init__(self, config: RunConfig) -> None:
         self.config = config
@@ -272,9 +274,7 @@ def _run(
         sinks.append(guard)
     banner = Banner(config)
     runner = make_runner(config, sinks=[banner, *sinks])
-    banner.config = runner.config  # with the run's seed
-    if config.target != BUILTIN:
-        banner.show()
+    banner.config = runner.config  # with the run's seed; shown once load starts
 
     stopped_by: list[signal.Signals] = []  # the signals that came, first first
     first_at: list[float] = []  # when the first came (monotonic)
