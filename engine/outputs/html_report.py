@@ -109,10 +109,23 @@ def _figure(div_id: str, traces: list[go.BaseTraceType], title: str, ytitle: str
 
 
 def _complete(rows: Sequence[Row], duration_s: float | None) -> list[Row]:
-    """Rows of whole seconds: a last partial one reads as a false dip in rates."""
-    if duration_s is None:
+    """The rows to chart. A row with ``span_s`` (the seconds its deltas cover)
+    is charted as a rate, so the last, partial second is kept; an older file's
+    rows have none, and there its last partial count would read as a false dip
+    in rates: only whole seconds then."""
+    if duration_s is None or all("span_s" in r for r in rows):
         return list(rows)
     return [r for r in rows if r["t"] + 1 <= duration_s + 1e-6]
+
+
+def _rate(rows: Sequence[Row], key: str) -> list[Any]:
+    """``key`` per second: the row's count over the seconds it covers (as is
+    when a row says nothing of its span, a whole second)."""
+    out = []
+    for r in rows:
+        v, span = r.get(key), r.get("span_s")
+        out.append(round(v / span, 1) if v is not None and span else v)
+    return out
 
 
 def _series(rows: Sequence[Row], key: str) -> list[Any]:
@@ -132,14 +145,14 @@ def _time_charts(rows: Sequence[Row], endpoints: Sequence[str]) -> list[str]:
     charts = [
         _figure(
             "chart-requests",
-            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in endpoints],
+            [go.Scatter(x=t, y=_rate(rows, e), name=e, stackgroup="req") for e in endpoints],
             "Requests/s by endpoint",
             "requests/s",
             xaxis_title="seconds since start",
         ),
         _figure(
             "chart-errors",
-            [go.Bar(x=t, y=_series(rows, f"errors_{k}"), name=k) for k in ERROR_KINDS],
+            [go.Bar(x=t, y=_rate(rows, f"errors_{k}"), name=k) for k in ERROR_KINDS],
             "Errors/s by kind",
             "errors/s",
             barmode="stack",
