@@ -203,7 +203,7 @@ def test_the_report_shows_the_documents_numbers(tmp_path: Path) -> None:
         "p99&lt;500ms",
         "p95{endpoint=chargebacks}&lt;20ms",
         "disputes (chargebacks)",
-        f"{doc['requests']['total']:,}",
+        f"<b>{doc['requests']['total']}</b>",  # as the summary prints a count
         "orders_started",
         "http://127.0.0.1:9/&lt;b&gt;",  # settings are escaped
     ):
@@ -254,3 +254,17 @@ def test_the_last_partial_second_is_charted_as_a_rate() -> None:
     assert trace["x"] == [0, 1, 2, 3]
     assert trace["y"][:3] == [400.0, 400.0, 400.0]  # 4 deltas of 100 in each second
     assert trace["y"][3] == pytest.approx(4 / 0.009, abs=0.1)
+
+
+def test_counts_and_rates_read_as_the_summarys(tmp_path: Path) -> None:
+    """One form per kind of number: ``4243`` (no separators) beside ``1410.0``,
+    in the headline, the tables and the summary alike."""
+    doc, _ = run_doc()
+    page = render(doc, []).split("</script></head>", 1)[1]
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    total, errors = doc["requests"]["total"], doc["requests"]["errors"]
+    assert total >= 1000 and errors < total  # a count a separator would split
+    assert f"<b>{total}</b>" in text
+    assert f"<b>{doc['requests']['per_second']:.1f}</b>" in text
+    assert f"<b>{errors} (" in text
+    assert not re.search(r"\d,\d{3}", text), re.findall(r".{40}\d,\d{3}.{20}", text)

@@ -27,7 +27,7 @@ from engine.domain.durations import format_duration, format_latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.provider import doc_lines
-from engine.outputs.settings import setting_rows
+from engine.outputs.settings import format_count, format_rate, setting_rows
 from engine.outputs.thresholds import format_measured
 
 Row = Mapping[str, Any]
@@ -218,9 +218,9 @@ def _headline(doc: Mapping[str, Any]) -> str:
     total = req.get("total", 0)
     err_pct = 100 * req.get("errors", 0) / total if total else 0.0
     cards = [
-        ("requests", f"{total:,}"),
-        ("requests/s", f"{req.get('per_second', 0):.1f}"),  # as the summary's Requests line
-        ("errors", f"{req.get('errors', 0):,} ({err_pct:.2f}%)"),
+        ("requests", format_count(total)),  # as the summary's, and its rate
+        ("requests/s", format_rate(req.get("per_second", 0))),
+        ("errors", f"{format_count(req.get('errors', 0))} ({err_pct:.2f}%)"),
         ("p50", format_latency_ms(lat.get("p50"))),
         ("p95", format_latency_ms(lat.get("p95"))),
         ("p99", format_latency_ms(lat.get("p99"))),
@@ -283,14 +283,18 @@ def _endpoints(doc: Mapping[str, Any]) -> str:
         rows.append(
             (
                 f"{name} ({typed[name]})" if name in typed else name,
-                e.get("requests"),
-                f"{e.get('per_second', 0):.1f}",  # as the summary's endpoint table
-                e.get("errors"),
+                format_count(e.get("requests")),
+                format_rate(e.get("per_second", 0)),  # as the summary's endpoint table
+                format_count(e.get("errors")),
                 *(format_latency_ms(lat.get(q)) for q in ("p50", "p95", "p99", "max")),
             )
         )
     head = ("endpoint", "requests", "per second", "errors", "p50", "p95", "p99", "max")
     return "<h2>Endpoints</h2>" + _table(head, rows)
+
+
+def _counts(items: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(k, format_count(n)) for k, n in items.items()]
 
 
 def _details(doc: Mapping[str, Any]) -> str:
@@ -299,11 +303,11 @@ def _details(doc: Mapping[str, Any]) -> str:
     codes = doc.get("status_codes") or {}
     return (
         "<div class=cols><div><h2>Scenario outcomes</h2>"
-        + _table(("outcome", "count"), list(sc.items()))
+        + _table(("outcome", "count"), _counts(sc))
         + "</div><div><h2>Errors by kind</h2>"
-        + _table(("kind", "count"), list(kinds.items()))
+        + _table(("kind", "count"), _counts(kinds))
         + "</div><div><h2>Status codes</h2>"
-        + _table(("code", "responses"), list(codes.items()))
+        + _table(("code", "responses"), _counts(codes))
         + "</div></div>"
     )
 
