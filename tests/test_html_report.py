@@ -8,6 +8,7 @@ sign-in) still call out; those hosts are told apart from the page's.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from engine.config import RunConfig
 from engine.domain.outcomes import LEGACY_KEYS
@@ -200,7 +203,7 @@ def test_the_report_shows_the_documents_numbers(tmp_path: Path) -> None:
         "p99&lt;500ms",
         "p95{endpoint=chargebacks}&lt;20ms",
         "disputes (chargebacks)",
-        f"{doc['requests']['total']:,}",
+        f"<b>{doc['requests']['total']}</b>",  # as the summary prints a count
         "orders_started",
         "http://127.0.0.1:9/&lt;b&gt;",  # settings are escaped
     ):
@@ -219,3 +222,49 @@ def test_missing_sections_are_left_out(tmp_path: Path) -> None:
     assert "<h2>Thresholds</h2>" not in page and "<h2>Endpoints</h2>" not in page
     assert "Latency percentiles" in page  # no distribution in the doc: percentiles instead
     assert 'id="chart-load"' not in page  # no VUs or rate in the (empty) timeline
+
+
+def _requests_trace(page: str) -> dict[str, Any]:
+    """The first trace (orders) of the requests chart, as plotly embedded it."""
+    start = page.index('Plotly.newPlot(                        "chart-requests"')
+    data = page[page.index("[", start) : page.index("}],", start) + 2]
+    trace: dict[str, Any] = json.loads(data)[0]
+    return trace
+
+
+def test_the_last_partial_second_is_charted_as_a_rate() -> None:
+    """A 3.009 s run charts t=3 too (it ended at t=2 without its last 9 ms and
+    the delta before them), at the rate of the seconds that row covers."""
+    st = Stats()
+    tl = Timeline(vus=lambda: 10)
+    rows: list[dict[str, Any]] = []
+    total = Snapshot()
+    ends = [0.25 * (i + 1) for i in range(12)] + [3.009]
+    for end in ends:
+        for _ in range(100 if end <= 3 else 4):  # 400/s throughout
+            st.record_response(ORDER_EP, 202, 1000)
+        d = st.take(end, cpu_s=0.1)
+        total = total + d
+        rows += tl.add(d)
+    rows += tl.finish()
+    assert [r["t"] for r in rows] == [0, 1, 2, 3]
+    assert rows[-1]["span_s"] == pytest.approx(0.009, abs=1e-6)  # the deltas ending in [3, 4)
+    doc = summary_json(total, total.end, RunConfig().as_dict(), target_url="http://x")
+    trace = _requests_trace(render(doc, rows))
+    assert trace["x"] == [0, 1, 2, 3]
+    assert trace["y"][:3] == [400.0, 400.0, 400.0]  # 4 deltas of 100 in each second
+    assert trace["y"][3] == pytest.approx(4 / 0.009, abs=0.1)
+
+
+def test_counts_and_rates_read_as_the_summarys(tmp_path: Path) -> None:
+    """One form per kind of number: ``4243`` (no separators) beside ``1410.0``,
+    in the headline, the tables and the summary alike."""
+    doc, _ = run_doc()
+    page = render(doc, []).split("</script></head>", 1)[1]
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    total, errors = doc["requests"]["total"], doc["requests"]["errors"]
+    assert total >= 1000 and errors < total  # a count a separator would split
+    assert f"<b>{total}</b>" in text
+    assert f"<b>{doc['requests']['per_second']:.1f}</b>" in text
+    assert f"<b>{errors} (" in text
+    assert not re.search(r"\d,\d{3}", text), re.findall(r".{40}\d,\d{3}.{20}", text)

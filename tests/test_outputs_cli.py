@@ -98,6 +98,8 @@ def test_timeline_csv_adds_up_to_the_json_summary(tmp_path: Path) -> None:
         ("--timeline", "/nonexistent-dir/t.ndjson", "--timeline must be a path in an existing"),
         ("--timeline", ".", "--timeline must be a file path, not a directory"),
         ("--report", "/nonexistent-dir/r.html", "--report must be a path in an existing"),
+        ("--report", "report.txt", "--report must be a path ending in .html"),
+        ("--report", "summary.json", "one HTML page; the summary as JSON is --json"),
         ("--metrics-addr", "localhost", "--metrics-addr must be HOST:PORT"),
     ],
 )

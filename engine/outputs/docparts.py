@@ -9,6 +9,7 @@ from engine.domain.durations import format_latency, latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.histogram import bucket_bounds
 from engine.metrics.stats import ERROR_KINDS, Snapshot
+from engine.outputs.settings import format_count, format_rate
 
 DISTRIBUTION_EDGES_MS = (
     *(0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100),
@@ -52,6 +53,11 @@ def endpoints_json(
     return out
 
 
+def _numbers(requests: int, rate: float, errors: int) -> str:
+    """The endpoint table's requests, /s and errors columns."""
+    return f"{format_count(requests):>10}{format_rate(rate):>9}{format_count(errors):>8}"
+
+
 def endpoint_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE) -> list[str]:
     """The text summary's per-endpoint block (endpoints with no requests left out);
     a name longer than its column pushes the numbers right rather than be cut."""
@@ -67,7 +73,7 @@ def endpoint_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE)
         p = ep.percentiles_s(50, 95, 99)
         rate = ep.total / elapsed if elapsed > 0 else 0.0
         lat = "".join(f"{format_latency(p[q]):>9}" for q in (50, 95, 99))
-        lines.append(f"  {name:<{width}}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}{lat}")
+        lines.append(f"  {name:<{width}}{_numbers(ep.total, rate, ep.errors)}{lat}")
     return lines if len(lines) > 1 else []
 
 
@@ -84,7 +90,7 @@ def endpoint_lines_narrow(
             continue
         p = ep.percentiles_s(50, 95, 99)
         rate = ep.total / elapsed if elapsed > 0 else 0.0
-        lines.append(f"  {name:<{width}}{ep.total:>10}{rate:>9.1f}{ep.errors:>8}")
+        lines.append(f"  {name:<{width}}{_numbers(ep.total, rate, ep.errors)}")
         lines.append("    " + "  ".join(f"p{q} {format_latency(p[q])}" for q in (50, 95, 99)))
     return lines if len(lines) > 1 else []
 

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from engine.run.runner import RunResult
 
 
+REPORT_SUFFIXES = (".html", ".htm")
+REPORT_EXPECTED = (
+    "a path ending in .html (the report is one HTML page; the summary as JSON is --json)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OutputOptions:
     """What the user asked for besides ``--json`` (None: not asked)."""
@@ -59,6 +65,10 @@ class OutputOptions:
         for flag, path in (("timeline", self.timeline), ("report", self.report)):
             if path is not None and (problem := check_json_path(path)):
                 raise ConfigError(flag, problem, path)
+        if self.report is not None and not self.report.lower().endswith(REPORT_SUFFIXES):
+            # the file is HTML whatever its name: a .txt or .json name is a mix-up
+            # (the summary as text is stdout, as JSON --json), so say so before the run
+            raise ConfigError("report", REPORT_EXPECTED, self.report)
         if self.metrics_addr is not None:
             parse_metrics_addr(self.metrics_addr)
         if self.linger_s and self.metrics_addr is None:

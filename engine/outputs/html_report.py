@@ -27,7 +27,7 @@ from engine.domain.durations import format_duration, format_latency_ms
 from engine.domain.shape import INGEST_SHAPE, Shape
 from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.provider import doc_lines
-from engine.outputs.settings import setting_rows
+from engine.outputs.settings import format_count, format_rate, setting_rows
 from engine.outputs.thresholds import format_measured
 
 Row = Mapping[str, Any]
@@ -109,10 +109,23 @@ def _figure(div_id: str, traces: list[go.BaseTraceType], title: str, ytitle: str
 
 
 def _complete(rows: Sequence[Row], duration_s: float | None) -> list[Row]:
-    """Rows of whole seconds: a last partial one reads as a false dip in rates."""
-    if duration_s is None:
+    """The rows to chart. A row with ``span_s`` (the seconds its deltas cover)
+    is charted as a rate, so the last, partial second is kept; an older file's
+    rows have none, and there its last partial count would read as a false dip
+    in rates: only whole seconds then."""
+    if duration_s is None or all("span_s" in r for r in rows):
         return list(rows)
     return [r for r in rows if r["t"] + 1 <= duration_s + 1e-6]
+
+
+def _rate(rows: Sequence[Row], key: str) -> list[Any]:
+    """``key`` per second: the row's count over the seconds it covers (as is
+    when a row says nothing of its span, a whole second)."""
+    out = []
+    for r in rows:
+        v, span = r.get(key), r.get("span_s")
+        out.append(round(v / span, 1) if v is not None and span else v)
+    return out
 
 
 def _series(rows: Sequence[Row], key: str) -> list[Any]:
@@ -132,14 +145,14 @@ def _time_charts(rows: Sequence[Row], endpoints: Sequence[str]) -> list[str]:
     charts = [
         _figure(
             "chart-requests",
-            [go.Scatter(x=t, y=_series(rows, e), name=e, stackgroup="req") for e in endpoints],
+            [go.Scatter(x=t, y=_rate(rows, e), name=e, stackgroup="req") for e in endpoints],
             "Requests/s by endpoint",
             "requests/s",
             xaxis_title="seconds since start",
         ),
         _figure(
             "chart-errors",
-            [go.Bar(x=t, y=_series(rows, f"errors_{k}"), name=k) for k in ERROR_KINDS],
+            [go.Bar(x=t, y=_rate(rows, f"errors_{k}"), name=k) for k in ERROR_KINDS],
             "Errors/s by kind",
             "errors/s",
             barmode="stack",
@@ -205,9 +218,9 @@ def _headline(doc: Mapping[str, Any]) -> str:
     total = req.get("total", 0)
     err_pct = 100 * req.get("errors", 0) / total if total else 0.0
     cards = [
-        ("requests", f"{total:,}"),
-        ("requests/s", f"{req.get('per_second', 0):.1f}"),  # as the summary's Requests line
-        ("errors", f"{req.get('errors', 0):,} ({err_pct:.2f}%)"),
+        ("requests", format_count(total)),  # as the summary's, and its rate
+        ("requests/s", format_rate(req.get("per_second", 0))),
+        ("errors", f"{format_count(req.get('errors', 0))} ({err_pct:.2f}%)"),
         ("p50", format_latency_ms(lat.get("p50"))),
         ("p95", format_latency_ms(lat.get("p95"))),
         ("p99", format_latency_ms(lat.get("p99"))),
@@ -270,14 +283,18 @@ def _endpoints(doc: Mapping[str, Any]) -> str:
         rows.append(
             (
                 f"{name} ({typed[name]})" if name in typed else name,
-                e.get("requests"),
-                f"{e.get('per_second', 0):.1f}",  # as the summary's endpoint table
-                e.get("errors"),
+                format_count(e.get("requests")),
+                format_rate(e.get("per_second", 0)),  # as the summary's endpoint table
+                format_count(e.get("errors")),
                 *(format_latency_ms(lat.get(q)) for q in ("p50", "p95", "p99", "max")),
             )
         )
     head = ("endpoint", "requests", "per second", "errors", "p50", "p95", "p99", "max")
     return "<h2>Endpoints</h2>" + _table(head, rows)
+
+
+def _counts(items: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(k, format_count(n)) for k, n in items.items()]
 
 
 def _details(doc: Mapping[str, Any]) -> str:
@@ -286,11 +303,11 @@ def _details(doc: Mapping[str, Any]) -> str:
     codes = doc.get("status_codes") or {}
     return (
         "<div class=cols><div><h2>Scenario outcomes</h2>"
-        + _table(("outcome", "count"), list(sc.items()))
+        + _table(("outcome", "count"), _counts(sc))
         + "</div><div><h2>Errors by kind</h2>"
-        + _table(("kind", "count"), list(kinds.items()))
+        + _table(("kind", "count"), _counts(kinds))
         + "</div><div><h2>Status codes</h2>"
-        + _table(("code", "responses"), list(codes.items()))
+        + _table(("code", "responses"), _counts(codes))
         + "</div></div>"
     )
 

@@ -18,6 +18,7 @@ from engine.config import RunConfig
 from engine.domain.durations import format_duration
 from engine.domain.policies import PROVIDER_ANSWERS, PROVIDER_TIMEOUTS, Policy
 from engine.metrics.stats import Snapshot
+from engine.outputs.settings import format_count
 
 
 def provider_json(total: Snapshot, config: RunConfig) -> dict[str, Any] | None:
@@ -51,14 +52,16 @@ def provider_sentence(
     retried them``: the same words from the live snapshot and from the JSON."""
     limit = f"{provider}'s {format_duration(timeout_s)}"
     if not slower:
-        return f"Provider timeout: no answer took longer than {limit} ({answers:,} timed)"
+        timed = format_count(answers)
+        return f"Provider timeout: no answer took longer than {limit} ({timed} timed)"
     pct = 100.0 * slower / answers if answers else 0.0
     then = (
         f"{provider} would have retried them"
         if retries
         else f"{provider} would have counted them failed (it does not retry)"
     )
-    return f"Provider timeout: {slower:,} answers ({pct:.1f}%) took longer than {limit}: {then}"
+    slow = format_count(slower)
+    return f"Provider timeout: {slow} answers ({pct:.1f}%) took longer than {limit}: {then}"
 
 
 def provider_lines(total: Snapshot, config: RunConfig) -> list[str]:

@@ -3,7 +3,9 @@
 The ``--json`` summary keeps the config as data (``null``, lists, numbers);
 what a person reads (the HTML report's Settings table, compare's notes) goes
 through :func:`format_setting`, so none shows a Python repr (``None``,
-``('p99<1s',)``) and a value reads the same wherever it appears.
+``('p99<1s',)``) and a value reads the same wherever it appears. Counts and
+rates have one form each too (:func:`format_count`, :func:`format_rate`):
+the summary, its provider line and the HTML report all use them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ def format_setting(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(format_setting(v) for v in value)
     return str(value)
+
+
+def format_count(n: float | None) -> str:
+    """A count for people: the whole number without separators (``4243``), as
+    the summary has always printed it (k6's form; its columns and the scripts
+    that read it stay as they were); ``-`` for none. The JSON keeps numbers."""
+    return "-" if n is None else str(int(n))
+
+
+def format_rate(per_second: float | None) -> str:
+    """A rate for people, per second, one decimal (``1410.0``); ``-`` for none."""
+    return "-" if per_second is None else f"{per_second:.1f}"
 
 
 def setting_rows(config: Mapping[str, Any], target_url: str = "") -> Iterator[tuple[str, str]]:

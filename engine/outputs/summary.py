@@ -25,7 +25,7 @@ from engine.outputs.docparts import (
     latency_json,
 )
 from engine.outputs.provider import provider_json, provider_lines
-from engine.outputs.settings import delivery_settings_lines
+from engine.outputs.settings import delivery_settings_lines, format_count, format_rate
 from engine.outputs.thresholds import Abort, threshold_lines, thresholds_json
 from engine.outputs.verdict import run_thresholds, stopped_by_user
 from engine.outputs.visibility import visibility_json, visibility_lines
@@ -43,15 +43,15 @@ def summary_lines(total: Snapshot, elapsed: float, shape: Shape = INGEST_SHAPE) 
     lines = [
         "========== SUMMARY ==========",
         f"Duration:    {format_duration(elapsed)}",
-        f"Requests:    {total.total} ({rate:.1f}/s)",
+        f"Requests:    {format_count(total.total)} ({format_rate(rate)}/s)",
     ]
     for name in shape.endpoints:
         n = total.count(name)
         if n or name != "reads":
-            lines.append(f"  {name[:1].upper() + name[1:] + ':':<10} {n}")
+            lines.append(f"  {name[:1].upper() + name[1:] + ':':<10} {format_count(n)}")
     lines += [
-        f"Success:     {total.success}",
-        f"Errors:      {total.errors} ({total.error_pct:.2f}%)",
+        f"Success:     {format_count(total.success)}",
+        f"Errors:      {format_count(total.errors)} ({total.error_pct:.2f}%)",
         "Latency:     "
         f"p50={format_latency(p[50])}  p95={format_latency(p[95])}  p99={format_latency(p[99])}",
     ]
@@ -114,12 +114,12 @@ def detail_lines(total: Snapshot, stopped: bool = False, shape: Shape = INGEST_S
     flow's outcomes (:func:`flow_lines`) and the generator's health.
     Requests in flight at the end are cancelled whether the deadline or a stop
     (Ctrl+C, ``x``, ``--abort-on-fail``) ended the run: ``stopped`` names which."""
-    codes = "  ".join(f"{c}={n}" for c, n in sorted(total.status_codes.items())) or "-"
-    kinds = "  ".join(f"{k}={n}" for k, n in total.errors_by_kind.items() if n) or "-"
+    codes = "  ".join(f"{c}={format_count(n)}" for c, n in sorted(total.status_codes.items()))
+    kinds = "  ".join(f"{k}={format_count(n)}" for k, n in total.errors_by_kind.items() if n)
     return [
-        f"Status codes:  {codes}",
+        f"Status codes:  {codes or '-'}",
         *retried_lines(total),
-        f"Error kinds:   {kinds}",
+        f"Error kinds:   {kinds or '-'}",
         f"Cancelled {'when stopped' if stopped else 'at deadline'}: {total.cancelled}",
         *grace_lines(total),
         *flow_lines(total, shape),

@@ -35,6 +35,7 @@ from engine.domain.thresholds import (
     parse_spec,
 )
 from engine.metrics.stats import Snapshot
+from engine.outputs.settings import format_rate
 
 ABORT_DELAY_S = 5.0
 """With ``--abort-on-fail``, no abort on an uncertain failure before this many seconds."""
@@ -152,7 +153,7 @@ def format_measured(value: float | None, unit: str) -> str:
         return format_latency_ms(value)
     if unit == "count":  # a delivery counter (issue 19)
         return f"{value:g}"
-    return f"{value:.2f}%" if unit == "%" else f"{value:.1f}/s"
+    return f"{value:.2f}%" if unit == "%" else f"{format_rate(value)}/s"
 
 
 def parse_threshold(text: str, shape: Shape = INGEST_SHAPE) -> Threshold:

@@ -8,7 +8,9 @@ would no longer add up to the summary. So every count in the rows sums
 exactly to the run's total; the price is that a row may hold up to one
 delta (~250 ms) of the second before it. Seconds without any delta (a
 stalled generator) get a row of zeros, so ``t`` has no holes; the last,
-partial second is written by :meth:`Timeline.finish`.
+partial second is written by :meth:`Timeline.finish`. ``span_s`` says how
+many seconds of the run a row's deltas cover (the last row's is short), so a
+rate is ``count / span_s``.
 
 CSV (when PATH ends in ``.csv``) has the fixed :func:`columns` (per endpoint
 of the scenario: ``ingest``'s are :data:`COLUMNS`); NDJSON rows have the same
@@ -56,6 +58,7 @@ def columns(endpoints: tuple[str, ...]) -> tuple[str, ...]:
         "arrival_rate",
         "loop_lag_p99_ms",
         "cpu_pct",
+        "span_s",
     )
 
 
@@ -104,6 +107,10 @@ def make_row(
     lag, cpu = sat.loop_lag_p99_ms, sat.cpu_pct
     row["loop_lag_p99_ms"] = None if lag is None else round(lag, 3)
     row["cpu_pct"] = None if cpu is None else round(cpu, 1)
+    # the seconds of run the row's deltas cover: ~1 for a whole second, less for
+    # the first and the last (partial) one, 0 for a stalled second; a rate is
+    # a count over it (the HTML report's charts)
+    row["span_s"] = round(max(snap.end - snap.start, 0.0), 3)
     row["codes"] = {str(c): n for c, n in sorted(snap.status_codes.items())}
     return row
 
