@@ -18,7 +18,7 @@ from engine.metrics.stats import ERROR_KINDS
 from engine.outputs.delivery import answers_json, delivery_lines
 from engine.outputs.docparts import endpoint_lines, endpoint_lines_narrow
 from engine.outputs.provider import provider_lines
-from engine.outputs.settings import delivery_settings_lines
+from engine.outputs.settings import delivery_settings_lines, format_count
 from engine.outputs.summary import (
     failure_lines,
     flow_lines,
@@ -127,13 +127,13 @@ class SummaryPanel(Static):
         tables.add_column()
         codes = Table("status", "count", box=None, padding=(0, 1), header_style="dim")
         for code, n in sorted(t.status_codes.items()):
-            codes.add_row(str(code), f"{n:,}")
+            codes.add_row(str(code), format_count(n))
         for answer, n in answers_json(t)["retried"].items():  # not in the codes above
-            codes.add_row(f"{answer} retried", f"{n:,}")
+            codes.add_row(f"{answer} retried", format_count(n))
         kinds = Table("error kind", "count", box=None, padding=(0, 1), header_style="dim")
         for kind in ERROR_KINDS:
-            kinds.add_row(kind, f"{t.errors_by_kind.get(kind, 0):,}")
-        kinds.add_row("cancelled", f"{t.cancelled:,}")
+            kinds.add_row(kind, format_count(t.errors_by_kind.get(kind, 0)))
+        kinds.add_row("cancelled", format_count(t.cancelled))
         tables.add_row(codes, kinds)
         head, style = headline(result, abort)
         footer = Text(head, style=style)
