@@ -49,16 +49,20 @@ def test_the_banner_names_the_builtin_targets_real_url() -> None:
     assert lines[2].startswith("Seed: ")
 
 
-STUCK = """
+STOPPING = """
 import asyncio, sys
 from engine.config import build_config
 from engine.metrics.stats import Stats
+from engine.run.runner import RunResult
 from tui import headless
 
-class Stuck:
-    '''A run whose stop takes forever (thousands of tasks still cancelling).'''
+STOP_TAKES = {"stuck": 60.0, "slow": 0.5}[sys.argv[1]]
+
+class Stopping:
+    '''A run whose stop takes STOP_TAKES seconds: "stuck", forever (thousands of
+    tasks still cancelling); "slow", half a second (the builtin target's shutdown).'''
     def __init__(self, config, sinks=()):
-        self.config, self.sinks = config, sinks
+        self.config, self.sinks, self.stopped = config, sinks, asyncio.Event()
     async def run(self):
         stats = Stats()
         for _ in range(3):
@@ -67,13 +71,16 @@ class Stuck:
         for sink in self.sinks:
             sink.on_snapshot(delta)
         print("running", file=sys.stderr, flush=True)
-        await asyncio.sleep(60)
+        await self.stopped.wait()
+        await asyncio.sleep(STOP_TAKES)
+        return RunResult(self.config, "http://127.0.0.1:9", delta, 1.0, stopped=True)
     def stop(self):
         print("stopping", file=sys.stderr, flush=True)
+        self.stopped.set()
 
-headless.make_runner = Stuck
+headless.make_runner = Stopping
 cfg = build_config({"target": "http://127.0.0.1:9", "duration": "0", "seed": "1"})
-sys.exit(headless.run_headless(cfg))
+sys.exit(headless.run_headless(cfg, *sys.argv[2:]))  # the JSON's path, if given
 """
 
 
@@ -85,7 +92,7 @@ def _read_until(stream: object, word: str) -> None:
 
 def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK],
+        [sys.executable, "-c", STOPPING, "stuck"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -112,38 +119,6 @@ def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() ->
     ), err
 
 
-SLOW_STOP = """
-import asyncio, sys
-from engine.config import build_config
-from engine.metrics.stats import Stats
-from engine.run.runner import RunResult
-from tui import headless
-
-class SlowStop:
-    '''A run whose stop takes half a second (the builtin target shutting down).'''
-    def __init__(self, config, sinks=()):
-        self.config, self.sinks, self.stopped = config, sinks, asyncio.Event()
-    async def run(self):
-        stats = Stats()
-        for _ in range(3):
-            stats.record_response(0, 202, 1500)
-        delta = stats.take(1.0)
-        for sink in self.sinks:
-            sink.on_snapshot(delta)
-        print("running", file=sys.stderr, flush=True)
-        await self.stopped.wait()
-        await asyncio.sleep(0.5)
-        return RunResult(self.config, "http://127.0.0.1:9", delta, 1.0, stopped=True)
-    def stop(self):
-        print("stopping", file=sys.stderr, flush=True)
-        self.stopped.set()
-
-headless.make_runner = SlowStop
-cfg = build_config({"target": "http://127.0.0.1:9", "duration": "0", "seed": "1"})
-sys.exit(headless.run_headless(cfg, sys.argv[1]))
-"""
-
-
 def test_a_signal_sent_twice_at_once_is_one_stop_and_the_json_is_written(tmp_path: Path) -> None:
     """GNU ``timeout`` sends its SIGTERM to the command and then to its process
     group: twice at once. That is one stop, which ends the run and writes its
@@ -152,7 +127,7 @@ def test_a_signal_sent_twice_at_once_is_one_stop_and_the_json_is_written(tmp_pat
     in ~12: the builtin target's shutdown made the stop slow enough)."""
     doc = tmp_path / "run.json"
     proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_STOP, str(doc)],
+        [sys.executable, "-c", STOPPING, "slow", str(doc)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
