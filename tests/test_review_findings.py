@@ -90,15 +90,20 @@ def _read_until(stream: object, word: str) -> None:
         pass
 
 
-def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STOPPING, "stuck"],
+def _stopping(*args: str) -> subprocess.Popen[str]:
+    """The ``STOPPING`` script with ``args`` (its mode, the JSON's path), pipes kept."""
+    return subprocess.Popen(
+        [sys.executable, "-c", STOPPING, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
     )
+
+
+def test_a_second_ctrl_c_ends_the_line_says_so_and_prints_what_was_measured() -> None:
+    proc = _stopping("stuck")
     try:
         _read_until(proc.stderr, "running")
         proc.send_signal(signal.SIGINT)
@@ -126,14 +131,7 @@ def test_a_signal_sent_twice_at_once_is_one_stop_and_the_json_is_written(tmp_pat
     ``timeout 3 webhookload-tui --target builtin … --json`` lost its JSON 1 run
     in ~12: the builtin target's shutdown made the stop slow enough)."""
     doc = tmp_path / "run.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STOPPING, "slow", str(doc)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = _stopping("slow", str(doc))
     try:
         _read_until(proc.stderr, "running")
         proc.send_signal(signal.SIGTERM)
