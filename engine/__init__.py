@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from engine.outputs.extras import MetricsEndpoint, OutputOptions, RunOutputs, write_report_file
     from engine.outputs.jsonfile import check_json_path, write_json
     from engine.outputs.provider import provider_lines
-    from engine.outputs.settings import changed_settings, delivery_settings_lines
+    from engine.outputs.settings import changed_settings, delivery_settings_lines, format_count
     from engine.outputs.summary import (
         detail_lines,
         failure_lines,
@@ -189,6 +189,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "write_report_file": ("engine.outputs.extras", "write_report_file"),
     "delivery_settings_lines": ("engine.outputs.settings", "delivery_settings_lines"),
     "changed_settings": ("engine.outputs.settings", "changed_settings"),
+    "format_count": ("engine.outputs.settings", "format_count"),
 }
 """Public name -> (module, name there): imported on first use (PEP 562), so that
 a shard process, which needs the runner but not the outputs, does not pay for
@@ -280,6 +281,7 @@ __all__ = [
     "fd_warning",
     "flow_counts",
     "flow_lines",
+    "format_count",
     "format_duration",
     "format_latency",
     "generator_line",
