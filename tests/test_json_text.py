@@ -20,10 +20,12 @@ import pytest
 
 import engine.scenario.compiler as compiler
 import engine.scenario.generators as generators
+import engine.scenario.source as source
 from engine.domain.clock import WallClock
-from engine.scenario.compiler import _kinds, _Source, compile_scenario
+from engine.scenario.compiler import _kinds, compile_scenario
 from engine.scenario.json_text import Kinds, plain
 from engine.scenario.loader import Scenario, builtin_names, load_scenario, parse_scenario
+from engine.scenario.source import Source
 from engine.scenario.templates import merge
 
 NOW = 1_764_000_000.7
@@ -173,7 +175,8 @@ def _two_ways(
         drawn, seeded = real(spec, clock)
         return (replay.wrap(drawn) if drawn is not None else None), seeded
 
-    monkeypatch.setattr(compiler, "make_generator", make)
+    monkeypatch.setattr(compiler, "make_generator", make)  # the event id
+    monkeypatch.setattr(source, "make_generator", make)  # the body's generators
     clock = WallClock(lambda: NOW)
     kinds = _kinds(scenario)
     spec, parsed = scenario.spec, scenario.parsed
@@ -187,7 +190,7 @@ def _two_ways(
                 bodies.append((fname, f"api.{st.api}", "", "", spec.api[st.api].body))
     out = []
     for fname, consts_flow, sname, word, names in bodies:
-        src = _Source(clock, consts_flow, sname, word, kinds)
+        src = Source(clock, consts_flow, sname, word, kinds)
         src.env["_eid"] = make(spec.scenario.event_id, clock)[0]
         node = merge(parsed.templates, names)
         code = (

@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from itertools import count
 from typing import Any
-
-import orjson
 
 from engine.domain.clock import WallClock
 from engine.domain.contracts import Event
@@ -41,115 +37,12 @@ from engine.scenario.compiled import (
     json_path,
 )
 from engine.scenario.expect import ACCEPTS, STATUS_CODES, Expect, Table
-from engine.scenario.generators import chars, make_generator, poolable, seeded_expr
-from engine.scenario.json_text import Body, Kinds, const_value, static
+from engine.scenario.generators import chars, make_generator, poolable
+from engine.scenario.json_text import Kinds
 from engine.scenario.loader import Scenario
-from engine.scenario.model import Accept, Flow, IdGen, State, UuidGen
-from engine.scenario.placeholders import Slot
+from engine.scenario.model import Accept, Flow, IdGen, State
+from engine.scenario.source import Source
 from engine.scenario.templates import Const, Gen, Node, Obj, Text, merge, parse_value
-
-_TEXT_KINDS = ("event_id", "word", "state", "flow", "now")  # slots whose value is text
-
-
-class _Source:
-    """One generated module: its globals (named constants, generators) and the
-    expression of each node, for one state's constants."""
-
-    def __init__(
-        self,
-        clock: WallClock,
-        flow: str,
-        state: str = "",
-        word: str = "",
-        kinds: Kinds | None = None,
-    ) -> None:
-        self.env: dict[str, Any] = {
-            "_Event": Event,
-            "_dumps": orjson.dumps,
-            "_stamp": clock.stamp,
-            "_time": clock.time,
-            "_int": int,
-            "_bisect": bisect_right,
-            "_s": _text,
-        }
-        self.clock = clock
-        self.consts = {"flow": flow, "state": state, "word": word}
-        self.kinds = kinds
-        self._n = count()
-
-    def name(self, value: object) -> str:
-        """A global holding ``value``; its name in the source."""
-        name = f"_k{next(self._n)}"
-        self.env[name] = value
-        return name
-
-    def expr(self, node: Node) -> str:
-        if isinstance(node, Const):
-            v = node.value
-            return repr(v) if isinstance(v, str | bool | int) else self.name(v)
-        if isinstance(node, Gen):
-            if (inline := seeded_expr(node.spec, self.name)) is not None:
-                return inline
-            drawn, seeded = make_generator(node.spec, self.clock)
-            return f"{self.name(drawn)}()" if drawn is not None else f"{self.name(seeded)}(rng)"
-        if isinstance(node, Text):
-            if (lone := node.lone) is not None:
-                return self.slot(lone)
-            parts = [repr(p) if isinstance(p, str) else self._as_text(p) for p in node.parts]
-            return "(" + " + ".join(parts) + ")"
-        if isinstance(node, Obj):
-            if static(node):
-                return self.name(const_value(node))
-            return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v, _ in node.items) + "}"
-        if static(node):
-            return self.name(const_value(node))
-        return "[" + ", ".join(self.expr(v) for v, _ in node.items) + "]"
-
-    def body(self, node: Obj) -> str:
-        """The expression of a body's bytes: its JSON as one format string,
-        filled per request (engine/scenario/json_text.py)."""
-        kinds = self.kinds or Kinds({}, frozenset(), {}, UuidGen(gen="uuid"))
-        body = Body(kinds, self.consts["flow"], self.consts, self.expr, self.slot)
-        body.add(node)
-        if not body.args:  # nothing drawn: the same bytes every time
-            return self.name((body.fmt() % ()).encode())
-        return f"({self.name(body.fmt())} % ({', '.join(body.args)},)).encode()"
-
-    def slot(self, slot: Slot) -> str:
-        if slot.kind == "event_id":
-            return "eid"
-        if slot.kind in self.consts:
-            return repr(self.consts[slot.kind])
-        keys = "".join(f"[{k!r}]" for k in slot.keys)  # checked at load: every value has them
-        if slot.kind == "vars":
-            return f"v[{slot.name!r}]{keys}"
-        if slot.kind == "parent":
-            return f"p[{slot.name!r}]{keys}"
-        if slot.kind == "now":
-            return f"_stamp({slot.offset!r})"
-        return f"_int(_time() + {slot.offset!r})"  # unix
-
-    def text(self, node: Text) -> str:
-        """A text node as an expression of type str, even a lone placeholder."""
-        if (lone := node.lone) is not None:
-            return self._as_text(lone)
-        return self.expr(node)
-
-    def _as_text(self, slot: Slot) -> str:
-        code = self.slot(slot)
-        return code if slot.kind in _TEXT_KINDS else f"_s({code})"
-
-    def function(self, name: str, src: str) -> Callable[..., Any]:
-        exec(compile(src, f"<scenario {self.consts['flow']}.{name}>", "exec"), self.env)
-        fn: Callable[..., Any] = self.env[name]
-        return fn
-
-
-def _text(value: object) -> str:
-    """A value formatted into text as JSON would show it (``true``, not ``True``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 def _table(rules: list[int | str]) -> Table:
@@ -223,7 +116,7 @@ def _event_builder(
     kinds: Kinds,
 ) -> Callable[[Vars, Vars | None, random.Random], Event]:
     meta = scenario.spec.scenario
-    src = _Source(clock, flow, state, word, kinds)
+    src = Source(clock, flow, state, word, kinds)
     drawn, _ = make_generator(meta.event_id, clock)
     src.env["_eid"] = drawn
     headers = _headers(src, scenario, flow, state)
@@ -235,7 +128,7 @@ def _event_builder(
     return src.function("build", code)
 
 
-def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
+def _headers(src: Source, scenario: Scenario, flow: str, state: str) -> str:
     """The expression of an event's headers: the constant ones as one shared
     tuple (no work per request when every header is constant, as before), each
     templated one a text expression evaluated with the body (``X-GitHub-Delivery:
@@ -266,7 +159,7 @@ def _headers(src: _Source, scenario: Scenario, flow: str, state: str) -> str:
 
 
 def _id_blocks(
-    src: _Source, items: tuple[tuple[str, Node, Any], ...], lines: list[str]
+    src: Source, items: tuple[tuple[str, Node, Any], ...], lines: list[str]
 ) -> dict[str, str]:
     """A flow's ``id`` variables of one alphabet drawn as one string when it
     starts (a line added to ``lines``) and cut from it: the code of each."""
@@ -297,7 +190,7 @@ def _kinds(scenario: Scenario) -> Kinds:
     )
 
 
-def _text_builder(src: _Source, text: str) -> Callable[[Vars, Vars | None, random.Random], str]:
+def _text_builder(src: Source, text: str) -> Callable[[Vars, Vars | None, random.Random], str]:
     node = parse_value(text, ())
     code = f"def text(v, p, rng):\n    eid = ''\n    return {src.expr(node)}\n"
     return src.function("text", code)
@@ -305,7 +198,7 @@ def _text_builder(src: _Source, text: str) -> Callable[[Vars, Vars | None, rando
 
 def _api(scenario: Scenario, name: str, clock: WallClock) -> CompiledApi:
     api = scenario.spec.api[name]
-    src = _Source(clock, f"api.{name}")
+    src = Source(clock, f"api.{name}")
     src.env["_eid"] = make_generator(scenario.spec.scenario.event_id, clock)[0]
     body = None
     if api.body:
@@ -364,7 +257,7 @@ def _flow(
     )
     if never:
         states = tuple(_without(st, never, order) for st in states)
-    src = _Source(clock, name)
+    src = Source(clock, name)
     lines = ["def start(p, rng):", "    v = {}", "    eid = ''"]
     cut = _id_blocks(src, scenario.parsed.vars[name], lines)
     for var, node, _ in scenario.parsed.vars[name]:
@@ -374,12 +267,12 @@ def _flow(
     if flow.read is not None:
         r = flow.read
         read = CompiledRead(
-            _text_builder(_Source(clock, name), r.url),
+            _text_builder(Source(clock, name), r.url),
             json_path(r.status),
             dict(r.expect),
             tuple(json_path(p) for p in r.items),
             tuple(
-                (json_path(k), _text_builder(_Source(clock, name), v)) for k, v in r.match.items()
+                (json_path(k), _text_builder(Source(clock, name), v)) for k, v in r.match.items()
             ),
             tuple(r.lists),
         )
